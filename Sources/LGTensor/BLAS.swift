@@ -1,0 +1,37 @@
+import CBLAS
+
+/// Matrix products on OpenBLAS. Every matrix product and convolution in the
+/// project goes through `gemm`.
+public enum BLAS {
+    /// C[m,n] = alpha * op(A) * op(B) + beta * C, row-major, with leading
+    /// dimensions given explicitly.
+    @inlinable
+    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                            alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int,
+                            b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float = 0,
+                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if beta == 0 {
+                for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+            } else if beta != 1 {
+                for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+            }
+            return
+        }
+        cblas_sgemm(CblasRowMajor,
+                    transA ? CblasTrans : CblasNoTrans,
+                    transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Sets the number of OpenBLAS threads (0 leaves it unchanged).
+    public static func setThreads(_ n: Int) {
+        if n > 0 { openblas_set_num_threads(Int32(n)) }
+    }
+
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+}

@@ -1,0 +1,159 @@
+/// NumPy-style broadcasting of shapes and the reduction that undoes it.
+public enum Broadcast {
+    /// The broadcast shape of two shapes, or a failure naming both.
+    public static func shape(_ a: [Int], _ b: [Int]) -> [Int] {
+        let r = max(a.count, b.count)
+        var out = [Int](repeating: 1, count: r)
+        for i in 0..<r {
+            let da = i < r - a.count ? 1 : a[i - (r - a.count)]
+            let db = i < r - b.count ? 1 : b[i - (r - b.count)]
+            precondition(da == db || da == 1 || db == 1,
+                         "shapes \(a) and \(b) cannot be broadcast together")
+            out[i] = da == 1 ? db : da
+        }
+        return out
+    }
+
+    /// Strides of `shape` viewed as `target` (0 on broadcast dims).
+    public static func strides(of shape: [Int], in target: [Int]) -> [Int] {
+        let r = target.count
+        let pad = r - shape.count
+        var st = [Int](repeating: 0, count: r)
+        var acc = 1
+        for i in stride(from: r - 1, through: 0, by: -1) {
+            if i < pad { st[i] = 0; continue }
+            let d = shape[i - pad]
+            st[i] = d == 1 ? 0 : acc
+            acc *= d
+        }
+        return st
+    }
+}
+
+extension Tensor {
+    /// Applies `f` elementwise over the broadcast of `self` and `other`.
+    @inlinable
+    public func zipWith(_ other: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+        if shape == other.shape {
+            var out = [Float](repeating: 0, count: count)
+            data.withUnsafeBufferPointer { a in
+                other.data.withUnsafeBufferPointer { b in
+                    out.withUnsafeMutableBufferPointer { o in
+                        for i in 0..<o.count { o[i] = f(a[i], b[i]) }
+                    }
+                }
+            }
+            return Tensor(shape: shape, data: out)
+        }
+        if other.count == 1 {
+            let s = other.data[0]
+            return map { f($0, s) }
+        }
+        if count == 1 {
+            let s = data[0]
+            return other.map { f(s, $0) }
+        }
+        let outShape = Broadcast.shape(shape, other.shape)
+        let sa = Broadcast.strides(of: shape, in: outShape)
+        let sb = Broadcast.strides(of: other.shape, in: outShape)
+        let n = Tensor.count(of: outShape)
+        var out = [Float](repeating: 0, count: n)
+        let r = outShape.count
+        // Walk the output with the innermost dimension as a tight loop.
+        let inner = outShape[r - 1]
+        let ia = sa[r - 1], ib = sb[r - 1]
+        var idx = [Int](repeating: 0, count: r)
+        data.withUnsafeBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { o in
+                    var pos = 0
+                    while pos < n {
+                        var oa = 0, ob = 0
+                        for d in 0..<(r - 1) { oa += idx[d] * sa[d]; ob += idx[d] * sb[d] }
+                        for j in 0..<inner { o[pos + j] = f(a[oa + j * ia], b[ob + j * ib]) }
+                        pos += inner
+                        var d = r - 2
+                        while d >= 0 {
+                            idx[d] += 1
+                            if idx[d] < outShape[d] { break }
+                            idx[d] = 0
+                            d -= 1
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: outShape, data: out)
+    }
+
+    /// Applies `f` to every element.
+    @inlinable
+    public func map(_ f: (Float) -> Float) -> Tensor {
+        var out = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { a in
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<o.count { o[i] = f(a[i]) }
+            }
+        }
+        return Tensor(shape: shape, data: out)
+    }
+
+    /// Sums a broadcast gradient back down to `target` shape.
+    public func sumToShape(_ target: [Int]) -> Tensor {
+        if shape == target { return self }
+        if Tensor.count(of: target) == 1 {
+            return Tensor(shape: target, data: [data.reduce(0, +)])
+        }
+        let st = Broadcast.strides(of: target, in: shape)
+        var out = [Float](repeating: 0, count: Tensor.count(of: target))
+        let r = shape.count
+        var idx = [Int](repeating: 0, count: r)
+        let inner = shape[r - 1], si = st[r - 1]
+        data.withUnsafeBufferPointer { a in
+            out.withUnsafeMutableBufferPointer { o in
+                var pos = 0
+                while pos < count {
+                    var off = 0
+                    for d in 0..<(r - 1) { off += idx[d] * st[d] }
+                    if si == 0 {
+                        var s: Float = 0
+                        for j in 0..<inner { s += a[pos + j] }
+                        o[off] += s
+                    } else {
+                        for j in 0..<inner { o[off + j * si] += a[pos + j] }
+                    }
+                    pos += inner
+                    var d = r - 2
+                    while d >= 0 {
+                        idx[d] += 1
+                        if idx[d] < shape[d] { break }
+                        idx[d] = 0
+                        d -= 1
+                    }
+                }
+            }
+        }
+        return Tensor(shape: target, data: out)
+    }
+
+    public func adding(_ o: Tensor) -> Tensor { zipWith(o, +) }
+    public func subtracting(_ o: Tensor) -> Tensor { zipWith(o, -) }
+    public func multiplying(_ o: Tensor) -> Tensor { zipWith(o, *) }
+    public func dividing(_ o: Tensor) -> Tensor { zipWith(o, /) }
+    public func scaled(_ s: Float) -> Tensor { map { $0 * s } }
+
+    /// In-place `self += alpha * other` for equal shapes.
+    public mutating func addScaled(_ other: Tensor, _ alpha: Float = 1) {
+        checkSameShape(shape, other.shape, "addScaled")
+        other.data.withUnsafeBufferPointer { b in
+            data.withUnsafeMutableBufferPointer { a in
+                for i in 0..<a.count { a[i] += alpha * b[i] }
+            }
+        }
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor { a.adding(b) }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { a.subtracting(b) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { a.multiplying(b) }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { a.dividing(b) }
+}

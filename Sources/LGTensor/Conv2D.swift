@@ -1,0 +1,228 @@
+/// Options of a 2-d convolution (PyTorch's `conv2d` arguments).
+public struct Conv2DOptions: Sendable, Equatable {
+    public var stride: (h: Int, w: Int)
+    public var padding: (h: Int, w: Int)
+    public var dilation: (h: Int, w: Int)
+    public var groups: Int
+
+    public init(stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1) {
+        self.stride = (stride, stride); self.padding = (padding, padding)
+        self.dilation = (dilation, dilation); self.groups = groups
+    }
+
+    public init(stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int) = (1, 1), groups: Int = 1) {
+        self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups
+    }
+
+    public static func == (a: Conv2DOptions, b: Conv2DOptions) -> Bool {
+        a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation && a.groups == b.groups
+    }
+}
+
+/// Moving channel blocks between NCHW tensors and (channels, batch*positions)
+/// matrices, so one GEMM covers several samples.
+@usableFromInline enum BatchMatrix {
+    /// Copies channels [c0, c0+cg) of samples [n0, n0+nb) (each `cTotal` x `p`)
+    /// into `dst` laid out as (cg, nb*p).
+    @inlinable static func gather(_ src: UnsafePointer<Float>, cTotal: Int, p: Int, n0: Int, nb: Int,
+                                  c0: Int, cg: Int, into dst: UnsafeMutablePointer<Float>) {
+        for c in 0..<cg {
+            for b in 0..<nb {
+                (dst + c * nb * p + b * p).update(from: src + ((n0 + b) * cTotal + c0 + c) * p, count: p)
+            }
+        }
+    }
+
+    /// The adjoint of `gather`: writes (or adds) `src` (cg, nb*p) into the
+    /// channel block of an NCHW tensor.
+    @inlinable static func scatter(_ src: UnsafePointer<Float>, cTotal: Int, p: Int, n0: Int, nb: Int,
+                                   c0: Int, cg: Int, into dst: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        for c in 0..<cg {
+            for b in 0..<nb {
+                let d = dst + ((n0 + b) * cTotal + c0 + c) * p
+                let s = src + c * nb * p + b * p
+                if accumulate { for i in 0..<p { d[i] += s[i] } } else { d.update(from: s, count: p) }
+            }
+        }
+    }
+
+    /// How many samples to put in one GEMM: enough columns to keep the GEMM
+    /// efficient, few enough that the unfolded matrix stays moderate.
+    @inlinable static func chunk(batch: Int, rows: Int, positions: Int) -> Int {
+        let wantColumns = 1024
+        let maxFloats = 1 << 23
+        var b = max(1, (wantColumns + positions - 1) / positions)
+        b = min(b, max(1, maxFloats / max(1, rows * positions)))
+        return min(batch, b)
+    }
+}
+
+extension Tensor {
+    /// 2-d convolution (cross-correlation, as PyTorch): x (N, Cin, H, W),
+    /// weight (Cout, Cin/groups, kh, kw), bias (Cout) -> (N, Cout, Ho, Wo).
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init()) -> Tensor {
+        let geo = Tensor.convCheck(self.shape, weight.shape, o)
+        let n = shape[0], cin = shape[1], cout = weight.shape[0], g = o.groups
+        let cinG = cin / g, coutG = cout / g
+        let p = geo.positions, pin = shape[2] * shape[3], k = geo.rows
+        var out = [Float](repeating: 0, count: n * cout * p)
+        let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: p)
+        let direct = geo.isIdentity && chunk == 1
+        var cols = [Float](repeating: 0, count: direct ? 0 : k * chunk * p)
+        var tmp = [Float](repeating: 0, count: chunk > 1 ? coutG * chunk * p : 0)
+        data.withUnsafeBufferPointer { xp in
+        weight.data.withUnsafeBufferPointer { wp in
+        out.withUnsafeMutableBufferPointer { op in
+        cols.withUnsafeMutableBufferPointer { cp in
+        tmp.withUnsafeMutableBufferPointer { tp in
+            let x = xp.baseAddress!, w = wp.baseAddress!, y = op.baseAddress!
+            var n0 = 0
+            while n0 < n {
+                let nb = min(chunk, n - n0)
+                for gi in 0..<g {
+                    let colsPtr: UnsafePointer<Float>
+                    if direct {
+                        colsPtr = x + (n0 * cin + gi * cinG) * pin
+                    } else {
+                        for b in 0..<nb {
+                            geo.im2col(x + ((n0 + b) * cin + gi * cinG) * pin, cp.baseAddress! + b * p, ld: nb * p)
+                        }
+                        colsPtr = UnsafePointer(cp.baseAddress!)
+                    }
+                    let wg = w + gi * coutG * k
+                    if nb == 1 {
+                        BLAS.gemm(transA: false, transB: false, m: coutG, n: p, k: k,
+                                  a: wg, lda: k, b: colsPtr, ldb: p,
+                                  c: y + (n0 * cout + gi * coutG) * p, ldc: p)
+                    } else {
+                        BLAS.gemm(transA: false, transB: false, m: coutG, n: nb * p, k: k,
+                                  a: wg, lda: k, b: colsPtr, ldb: nb * p,
+                                  c: tp.baseAddress!, ldc: nb * p)
+                        BatchMatrix.scatter(tp.baseAddress!, cTotal: cout, p: p, n0: n0, nb: nb,
+                                            c0: gi * coutG, cg: coutG, into: y, accumulate: false)
+                    }
+                }
+                n0 += nb
+            }
+        }}}}}
+        var result = Tensor(shape: [n, cout, geo.outH, geo.outW], data: out)
+        if let bias { result.addChannelBias(bias) }
+        return result
+    }
+
+    /// Gradients of `conv2d` with respect to its input and weight, given the
+    /// output gradient `gy`.
+    public func conv2dBackward(_ weight: Tensor, _ gy: Tensor, _ o: Conv2DOptions,
+                               needInput: Bool = true, needWeight: Bool = true) -> (input: Tensor?, weight: Tensor?) {
+        let geo = Tensor.convCheck(self.shape, weight.shape, o)
+        let n = shape[0], cin = shape[1], cout = weight.shape[0], g = o.groups
+        let cinG = cin / g, coutG = cout / g
+        let p = geo.positions, pin = shape[2] * shape[3], k = geo.rows
+        checkSameShape(gy.shape, [n, cout, geo.outH, geo.outW], "conv2d backward: output gradient")
+        var gx = [Float](repeating: 0, count: needInput ? count : 0)
+        var gw = [Float](repeating: 0, count: needWeight ? weight.count : 0)
+        let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: p)
+        var cols = [Float](repeating: 0, count: k * chunk * p)
+        var gyBuf = [Float](repeating: 0, count: chunk > 1 ? coutG * chunk * p : 0)
+        data.withUnsafeBufferPointer { xp in
+        weight.data.withUnsafeBufferPointer { wp in
+        gy.data.withUnsafeBufferPointer { gyp in
+        gx.withUnsafeMutableBufferPointer { gxp in
+        gw.withUnsafeMutableBufferPointer { gwp in
+        cols.withUnsafeMutableBufferPointer { cp in
+        gyBuf.withUnsafeMutableBufferPointer { gbp in
+            let x = xp.baseAddress!, w = wp.baseAddress!, c = cp.baseAddress!
+            var n0 = 0
+            while n0 < n {
+                let nb = min(chunk, n - n0)
+                for gi in 0..<g {
+                    let gyg: UnsafePointer<Float>
+                    if nb == 1 {
+                        gyg = gyp.baseAddress! + (n0 * cout + gi * coutG) * p
+                    } else {
+                        BatchMatrix.gather(gyp.baseAddress!, cTotal: cout, p: p, n0: n0, nb: nb,
+                                           c0: gi * coutG, cg: coutG, into: gbp.baseAddress!)
+                        gyg = UnsafePointer(gbp.baseAddress!)
+                    }
+                    if needWeight {
+                        for b in 0..<nb {
+                            geo.im2col(x + ((n0 + b) * cin + gi * cinG) * pin, c + b * p, ld: nb * p)
+                        }
+                        BLAS.gemm(transA: false, transB: true, m: coutG, n: k, k: nb * p,
+                                  a: gyg, lda: nb * p, b: c, ldb: nb * p, beta: 1,
+                                  c: gwp.baseAddress! + gi * coutG * k, ldc: k)
+                    }
+                    if needInput {
+                        BLAS.gemm(transA: true, transB: false, m: k, n: nb * p, k: coutG,
+                                  a: w + gi * coutG * k, lda: k, b: gyg, ldb: nb * p,
+                                  c: c, ldc: nb * p)
+                        for b in 0..<nb {
+                            geo.col2im(c + b * p, ld: nb * p, gxp.baseAddress! + ((n0 + b) * cin + gi * cinG) * pin)
+                        }
+                    }
+                }
+                n0 += nb
+            }
+        }}}}}}}
+        return (needInput ? Tensor(shape: shape, data: gx) : nil,
+                needWeight ? Tensor(shape: weight.shape, data: gw) : nil)
+    }
+
+    static func convCheck(_ x: [Int], _ w: [Int], _ o: Conv2DOptions) -> ConvGeometry {
+        precondition(x.count == 4 && w.count == 4, "conv2d: input \(x) and weight \(w) must be 4-d")
+        precondition(o.groups >= 1 && x[1] % o.groups == 0 && w[0] % o.groups == 0,
+                     "conv2d: groups \(o.groups) must divide input channels of \(x) and output channels of \(w)")
+        precondition(x[1] / o.groups == w[1],
+                     "conv2d: input \(x) has \(x[1]) channels, weight \(w) expects \(w[1] * o.groups) (groups \(o.groups))")
+        let geo = ConvGeometry(channels: w[1], height: x[2], width: x[3], kernelH: w[2], kernelW: w[3],
+                               strideH: o.stride.h, strideW: o.stride.w, padH: o.padding.h, padW: o.padding.w,
+                               dilationH: o.dilation.h, dilationW: o.dilation.w)
+        precondition(geo.outH > 0 && geo.outW > 0, "conv2d: input \(x) too small for weight \(w) with \(o)")
+        return geo
+    }
+
+    /// Adds a per-channel bias (C) to an (N, C, ...) tensor in place.
+    public mutating func addChannelBias(_ bias: Tensor) {
+        precondition(rank >= 2 && bias.count == shape[1], "channel bias \(bias.shape) for tensor \(shape)")
+        let n = shape[0], c = shape[1], p = count / max(1, n * c)
+        bias.data.withUnsafeBufferPointer { b in
+            data.withUnsafeMutableBufferPointer { d in
+                for i in 0..<n { for j in 0..<c {
+                    let base = (i * c + j) * p, v = b[j]
+                    for q in 0..<p { d[base + q] += v }
+                } }
+            }
+        }
+    }
+
+    /// Sums an (N, C, ...) tensor to (C): the gradient of a channel bias.
+    public func channelSums() -> Tensor {
+        let n = shape[0], c = shape[1], p = count / max(1, n * c)
+        var out = [Float](repeating: 0, count: c)
+        data.withUnsafeBufferPointer { d in
+            for i in 0..<n { for j in 0..<c {
+                var s: Float = 0
+                let base = (i * c + j) * p
+                for q in 0..<p { s += d[base + q] }
+                out[j] += s
+            } }
+        }
+        return Tensor(shape: [c], data: out)
+    }
+}
+
+extension Variable {
+    /// 2-d convolution with an optional bias; see `Tensor.conv2d`.
+    public func conv2d(_ weight: Variable, bias: Variable? = nil, _ o: Conv2DOptions = .init()) -> Variable {
+        let out = value.conv2d(weight.value, bias: bias?.value, o)
+        let parents = [self, weight] + (bias.map { [$0] } ?? [])
+        guard Variable.tracking(parents) else { return Variable(out) }
+        let xv = value, wv = weight.value
+        return Variable(out, parents: parents) { g in
+            let (gx, gw) = xv.conv2dBackward(wv, g, o, needInput: self.requiresGrad, needWeight: weight.requiresGrad)
+            var r: [Tensor?] = [gx, gw]
+            if let bias { r.append(bias.requiresGrad ? g.channelSums() : nil) }
+            return r
+        }
+    }
+}

@@ -1,0 +1,153 @@
+/// Options of a transposed 2-d convolution (PyTorch's `conv_transpose2d`).
+public struct ConvTranspose2DOptions: Sendable {
+    public var stride: Int
+    public var padding: Int
+    public var outputPadding: Int
+    public var dilation: Int
+    public var groups: Int
+
+    public init(stride: Int = 1, padding: Int = 0, outputPadding: Int = 0, dilation: Int = 1, groups: Int = 1) {
+        self.stride = stride; self.padding = padding; self.outputPadding = outputPadding
+        self.dilation = dilation; self.groups = groups
+    }
+}
+
+extension Tensor {
+    /// The geometry of the convolution whose adjoint this transposed
+    /// convolution is (image = this op's output).
+    static func convTransposeCheck(_ x: [Int], _ w: [Int], _ o: ConvTranspose2DOptions) -> ConvGeometry {
+        precondition(x.count == 4 && w.count == 4, "conv_transpose2d: input \(x) and weight \(w) must be 4-d")
+        precondition(o.groups >= 1 && x[1] == w[0] && x[1] % o.groups == 0,
+                     "conv_transpose2d: input \(x) has \(x[1]) channels, weight \(w) expects \(w[0]) (groups \(o.groups))")
+        precondition(o.outputPadding < max(o.stride, o.dilation), "conv_transpose2d: output padding must be smaller than stride or dilation")
+        let ho = (x[2] - 1) * o.stride - 2 * o.padding + o.dilation * (w[2] - 1) + o.outputPadding + 1
+        let wo = (x[3] - 1) * o.stride - 2 * o.padding + o.dilation * (w[3] - 1) + o.outputPadding + 1
+        precondition(ho > 0 && wo > 0, "conv_transpose2d: input \(x) with weight \(w) gives an empty output")
+        let geo = ConvGeometry(channels: w[1], height: ho, width: wo, kernelH: w[2], kernelW: w[3],
+                               strideH: o.stride, strideW: o.stride, padH: o.padding, padW: o.padding,
+                               dilationH: o.dilation, dilationW: o.dilation)
+        precondition(geo.outH == x[2] && geo.outW == x[3], "conv_transpose2d: inconsistent geometry for \(x), \(w)")
+        return geo
+    }
+
+    /// Transposed convolution: x (N, Cin, H, W), weight (Cin, Cout/groups,
+    /// kh, kw), bias (Cout) -> (N, Cout, Ho, Wo) with
+    /// Ho = (H-1)*stride - 2*padding + dilation*(kh-1) + outputPadding + 1.
+    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, _ o: ConvTranspose2DOptions = .init()) -> Tensor {
+        let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
+        let n = shape[0], cin = shape[1], g = o.groups, cinG = cin / g, coutG = weight.shape[1]
+        let cout = coutG * g, pin = shape[2] * shape[3], pout = geo.height * geo.width, k = geo.rows
+        var out = [Float](repeating: 0, count: n * cout * pout)
+        let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: pin)
+        var cols = [Float](repeating: 0, count: k * chunk * pin)
+        var xb = [Float](repeating: 0, count: chunk > 1 ? cinG * chunk * pin : 0)
+        data.withUnsafeBufferPointer { xp in
+        weight.data.withUnsafeBufferPointer { wp in
+        out.withUnsafeMutableBufferPointer { yp in
+        cols.withUnsafeMutableBufferPointer { cp in
+        xb.withUnsafeMutableBufferPointer { xbp in
+            let c = cp.baseAddress!
+            var n0 = 0
+            while n0 < n {
+                let nb = min(chunk, n - n0)
+                for gi in 0..<g {
+                    let xg: UnsafePointer<Float>
+                    if nb == 1 {
+                        xg = xp.baseAddress! + (n0 * cin + gi * cinG) * pin
+                    } else {
+                        BatchMatrix.gather(xp.baseAddress!, cTotal: cin, p: pin, n0: n0, nb: nb,
+                                           c0: gi * cinG, cg: cinG, into: xbp.baseAddress!)
+                        xg = UnsafePointer(xbp.baseAddress!)
+                    }
+                    BLAS.gemm(transA: true, transB: false, m: k, n: nb * pin, k: cinG,
+                              a: wp.baseAddress! + gi * cinG * k, lda: k, b: xg, ldb: nb * pin,
+                              c: c, ldc: nb * pin)
+                    for b in 0..<nb {
+                        geo.col2im(c + b * pin, ld: nb * pin, yp.baseAddress! + ((n0 + b) * cout + gi * coutG) * pout)
+                    }
+                }
+                n0 += nb
+            }
+        }}}}}
+        var result = Tensor(shape: [n, cout, geo.height, geo.width], data: out)
+        if let bias { result.addChannelBias(bias) }
+        return result
+    }
+
+    /// Gradients of `convTranspose2d` with respect to input and weight.
+    public func convTranspose2dBackward(_ weight: Tensor, _ gy: Tensor, _ o: ConvTranspose2DOptions,
+                                        needInput: Bool = true, needWeight: Bool = true) -> (input: Tensor?, weight: Tensor?) {
+        let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
+        let n = shape[0], cin = shape[1], g = o.groups, cinG = cin / g, coutG = weight.shape[1]
+        let cout = coutG * g, pin = shape[2] * shape[3], pout = geo.height * geo.width, k = geo.rows
+        checkSameShape(gy.shape, [n, cout, geo.height, geo.width], "conv_transpose2d backward: output gradient")
+        var gx = [Float](repeating: 0, count: needInput ? count : 0)
+        var gw = [Float](repeating: 0, count: needWeight ? weight.count : 0)
+        let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: pin)
+        var cols = [Float](repeating: 0, count: k * chunk * pin)
+        var buf = [Float](repeating: 0, count: chunk > 1 ? cinG * chunk * pin : 0)
+        data.withUnsafeBufferPointer { xp in
+        weight.data.withUnsafeBufferPointer { wp in
+        gy.data.withUnsafeBufferPointer { gyp in
+        gx.withUnsafeMutableBufferPointer { gxp in
+        gw.withUnsafeMutableBufferPointer { gwp in
+        cols.withUnsafeMutableBufferPointer { cp in
+        buf.withUnsafeMutableBufferPointer { bp in
+            let c = cp.baseAddress!
+            var n0 = 0
+            while n0 < n {
+                let nb = min(chunk, n - n0)
+                for gi in 0..<g {
+                    for b in 0..<nb {
+                        geo.im2col(gyp.baseAddress! + ((n0 + b) * cout + gi * coutG) * pout, c + b * pin, ld: nb * pin)
+                    }
+                    let wg = wp.baseAddress! + gi * cinG * k
+                    if needInput {
+                        if nb == 1 {
+                            BLAS.gemm(transA: false, transB: false, m: cinG, n: pin, k: k,
+                                      a: wg, lda: k, b: c, ldb: pin,
+                                      c: gxp.baseAddress! + (n0 * cin + gi * cinG) * pin, ldc: pin)
+                        } else {
+                            BLAS.gemm(transA: false, transB: false, m: cinG, n: nb * pin, k: k,
+                                      a: wg, lda: k, b: c, ldb: nb * pin, c: bp.baseAddress!, ldc: nb * pin)
+                            BatchMatrix.scatter(bp.baseAddress!, cTotal: cin, p: pin, n0: n0, nb: nb,
+                                                c0: gi * cinG, cg: cinG, into: gxp.baseAddress!, accumulate: false)
+                        }
+                    }
+                    if needWeight {
+                        let xg: UnsafePointer<Float>
+                        if nb == 1 {
+                            xg = xp.baseAddress! + (n0 * cin + gi * cinG) * pin
+                        } else {
+                            BatchMatrix.gather(xp.baseAddress!, cTotal: cin, p: pin, n0: n0, nb: nb,
+                                               c0: gi * cinG, cg: cinG, into: bp.baseAddress!)
+                            xg = UnsafePointer(bp.baseAddress!)
+                        }
+                        BLAS.gemm(transA: false, transB: true, m: cinG, n: k, k: nb * pin,
+                                  a: xg, lda: nb * pin, b: c, ldb: nb * pin, beta: 1,
+                                  c: gwp.baseAddress! + gi * cinG * k, ldc: k)
+                    }
+                }
+                n0 += nb
+            }
+        }}}}}}}
+        return (needInput ? Tensor(shape: shape, data: gx) : nil,
+                needWeight ? Tensor(shape: weight.shape, data: gw) : nil)
+    }
+}
+
+extension Variable {
+    /// Transposed 2-d convolution with an optional bias; see `Tensor.convTranspose2d`.
+    public func convTranspose2d(_ weight: Variable, bias: Variable? = nil, _ o: ConvTranspose2DOptions = .init()) -> Variable {
+        let out = value.convTranspose2d(weight.value, bias: bias?.value, o)
+        let parents = [self, weight] + (bias.map { [$0] } ?? [])
+        guard Variable.tracking(parents) else { return Variable(out) }
+        let xv = value, wv = weight.value
+        return Variable(out, parents: parents) { g in
+            let (gx, gw) = xv.convTranspose2dBackward(wv, g, o, needInput: self.requiresGrad, needWeight: weight.requiresGrad)
+            var r: [Tensor?] = [gx, gw]
+            if let bias { r.append(bias.requiresGrad ? g.channelSums() : nil) }
+            return r
+        }
+    }
+}

@@ -1,0 +1,52 @@
+extension Tensor {
+    /// Matrix product of 2-d tensors, optionally transposing either operand.
+    public func matmul(_ b: Tensor, transA: Bool = false, transB: Bool = false) -> Tensor {
+        precondition(rank == 2 && b.rank == 2, "matmul needs 2-d tensors: \(shape) vs \(b.shape)")
+        let m = transA ? shape[1] : shape[0]
+        let k = transA ? shape[0] : shape[1]
+        let kb = transB ? b.shape[1] : b.shape[0]
+        let n = transB ? b.shape[0] : b.shape[1]
+        precondition(k == kb, "matmul: inner dimensions differ: \(shape)\(transA ? "ᵀ" : "") vs \(b.shape)\(transB ? "ᵀ" : "")")
+        var out = [Float](repeating: 0, count: m * n)
+        data.withUnsafeBufferPointer { pa in
+            b.data.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { pc in
+                    BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                              a: pa.baseAddress!, lda: shape[1], b: pb.baseAddress!, ldb: b.shape[1],
+                              c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return Tensor(shape: [m, n], data: out)
+    }
+}
+
+extension Variable {
+    /// Matrix product of 2-d variables.
+    public func matmul(_ b: Variable) -> Variable {
+        let out = value.matmul(b.value)
+        guard Variable.tracking(self, b) else { return Variable(out) }
+        let av = value, bv = b.value
+        return Variable(out, parents: [self, b]) { g in
+            [self.requiresGrad ? g.matmul(bv, transB: true) : nil,
+             b.requiresGrad ? av.matmul(g, transA: true) : nil]
+        }
+    }
+
+    /// y = x Wᵀ + b with x (N, in), W (out, in), b (out): PyTorch's Linear.
+    public func linear(_ weight: Variable, _ bias: Variable? = nil) -> Variable {
+        precondition(value.rank == 2 && weight.value.rank == 2 && value.shape[1] == weight.shape[1],
+                     "linear: input \(shape) vs weight \(weight.shape)")
+        let xv = value, wv = weight.value
+        var out = xv.matmul(wv, transB: true)
+        if let bias { out = out.adding(bias.value.reshaped([1, -1])) }
+        let parents = [self, weight] + (bias.map { [$0] } ?? [])
+        guard Variable.tracking(parents) else { return Variable(out) }
+        return Variable(out, parents: parents) { g in
+            var r: [Tensor?] = [self.requiresGrad ? g.matmul(wv) : nil,
+                                weight.requiresGrad ? g.matmul(xv, transA: true) : nil]
+            if let bias { r.append(bias.requiresGrad ? g.sum(axes: [0]) : nil) }
+            return r
+        }
+    }
+}

@@ -1,0 +1,113 @@
+/// A dense, contiguous, row-major Float32 tensor (NCHW for images).
+///
+/// `Tensor` is a value type backed by a copy-on-write `[Float]`. Kernels read
+/// and write it through unsafe buffer pointers; the shape is checked by every
+/// op, and a mismatch stops with a message that names both shapes.
+public struct Tensor: Sendable, Equatable {
+    public private(set) var shape: [Int]
+    public var data: [Float]
+
+    /// Creates a tensor from a shape and row-major data.
+    public init(shape: [Int], data: [Float]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        precondition(Tensor.count(of: shape) == data.count,
+                     "shape \(shape) holds \(Tensor.count(of: shape)) elements, data has \(data.count)")
+        self.shape = shape
+        self.data = data
+    }
+
+    /// A tensor of zeros.
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, data: [Float](repeating: 0, count: Tensor.count(of: shape)))
+    }
+
+    /// A tensor filled with one value.
+    public init(repeating value: Float, shape: [Int]) {
+        self.init(shape: shape, data: [Float](repeating: value, count: Tensor.count(of: shape)))
+    }
+
+    /// A 0-d tensor holding one value.
+    public init(scalar: Float) {
+        self.init(shape: [], data: [scalar])
+    }
+
+    /// Number of elements a shape holds.
+    @inlinable public static func count(of shape: [Int]) -> Int {
+        shape.reduce(1, *)
+    }
+
+    public var count: Int { data.count }
+    public var rank: Int { shape.count }
+
+    /// The single value of a one-element tensor.
+    public var scalar: Float {
+        precondition(data.count == 1, "scalar of a tensor of shape \(shape)")
+        return data[0]
+    }
+
+    /// The same data under another shape with the same element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var s = newShape
+        if let i = s.firstIndex(of: -1) {
+            let rest = s.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
+            precondition(rest > 0 && count % rest == 0, "cannot reshape \(shape) to \(newShape)")
+            s[i] = count / rest
+        }
+        precondition(Tensor.count(of: s) == count, "cannot reshape \(shape) to \(newShape)")
+        var t = self
+        t.shape = s
+        return t
+    }
+
+    /// Row-major strides of the shape.
+    public var strides: [Int] {
+        var st = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            st[i] = acc
+            acc *= shape[i]
+        }
+        return st
+    }
+
+    /// Element access by multi-index (slow; for tests and small work).
+    public subscript(_ index: Int...) -> Float {
+        get { data[offset(index)] }
+        set { data[offset(index)] = newValue }
+    }
+
+    private func offset(_ index: [Int]) -> Int {
+        precondition(index.count == shape.count, "index \(index) for shape \(shape)")
+        var o = 0
+        for (i, d) in zip(index, shape) {
+            precondition(i >= 0 && i < d, "index \(index) out of range for shape \(shape)")
+            o = o * d + i
+        }
+        return o
+    }
+
+    /// Largest absolute value (0 for an empty tensor).
+    public var maxAbs: Float {
+        data.reduce(0) { max($0, abs($1)) }
+    }
+
+    /// Largest absolute difference to another tensor of the same shape.
+    public func maxAbsDifference(_ other: Tensor) -> Float {
+        precondition(shape == other.shape, "shapes differ: \(shape) vs \(other.shape)")
+        var m: Float = 0
+        for i in 0..<count { m = max(m, abs(data[i] - other.data[i])) }
+        return m
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let head = data.prefix(8).map { String($0) }.joined(separator: ", ")
+        return "Tensor(shape: \(shape), data: [\(head)\(count > 8 ? ", ..." : "")])"
+    }
+}
+
+/// Checks that two shapes are equal, naming both in the failure.
+@inlinable func checkSameShape(_ a: [Int], _ b: [Int], _ op: String) {
+    precondition(a == b, "\(op): shapes differ: \(a) vs \(b)")
+}

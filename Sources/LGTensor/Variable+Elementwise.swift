@@ -1,0 +1,93 @@
+import Foundation
+
+// Elementwise ops with broadcasting, each with its backward rule beside it.
+
+extension Variable {
+    public static func + (a: Variable, b: Variable) -> Variable {
+        let out = a.value.adding(b.value)
+        guard tracking(a, b) else { return Variable(out) }
+        let sa = a.shape, sb = b.shape
+        return Variable(out, parents: [a, b]) { g in [g.sumToShape(sa), g.sumToShape(sb)] }
+    }
+
+    public static func - (a: Variable, b: Variable) -> Variable {
+        let out = a.value.subtracting(b.value)
+        guard tracking(a, b) else { return Variable(out) }
+        let sa = a.shape, sb = b.shape
+        return Variable(out, parents: [a, b]) { g in [g.sumToShape(sa), g.scaled(-1).sumToShape(sb)] }
+    }
+
+    public static func * (a: Variable, b: Variable) -> Variable {
+        let out = a.value.multiplying(b.value)
+        guard tracking(a, b) else { return Variable(out) }
+        let av = a.value, bv = b.value
+        return Variable(out, parents: [a, b]) { g in
+            [a.requiresGrad ? g.multiplying(bv).sumToShape(av.shape) : nil,
+             b.requiresGrad ? g.multiplying(av).sumToShape(bv.shape) : nil]
+        }
+    }
+
+    public static func / (a: Variable, b: Variable) -> Variable {
+        let out = a.value.dividing(b.value)
+        guard tracking(a, b) else { return Variable(out) }
+        let av = a.value, bv = b.value
+        return Variable(out, parents: [a, b]) { g in
+            [a.requiresGrad ? g.dividing(bv).sumToShape(av.shape) : nil,
+             b.requiresGrad ? g.zipWith(out) { $0 * $1 }.dividing(bv).scaled(-1).sumToShape(bv.shape) : nil]
+        }
+    }
+
+    public static func * (a: Variable, s: Float) -> Variable { a.scaled(s) }
+    public static func * (s: Float, a: Variable) -> Variable { a.scaled(s) }
+    public static func + (a: Variable, s: Float) -> Variable { a.unary({ $0 + s }, { _, _ in 1 }) }
+    public static prefix func - (a: Variable) -> Variable { a.scaled(-1) }
+
+    public func scaled(_ s: Float) -> Variable {
+        let out = value.scaled(s)
+        guard Variable.tracking(self) else { return Variable(out) }
+        return Variable(out, parents: [self]) { g in [g.scaled(s)] }
+    }
+
+    /// An elementwise op given its forward `f(x)` and derivative `df(x, y)`
+    /// (in terms of the input and the output).
+    public func unary(_ f: (Float) -> Float, _ df: @escaping (Float, Float) -> Float) -> Variable {
+        let out = value.map(f)
+        guard Variable.tracking(self) else { return Variable(out) }
+        let x = value
+        return Variable(out, parents: [self]) { g in
+            var r = [Float](repeating: 0, count: g.count)
+            for i in 0..<r.count { r[i] = g.data[i] * df(x.data[i], out.data[i]) }
+            return [Tensor(shape: g.shape, data: r)]
+        }
+    }
+
+    public func relu() -> Variable { unary({ max($0, 0) }, { x, _ in x > 0 ? 1 : 0 }) }
+
+    /// LeakyReLU with negative slope `slope`, times `gain` (StyleGAN2 uses
+    /// slope 0.2 and gain sqrt(2)).
+    public func leakyRelu(_ slope: Float = 0.2, gain: Float = 1) -> Variable {
+        unary({ ($0 >= 0 ? $0 : $0 * slope) * gain }, { x, _ in (x >= 0 ? 1 : slope) * gain })
+    }
+
+    public func tanh() -> Variable { unary({ Foundation.tanh($0) }, { _, y in 1 - y * y }) }
+
+    public func sigmoid() -> Variable {
+        unary({ x in x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) },
+              { _, y in y * (1 - y) })
+    }
+
+    /// softplus(x) = log(1 + exp(x)), computed stably (PyTorch uses a
+    /// linear threshold at x > 20).
+    public func softplus() -> Variable {
+        unary({ x in x > 20 ? x : Foundation.log1p(Foundation.exp(x)) },
+              { x, _ in x > 20 ? 1 : 1 / (1 + Foundation.exp(-x)) })
+    }
+
+    public func exp() -> Variable { unary({ Foundation.exp($0) }, { _, y in y }) }
+    public func log() -> Variable { unary({ Foundation.log($0) }, { x, _ in 1 / x }) }
+    public func square() -> Variable { unary({ $0 * $0 }, { x, _ in 2 * x }) }
+    public func sqrt() -> Variable { unary({ Foundation.sqrt($0) }, { _, y in 0.5 / y }) }
+    public func pow(_ p: Float) -> Variable {
+        unary({ Foundation.pow($0, p) }, { x, _ in p * Foundation.pow(x, p - 1) })
+    }
+}
