@@ -1,0 +1,38 @@
+/// An integer label map, typically (N, H, W) class indices.
+public struct Labels: Sendable, Equatable {
+    public private(set) var shape: [Int]
+    public var data: [Int32]
+
+    public init(shape: [Int], data: [Int32]) {
+        precondition(Tensor.count(of: shape) == data.count, "labels of shape \(shape) with \(data.count) values")
+        self.shape = shape
+        self.data = data
+    }
+
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, data: [Int32](repeating: 0, count: Tensor.count(of: shape)))
+    }
+
+    public var count: Int { data.count }
+
+    /// Argmax over the channel axis of (N, C, H, W) scores -> (N, H, W).
+    /// Ties resolve to the lowest index, as `torch.argmax` does on CPU.
+    public static func argmax(_ scores: Tensor) -> Labels {
+        precondition(scores.rank == 4, "argmax over channels needs (N, C, H, W), got \(scores.shape)")
+        let n = scores.shape[0], c = scores.shape[1], p = scores.shape[2] * scores.shape[3]
+        var out = [Int32](repeating: 0, count: n * p)
+        scores.data.withUnsafeBufferPointer { s in
+            for i in 0..<n {
+                for q in 0..<p {
+                    var best = s[i * c * p + q], bi: Int32 = 0
+                    for j in 1..<max(c, 1) {
+                        let v = s[(i * c + j) * p + q]
+                        if v > best { best = v; bi = Int32(j) }
+                    }
+                    out[i * p + q] = bi
+                }
+            }
+        }
+        return Labels(shape: [n, scores.shape[2], scores.shape[3]], data: out)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+extension Variable {
+    /// Per-pixel cross-entropy of logits (N, C, H, W) against integer labels
+    /// (N, H, W): -log softmax(logits)[label], shape (N, H, W).
+    public func crossEntropyPerPixel(_ labels: Labels) -> Variable {
+        precondition(value.rank == 4 && labels.shape == [shape[0], shape[2], shape[3]],
+                     "cross-entropy: logits \(shape) vs labels \(labels.shape)")
+        let n = shape[0], c = shape[1], p = shape[2] * shape[3]
+        var loss = [Float](repeating: 0, count: n * p)
+        var prob = [Float](repeating: 0, count: value.count)
+        value.data.withUnsafeBufferPointer { x in
+            for i in 0..<n {
+                for q in 0..<p {
+                    var m = -Float.infinity
+                    for j in 0..<c { m = max(m, x[(i * c + j) * p + q]) }
+                    var s: Float = 0
+                    for j in 0..<c { let e = Foundation.exp(x[(i * c + j) * p + q] - m); prob[(i * c + j) * p + q] = e; s += e }
+                    let inv = 1 / s
+                    for j in 0..<c { prob[(i * c + j) * p + q] *= inv }
+                    let t = Int(labels.data[i * p + q])
+                    precondition(t >= 0 && t < c, "cross-entropy: label \(t) outside 0..<\(c)")
+                    loss[i * p + q] = -(x[(i * c + t) * p + q] - m - Foundation.log(s))
+                }
+            }
+        }
+        let out = Tensor(shape: labels.shape, data: loss)
+        guard Variable.tracking(self) else { return Variable(out) }
+        let s = shape
+        return Variable(out, parents: [self]) { g in
+            var gx = prob
+            for i in 0..<n { for q in 0..<p {
+                let t = Int(labels.data[i * p + q])
+                gx[(i * c + t) * p + q] -= 1
+                let gv = g.data[i * p + q]
+                for j in 0..<c { gx[(i * c + j) * p + q] *= gv }
+            } }
+            return [Tensor(shape: s, data: gx)]
+        }
+    }
+
+    /// Mean cross-entropy over all pixels (PyTorch `F.cross_entropy`).
+    public func crossEntropy(_ labels: Labels) -> Variable {
+        crossEntropyPerPixel(labels).mean()
+    }
+
+    /// Focal loss on the per-pixel cross-entropy: mean(alpha * (1 - pt)^gamma * ce)
+    /// with pt = exp(-ce). Built from primitives.
+    public func focalLoss(_ labels: Labels, alpha: Float = 1, gamma: Float = 2) -> Variable {
+        let ce = crossEntropyPerPixel(labels)
+        let oneMinusPt = (-ce).exp().scaled(-1) + 1
+        let weight = gamma == 2 ? oneMinusPt.square() : oneMinusPt.pow(gamma)
+        return (weight * ce).mean().scaled(alpha)
+    }
+}

@@ -1,0 +1,154 @@
+/// Bilinear and nearest resizing of (N, C, H, W) tensors, as PyTorch's
+/// `F.interpolate` computes them.
+public enum Resize {
+    /// Source coordinates and weights along one axis for bilinear resizing.
+    struct Taps {
+        var i0: [Int], i1: [Int], w1: [Float]
+    }
+
+    static func taps(input: Int, output: Int, alignCorners: Bool) -> Taps {
+        var t = Taps(i0: [], i1: [], w1: [])
+        t.i0.reserveCapacity(output); t.i1.reserveCapacity(output); t.w1.reserveCapacity(output)
+        for o in 0..<output {
+            var src: Float
+            if alignCorners {
+                src = output > 1 ? Float(o) * Float(input - 1) / Float(output - 1) : 0
+            } else {
+                src = (Float(o) + 0.5) * Float(input) / Float(output) - 0.5
+                if src < 0 { src = 0 }
+            }
+            let i0 = min(Int(src), input - 1)
+            let i1 = min(i0 + 1, input - 1)
+            t.i0.append(i0); t.i1.append(i1); t.w1.append(src - Float(i0))
+        }
+        return t
+    }
+}
+
+extension Tensor {
+    /// Bilinear resize to (outH, outW); `alignCorners` as in PyTorch.
+    public func resizeBilinear(height outH: Int, width outW: Int, alignCorners: Bool) -> Tensor {
+        precondition(rank == 4, "resizeBilinear needs an (N, C, H, W) tensor, got \(shape)")
+        let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
+        if h == outH && w == outW { return self }
+        let ty = Resize.taps(input: h, output: outH, alignCorners: alignCorners)
+        let tx = Resize.taps(input: w, output: outW, alignCorners: alignCorners)
+        var out = [Float](repeating: 0, count: planes * outH * outW)
+        data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for p in 0..<planes {
+                    let s = src.baseAddress! + p * h * w
+                    let d = dst.baseAddress! + p * outH * outW
+                    for oy in 0..<outH {
+                        let r0 = s + ty.i0[oy] * w, r1 = s + ty.i1[oy] * w
+                        let wy = ty.w1[oy]
+                        let row = d + oy * outW
+                        for ox in 0..<outW {
+                            let x0 = tx.i0[ox], x1 = tx.i1[ox], wx = tx.w1[ox]
+                            let top = r0[x0] + (r0[x1] - r0[x0]) * wx
+                            let bot = r1[x0] + (r1[x1] - r1[x0]) * wx
+                            row[ox] = top + (bot - top) * wy
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [shape[0], shape[1], outH, outW], data: out)
+    }
+
+    /// The adjoint of `resizeBilinear`: maps an output gradient back to the input size.
+    public func resizeBilinearBackward(inputHeight h: Int, inputWidth w: Int, alignCorners: Bool) -> Tensor {
+        let outH = shape[2], outW = shape[3], planes = shape[0] * shape[1]
+        if h == outH && w == outW { return self }
+        let ty = Resize.taps(input: h, output: outH, alignCorners: alignCorners)
+        let tx = Resize.taps(input: w, output: outW, alignCorners: alignCorners)
+        var out = [Float](repeating: 0, count: planes * h * w)
+        data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for p in 0..<planes {
+                    let g = src.baseAddress! + p * outH * outW
+                    let d = dst.baseAddress! + p * h * w
+                    for oy in 0..<outH {
+                        let r0 = d + ty.i0[oy] * w, r1 = d + ty.i1[oy] * w
+                        let wy = ty.w1[oy]
+                        for ox in 0..<outW {
+                            let v = g[oy * outW + ox]
+                            let x0 = tx.i0[ox], x1 = tx.i1[ox], wx = tx.w1[ox]
+                            r0[x0] += v * (1 - wy) * (1 - wx)
+                            r0[x1] += v * (1 - wy) * wx
+                            r1[x0] += v * wy * (1 - wx)
+                            r1[x1] += v * wy * wx
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [shape[0], shape[1], h, w], data: out)
+    }
+
+    /// Nearest-neighbour resize (PyTorch 'nearest': src = floor(dst * in / out)).
+    public func resizeNearest(height outH: Int, width outW: Int) -> Tensor {
+        precondition(rank == 4, "resizeNearest needs an (N, C, H, W) tensor, got \(shape)")
+        let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
+        let ys = (0..<outH).map { min(h - 1, Int(Float($0) * (Float(h) / Float(outH)))) }
+        let xs = (0..<outW).map { min(w - 1, Int(Float($0) * (Float(w) / Float(outW)))) }
+        var out = [Float](repeating: 0, count: planes * outH * outW)
+        data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for p in 0..<planes {
+                    let s = src.baseAddress! + p * h * w, d = dst.baseAddress! + p * outH * outW
+                    for oy in 0..<outH {
+                        let r = s + ys[oy] * w
+                        for ox in 0..<outW { d[oy * outW + ox] = r[xs[ox]] }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [shape[0], shape[1], outH, outW], data: out)
+    }
+
+    /// The adjoint of `resizeNearest`.
+    public func resizeNearestBackward(inputHeight h: Int, inputWidth w: Int) -> Tensor {
+        let outH = shape[2], outW = shape[3], planes = shape[0] * shape[1]
+        let ys = (0..<outH).map { min(h - 1, Int(Float($0) * (Float(h) / Float(outH)))) }
+        let xs = (0..<outW).map { min(w - 1, Int(Float($0) * (Float(w) / Float(outW)))) }
+        var out = [Float](repeating: 0, count: planes * h * w)
+        data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for p in 0..<planes {
+                    let g = src.baseAddress! + p * outH * outW, d = dst.baseAddress! + p * h * w
+                    for oy in 0..<outH {
+                        let r = d + ys[oy] * w
+                        for ox in 0..<outW { r[xs[ox]] += g[oy * outW + ox] }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [shape[0], shape[1], h, w], data: out)
+    }
+}
+
+extension Variable {
+    /// Bilinear resize; see `Tensor.resizeBilinear`.
+    public func resizeBilinear(height: Int, width: Int, alignCorners: Bool) -> Variable {
+        let out = value.resizeBilinear(height: height, width: width, alignCorners: alignCorners)
+        guard Variable.tracking(self) else { return Variable(out) }
+        let h = shape[2], w = shape[3]
+        return Variable(out, parents: [self]) { g in
+            [g.resizeBilinearBackward(inputHeight: h, inputWidth: w, alignCorners: alignCorners)]
+        }
+    }
+
+    /// Nearest resize to any size (an integer factor is PyTorch's `upsample(scale_factor: k)`).
+    public func resizeNearest(height: Int, width: Int) -> Variable {
+        let out = value.resizeNearest(height: height, width: width)
+        guard Variable.tracking(self) else { return Variable(out) }
+        let h = shape[2], w = shape[3]
+        return Variable(out, parents: [self]) { g in [g.resizeNearestBackward(inputHeight: h, inputWidth: w)] }
+    }
+
+    /// Nearest upsampling by an integer factor.
+    public func upsampleNearest(_ factor: Int) -> Variable {
+        resizeNearest(height: shape[2] * factor, width: shape[3] * factor)
+    }
+}

@@ -1,0 +1,86 @@
+import XCTest
+@testable import LGTensor
+
+/// Direct (loop) convolution used as an independent reference.
+func naiveConv2d(_ x: Tensor, _ w: Tensor, _ o: Conv2DOptions) -> Tensor {
+    let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3]
+    let cout = w.shape[0], cinG = w.shape[1], kh = w.shape[2], kw = w.shape[3], g = o.groups
+    let oh = (h + 2 * o.padding.h - o.dilation.h * (kh - 1) - 1) / o.stride.h + 1
+    let ow = (wd + 2 * o.padding.w - o.dilation.w * (kw - 1) - 1) / o.stride.w + 1
+    var y = Tensor(zeros: [n, cout, oh, ow])
+    for b in 0..<n { for co in 0..<cout {
+        let gi = co / (cout / g)
+        for oy in 0..<oh { for ox in 0..<ow {
+            var s: Float = 0
+            for ci in 0..<cinG { for i in 0..<kh { for j in 0..<kw {
+                let iy = oy * o.stride.h - o.padding.h + i * o.dilation.h
+                let ix = ox * o.stride.w - o.padding.w + j * o.dilation.w
+                if iy < 0 || iy >= h || ix < 0 || ix >= wd { continue }
+                s += x[b, gi * cinG + ci, iy, ix] * w[co, ci, i, j]
+            } } }
+            y[b, co, oy, ox] = s
+        } }
+    } }
+    _ = cin
+    return y
+}
+
+final class ConvTests: XCTestCase {
+    func testConv2dMatchesNaive() {
+        let cases: [(x: [Int], w: [Int], o: Conv2DOptions)] = [
+            ([2, 3, 7, 6], [4, 3, 3, 3], .init(padding: 1)),
+            ([3, 4, 9, 9], [6, 2, 3, 2], .init(stride: (2, 1), padding: (1, 0), dilation: (1, 2), groups: 2)),
+            ([1, 5, 5, 5], [3, 5, 1, 1], .init()),
+            ([4, 2, 4, 4], [2, 1, 3, 3], .init(stride: 2, padding: 2, dilation: 2, groups: 2)),
+        ]
+        for (i, c) in cases.enumerated() {
+            let x = randn(c.x, seed: UInt64(i + 1)), w = randn(c.w, seed: UInt64(i + 10))
+            assertClose(x.conv2d(w, c.o), naiveConv2d(x, w, c.o), atol: 1e-4)
+        }
+    }
+
+    func testConv2dGradients() {
+        gradCheck([randn([2, 4, 5, 5]), randn([6, 2, 3, 3], seed: 2), randn([6], seed: 3)]) { v in
+            v[0].conv2d(v[1], bias: v[2], .init(stride: 2, padding: 1, dilation: 1, groups: 2))
+        }
+        gradCheck([randn([1, 3, 6, 5]), randn([2, 3, 2, 3], seed: 4)]) { v in
+            v[0].conv2d(v[1], .init(stride: (1, 2), padding: (2, 1), dilation: (2, 1)))
+        }
+    }
+
+    func testConvTransposeIsAdjointOfConv() {
+        // <conv(x), y> == <x, convT(y)> for the same weight.
+        let o = Conv2DOptions(stride: 2, padding: 1, groups: 2)
+        let x = randn([2, 4, 8, 8]), w = randn([6, 2, 4, 4], seed: 2)
+        let y = x.conv2d(w, o)
+        let r = randn(y.shape, seed: 3)
+        let xt = r.convTranspose2d(w, ConvTranspose2DOptions(stride: 2, padding: 1, groups: 2))
+        XCTAssertEqual(xt.shape, x.shape)
+        XCTAssertEqual(Double((y * r).sumAll()), Double((x * xt).sumAll()), accuracy: 1e-3)
+    }
+
+    func testConvTransposeGradientsAndOutputPadding() {
+        gradCheck([randn([2, 4, 3, 3]), randn([4, 3, 4, 4], seed: 2), randn([3], seed: 3)]) { v in
+            v[0].convTranspose2d(v[1], bias: v[2], .init(stride: 2, padding: 1))
+        }
+        gradCheck([randn([1, 4, 3, 2]), randn([4, 1, 3, 3], seed: 5)]) { v in
+            v[0].convTranspose2d(v[1], .init(stride: 2, padding: 1, outputPadding: 1, groups: 2))
+        }
+        let y = randn([1, 2, 3, 3]).convTranspose2d(randn([2, 1, 3, 3]), .init(stride: 2, padding: 1, outputPadding: 1))
+        XCTAssertEqual(y.shape, [1, 1, 6, 6])
+    }
+
+    func testBatchedChunksAgreeWithSingleSamples() {
+        // Large batch of tiny maps takes the multi-sample GEMM path.
+        let x = randn([40, 3, 2, 2]), w = randn([3, 5, 4, 4], seed: 7)
+        let o = ConvTranspose2DOptions(stride: 2, padding: 1)
+        let all = x.convTranspose2d(w, o)
+        for b in [0, 17, 39] {
+            let one = x.slice(axis: 0, b..<(b + 1)).convTranspose2d(w, o)
+            assertClose(all.slice(axis: 0, b..<(b + 1)), one, atol: 1e-5)
+        }
+        let c = randn([40, 3, 4, 4], seed: 8), k = randn([5, 3, 3, 3], seed: 9)
+        let call = c.conv2d(k, .init(padding: 1))
+        assertClose(call.slice(axis: 0, 33..<34), c.slice(axis: 0, 33..<34).conv2d(k, .init(padding: 1)), atol: 1e-5)
+    }
+}

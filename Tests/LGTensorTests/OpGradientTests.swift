@@ -1,0 +1,118 @@
+import XCTest
+@testable import LGTensor
+
+final class OpGradientTests: XCTestCase {
+    func testElementwiseBroadcasting() {
+        gradCheck([randn([2, 3, 4]), randn([3, 1], seed: 2)]) { $0[0] + $0[1] }
+        gradCheck([randn([2, 3, 4]), randn([1, 3, 1], seed: 2)]) { $0[0] - $0[1] }
+        gradCheck([randn([2, 3, 4]), randn([4], seed: 2)]) { $0[0] * $0[1] }
+        gradCheck([randn([2, 3]), randn([2, 1], seed: 2).map { abs($0) + 1 }]) { $0[0] / $0[1] }
+        XCTAssertEqual(Broadcast.shape([2, 1, 4], [3, 1]), [2, 3, 4])
+    }
+
+    func testActivations() {
+        let x = randn([3, 5]).map { abs($0) < 0.05 ? 0.3 : $0 }  // keep away from kinks
+        gradCheck([x]) { $0[0].relu() }
+        gradCheck([x]) { $0[0].leakyRelu(0.2, gain: Float(2).squareRoot()) }
+        gradCheck([x]) { $0[0].tanh() }
+        gradCheck([x]) { $0[0].sigmoid() }
+        gradCheck([x]) { $0[0].softplus() }
+        gradCheck([x]) { $0[0].exp() }
+        gradCheck([x.map { abs($0) + 0.5 }]) { $0[0].sqrt() }
+        XCTAssertEqual(Variable(Tensor(shape: [2], data: [30, -30])).softplus().value.data[0], 30)
+    }
+
+    func testReductionsConcatSlice() {
+        gradCheck([randn([2, 3, 4])]) { $0[0].sum(axes: [1]) }
+        gradCheck([randn([2, 3, 4])]) { $0[0].mean(axes: [0, 2], keepDims: true) }
+        gradCheck([randn([2, 3, 4]), randn([2, 2, 4], seed: 2)]) { Variable.concat([$0[0], $0[1]], axis: 1) }
+        gradCheck([randn([2, 5, 3])]) { $0[0].slice(axis: 1, 1..<4) }
+        let t = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(t.sum(axes: [0]).data, [5, 7, 9])
+        XCTAssertEqual(t.sum(axes: [1]).data, [6, 15])
+    }
+
+    func testLinearAndMatmul() {
+        gradCheck([randn([3, 4]), randn([5, 4], seed: 2), randn([5], seed: 3)]) { $0[0].linear($0[1], $0[2]) }
+        gradCheck([randn([3, 4]), randn([4, 2], seed: 2)]) { $0[0].matmul($0[1]) }
+        let a = Tensor(shape: [2, 2], data: [1, 2, 3, 4]), b = Tensor(shape: [2, 1], data: [5, 6])
+        XCTAssertEqual(a.matmul(b).data, [17, 39])
+    }
+
+    func testResizeAndPooling() {
+        gradCheck([randn([1, 2, 3, 4])]) { $0[0].resizeBilinear(height: 7, width: 5, alignCorners: true) }
+        gradCheck([randn([1, 2, 5, 4])]) { $0[0].resizeBilinear(height: 3, width: 9, alignCorners: false) }
+        gradCheck([randn([2, 1, 2, 3])]) { $0[0].upsampleNearest(2) }
+        gradCheck([randn([1, 2, 5, 5])]) { $0[0].resizeNearest(height: 3, width: 7) }
+        gradCheck([randn([1, 2, 6, 6])]) { $0[0].maxPool2d(kernel: 2) }
+        gradCheck([randn([1, 1, 5, 5])]) { $0[0].maxPool2d(kernel: 3, stride: 2, padding: 1) }
+        // align_corners=True keeps the corners; known values against PyTorch.
+        let x = Tensor(shape: [1, 1, 2, 2], data: [0, 1, 2, 3])
+        XCTAssertEqual(x.resizeBilinear(height: 3, width: 3, alignCorners: true).data, [0, 0.5, 1, 1, 1.5, 2, 2, 2.5, 3])
+        XCTAssertEqual(x.resizeBilinear(height: 4, width: 4, alignCorners: false).data,
+                       [0, 0.25, 0.75, 1, 0.5, 0.75, 1.25, 1.5, 1.5, 1.75, 2.25, 2.5, 2, 2.25, 2.75, 3])
+    }
+
+    func testNormalisation() {
+        var rm = Tensor(zeros: [3]), rv = Tensor(repeating: 1, shape: [3])
+        gradCheck([randn([4, 3, 2, 2]), randn([3], seed: 2), randn([3], seed: 3)], tol: 3e-2) { v in
+            var m = Tensor(zeros: [3]), s = Tensor(repeating: 1, shape: [3])
+            return v[0].batchNorm(weight: v[1], bias: v[2], runningMean: &m, runningVar: &s, training: true)
+        }
+        gradCheck([randn([2, 3, 2, 2]), randn([3], seed: 2), randn([3], seed: 3)]) { v in
+            var m = Tensor(shape: [3], data: [0.1, -0.2, 0.3]), s = Tensor(shape: [3], data: [0.5, 2, 1])
+            return v[0].batchNorm(weight: v[1], bias: v[2], runningMean: &m, runningVar: &s, training: false)
+        }
+        // Running statistics follow PyTorch (momentum 0.1, unbiased variance).
+        let x = Tensor(shape: [2, 3, 1, 1], data: [1, 2, 3, 3, 6, 9])
+        _ = Variable(x).batchNorm(weight: nil, bias: nil, runningMean: &rm, runningVar: &rv, training: true)
+        XCTAssertEqual(rm.data[0], 0.2, accuracy: 1e-6)
+        XCTAssertEqual(rv.data[2], 0.9 + 0.1 * 18, accuracy: 1e-5)
+        gradCheck([randn([2, 4, 3, 3])]) { $0[0].pixelNorm() }
+    }
+
+    func testUpFirDn() {
+        let k = Tensor(shape: [4, 4], data: (0..<16).map { Float($0 % 5) + 1 })
+        gradCheck([randn([1, 2, 4, 4])]) { $0[0].upfirdn2d(k, .init(up: 2, pad: (2, 1))) }
+        gradCheck([randn([1, 2, 8, 8])]) { $0[0].upfirdn2d(k, .init(down: 2, pad: (1, 1))) }
+        // A delta kernel with no resampling is the identity.
+        let d = Tensor(shape: [1, 1], data: [1])
+        let x = randn([1, 3, 4, 5])
+        assertClose(x.upfirdn2d(d, .init(pad: (0, 0))), x)
+        // Upsampling by 2 with a 2x2 box of ones and pad (0,1) repeats pixels (nearest).
+        let box = Tensor(repeating: 1, shape: [2, 2])
+        let up = x.upfirdn2d(box, .init(up: 2, pad: (1, 0)))
+        assertClose(up, x.resizeNearest(height: 8, width: 10))
+    }
+
+    func testLosses() {
+        let labels = Labels(shape: [2, 3, 2], data: [0, 1, 2, 3, 0, 1, 2, 2, 1, 0, 3, 3])
+        gradCheck([randn([2, 4, 3, 2])]) { $0[0].crossEntropy(labels) }
+        gradCheck([randn([2, 4, 3, 2])]) { $0[0].crossEntropyPerPixel(labels) }
+        gradCheck([randn([2, 4, 3, 2])]) { $0[0].focalLoss(labels) }
+        // CE of uniform logits is log(C).
+        let ce = Variable(Tensor(zeros: [2, 4, 3, 2])).crossEntropy(labels).value.scalar
+        XCTAssertEqual(ce, Float(4).logAndReturn(), accuracy: 1e-6)
+    }
+
+    func testNoGradModeRecordsNothing() {
+        let w = Variable(randn([3, 2]), requiresGrad: true)
+        let x = Variable(randn([4, 2]))
+        let y = GradMode.withoutGradients { x.linear(w).relu() }
+        XCTAssertTrue(y.isLeaf)
+        XCTAssertFalse(y.requiresGrad)
+        let z = x.linear(w).relu()
+        XCTAssertFalse(z.isLeaf)
+    }
+
+    func testGradientsAccumulateAcrossBackwardCalls() {
+        let w = Variable(Tensor(shape: [1], data: [2]), requiresGrad: true)
+        (w * w).sum().backward()
+        (w * w).sum().backward()
+        XCTAssertEqual(w.grad?.data, [8])
+    }
+}
+
+private extension Float {
+    func logAndReturn() -> Float { Foundation.log(self) }
+}
