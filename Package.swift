@@ -5,7 +5,8 @@ import PackageDescription
 //   CBLAS, CZlib      system libraries (OpenBLAS, zlib)
 //   LGTensor          numeric core: tensors, kernels, autodiff, optimisers, RNG
 //   LGModelIO         model files: PyTorch .pth/.tar, safetensors, .npy, PNG
-//   LGModels          the networks (DCGAN, ...) built on LGTensor + LGModelIO
+//   LGModels          the networks (DCGAN, PGGAN, StyleGAN, StyleGAN2, UNet)
+//   LGSemantics       semantic extractors (LSE, NSE-1, NSE-2), losses, mIoU
 //   worker, lg-bench  thin executables
 let package = Package(
     name: "LinearGAN",
@@ -26,15 +27,18 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "LGModelIO", dependencies: ["LGTensor", "CZlib"]),
         .target(name: "LGModels", dependencies: ["LGTensor", "LGModelIO"]),
+        .target(name: "LGSemantics", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
         .executableTarget(name: "worker", dependencies: [
-            "LGTensor", "LGModelIO", "LGModels",
+            "LGTensor", "LGModelIO", "LGModels", "LGSemantics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels"]),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
         .testTarget(name: "LGModelIOTests", dependencies: ["LGModelIO"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LGModelsTests", dependencies: ["LGModels"],
+        .testTarget(name: "LGModelsTests", dependencies: ["LGModels", "LGModelIO"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "LGSemanticsTests", dependencies: ["LGSemantics", "LGModelIO"],
                     resources: [.copy("Fixtures")]),
     ]
 )
