@@ -68,7 +68,8 @@ extension Tensor {
         var out = [Float](repeating: 0, count: n * cout * p)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: p)
         let direct = geo.isIdentity && chunk == 1
-        var cols = [Float](repeating: 0, count: direct ? 0 : k * chunk * p)
+        let tile = geo.tileRows()
+        var cols = [Float](repeating: 0, count: direct ? 0 : (chunk == 1 ? k * tile * geo.outW : k * chunk * p))
         var tmp = [Float](repeating: 0, count: chunk > 1 ? coutG * chunk * p : 0)
         data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
@@ -80,6 +81,22 @@ extension Tensor {
             while n0 < n {
                 let nb = min(chunk, n - n0)
                 for gi in 0..<g {
+                    if nb == 1 && !direct {
+                        // One sample: tile over output rows, GEMM straight into the output.
+                        let xs = x + (n0 * cin + gi * cinG) * pin
+                        let ys = y + (n0 * cout + gi * coutG) * p
+                        var oy = 0
+                        while oy < geo.outH {
+                            let rows = oy..<min(geo.outH, oy + tile)
+                            let cn = rows.count * geo.outW
+                            geo.im2col(xs, cp.baseAddress!, ld: cn, rows: rows)
+                            BLAS.gemm(transA: false, transB: false, m: coutG, n: cn, k: k,
+                                      a: w + gi * coutG * k, lda: k, b: cp.baseAddress!, ldb: cn,
+                                      c: ys + oy * geo.outW, ldc: p)
+                            oy = rows.upperBound
+                        }
+                        continue
+                    }
                     let colsPtr: UnsafePointer<Float>
                     if direct {
                         colsPtr = x + (n0 * cin + gi * cinG) * pin
@@ -122,7 +139,8 @@ extension Tensor {
         var gx = [Float](repeating: 0, count: needInput ? count : 0)
         var gw = [Float](repeating: 0, count: needWeight ? weight.count : 0)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: p)
-        var cols = [Float](repeating: 0, count: k * chunk * p)
+        let tile = geo.tileRows()
+        var cols = [Float](repeating: 0, count: chunk == 1 ? k * tile * geo.outW : k * chunk * p)
         var gyBuf = [Float](repeating: 0, count: chunk > 1 ? coutG * chunk * p : 0)
         data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
@@ -136,6 +154,30 @@ extension Tensor {
             while n0 < n {
                 let nb = min(chunk, n - n0)
                 for gi in 0..<g {
+                    if nb == 1 {
+                        // One sample: tile over output rows.
+                        let xs = x + (n0 * cin + gi * cinG) * pin
+                        let gys = gyp.baseAddress! + (n0 * cout + gi * coutG) * p
+                        var oy = 0
+                        while oy < geo.outH {
+                            let rows = oy..<min(geo.outH, oy + tile)
+                            let cn = rows.count * geo.outW
+                            if needWeight {
+                                geo.im2col(xs, c, ld: cn, rows: rows)
+                                BLAS.gemm(transA: false, transB: true, m: coutG, n: k, k: cn,
+                                          a: gys + oy * geo.outW, lda: p, b: c, ldb: cn, beta: 1,
+                                          c: gwp.baseAddress! + gi * coutG * k, ldc: k)
+                            }
+                            if needInput {
+                                BLAS.gemm(transA: true, transB: false, m: k, n: cn, k: coutG,
+                                          a: w + gi * coutG * k, lda: k, b: gys + oy * geo.outW, ldb: p,
+                                          c: c, ldc: cn)
+                                geo.col2im(c, ld: cn, gxp.baseAddress! + (n0 * cin + gi * cinG) * pin, rows: rows)
+                            }
+                            oy = rows.upperBound
+                        }
+                        continue
+                    }
                     let gyg: UnsafePointer<Float>
                     if nb == 1 {
                         gyg = gyp.baseAddress! + (n0 * cout + gi * coutG) * p

@@ -5,6 +5,9 @@
 /// `im2col` unfolds the image into a (channels*kernelH*kernelW, outH*outW)
 /// matrix; `col2im` is its adjoint (accumulates such a matrix back).
 public struct ConvGeometry: Sendable, Equatable {
+    /// Floats per unfolded tile (a tuning knob; tests shrink it to exercise tiling).
+    nonisolated(unsafe) public static var tileBudget = 1 << 21
+
     public var channels, height, width: Int
     public var kernelH, kernelW: Int
     public var strideH, strideW: Int
@@ -26,16 +29,25 @@ public struct ConvGeometry: Sendable, Equatable {
     public var rows: Int { channels * kernelH * kernelW }
     public var positions: Int { outH * outW }
 
+    /// Output rows per tile so that one tile of the unfolded matrix stays
+    /// within about `budget` floats (cache-friendly, bounded memory).
+    public func tileRows(budget: Int = ConvGeometry.tileBudget) -> Int {
+        max(1, min(outH, budget / max(1, rows * outW)))
+    }
+
     /// True when the unfolded matrix is the image itself (1x1, stride 1, no padding).
     public var isIdentity: Bool {
         kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0
     }
 
     /// Unfolds `image` (channels x height x width) into `cols`, whose rows
-    /// have leading dimension `ld` (>= positions).
+    /// have leading dimension `ld`. Only output rows `rows` (all by default)
+    /// are unfolded; column `(oy - rows.lowerBound) * outW + ox` holds position (oy, ox).
     @inlinable
-    public func im2col(_ image: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, ld: Int) {
-        let oh = outH, ow = outW
+    public func im2col(_ image: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, ld: Int,
+                       rows outRows: Range<Int>? = nil) {
+        let ow = outW
+        let yr = outRows ?? 0..<outH
         var row = 0
         for c in 0..<channels {
             let plane = image + c * height * width
@@ -47,9 +59,9 @@ public struct ConvGeometry: Sendable, Equatable {
                     // Range of output columns whose input column is inside the image.
                     let oxLo = xoff >= 0 ? 0 : min(ow, (-xoff + strideW - 1) / strideW)
                     let oxHi = max(oxLo, min(ow, (width - 1 - xoff) >= 0 ? (width - 1 - xoff) / strideW + 1 : 0))
-                    for oy in 0..<oh {
+                    for oy in yr {
                         let iy = oy * strideH - padH + ki * dilationH
-                        let d = dst + oy * ow
+                        let d = dst + (oy - yr.lowerBound) * ow
                         if iy < 0 || iy >= height {
                             d.update(repeating: 0, count: ow)
                             continue
@@ -69,10 +81,13 @@ public struct ConvGeometry: Sendable, Equatable {
         }
     }
 
-    /// Accumulates `cols` (rows with leading dimension `ld`) into `image`.
+    /// Accumulates `cols` (rows with leading dimension `ld`) into `image`;
+    /// `rows` as in `im2col`.
     @inlinable
-    public func col2im(_ cols: UnsafePointer<Float>, ld: Int, _ image: UnsafeMutablePointer<Float>) {
-        let oh = outH, ow = outW
+    public func col2im(_ cols: UnsafePointer<Float>, ld: Int, _ image: UnsafeMutablePointer<Float>,
+                       rows outRows: Range<Int>? = nil) {
+        let ow = outW
+        let yr = outRows ?? 0..<outH
         var row = 0
         for c in 0..<channels {
             let plane = image + c * height * width
@@ -83,11 +98,11 @@ public struct ConvGeometry: Sendable, Equatable {
                     let xoff = kj * dilationW - padW
                     let oxLo = xoff >= 0 ? 0 : min(ow, (-xoff + strideW - 1) / strideW)
                     let oxHi = max(oxLo, min(ow, (width - 1 - xoff) >= 0 ? (width - 1 - xoff) / strideW + 1 : 0))
-                    for oy in 0..<oh {
+                    for oy in yr {
                         let iy = oy * strideH - padH + ki * dilationH
                         if iy < 0 || iy >= height { continue }
                         let dst = plane + iy * width
-                        let s = src + oy * ow
+                        let s = src + (oy - yr.lowerBound) * ow
                         var ix = oxLo * strideW + xoff
                         for ox in oxLo..<oxHi { dst[ix] += s[ox]; ix += strideW }
                     }

@@ -33,6 +33,22 @@ extension Variable {
         }
         let gamma = weight?.value.data ?? [Float](repeating: 1, count: c)
         let beta = bias?.value.data ?? [Float](repeating: 0, count: c)
+        var parents: [Variable] = [self]
+        if let weight { parents.append(weight) }
+        if let bias { parents.append(bias) }
+        if !Variable.tracking(parents) {
+            // Inference: one fused scale-and-shift pass, nothing saved.
+            var out = [Float](repeating: 0, count: value.count)
+            value.data.withUnsafeBufferPointer { x in
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<n { for j in 0..<c {
+                        let a = gamma[j] * invStd[j], b = beta[j] - mean[j] * a, base = (i * c + j) * p
+                        for q in 0..<p { o[base + q] = x[base + q] * a + b }
+                    } }
+                }
+            }
+            return Variable(Tensor(shape: shape, data: out))
+        }
         var xhat = [Float](repeating: 0, count: value.count)
         var out = [Float](repeating: 0, count: value.count)
         value.data.withUnsafeBufferPointer { x in
@@ -42,10 +58,6 @@ extension Variable {
             } }
         }
         let outT = Tensor(shape: shape, data: out)
-        var parents: [Variable] = [self]
-        if let weight { parents.append(weight) }
-        if let bias { parents.append(bias) }
-        guard Variable.tracking(parents) else { return Variable(outT) }
         let s = shape
         return Variable(outT, parents: parents) { gy in
             var gx = [Float](repeating: 0, count: gy.count)

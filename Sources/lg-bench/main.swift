@@ -1,1 +1,49 @@
-print("todo")
+// lg-bench: kernel and model throughput, measured in one run.
+//
+//   swift run -c release lg-bench [--quick] [--section NAME ...]
+//
+// Prints OpenBLAS sgemm GFLOPS first, then each kernel's GFLOPS and its
+// ratio to sgemm (both the large square sgemm figure and sgemm at the same
+// GEMM shape the kernel reduces to), then model throughput.
+import Foundation
+import LGTensor
+import LGModels
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("--help") || arguments.contains("-h") {
+    print("""
+    usage: lg-bench [--quick] [--section sgemm|conv|dcgan ...] [--threads N]
+      --quick       fewer repetitions (for a smoke test)
+      --section S   run only the named sections (default: all)
+      --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
+    Build in release mode: swift run -c release lg-bench
+    """)
+    exit(0)
+}
+let quick = arguments.contains("--quick")
+var sections = Set<String>()
+var i = 0
+while i < arguments.count {
+    if arguments[i] == "--section", i + 1 < arguments.count { sections.insert(arguments[i + 1]); i += 1 }
+    if arguments[i] == "--threads", i + 1 < arguments.count, let n = Int(arguments[i + 1]) { BLAS.setThreads(n); i += 1 }
+    i += 1
+}
+let chosen = sections
+@MainActor func wants(_ s: String) -> Bool { chosen.isEmpty || chosen.contains(s) }
+
+let bench = Bench(quick: quick)
+print("lg-bench  threads=\(BLAS.threads)  \(quick ? "quick" : "full")")
+let peak = bench.sgemmPeak()
+print(String(format: "sgemm 1024x1024x1024: %.1f GFLOPS (reference for ratios)", peak))
+
+if wants("conv") {
+    print("")
+    print("kernel                                   shape                      ms     GFLOPS  /sgemm  /sgemm@shape")
+    for row in bench.convRows() {
+        print(row.format(peak: peak))
+    }
+}
+if wants("dcgan") {
+    print("")
+    bench.dcgan(peak: peak)
+}

@@ -70,6 +70,21 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(y.shape, [1, 1, 6, 6])
     }
 
+    func testRowTilingMatchesUntiled() {
+        let x = randn([1, 4, 9, 7]), w = randn([6, 2, 3, 3], seed: 2), gy = randn([1, 6, 5, 4], seed: 3)
+        let o = Conv2DOptions(stride: 2, padding: 1, groups: 2)
+        let y = x.conv2d(w, o)
+        let (gx, gw) = x.conv2dBackward(w, gy, o)
+        let saved = ConvGeometry.tileBudget
+        ConvGeometry.tileBudget = 40  // two output rows per tile
+        defer { ConvGeometry.tileBudget = saved }
+        assertClose(x.conv2d(w, o), y, atol: 1e-5)
+        let (gx2, gw2) = x.conv2dBackward(w, gy, o)
+        assertClose(gx2!, gx!, atol: 1e-5)
+        assertClose(gw2!, gw!, atol: 1e-5)
+        assertClose(y, naiveConv2d(x, w, o), atol: 1e-4)
+    }
+
     func testBatchedChunksAgreeWithSingleSamples() {
         // Large batch of tiny maps takes the multi-sample GEMM path.
         let x = randn([40, 3, 2, 2]), w = randn([3, 5, 4, 4], seed: 7)

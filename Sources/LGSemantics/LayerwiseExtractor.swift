@@ -1,0 +1,103 @@
+import LGTensor
+import LGModels
+
+/// LSE and NSE-1: one head per used feature layer, per-layer outputs
+/// combined by the layer weights into the final segmentation.
+///
+/// - LSE head: a 1x1 conv C_i -> n_class (bias only when `use_bias`); key
+///   `extractor.{i}.weight`.
+/// - NSE-1 head: `n_layers` convs (kernel `ksize`, with bias) C_i -> m -> ...
+///   -> m -> n_class, m = (C_i + n_class) / 2, ReLU between; keys
+///   `extractor.{i}.{2j}.weight|bias`.
+/// - theta: `layer_weight`, one value per layer, initialised to ones.
+public final class LayerwiseExtractor: SemanticExtractor {
+    public let arch: ExtractorArch
+    let heads: [[ConvUnit]]
+    public let theta: Parameter
+
+    public var layerWeight: Parameter? { theta }
+
+    /// A freshly initialised extractor (PyTorch default conv init drawn from `rng`).
+    public init(arch: ExtractorArch, rng: inout SeededRandom) throws {
+        try arch.validate()
+        guard arch.type == .lse || arch.type == .nse1 else {
+            throw SemanticsError.invalidArchitecture("LayerwiseExtractor builds LSE or NSE-1, not \(arch.type.rawValue)")
+        }
+        self.arch = arch
+        var heads: [[ConvUnit]] = []
+        for (i, c) in arch.dims.enumerated() {
+            if arch.type == .lse {
+                heads.append([ConvUnit(prefix: "extractor.\(i).", inChannels: c, outChannels: arch.nClass,
+                                       ksize: 1, bias: arch.useBias ?? false, padding: 0, rng: &rng)])
+            } else {
+                let k = arch.ksize ?? 1, pad = k / 2
+                let n = arch.nLayers ?? 3
+                let mid = (c + arch.nClass) / 2
+                var convs: [ConvUnit] = []
+                for j in 0..<n {
+                    let inC = j == 0 ? c : mid
+                    let outC = j == n - 1 ? arch.nClass : mid
+                    // nn.Conv2d's bias defaults to True: NSE-1 always has biases.
+                    convs.append(ConvUnit(prefix: "extractor.\(i).\(2 * j).", inChannels: inC, outChannels: outC,
+                                          ksize: k, bias: true, padding: pad, rng: &rng))
+                }
+                heads.append(convs)
+            }
+        }
+        self.heads = heads
+        theta = Parameter(Tensor(repeating: 1, shape: [arch.dims.count]), requiresGrad: true, name: "layer_weight")
+    }
+
+    /// Keys in the reference's state_dict order: `layer_weight`, then the heads.
+    public var namedParameters: [(String, Parameter)] {
+        [("layer_weight", theta)] + heads.flatMap { $0.flatMap(\.namedParameters) }
+    }
+
+    public func load(_ stateDict: StateDict) throws {
+        theta.value = try stateDict.require("layer_weight", shape: theta.shape)
+        for h in heads { for c in h { try c.load(stateDict) } }
+    }
+
+    /// The normalised layer weights (nil for `none`, where outputs are summed).
+    public func layerWeights() -> Variable? {
+        switch arch.layerWeightType {
+        case .none: return nil
+        case .direct: return theta
+        case .softplus:
+            let w = theta.softplus()
+            return w / w.sum()
+        case .sigmoid:
+            let w = theta.sigmoid()
+            return w / w.sum()
+        }
+    }
+
+    public func forward(_ features: [Variable], size: Int?) throws -> [Variable] {
+        let feats = try selectFeatures(features, arch: arch)
+        var outputs: [Variable] = []
+        for (f, head) in zip(feats, heads) {
+            var x = f
+            for (j, conv) in head.enumerated() {
+                x = conv(x)
+                if j < head.count - 1 { x = x.relu() }
+            }
+            outputs.append(x)
+        }
+        let last = outputs[outputs.count - 1]
+        let h = size ?? last.shape[2], w = size ?? last.shape[3]
+        let layers = outputs.map { o -> Variable in
+            (o.shape[2] == h && o.shape[3] == w) ? o : o.resizeBilinear(height: h, width: w, alignCorners: true)
+        }
+        var final: Variable
+        if let weights = layerWeights() {
+            func term(_ i: Int) -> Variable { layers[i] * weights.slice(axis: 0, i..<(i + 1)) }
+            final = term(0)
+            for i in 1..<layers.count { final = final + term(i) }
+        } else {
+            final = layers[0]
+            for i in 1..<layers.count { final = final + layers[i] }
+        }
+        outputs.append(final)
+        return outputs
+    }
+}
