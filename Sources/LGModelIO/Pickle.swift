@@ -60,7 +60,17 @@ public enum Pickle {
     /// - Returns: the value and the offset just past its STOP opcode.
     public static func load(_ bytes: [UInt8], from offset: Int = 0, what: String = "pickle") throws -> (value: PickleValue, end: Int) {
         var u = Unpickler(ByteCursor(bytes, at: offset, what: what))
+        // Self-references can only go through the memo; emptying memoized nodes
+        // afterwards breaks any reference cycle so nothing leaks.
+        defer { for n in u.memo.values { n.kind = .leaf(.none) } }
         let root = try u.run()
+        // Size of the fully expanded tree (shared references counted each time they
+        // appear), computed in time linear in the number of distinct nodes.
+        var sizes: [ObjectIdentifier: Int] = [:]
+        let expanded = try expandedSize(root, depth: 0, &sizes)
+        guard expanded <= 20_000_000 else {
+            throw ModelIOError.corruptPickle(offset: 0, detail: "the pickle expands to more than 20 million values (shared references repeated too often)")
+        }
         var budget = Converter(limit: 20_000_000)
         let value = try budget.value(root, depth: 0)
         return (value, u.cursor.position)
@@ -69,21 +79,67 @@ public enum Pickle {
 
 // MARK: - Reference nodes used while reading
 
+/// Mutable contents of a list, set or dict (a class, so appends happen in place).
+private final class Box {
+    var nodes: [Node] = []
+    var pairs: [(Node, Node)] = []
+    init(nodes: [Node] = [], pairs: [(Node, Node)] = []) { self.nodes = nodes; self.pairs = pairs }
+}
+
+/// A call of a global and what was applied to its result afterwards.
+private final class ObjectBox {
+    let callee: Node
+    let args: [Node]
+    let kwargs: [(Node, Node)]
+    var state: Node?
+    var list: [Node] = []
+    var dict: [(Node, Node)] = []
+    init(callee: Node, args: [Node], kwargs: [(Node, Node)] = []) { self.callee = callee; self.args = args; self.kwargs = kwargs }
+}
+
 private final class Node {
     enum Kind {
         case leaf(PickleValue)
-        case list([Node])
+        case list(Box)
         case tuple([Node])
-        case dict([(Node, Node)])
-        case set([Node])
+        case dict(Box)
+        case set(Box)
         case global(String, String)
-        case object(callee: Node, args: [Node], kwargs: [(Node, Node)], state: Node?, list: [Node], dict: [(Node, Node)])
+        case object(ObjectBox)
         case persid(Node)
         case mark
     }
     var kind: Kind
     var visiting = false
     init(_ kind: Kind) { self.kind = kind }
+}
+
+private func expandedSize(_ n: Node, depth: Int, _ sizes: inout [ObjectIdentifier: Int]) throws -> Int {
+    if let s = sizes[ObjectIdentifier(n)] { return s }
+    guard depth < 500 else {
+        throw ModelIOError.corruptPickle(offset: 0, detail: "objects are nested more than 500 levels deep")
+    }
+    guard !n.visiting else {
+        throw ModelIOError.corruptPickle(offset: 0, detail: "an object contains itself (recursive structure), which plain checkpoints never do")
+    }
+    n.visiting = true
+    defer { n.visiting = false }
+    var total = 1
+    func add(_ c: Node) throws { total = min(total + (try expandedSize(c, depth: depth + 1, &sizes)), Int.max / 4) }
+    switch n.kind {
+    case .leaf, .global, .mark: break
+    case let .list(b), let .set(b): for x in b.nodes { try add(x) }
+    case let .tuple(xs): for x in xs { try add(x) }
+    case let .dict(b): for (k, v) in b.pairs { try add(k); try add(v) }
+    case let .persid(x): try add(x)
+    case let .object(o):
+        try add(o.callee)
+        for x in o.args + o.list { try add(x) }
+        for (k, v) in o.kwargs + o.dict { try add(k); try add(v) }
+        if let s = o.state { try add(s) }
+    }
+    sizes[ObjectIdentifier(n)] = total
+    return total
 }
 
 private struct Converter {
@@ -109,17 +165,17 @@ private struct Converter {
         }
         switch n.kind {
         case let .leaf(v): return v
-        case let .list(xs): return .list(try all(xs))
+        case let .list(b): return .list(try all(b.nodes))
         case let .tuple(xs): return .tuple(try all(xs))
-        case let .dict(xs): return .dict(try pairs(xs))
-        case let .set(xs): return .set(try all(xs))
+        case let .dict(b): return .dict(try pairs(b.pairs))
+        case let .set(b): return .set(try all(b.nodes))
         case let .global(m, name): return .global(module: m, name: name)
         case let .persid(x): return .persistentID(try value(x, depth: depth + 1))
-        case let .object(callee, args, kwargs, state, list, dict):
-            return .object(PickleObject(callee: try value(callee, depth: depth + 1), args: try all(args),
-                                        kwargs: try pairs(kwargs),
-                                        state: try state.map { try value($0, depth: depth + 1) },
-                                        listItems: try all(list), dictItems: try pairs(dict)))
+        case let .object(o):
+            return .object(PickleObject(callee: try value(o.callee, depth: depth + 1), args: try all(o.args),
+                                        kwargs: try pairs(o.kwargs),
+                                        state: try o.state.map { try value($0, depth: depth + 1) },
+                                        listItems: try all(o.list), dictItems: try pairs(o.dict)))
         case .mark:
             throw ModelIOError.corruptPickle(offset: 0, detail: "a MARK was left on the stack")
         }
@@ -183,13 +239,8 @@ private struct Unpickler {
 
     mutating func setItems(_ target: Node, _ kv: [(Node, Node)]) throws {
         switch target.kind {
-        case var .dict(xs):
-            target.kind = .leaf(.none) // release the array before mutating (avoid a copy)
-            xs.append(contentsOf: kv)
-            target.kind = .dict(xs)
-        case .object(let c, let a, let k, let s, let l, var d):
-            d.append(contentsOf: kv)
-            target.kind = .object(callee: c, args: a, kwargs: k, state: s, list: l, dict: d)
+        case let .dict(b): b.pairs.append(contentsOf: kv)
+        case let .object(o): o.dict.append(contentsOf: kv)
         default:
             throw fail("SETITEM(S) applied to something that is not a dict")
         }
@@ -197,22 +248,16 @@ private struct Unpickler {
 
     mutating func appendItems(_ target: Node, _ items: [Node]) throws {
         switch target.kind {
-        case var .list(xs):
-            target.kind = .leaf(.none)
-            xs.append(contentsOf: items)
-            target.kind = .list(xs)
-        case .object(let c, let a, let k, let s, var l, let d):
-            l.append(contentsOf: items)
-            target.kind = .object(callee: c, args: a, kwargs: k, state: s, list: l, dict: d)
+        case let .list(b): b.nodes.append(contentsOf: items)
+        case let .object(o): o.list.append(contentsOf: items)
         default:
             throw fail("APPEND(S) applied to something that is not a list")
         }
     }
 
     mutating func addItems(_ target: Node, _ items: [Node]) throws {
-        guard case var .set(xs) = target.kind else { throw fail("ADDITEMS applied to something that is not a set") }
-        xs.append(contentsOf: items)
-        target.kind = .set(xs)
+        guard case let .set(b) = target.kind else { throw fail("ADDITEMS applied to something that is not a set") }
+        b.nodes.append(contentsOf: items)
     }
 
     mutating func memoGet(_ i: Int) throws {
@@ -318,9 +363,8 @@ private struct Unpickler {
             case 0x53: // STRING (text, quoted repr)
                 let raw = try cursor.line()
                 push(py2String(ArraySlice(try unquote(raw))))
-            case 0x56: // UNICODE (text, raw-unicode-escape; plain ASCII only)
-                let raw = try cursor.line()
-                push(.string(try string(raw)))
+            case 0x56: // UNICODE (text, raw-unicode-escape)
+                push(.string(try rawUnicodeEscape(try cursor.line())))
             case 0x42: // BINBYTES
                 let n = try length(UInt64(try cursor.le(UInt32.self)))
                 push(.bytes(Array(try cursor.take(n))))
@@ -330,17 +374,17 @@ private struct Unpickler {
             case 0x8e, 0x96: // BINBYTES8, BYTEARRAY8
                 let n = try length(try cursor.le(UInt64.self))
                 push(.bytes(Array(try cursor.take(n))))
-            case 0x7d: stack.append(Node(.dict([]))) // EMPTY_DICT
-            case 0x5d: stack.append(Node(.list([]))) // EMPTY_LIST
+            case 0x7d: stack.append(Node(.dict(Box()))) // EMPTY_DICT
+            case 0x5d: stack.append(Node(.list(Box()))) // EMPTY_LIST
             case 0x29: stack.append(Node(.tuple([]))) // EMPTY_TUPLE
-            case 0x8f: stack.append(Node(.set([]))) // EMPTY_SET
+            case 0x8f: stack.append(Node(.set(Box()))) // EMPTY_SET
             case 0x64: // DICT
                 let items = try popMark()
                 guard items.count % 2 == 0 else { throw fail("DICT with an odd number of items") }
-                stack.append(Node(.dict(stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) })))
-            case 0x6c: stack.append(Node(.list(try popMark()))) // LIST
+                stack.append(Node(.dict(Box(pairs: stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) }))))
+            case 0x6c: stack.append(Node(.list(Box(nodes: try popMark())))) // LIST
             case 0x74: stack.append(Node(.tuple(try popMark()))) // TUPLE
-            case 0x91: stack.append(Node(.set(try popMark()))) // FROZENSET
+            case 0x91: stack.append(Node(.set(Box(nodes: try popMark())))) // FROZENSET
             case 0x85: // TUPLE1
                 let a = try pop()
                 stack.append(Node(.tuple([a])))
@@ -390,23 +434,23 @@ private struct Unpickler {
             case 0x52: // REDUCE
                 let args = try pop(), callee = try pop()
                 guard case let .tuple(a) = args.kind else { throw fail("REDUCE arguments are not a tuple") }
-                stack.append(Node(.object(callee: callee, args: a, kwargs: [], state: nil, list: [], dict: [])))
+                stack.append(Node(.object(ObjectBox(callee: callee, args: a))))
             case 0x81: // NEWOBJ
                 let args = try pop(), cls = try pop()
                 guard case let .tuple(a) = args.kind else { throw fail("NEWOBJ arguments are not a tuple") }
-                stack.append(Node(.object(callee: cls, args: a, kwargs: [], state: nil, list: [], dict: [])))
+                stack.append(Node(.object(ObjectBox(callee: cls, args: a))))
             case 0x92: // NEWOBJ_EX
                 let kw = try pop(), args = try pop(), cls = try pop()
                 guard case let .tuple(a) = args.kind, case let .dict(k) = kw.kind else { throw fail("NEWOBJ_EX arguments are malformed") }
-                stack.append(Node(.object(callee: cls, args: a, kwargs: k, state: nil, list: [], dict: [])))
+                stack.append(Node(.object(ObjectBox(callee: cls, args: a, kwargs: k.pairs))))
             case 0x62: // BUILD
                 let state = try pop()
                 let target = try top()
-                guard case let .object(c, a, k, s, l, d) = target.kind else {
+                guard case let .object(o) = target.kind else {
                     throw fail("BUILD applied to something that is not an object")
                 }
-                guard s == nil else { throw fail("BUILD applied twice to one object") }
-                target.kind = .object(callee: c, args: a, kwargs: k, state: state, list: l, dict: d)
+                guard o.state == nil else { throw fail("BUILD applied twice to one object") }
+                o.state = state
             case 0x51: // BINPERSID
                 let pid = try pop()
                 stack.append(Node(.persid(pid)))
@@ -417,6 +461,28 @@ private struct Unpickler {
                 throw ModelIOError.unknownOpcode(byte: op, offset: opOffset)
             }
         }
+    }
+
+    /// Decodes Python's raw-unicode-escape: latin-1 bytes with `\uXXXX` and `\UXXXXXXXX` escapes.
+    func rawUnicodeEscape(_ raw: ArraySlice<UInt8>) throws -> String {
+        let b = Array(raw)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < b.count {
+            if b[i] == 0x5c, i + 1 < b.count, b[i + 1] == 0x75 || b[i + 1] == 0x55 {
+                let n = b[i + 1] == 0x75 ? 4 : 8
+                guard i + 2 + n <= b.count, let v = UInt32(String(decoding: b[(i + 2)..<(i + 2 + n)], as: UTF8.self), radix: 16),
+                      let u = Unicode.Scalar(v) else {
+                    throw fail("UNICODE has a malformed escape")
+                }
+                out.append(u)
+                i += 2 + n
+            } else {
+                out.append(Unicode.Scalar(b[i]))
+                i += 1
+            }
+        }
+        return String(out)
     }
 
     func py2String(_ b: ArraySlice<UInt8>) -> PickleValue {

@@ -63,7 +63,7 @@ public enum TorchFile {
         let pkl = try zip.read(zip.entry(named: pklName)!)
         let (root, _) = try Pickle.load(pkl, what: pklName)
         var cache: [String: [UInt8]] = [:]
-        var reader = Rebuilder(file: "data.pkl") { ref in
+        let reader = Rebuilder(file: "data.pkl") { ref in
             if let bytes = cache[ref.key] { return bytes }
             let entryName = prefix + "data/" + ref.key
             guard let entry = zip.entry(named: entryName) else { throw ModelIOError.missingStorage(key: ref.key) }
@@ -123,7 +123,7 @@ public enum TorchFile {
             }
             storages[key] = Array(try cursor.take(nbytes))
         }
-        var reader = Rebuilder(file: "the legacy checkpoint") { ref in
+        let reader = Rebuilder(file: "the legacy checkpoint") { ref in
             guard let root = storages[ref.key] else { throw ModelIOError.missingStorage(key: ref.key) }
             guard let view = ref.view else { return root }
             let es = ref.dtype.elementSize
@@ -217,7 +217,7 @@ struct Rebuilder {
 
     func refuse(_ name: String) -> ModelIOError { .unsupportedGlobal(name: name, file: file) }
 
-    mutating func convert(_ v: PickleValue, depth: Int) throws -> TorchValue {
+    func convert(_ v: PickleValue, depth: Int) throws -> TorchValue {
         guard depth < 500 else { throw ModelIOError.unsupportedStructure("objects are nested more than 500 levels deep") }
         switch v {
         case .none: return .none
@@ -241,7 +241,7 @@ struct Rebuilder {
         }
     }
 
-    mutating func object(_ o: PickleObject, depth: Int) throws -> TorchValue {
+    func object(_ o: PickleObject, depth: Int) throws -> TorchValue {
         guard case let .global(module, name) = o.callee else {
             throw ModelIOError.unsupportedStructure("an object is built by calling something that is not a global")
         }

@@ -9,10 +9,13 @@ public enum ExtractorType: String, Codable, Sendable, CaseIterable {
 
 /// How LSE / NSE-1 combine the per-layer outputs into the final one.
 ///
-/// `softplus` / `sigmoid`: w = f(theta) / sum(f(theta)); `none`: a plain sum
-/// (theta is kept but unused); `direct`: w = theta as is (reference only).
+/// `softplus` / `sigmoid`: w = f(theta) / sum(f(theta)); `unweighted`
+/// (reference name "none"): a plain sum, theta kept but unused; `direct`:
+/// w = theta as is (reference only). Named `unweighted` rather than `none`
+/// so that it cannot be confused with `Optional.none`.
 public enum LayerWeightType: String, Codable, Sendable, CaseIterable {
-    case softplus, sigmoid, none, direct
+    case softplus, sigmoid, direct
+    case unweighted = "none"
 }
 
 /// The architecture record of a semantic extractor: the reference's

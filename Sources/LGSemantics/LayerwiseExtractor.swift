@@ -58,10 +58,10 @@ public final class LayerwiseExtractor: SemanticExtractor {
         for h in heads { for c in h { try c.load(stateDict) } }
     }
 
-    /// The normalised layer weights (nil for `none`, where outputs are summed).
+    /// The normalised layer weights (nil for `unweighted`, where outputs are summed).
     public func layerWeights() -> Variable? {
         switch arch.layerWeightType {
-        case .none: return nil
+        case .unweighted: return nil
         case .direct: return theta
         case .softplus:
             let w = theta.softplus()
