@@ -125,3 +125,20 @@ extension StyleGenerator {
         }
     }
 }
+
+extension StyleGenerator {
+    /// Seeded random weights as genforce initialises them (raw weights
+    /// N(0, 1), mapping weights N(0, 1/lr_multiplier^2), so the run-time
+    /// scales make every layer well conditioned): for tests and smoke runs.
+    public func randomizeWeights(seed: UInt64) {
+        store.randomize(seed: seed)
+        for (k, v) in store.namedParameters where k.hasPrefix("mapping.") && k.hasSuffix(".fc.weight") {
+            store.set(k, v.value.scaled(100))
+        }
+    }
+}
+
+extension PGGANGenerator {
+    /// Seeded random weights (raw N(0, 1), biases N(0, 0.1)): for tests and smoke runs.
+    public func randomizeWeights(seed: UInt64) { store.randomize(seed: seed) }
+}

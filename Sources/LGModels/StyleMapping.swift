@@ -52,22 +52,23 @@ struct StyleMapping {
 /// Truncation: wp = w_avg + coef[l] * (wp - w_avg) with `coef` from the config.
 struct StyleTruncation {
     let coefficients: [Float]
+    /// False when psi or layers is null: the reference then skips truncation.
+    let enabled: Bool
     let key: String
     let store: ParameterStore
 
     init(config: StyleGANConfig, store: ParameterStore, key: String = "truncation.w_avg") {
         coefficients = config.truncationCoefficients
+        enabled = config.truncationPsi != nil && config.truncationLayers != nil
         self.key = key
         self.store = store
         store.declare(key, shape: [config.wSpaceDim], kind: .buffer)
     }
 
-    var isIdentity: Bool { coefficients.allSatisfy { $0 == 1 } }
-
     /// wp (N, L, D) truncated.
     func callAsFunction(_ wp: Variable) -> Variable {
         precondition(wp.value.rank == 3 && wp.shape[1] == coefficients.count, "truncation: wp \(wp.shape)")
-        if isIdentity { return wp }
+        if !enabled { return wp }
         let avg = store[key].reshaped([1, 1, -1])
         let coef = Variable(Tensor(shape: [1, coefficients.count, 1], data: coefficients))
         return avg + (wp - avg) * coef

@@ -83,9 +83,10 @@ final class DCGANTests: XCTestCase {
         }
         for i in 0..<6 {
             var p = z0, m = z0
-            p.data[i] += 1e-2; m.data[i] -= 1e-2
-            let fd = (f(p) - f(m)) / 2e-2
-            XCTAssertEqual(Double(grad.data[i]), fd, accuracy: 2e-2 * max(1, abs(fd)))
+            p.data[i] += 1e-3; m.data[i] -= 1e-3
+            let fd = (f(p) - f(m)) / 2e-3
+            // ReLU kinks make single elements noisy; the scale is the gradient's largest entry.
+            XCTAssertEqual(Double(grad.data[i]), fd, accuracy: 2e-2 * Double(max(1, grad.maxAbs)))
         }
     }
 }

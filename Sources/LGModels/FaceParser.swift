@@ -1,0 +1,130 @@
+import Foundation
+import LGTensor
+
+/// The face parser: a UNet (MaskGAN's, `predictors/face_segmenter_network.py`)
+/// with 15 CelebAMask-HQ classes, BatchNorm in eval mode and a transposed-conv
+/// up path.
+///
+/// Encoder: four stages of two (3x3 conv + BatchNorm + ReLU) with 2x2 max
+/// pooling between, and a centre stage; decoder: per stage a 2x2 stride-2
+/// transposed conv, concatenation with the encoder map (skip first), two
+/// conv-BN-ReLU; a final 1x1 conv gives the logits.
+public final class FaceParser: ParameterContainer {
+    public static let classNames = ["bg", "skin", "nose", "eye_g", "eye", "brow", "ear", "mouth",
+                                    "u_lip", "l_lip", "hair", "hat", "ear_r", "neck", "cloth"]
+
+    public let config: FaceParserConfig
+    public let store = ParameterStore()
+    private var norms: [String: BatchNorm2d] = [:]
+
+    static let encoder = ["conv1", "conv2", "conv3", "conv4", "center"]
+    static let decoder = ["up_concat4", "up_concat3", "up_concat2", "up_concat1"]
+
+    public init(config: FaceParserConfig = FaceParserConfig()) throws {
+        try config.validate()
+        self.config = config
+        let f = config.filters
+        var cin = config.inChannels
+        for (i, name) in FaceParser.encoder.enumerated() {
+            declareDoubleConv(name + ".", cin: cin, cout: f[i])
+            cin = f[i]
+        }
+        for (j, name) in FaceParser.decoder.enumerated() {
+            let inSize = f[4 - j], outSize = f[3 - j]
+            declareDoubleConv(name + ".conv.", cin: inSize, cout: outSize)
+            store.declare(name + ".up.weight", shape: [inSize, outSize, 2, 2])
+            store.declare(name + ".up.bias", shape: [outSize])
+        }
+        store.declare("final.weight", shape: [config.nClasses, f[0], 1, 1])
+        store.declare("final.bias", shape: [config.nClasses])
+    }
+
+    /// Builds the parser and loads `sd`.
+    public convenience init(config: FaceParserConfig = FaceParserConfig(), stateDict sd: StateDict) throws {
+        try self.init(config: config)
+        try load(sd)
+    }
+
+    /// Class names (the 15 CelebAMask-HQ categories for the default config).
+    public var classNames: [String] {
+        config.nClasses == FaceParser.classNames.count ? FaceParser.classNames : (0..<config.nClasses).map { "class\($0)" }
+    }
+
+    public var resolution: Int { config.resolution }
+    public var namedParameters: [(String, Parameter)] {
+        store.namedParameters + norms.keys.sorted().flatMap { k in
+            [(k + "weight", norms[k]!.weight), (k + "bias", norms[k]!.bias)]
+        }
+    }
+
+    private func declareDoubleConv(_ p: String, cin: Int, cout: Int) {
+        store.declare(p + "conv1.0.weight", shape: [cout, cin, 3, 3])
+        store.declare(p + "conv1.0.bias", shape: [cout])
+        store.declare(p + "conv2.0.weight", shape: [cout, cout, 3, 3])
+        store.declare(p + "conv2.0.bias", shape: [cout])
+        if config.isBatchnorm {
+            norms[p + "conv1.1."] = BatchNorm2d(channels: cout)
+            norms[p + "conv2.1."] = BatchNorm2d(channels: cout)
+        }
+    }
+
+    /// Loads a UNet state dict (torch keys; `num_batches_tracked` is ignored).
+    public func load(_ sd: StateDict) throws {
+        try store.load(sd)
+        for (p, bn) in norms.sorted(by: { $0.key < $1.key }) { try bn.load(sd, prefix: p) }
+    }
+
+    private func doubleConv(_ x: Variable, _ p: String) -> Variable {
+        var h = x
+        for c in ["conv1", "conv2"] {
+            h = h.conv2d(store[p + c + ".0.weight"], bias: store[p + c + ".0.bias"], Conv2DOptions(padding: 1))
+            if let bn = norms[p + c + ".1."] { h = bn(h) }
+            h = h.relu()
+        }
+        return h
+    }
+
+    /// Logits (N, nClasses, H, W) of the network on x (N, 3, H, W), no resizing.
+    public func forward(_ x: Variable) -> Variable {
+        var skips: [Variable] = []
+        var h = x
+        for (i, name) in FaceParser.encoder.enumerated() {
+            h = doubleConv(h, name + ".")
+            if i < 4 {
+                skips.append(h)
+                h = h.maxPool2d(kernel: 2)
+            }
+        }
+        for (j, name) in FaceParser.decoder.enumerated() {
+            let up = h.convTranspose2d(store[name + ".up.weight"], bias: store[name + ".up.bias"],
+                                       ConvTranspose2DOptions(stride: 2))
+            let skip = skips[3 - j]
+            precondition(up.shape[2] == skip.shape[2] && up.shape[3] == skip.shape[3],
+                         "UNet: up-sampled \(up.shape) vs skip \(skip.shape); the input size must be a multiple of 16")
+            h = doubleConv(Variable.concat([skip, up], axis: 1), name + ".conv.")
+        }
+        return h.conv2d(store["final.weight"], bias: store["final.bias"])
+    }
+
+    /// As the reference predictor: the image (in [-1, 1]) is resized to the
+    /// network's resolution (bilinear, align_corners), clamped to [-1, 1] and
+    /// parsed; the logits are resized to `labelResolution` when given.
+    public func logits(_ image: Variable, labelResolution: Int? = nil) -> Variable {
+        precondition(image.value.rank == 4, "FaceParser: image must be (N, C, H, W), got \(image.shape)")
+        var x = image
+        if x.shape[2] != resolution || x.shape[3] != resolution {
+            x = x.resizeBilinear(height: resolution, width: resolution, alignCorners: true)
+        }
+        var out = forward(x.clamped(-1, 1))
+        if let r = labelResolution, r != out.shape[2] || r != out.shape[3] {
+            out = out.resizeBilinear(height: r, width: r, alignCorners: true)
+        }
+        return out
+    }
+
+    /// Logits and argmax labels at `labelResolution` (default: the network's).
+    public func predict(_ image: Tensor, labelResolution: Int? = nil) -> (logits: Tensor, labels: Labels) {
+        let l = GradMode.withoutGradients { logits(Variable(image), labelResolution: labelResolution).value }
+        return (l, Labels.argmax(l))
+    }
+}
