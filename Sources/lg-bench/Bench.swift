@@ -138,4 +138,26 @@ struct Bench {
         print(String(format: "DCGAN-64 forward, batch 64, with features: %.1f ms (%.0f images/s, %.1f GFLOPS, %.0f%% of sgemm); PyTorch CPU reference on this machine: ~170 ms -> %.2fx",
                      t * 1e3, 64 / t, flops / t / 1e9, 100 * flops / t / 1e9 / peak, 0.170 / t))
     }
+
+    /// StyleGAN2-256 synthesis with features at batch 1 (the paper's
+    /// configuration: fmaps_base 32768, fmaps_max 512; random weights).
+    func stylegan2(peak: Double) {
+        guard let g = try? PaperGenerators.make("stylegan2_church") as? StyleGAN2Generator else {
+            print("StyleGAN2 build failed"); return
+        }
+        g.randomizeWeights(seed: 4)
+        var rng = SeededRandom(seed: 5)
+        let wp = GradMode.withoutGradients { g.latent(fromZ: Variable(rng.normalTensor([1, g.zDim])), strategy: .truncWP) }.value
+        let t = time { _ = g.generate(wp, features: true) }
+        // Convolution FLOPs: per resolution an up-conv on the half grid and a conv.
+        var flops = 2.0 * 512 * 512 * 9 * 16
+        var r = 8
+        while r <= 256 {
+            let cin = Double(min(32768 / (r / 2), 512)), c = Double(min(32768 / r, 512))
+            flops += 2 * cin * c * 9 * Double(r * r / 4) + 2 * c * c * 9 * Double(r * r)
+            r *= 2
+        }
+        print(String(format: "StyleGAN2-256 synthesis with features, batch 1: %.0f ms (%.1f GFLOPS in convolutions, %.0f%% of sgemm); PyTorch CPU on this machine: 1.6-2.0 s -> %.2fx",
+                     t * 1e3, flops / t / 1e9, 100 * flops / t / 1e9 / peak, 1.8 / t))
+    }
 }

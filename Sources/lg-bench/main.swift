@@ -12,7 +12,7 @@ import LGModels
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    usage: lg-bench [--quick] [--section sgemm|conv|dcgan ...] [--threads N]
+    usage: lg-bench [--quick] [--section conv|dcgan|stylegan2 ...] [--threads N]
       --quick       fewer repetitions (for a smoke test)
       --section S   run only the named sections (default: all)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
@@ -46,4 +46,8 @@ if wants("conv") {
 if wants("dcgan") {
     print("")
     bench.dcgan(peak: peak)
+}
+if wants("stylegan2") {
+    print("")
+    bench.stylegan2(peak: peak)
 }
