@@ -47,45 +47,75 @@ extension Tensor {
         let rowSrc = (0..<ph).map { source($0, pad0: o.padY0, size: h) }
         let colSrc = (0..<pw).map { source($0, pad0: o.padX0, size: w) }
         if let gy {
+            // Adjoint: scatter each tap into a padded gradient plane, then
+            // gather the plane back onto the input positions.
             var gx = [Float](repeating: 0, count: count)
+            var padded = [Float](repeating: 0, count: ph * pw)
             gy.data.withUnsafeBufferPointer { g in
                 gx.withUnsafeMutableBufferPointer { d in
-                    for p in 0..<planes {
-                        let gp = g.baseAddress! + p * oh * ow, dp = d.baseAddress! + p * h * w
-                        for oy in 0..<oh { for i in 0..<kh {
-                            let sy = rowSrc[oy * o.down + i]
-                            if sy < 0 { continue }
-                            for ox in 0..<ow {
-                                let v = gp[oy * ow + ox]
-                                for j in 0..<kw {
-                                    let sx = colSrc[ox * o.down + j]
-                                    if sx >= 0 { dp[sy * w + sx] += v * kf[i * kw + j] }
+                    padded.withUnsafeMutableBufferPointer { pp in
+                        let pad = pp.baseAddress!
+                        for p in 0..<planes {
+                            let gp = g.baseAddress! + p * oh * ow, dp = d.baseAddress! + p * h * w
+                            pad.update(repeating: 0, count: ph * pw)
+                            for oy in 0..<oh {
+                                let grow = gp + oy * ow
+                                for i in 0..<kh {
+                                    let prow = pad + (oy * o.down + i) * pw
+                                    for j in 0..<kw {
+                                        let k = kf[i * kw + j]
+                                        if k == 0 { continue }
+                                        let dst = prow + j
+                                        if o.down == 1 {
+                                            for ox in 0..<ow { dst[ox] += k * grow[ox] }
+                                        } else {
+                                            for ox in 0..<ow { dst[ox * o.down] += k * grow[ox] }
+                                        }
+                                    }
                                 }
                             }
-                        } }
+                            for py in 0..<ph where rowSrc[py] >= 0 {
+                                let src = pad + py * pw, dst = dp + rowSrc[py] * w
+                                for px in 0..<pw where colSrc[px] >= 0 { dst[colSrc[px]] += src[px] }
+                            }
+                        }
                     }
                 }
             }
             return (Tensor(shape: shape, data: gx), outShape)
         }
+        // Forward: lay each plane out upsampled and padded once, then every
+        // tap is a contiguous (down == 1) or strided multiply-add over a row.
         var out = [Float](repeating: 0, count: planes * oh * ow)
+        var padded = [Float](repeating: 0, count: ph * pw)
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { d in
-                for p in 0..<planes {
-                    let xp = x.baseAddress! + p * h * w, dp = d.baseAddress! + p * oh * ow
-                    for oy in 0..<oh { for i in 0..<kh {
-                        let sy = rowSrc[oy * o.down + i]
-                        if sy < 0 { continue }
-                        let row = xp + sy * w
-                        for ox in 0..<ow {
-                            var s: Float = 0
-                            for j in 0..<kw {
-                                let sx = colSrc[ox * o.down + j]
-                                if sx >= 0 { s += row[sx] * kf[i * kw + j] }
-                            }
-                            dp[oy * ow + ox] += s
+                padded.withUnsafeMutableBufferPointer { pp in
+                    let pad = pp.baseAddress!
+                    for p in 0..<planes {
+                        let xp = x.baseAddress! + p * h * w, dp = d.baseAddress! + p * oh * ow
+                        pad.update(repeating: 0, count: ph * pw)
+                        for py in 0..<ph where rowSrc[py] >= 0 {
+                            let src = xp + rowSrc[py] * w, dst = pad + py * pw
+                            for px in 0..<pw where colSrc[px] >= 0 { dst[px] = src[colSrc[px]] }
                         }
-                    } }
+                        for oy in 0..<oh {
+                            let orow = dp + oy * ow
+                            for i in 0..<kh {
+                                let prow = pad + (oy * o.down + i) * pw
+                                for j in 0..<kw {
+                                    let k = kf[i * kw + j]
+                                    if k == 0 { continue }
+                                    let src = prow + j
+                                    if o.down == 1 {
+                                        for ox in 0..<ow { orow[ox] += k * src[ox] }
+                                    } else {
+                                        for ox in 0..<ow { orow[ox] += k * src[ox * o.down] }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
