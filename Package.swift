@@ -7,6 +7,7 @@ import PackageDescription
 //   LGModelIO         model files: PyTorch .pth/.tar, safetensors, .npy, PNG
 //   LGModels          the networks (DCGAN, PGGAN, StyleGAN, StyleGAN2, UNet)
 //   LGSemantics       semantic extractors (LSE, NSE-1, NSE-2), losses, mIoU
+//   LGJobs            model registry (configs/) and the train / train_fewshot / evaluate jobs
 //   worker, lg-bench  thin executables
 let package = Package(
     name: "LinearGAN",
@@ -14,6 +15,9 @@ let package = Package(
     products: [
         .executable(name: "worker", targets: ["worker"]),
         .executable(name: "lg-bench", targets: ["lg-bench"]),
+        .executable(name: "coordinator", targets: ["coordinator"]),
+        .executable(name: "collector", targets: ["collector"]),
+        .executable(name: "lg-queue-bench", targets: ["lg-queue-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,11 +32,41 @@ let package = Package(
         .target(name: "LGModelIO", dependencies: ["LGTensor", "CZlib"]),
         .target(name: "LGModels", dependencies: ["LGTensor", "LGModelIO"]),
         .target(name: "LGSemantics", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
+        // Jobs (train, train_fewshot, evaluate) and the model registry (configs/).
+        .target(name: "LGJobs", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
+        // Semantic-conditional sampling and semantic image editing (latent optimisation).
+        .target(name: "LGManipulation", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
         .executableTarget(name: "worker", dependencies: [
-            "LGTensor", "LGModelIO", "LGModels", "LGSemantics",
+            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels"]),
+        .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics"]),
+        // The distributed runner (docs/protocol.md). Light: SQLite + Foundation only,
+        // no numeric code, so the queue builds and tests in seconds.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "LGStore", dependencies: ["CSQLite"], swiftSettings: queueSettings),
+        .target(name: "LGGrid", dependencies: ["LGStore"], swiftSettings: queueSettings),
+        .target(name: "LGNet", dependencies: ["LGStore"], swiftSettings: queueSettings),
+        .target(name: "LGDaemon", dependencies: ["LGStore", "LGNet"], swiftSettings: queueSettings),
+        .target(name: "LGRunner", dependencies: ["LGNet"], swiftSettings: queueSettings),
+        .target(name: "LGReports", dependencies: ["LGStore"], swiftSettings: queueSettings),
+        .executableTarget(name: "coordinator", dependencies: [
+            "LGStore", "LGGrid", "LGNet", "LGDaemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: queueSettings),
+        .executableTarget(name: "collector", dependencies: [
+            "LGStore", "LGReports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: queueSettings),
+        .executableTarget(name: "lg-queue-bench", dependencies: ["LGStore", "LGNet", "LGDaemon"],
+                          swiftSettings: queueSettings),
+        // The connect loop with only the queue's test job kind: run by the live tests.
+        .executableTarget(name: "lg-queue-worker", dependencies: ["LGNet", "LGRunner"],
+                          swiftSettings: queueSettings),
+        .testTarget(name: "LGQueueTests", dependencies: [
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports",
+        ], swiftSettings: queueSettings),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
         .testTarget(name: "LGModelIOTests", dependencies: ["LGModelIO"],
                     resources: [.copy("Fixtures")]),
@@ -40,5 +74,13 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGSemanticsTests", dependencies: ["LGSemantics", "LGModelIO"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "LGManipulationTests", dependencies: ["LGManipulation", "LGSemantics", "LGModels", "LGModelIO", "LGTensor"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGSemantics", "LGModels", "LGModelIO"],
+                    resources: [.copy("Fixtures")]),
     ]
 )
+
+/// The queue targets use blocking sockets and threads guarded by locks;
+/// Swift 5 mode keeps that code free of Sendable annotations.
+var queueSettings: [SwiftSetting] { [.swiftLanguageMode(.v5)] }

@@ -24,6 +24,8 @@ public final class Adam {
         public var step: Int
         public var m: [Float]
         public var v: [Float]
+
+        public init(step: Int, m: [Float], v: [Float]) { self.step = step; self.m = m; self.v = v }
     }
     public private(set) var states: [[State?]]
 
@@ -81,6 +83,8 @@ public final class Adam {
     public struct Snapshot: Codable, Equatable, Sendable {
         public var learningRates: [Float]
         public var states: [[State?]]
+
+        public init(learningRates: [Float], states: [[State?]]) { self.learningRates = learningRates; self.states = states }
     }
 
     public func snapshot() -> Snapshot {

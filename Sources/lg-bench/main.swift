@@ -12,7 +12,7 @@ import LGModels
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    usage: lg-bench [--quick] [--section conv|dcgan|stylegan2 ...] [--threads N]
+    usage: lg-bench [--quick] [--section conv|dcgan|stylegan2|semantics ...] [--threads N]
       --quick       fewer repetitions (for a smoke test)
       --section S   run only the named sections (default: all)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
@@ -46,6 +46,10 @@ if wants("conv") {
 if wants("dcgan") {
     print("")
     bench.dcgan(peak: peak)
+}
+if wants("semantics") {
+    print("")
+    bench.semantics()
 }
 if wants("stylegan2") {
     print("")

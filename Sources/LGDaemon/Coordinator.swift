@@ -1,0 +1,141 @@
+// The coordinator daemon: accepts TCP connections (one thread each), runs
+// each through a ServerMachine, and carries out requests on the JobStore.
+// A rescuer thread returns jobs with expired leases to the queue.
+import Foundation
+import LGStore
+import LGNet
+
+public struct CoordinatorConfig {
+    public var host = "0.0.0.0"
+    public var port = 7700
+    public var leaseSeconds = 60.0
+    public var heartbeatSeconds = 10.0
+    public var rescueInterval = 2.0
+    public var maxFrame = Framing.defaultMaxFrame
+    /// Connections idle longer than this are closed.
+    public var idleTimeout = 120.0
+    public var verbose = false
+    public init() {}
+}
+
+public final class Coordinator {
+    public let store: JobStore
+    public let root: String
+    let secret: [UInt8]
+    public let config: CoordinatorConfig
+    public private(set) var port = 0
+
+    private var listener: Socket?
+    private let lock = NSLock()
+    private var connections: [ObjectIdentifier: Socket] = [:]
+    private var stopping = false
+    private let activeGroup = DispatchGroup()
+    private var threads: [Thread] = []
+
+    /// `root` is the artifact directory (checkpoints are stored under it).
+    public init(store: JobStore, root: String, secret: [UInt8], config: CoordinatorConfig) {
+        self.store = store; self.root = root; self.secret = secret; self.config = config
+    }
+
+    func log(_ s: String) {
+        if config.verbose { FileHandle.standardError.write(Data("coordinator: \(s)\n".utf8)) }
+    }
+
+    /// Binds and starts serving in background threads. Running leases get
+    /// one lease period of grace so workers can reconnect after a restart.
+    public func start() throws {
+        _ = try store.locked {
+            try store.db.query("UPDATE jobs SET lease_expires_at = MAX(lease_expires_at, ?) WHERE state = 'running'",
+                               [.double(store.clock.now() + config.leaseSeconds)])
+        }
+        let (s, p) = try Socket.listen(host: config.host, port: config.port)
+        listener = s; port = p
+        let a = Thread { [weak self] in self?.acceptLoop() }
+        a.name = "accept"; a.start()
+        let r = Thread { [weak self] in self?.rescueLoop() }
+        r.name = "rescuer"; r.start()
+    }
+
+    /// Stops accepting, closes connections after their current request,
+    /// and folds the WAL. Idempotent.
+    public func stop() {
+        lock.lock()
+        if stopping { lock.unlock(); return }
+        stopping = true
+        let conns = Array(connections.values)
+        lock.unlock()
+        listener?.shutdown()
+        for c in conns { c.shutdown() }
+        _ = activeGroup.wait(timeout: .now() + 10)
+        store.checkpointWAL()
+    }
+
+    var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+
+    private func acceptLoop() {
+        while !isStopping {
+            guard let l = listener else { return }
+            let c: Socket?
+            do { c = try l.accept(timeout: 0.5) } catch { if isStopping { break }; Thread.sleep(forTimeInterval: 0.05); continue }
+            guard let c else { continue }
+            lock.lock()
+            if stopping { lock.unlock(); c.close(); break }
+            connections[ObjectIdentifier(c)] = c
+            activeGroup.enter()
+            lock.unlock()
+            let t = Thread { [weak self] in
+                self?.serve(c)
+                self?.lock.lock(); self?.connections[ObjectIdentifier(c)] = nil; self?.lock.unlock()
+                c.close()
+                self?.activeGroup.leave()
+            }
+            t.stackSize = 512 * 1024
+            t.start()
+        }
+        listener?.close()
+    }
+
+    private func rescueLoop() {
+        while !isStopping {
+            Thread.sleep(forTimeInterval: config.rescueInterval)
+            if isStopping { break }
+            do {
+                for r in try store.rescueExpired() { log("lease of job \(r.id) expired -> \(r.state.rawValue)") }
+            } catch { log("rescue failed: \(error)") }
+        }
+    }
+
+    /// One connection, start to end.
+    func serve(_ sock: Socket) {
+        var machine = ServerMachine(secret: secret, maxFrame: config.maxFrame, leaseSeconds: config.leaseSeconds,
+                                    heartbeatSeconds: config.heartbeatSeconds)
+        sock.setTimeouts(send: 10, receive: 10)  // the handshake must be quick
+        var uploads = UploadFiles(root: root)
+        defer { uploads.discard() }
+        do { try sock.send(machine.greeting().framed()) } catch { return }
+        var authenticated = false
+        while true {
+            let bytes: [UInt8]
+            do { bytes = try sock.receive() } catch { return }
+            if bytes.isEmpty { return }
+            for action in machine.receive(bytes) {
+                switch action {
+                case .send(let m):
+                    try? sock.send(m.framed())
+                    if m.type == .welcome { authenticated = true; sock.setTimeouts(send: 10, receive: config.idleTimeout) }
+                case .close:
+                    return
+                case .appendUpload(let u, let data, let id):
+                    let reply: Message
+                    do { try uploads.append(u, data); reply = Message(.ok, id: id) }
+                    catch { machine.abort(); reply = .error(.internalError, "cannot write upload: \(error)", id: id) }
+                    try? sock.send(reply.framed())
+                case .dispatch(let m, let worker):
+                    let reply = handle(m, worker: worker, machine: &machine, uploads: &uploads)
+                    do { try sock.send(reply.framed()) } catch { return }
+                }
+            }
+            _ = authenticated
+        }
+    }
+}

@@ -1,0 +1,17 @@
+// Which job kinds a grid may name. Test-only kinds (short fake jobs for the
+// live tests) are refused unless LINEARGAN_TEST_KINDS=1 is set, so no grid in
+// jobs/ can reach them.
+import Foundation
+
+public enum JobKindCatalog {
+    /// Kinds that real workers run (implemented against LGRunner.JobExecutor).
+    public static let production: [String] = ["train", "train_fewshot", "evaluate", "scs", "train_gan"]
+    /// Kinds that exist only for tests and benchmarks.
+    public static let testOnly: [String] = ["test_sleep"]
+
+    public static var testKindsEnabled: Bool {
+        ProcessInfo.processInfo.environment["LINEARGAN_TEST_KINDS"] == "1"
+    }
+
+    public static var allowed: [String] { production + (testKindsEnabled ? testOnly : []) }
+}

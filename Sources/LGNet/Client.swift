@@ -1,0 +1,152 @@
+// The client side: connect, authenticate (mutual HMAC challenge), then
+// synchronous request/reply. Thread-safe: one request at a time.
+import Foundation
+import LGStore
+
+public enum ClientError: Error, CustomStringConvertible {
+    case server(ErrorCode, String)
+    case protocolViolation(String)
+    case serverNotAuthenticated
+
+    public var description: String {
+        switch self {
+        case .server(let c, let m): return "coordinator error \(c.rawValue): \(m)"
+        case .protocolViolation(let m): return "protocol violation: \(m)"
+        case .serverNotAuthenticated: return "the coordinator did not prove it knows the shared secret"
+        }
+    }
+}
+
+public final class QueueClient {
+    public let connection: MessageConnection
+    public let worker: String
+    public private(set) var leaseSeconds: Double = 60
+    public private(set) var heartbeatSeconds: Double = 10
+    private let lock = NSLock()
+    private var nextID = 1
+
+    /// Connects to `address` ("HOST:PORT") and authenticates as `worker`.
+    public init(address: String, secret: [UInt8], worker: String, timeout: Double = 10) throws {
+        let (host, port) = try Socket.parse(address)
+        let s = try Socket.connect(host: host, port: port, timeout: timeout)
+        s.setTimeouts(send: timeout, receive: timeout)
+        connection = MessageConnection(socket: s)
+        self.worker = worker
+        let ch = try connection.receive()
+        guard ch.type == .challenge, let sn = ch.nonce else {
+            if ch.type == .error { throw ClientError.server(ch.code ?? .internalError, ch.message ?? "") }
+            throw ClientError.protocolViolation("expected challenge, got \(ch.type.rawValue)")
+        }
+        let version = (ch.versions ?? []).filter { ProtocolVersion.supported.contains($0) }.max() ?? ProtocolVersion.current
+        let cn = Hex.random(16)
+        var hello = Message(.hello, id: 0)
+        hello.version = version; hello.nonce = cn; hello.worker = worker
+        hello.mac = Handshake.clientMAC(secret: secret, serverNonce: sn, clientNonce: cn, worker: worker, version: version)
+        try connection.send(hello)
+        let w = try connection.receive()
+        if w.type == .error { throw ClientError.server(w.code ?? .internalError, w.message ?? "") }
+        guard w.type == .welcome, let mac = w.mac,
+              let got = Hex.decode(mac),
+              HMAC.equal(got, Hex.decode(Handshake.serverMAC(secret: secret, serverNonce: sn, clientNonce: cn, version: version))!) else {
+            throw ClientError.serverNotAuthenticated
+        }
+        leaseSeconds = w.leaseSeconds ?? 60
+        heartbeatSeconds = w.heartbeatSeconds ?? 10
+    }
+
+    /// Sends `m` and waits for its reply. An `error` reply throws.
+    public func request(_ m: Message) throws -> Message {
+        lock.lock(); defer { lock.unlock() }
+        var m = m
+        m.id = nextID; nextID += 1
+        try connection.send(m)
+        let r = try connection.receive()
+        if r.type == .error { throw ClientError.server(r.code ?? .internalError, r.message ?? "") }
+        guard r.id == m.id else { throw ClientError.protocolViolation("reply id \(r.id ?? -1) for request \(m.id!)") }
+        return r
+    }
+
+    public func close() {
+        _ = try? request(Message(.bye))
+        connection.socket.close()
+    }
+
+    // MARK: typed helpers
+
+    public func claim(limit: Int, kinds: [String]?) throws -> [ClaimedJob] {
+        var m = Message(.claim); m.limit = limit; m.kinds = kinds
+        return try request(m).jobs ?? []
+    }
+
+    public func heartbeat(_ beats: [Beat]) throws -> [LeaseReply] {
+        var m = Message(.heartbeat); m.beats = beats
+        return try request(m).results ?? []
+    }
+
+    private func leaseRequest(_ m: Message) throws -> LeaseReply {
+        let r = try request(m)
+        return LeaseReply(job: r.job ?? m.job ?? 0, r.outcome == "ok" ? .ok : r.outcome == "cancelled" ? .cancelled : .stale(r.message ?? "stale"))
+    }
+
+    public func complete(job: Int, fence: Int, metrics: [String: Double]) throws -> LeaseReply {
+        var m = Message(.complete); m.job = job; m.fence = fence; m.metrics = metrics
+        return try leaseRequest(m)
+    }
+
+    public func metrics(job: Int, fence: Int, metrics: [String: Double]) throws -> LeaseReply {
+        var m = Message(.metrics); m.job = job; m.fence = fence; m.metrics = metrics
+        return try leaseRequest(m)
+    }
+
+    public func fail(job: Int, fence: Int, error: String, retryable: Bool) throws -> LeaseReply {
+        var m = Message(.fail); m.job = job; m.fence = fence; m.message = error; m.retryable = retryable
+        return try leaseRequest(m)
+    }
+
+    public func release(job: Int, fence: Int) throws -> LeaseReply {
+        var m = Message(.release); m.job = job; m.fence = fence
+        return try leaseRequest(m)
+    }
+
+    /// Uploads a checkpoint file in chunks; the server verifies the sha256
+    /// and stores it atomically.
+    public func uploadCheckpoint(job: Int, fence: Int, path: String, chunk: Int = 192 * 1024) throws -> LeaseReply {
+        let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var b = Message(.ckptBegin); b.job = job; b.fence = fence; b.size = data.count; b.sha256 = SHA256.hex(data)
+        let r = try request(b)
+        if r.outcome != nil && r.outcome != "ok" {
+            return LeaseReply(job: job, r.outcome == "cancelled" ? .cancelled : .stale(r.message ?? "stale"))
+        }
+        guard let up = r.upload else { throw ClientError.protocolViolation("ckpt_begin reply without upload id") }
+        var off = 0
+        while off < data.count {
+            let end = min(data.count, off + chunk)
+            var d = Message(.ckptData); d.upload = up; d.offset = off
+            d.data = Data(data[off..<end]).base64EncodedString()
+            _ = try request(d)
+            off = end
+        }
+        var e = Message(.ckptEnd); e.upload = up
+        return try leaseRequest(e)
+    }
+
+    /// Downloads job's latest checkpoint to `path`, verifying its sha256.
+    public func downloadCheckpoint(job: Int, fence: Int, expected: Artifact, to path: String) throws {
+        var out = [UInt8](); out.reserveCapacity(expected.size)
+        while out.count < expected.size || (expected.size == 0 && out.isEmpty && false) {
+            var g = Message(.ckptGet); g.job = job; g.fence = fence; g.offset = out.count
+            let r = try request(g)
+            guard let s = r.data, let d = Data(base64Encoded: s), !d.isEmpty else {
+                throw ClientError.protocolViolation("empty checkpoint chunk at \(out.count)")
+            }
+            out += d
+            if r.last == true { break }
+        }
+        guard SHA256.hex(out) == expected.sha256 else {
+            throw ClientError.server(.checksum, "downloaded checkpoint does not match its sha256")
+        }
+        let tmp = path + ".part"
+        try Data(out).write(to: URL(fileURLWithPath: tmp))
+        _ = rename(tmp, path)
+    }
+}

@@ -1,0 +1,125 @@
+// Protocol messages (docs/protocol.md). One flat Codable struct: `type`
+// names the message, the fields it uses are listed per type in the doc;
+// absent fields are omitted on the wire.
+import Foundation
+import LGStore
+
+public enum ProtocolVersion {
+    /// Versions this build speaks, newest last.
+    public static let supported = [1]
+    public static let current = 1
+    static let label = "lineargan-queue"
+}
+
+public enum MessageType: String, Codable, Sendable {
+    // server -> client
+    case challenge, welcome, error, ok, jobs, beatResults = "beat_results", ckptChunk = "ckpt_chunk"
+    // client -> server
+    case hello, claim, heartbeat, metrics, complete, fail, release
+    case ckptBegin = "ckpt_begin", ckptData = "ckpt_data", ckptEnd = "ckpt_end", ckptGet = "ckpt_get", bye
+}
+
+/// Error codes carried by `error` messages.
+public enum ErrorCode: String, Codable, Sendable {
+    case badFrame = "bad_frame", oversized, malformed, unauthenticated, authFailed = "auth_failed"
+    case unsupportedVersion = "unsupported_version", outOfOrder = "out_of_order", unknownType = "unknown_type"
+    case checksum, notFound = "not_found", shuttingDown = "shutting_down", internalError = "internal"
+}
+
+/// One heartbeat entry: a running job's progress.
+public struct Beat: Codable, Sendable, Equatable {
+    public var job: Int
+    public var fence: Int
+    public var progress: Double?
+    public var rate: Double?
+    public var note: String?
+    public init(job: Int, fence: Int, progress: Double? = nil, rate: Double? = nil, note: String? = nil) {
+        self.job = job; self.fence = fence; self.progress = progress; self.rate = rate; self.note = note
+    }
+}
+
+/// The server's answer about one lease: "ok", "stale" or "cancelled".
+public struct LeaseReply: Codable, Sendable, Equatable {
+    public var job: Int
+    public var outcome: String
+    public var message: String?
+    public init(job: Int, _ o: LeaseOutcome) {
+        self.job = job
+        switch o {
+        case .ok: outcome = "ok"
+        case .stale(let m): outcome = "stale"; message = m
+        case .cancelled: outcome = "cancelled"
+        }
+    }
+}
+
+public struct Message: Codable, Sendable, Equatable {
+    public var type: MessageType
+    /// Request id, echoed by the reply.
+    public var id: Int?
+    // handshake
+    public var version: Int?
+    public var versions: [Int]?
+    public var nonce: String?
+    public var worker: String?
+    public var mac: String?
+    public var leaseSeconds: Double?
+    public var heartbeatSeconds: Double?
+    // errors
+    public var code: ErrorCode?
+    public var message: String?
+    // claim
+    public var limit: Int?
+    public var kinds: [String]?
+    public var jobs: [ClaimedJob]?
+    // leases
+    public var job: Int?
+    public var fence: Int?
+    public var beats: [Beat]?
+    public var results: [LeaseReply]?
+    public var outcome: String?
+    public var metrics: [String: Double]?
+    public var retryable: Bool?
+    // checkpoints
+    public var upload: String?
+    public var size: Int?
+    public var sha256: String?
+    public var offset: Int?
+    public var data: String?
+    public var last: Bool?
+
+    public init(_ type: MessageType, id: Int? = nil) { self.type = type; self.id = id }
+
+    public static func error(_ code: ErrorCode, _ text: String, id: Int? = nil) -> Message {
+        var m = Message(.error, id: id); m.code = code; m.message = text; return m
+    }
+
+    public static func lease(_ o: LeaseOutcome, job: Int, id: Int?) -> Message {
+        var m = Message(.ok, id: id)
+        let r = LeaseReply(job: job, o)
+        m.job = job; m.outcome = r.outcome; m.message = r.message
+        return m
+    }
+
+    static let encoder: JSONEncoder = { let e = JSONEncoder(); e.outputFormatting = [.withoutEscapingSlashes]; return e }()
+
+    public func encoded() -> [UInt8] {
+        (try? [UInt8](Message.encoder.encode(self))) ?? []
+    }
+
+    public func framed() -> [UInt8] { Framing.encode(encoded()) }
+
+    public static func decode(_ payload: [UInt8]) throws -> Message {
+        try JSONDecoder().decode(Message.self, from: Data(payload))
+    }
+}
+
+/// The shared-secret MACs of the handshake.
+public enum Handshake {
+    public static func clientMAC(secret: [UInt8], serverNonce: String, clientNonce: String, worker: String, version: Int) -> String {
+        Hex.encode(HMAC.sha256(key: secret, message: Array("\(ProtocolVersion.label)/\(version)|hello|\(serverNonce)|\(clientNonce)|\(worker)".utf8)))
+    }
+    public static func serverMAC(secret: [UInt8], serverNonce: String, clientNonce: String, version: Int) -> String {
+        Hex.encode(HMAC.sha256(key: secret, message: Array("\(ProtocolVersion.label)/\(version)|welcome|\(serverNonce)|\(clientNonce)".utf8)))
+    }
+}

@@ -1,0 +1,117 @@
+// The child-process side (`worker exec-job --spec FILE`): runs one job and
+// streams events to stdout as JSON lines (ChildEvent). Exit status: 0 done,
+// 1 the job threw, 3 cancelled; anything else (a crash) is retried.
+import Foundation
+import LGStore
+
+/// One line on the child's stdout.
+public struct ChildEvent: Codable {
+    public enum Kind: String, Codable { case progress, checkpoint, result, error, cancelled }
+    public var event: Kind
+    public var progress: Double?
+    public var rate: Double?
+    public var note: String?
+    public var path: String?
+    public var metrics: [String: Double]?
+    public var message: String?
+    public init(_ e: Kind) { event = e }
+}
+
+public enum ChildExit {
+    public static let success: Int32 = 0
+    public static let failed: Int32 = 1
+    public static let cancelled: Int32 = 3
+}
+
+final class ChildContext: JobContext {
+    let spec: JobSpec
+    let workDirectory: URL
+    private let out = NSLock()
+    private var cancelled = false
+    private var lastProgress = Date.distantPast
+
+    init(spec: JobSpec) {
+        self.spec = spec
+        workDirectory = URL(fileURLWithPath: spec.workDirectory)
+    }
+
+    func emit(_ e: ChildEvent) {
+        out.lock(); defer { out.unlock() }
+        guard var d = try? JSONEncoder().encode(e) else { return }
+        d.append(0x0a)
+        FileHandle.standardOutput.write(d)
+    }
+
+    func reportProgress(_ fraction: Double, rate: Double?, note: String?) {
+        // At most ~5 events a second.
+        if Date().timeIntervalSince(lastProgress) < 0.2 && fraction < 1 { return }
+        lastProgress = Date()
+        var e = ChildEvent(.progress); e.progress = fraction; e.rate = rate; e.note = note
+        emit(e)
+    }
+
+    func saveCheckpoint(_ data: Data) throws {
+        let dest = workDirectory.appendingPathComponent("checkpoint.bin")
+        let tmp = workDirectory.appendingPathComponent("checkpoint.bin.tmp")
+        try data.write(to: tmp)
+        guard rename(tmp.path, dest.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        var e = ChildEvent(.checkpoint); e.path = dest.path
+        emit(e)
+    }
+
+    func loadCheckpoint() throws -> Data? {
+        let mine = workDirectory.appendingPathComponent("checkpoint.bin")
+        if let d = FileManager.default.contents(atPath: mine.path) { return d }
+        guard let p = spec.resumeCheckpoint else { return nil }
+        return FileManager.default.contents(atPath: p)
+    }
+
+    var isCancelled: Bool { out.lock(); defer { out.unlock() }; return cancelled }
+    func cancel() { out.lock(); cancelled = true; out.unlock() }
+
+    func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+}
+
+public enum ChildHost {
+    /// Runs the job described by the JSON file at `specPath`; returns the exit status.
+    public static func run(specPath: String, registry: JobRegistry) -> Int32 {
+        let spec: JobSpec
+        do { spec = try JSONDecoder().decode(JobSpec.self, from: Data(contentsOf: URL(fileURLWithPath: specPath))) } catch {
+            FileHandle.standardError.write(Data("exec-job: cannot read job spec \(specPath): \(error)\n".utf8))
+            return ChildExit.failed
+        }
+        let ctx = ChildContext(spec: spec)
+        guard let exec = registry[spec.kind] else {
+            var e = ChildEvent(.error); e.message = "this worker has no job kind '\(spec.kind)' (known: \(registry.kinds.joined(separator: ", ")))"
+            ctx.emit(e)
+            return ChildExit.failed
+        }
+        // SIGTERM asks the job to checkpoint and stop.
+        signal(SIGTERM, SIG_IGN)
+        let src = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        src.setEventHandler { ctx.cancel() }
+        src.resume()
+        // Exit if the worker dies (kill -9 leaves us orphaned).
+        let parent = getppid()
+        let watchdog = Thread {
+            while true { Thread.sleep(forTimeInterval: 0.5); if getppid() != parent { _exit(137) } }
+        }
+        watchdog.start()
+        try? FileManager.default.createDirectory(at: ctx.workDirectory, withIntermediateDirectories: true)
+        do {
+            let r = try exec.run(job: spec, context: ctx)
+            var e = ChildEvent(.result); e.metrics = r.metrics
+            ctx.emit(e)
+            return ChildExit.success
+        } catch is JobCancelled {
+            ctx.emit(ChildEvent(.cancelled))
+            return ChildExit.cancelled
+        } catch {
+            var e = ChildEvent(.error); e.message = String(describing: error)
+            if let l = error as? LocalizedError, let d = l.errorDescription { e.message = d }
+            else if let n = error as NSError?, n.domain != "" , let d = n.userInfo[NSLocalizedDescriptionKey] as? String { e.message = d }
+            ctx.emit(e)
+            return ChildExit.failed
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// The job-execution API. A job kind is a type conforming to JobExecutor,
+// registered under its kind name in a JobRegistry (the worker's registry is
+// Sources/worker/JobKinds.swift). Each job runs in a child process
+// (`worker exec-job`), so a crash cannot take the worker down.
+import Foundation
+import LGStore
+
+/// What a job is: handed to the executor in the child process.
+public struct JobSpec: Codable, Sendable {
+    public var id: Int
+    public var key: String
+    public var grid: String
+    public var kind: String
+    public var params: [String: JSONValue]
+    /// 1 for the first attempt.
+    public var attempt: Int
+    /// Folder for this job's files (created before the job starts).
+    public var workDirectory: String
+    /// The latest checkpoint downloaded from the coordinator (resume), if any.
+    public var resumeCheckpoint: String?
+
+    public init(id: Int, key: String, grid: String, kind: String, params: [String: JSONValue], attempt: Int,
+                workDirectory: String, resumeCheckpoint: String? = nil) {
+        self.id = id; self.key = key; self.grid = grid; self.kind = kind; self.params = params
+        self.attempt = attempt; self.workDirectory = workDirectory; self.resumeCheckpoint = resumeCheckpoint
+    }
+
+    public func int(_ k: String, default d: Int) -> Int { params[k]?.intValue ?? d }
+    public func double(_ k: String, default d: Double) -> Double { params[k]?.doubleValue ?? d }
+    /// The parameters as canonical JSON (to decode into another module's types).
+    public var paramsJSON: Data { Data(JSONValue.canonical(.object(params)).utf8) }
+    public func string(_ k: String, default d: String) -> String { params[k]?.stringValue ?? d }
+}
+
+/// A job's outcome: its metric set (stored atomically with `succeeded`).
+public struct JobResult: Sendable {
+    public var metrics: [String: Double]
+    public init(metrics: [String: Double] = [:]) { self.metrics = metrics }
+}
+
+/// Services a running job gets.
+public protocol JobContext: AnyObject {
+    /// The job's folder (same as `JobSpec.workDirectory`).
+    var workDirectory: URL { get }
+    /// Fraction done in 0...1, an optional rate (steps/s) and a short note;
+    /// sent with the next heartbeat and shown by `coordinator status`.
+    func reportProgress(_ fraction: Double, rate: Double?, note: String?)
+    /// Saves a checkpoint (atomically, in the work folder); the worker
+    /// uploads it to the coordinator. Call every few minutes of work.
+    func saveCheckpoint(_ data: Data) throws
+    /// The latest checkpoint of an earlier attempt of this job, if any.
+    func loadCheckpoint() throws -> Data?
+    /// True once the job should stop (cancelled, or the worker is shutting
+    /// down): save a checkpoint and throw `JobCancelled`.
+    var isCancelled: Bool { get }
+    /// A line for the job's log (stderr; its tail becomes the error on failure).
+    func log(_ line: String)
+}
+
+public extension JobContext {
+    func reportProgress(_ fraction: Double) { reportProgress(fraction, rate: nil, note: nil) }
+}
+
+/// Thrown by an executor that stopped because `isCancelled` became true.
+public struct JobCancelled: Error {
+    public init() {}
+}
+
+/// A job kind.
+public protocol JobExecutor: Sendable {
+    /// Runs the job to completion (synchronously, in the child process).
+    /// Throw to fail the attempt: the error text becomes the job's error.
+    func run(job: JobSpec, context: JobContext) throws -> JobResult
+}
+
+/// A closure as an executor: `JobRegistry(["k": AnyJobExecutor { job, ctx in ... }])`.
+public struct AnyJobExecutor: JobExecutor {
+    let body: @Sendable (JobSpec, JobContext) throws -> JobResult
+    public init(_ body: @escaping @Sendable (JobSpec, JobContext) throws -> JobResult) { self.body = body }
+    public func run(job: JobSpec, context: JobContext) throws -> JobResult { try body(job, context) }
+}
+
+/// Kind name -> executor.
+public struct JobRegistry: Sendable {
+    public private(set) var executors: [String: JobExecutor]
+
+    /// `testKinds`: add the test-only kinds (see `TestSleepExecutor`); by
+    /// default only when LINEARGAN_TEST_KINDS=1 is set.
+    public init(_ executors: [String: JobExecutor], testKinds: Bool = ProcessInfo.processInfo.environment["LINEARGAN_TEST_KINDS"] == "1") {
+        self.executors = executors
+        if testKinds { self.executors["test_sleep"] = TestSleepExecutor() }
+    }
+
+    public var kinds: [String] { executors.keys.sorted() }
+    public subscript(kind: String) -> JobExecutor? { executors[kind] }
+}

@@ -1,0 +1,114 @@
+// One running job on a worker: its child process and what it reported.
+import Foundation
+import LGStore
+
+final class Slot {
+    enum Outcome {
+        case complete([String: Double])
+        case fail(String, retryable: Bool)
+        case release
+    }
+
+    let index: Int
+    let job: ClaimedJob
+    let process: Process
+    let workDir: String
+    let startedAt = Date()
+    private let lock = NSLock()
+    private var events: [ChildEvent] = []
+    private var stderrTail = Data()
+    private var stdoutDone = false
+    private var stderrDone = false
+
+    var progress: Double = 0
+    var rate: Double?
+    var note: String?
+    var pendingCheckpoint: String?
+    var result: [String: Double]?
+    var errorMessage: String?
+    var cancelledReported = false
+    /// The coordinator said this lease is gone: never report on it.
+    var abandoned = false
+    var outcome: Outcome?
+    var termSentAt: Date?
+
+    init(index: Int, job: ClaimedJob, process: Process, workDir: String) {
+        self.index = index; self.job = job; self.process = process; self.workDir = workDir
+    }
+
+    /// Starts the reader threads for the child's stdout (events) and stderr (tail).
+    func attach(stdout: FileHandle, stderr: FileHandle) {
+        let out = Thread { [weak self] in
+            var buf = Data()
+            while true {
+                let d = stdout.availableData
+                if d.isEmpty { break }
+                buf.append(d)
+                while let nl = buf.firstIndex(of: 0x0a) {
+                    let line = buf[buf.startIndex..<nl]
+                    buf = Data(buf[(nl + 1)...])
+                    if let e = try? JSONDecoder().decode(ChildEvent.self, from: line) {
+                        self?.lock.lock(); self?.events.append(e); self?.lock.unlock()
+                    }
+                }
+            }
+            self?.lock.lock(); self?.stdoutDone = true; self?.lock.unlock()
+        }
+        out.start()
+        let err = Thread { [weak self] in
+            while true {
+                let d = stderr.availableData
+                if d.isEmpty { break }
+                self?.lock.lock()
+                self?.stderrTail.append(d)
+                if let s = self, s.stderrTail.count > 8192 { s.stderrTail = Data(s.stderrTail.suffix(4096)) }
+                self?.lock.unlock()
+            }
+            self?.lock.lock(); self?.stderrDone = true; self?.lock.unlock()
+        }
+        err.start()
+    }
+
+    func drainEvents() -> [ChildEvent] {
+        lock.lock(); defer { lock.unlock() }
+        let e = events; events = []
+        return e
+    }
+
+    var finished: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stdoutDone && stderrDone && !process.isRunning
+    }
+
+    var stderrText: String {
+        lock.lock(); defer { lock.unlock() }
+        return String(decoding: stderrTail.suffix(2000), as: UTF8.self)
+    }
+
+    /// Applies child events; returns true if a new checkpoint appeared.
+    func apply(_ events: [ChildEvent]) {
+        for e in events {
+            switch e.event {
+            case .progress: progress = e.progress ?? progress; rate = e.rate ?? rate; note = e.note ?? note
+            case .checkpoint: pendingCheckpoint = e.path
+            case .result: result = e.metrics ?? [:]
+            case .error: errorMessage = e.message
+            case .cancelled: cancelledReported = true
+            }
+        }
+    }
+
+    /// Decides the outcome once the child has exited.
+    func decide(stopping: Bool) -> Outcome {
+        let status = process.terminationStatus
+        let signalled = process.terminationReason == .uncaughtSignal
+        if !signalled && status == ChildExit.success, let r = result { return .complete(r) }
+        if !signalled && status == ChildExit.cancelled || cancelledReported { return .release }
+        if !signalled && status == ChildExit.failed {
+            return .fail(errorMessage ?? "job failed\n" + stderrText, retryable: false)
+        }
+        if stopping && termSentAt != nil { return .release }
+        let how = signalled ? "was killed by signal \(status)" : "exited with status \(status)"
+        return .fail("job process \(how); stderr tail:\n" + stderrText, retryable: true)
+    }
+}

@@ -1,0 +1,234 @@
+// The worker's connect loop: claims jobs for its slots, runs each in a child
+// process, heartbeats progress, uploads checkpoints, reports results, and
+// survives coordinator restarts (reconnect with backoff; results are kept
+// and delivered if the lease is still valid).
+import Foundation
+import LGStore
+import LGNet
+
+public struct WorkerOptions {
+    public var address: String
+    public var secret: [UInt8]
+    public var slots: Int
+    public var name: String
+    /// Local folder for job work directories.
+    public var workRoot: String
+    public var registry: JobRegistry
+    /// The program to run as `PROGRAM exec-job --spec FILE` (default: this executable).
+    public var executable: String
+    /// Seconds between claims when the queue was empty.
+    public var pollInterval = 1.0
+    public var maxBackoff = 10.0
+    /// Seconds to wait for jobs to checkpoint after SIGTERM before killing them.
+    public var stopGrace = 30.0
+    /// Print a live line per slot to stderr.
+    public var showProgress = true
+    /// Exit once the queue has nothing claimable and no job runs (tests, scripts).
+    public var exitWhenIdle = false
+
+    public init(address: String, secret: [UInt8], slots: Int, name: String, workRoot: String, registry: JobRegistry,
+                executable: String = CommandLine.arguments[0]) {
+        self.address = address; self.secret = secret; self.slots = slots; self.name = name
+        self.workRoot = workRoot; self.registry = registry; self.executable = executable
+    }
+}
+
+public final class WorkerRunner {
+    let opts: WorkerOptions
+    var client: QueueClient?
+    var slots: [Slot?]
+    var stopRequested = false
+    private let stopLock = NSLock()
+    var backoff = 0.5
+    var nextConnect = Date.distantPast
+    var nextClaim = Date.distantPast
+    var nextBeat = Date.distantPast
+    var nextLine = Date.distantPast
+    var heartbeatSeconds = 10.0
+    var stopDeadline: Date?
+    var sawEmptyQueue = false
+
+    public init(options: WorkerOptions) {
+        opts = options
+        slots = Array(repeating: nil, count: max(1, options.slots))
+    }
+
+    public func requestStop() { stopLock.lock(); stopRequested = true; stopLock.unlock() }
+    var stopping: Bool { stopLock.lock(); defer { stopLock.unlock() }; return stopRequested }
+
+    func log(_ s: String) { FileHandle.standardError.write(Data("worker \(opts.name): \(s)\n".utf8)) }
+
+    /// Runs until stopped (SIGTERM) and every job is released or reported.
+    public func run() {
+        while true {
+            let now = Date()
+            if stopping && stopDeadline == nil {
+                stopDeadline = now.addingTimeInterval(opts.stopGrace)
+                log("stopping: asking \(slots.compactMap { $0 }.count) running jobs to checkpoint")
+                for s in slots.compactMap({ $0 }) where s.process.isRunning { s.termSentAt = now; s.process.terminate() }
+            }
+            if let d = stopDeadline, now > d {
+                for s in slots.compactMap({ $0 }) where s.process.isRunning { kill(s.process.processIdentifier, SIGKILL) }
+            }
+            ensureConnected(now)
+            pumpSlots()
+            if client != nil { deliver(now) }
+            if client != nil && !stopping { claim(now) }
+            if opts.showProgress && now >= nextLine { printLines(); nextLine = now.addingTimeInterval(2) }
+            let busy = slots.contains { $0 != nil }
+            if stopping && !busy { break }
+            if stopping && client == nil && stopDeadline.map({ now > $0.addingTimeInterval(10) }) == true { break }
+            if opts.exitWhenIdle && !busy && sawEmptyQueue { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        client?.close()
+        log("stopped")
+    }
+
+    func ensureConnected(_ now: Date) {
+        guard client == nil, now >= nextConnect else { return }
+        do {
+            let c = try QueueClient(address: opts.address, secret: opts.secret, worker: opts.name, timeout: 10)
+            client = c
+            heartbeatSeconds = c.heartbeatSeconds
+            backoff = 0.5
+            nextBeat = now
+            log("connected to \(opts.address)")
+        } catch {
+            let jitter = Double.random(in: 0...0.3) * backoff
+            nextConnect = now.addingTimeInterval(backoff + jitter)
+            log("cannot reach the coordinator at \(opts.address) (\(error)); retrying in \(String(format: "%.1f", backoff + jitter)) s")
+            backoff = min(opts.maxBackoff, backoff * 2)
+            if case ClientError.server(.authFailed, _)? = error as? ClientError { backoff = opts.maxBackoff }
+        }
+    }
+
+    func disconnected(_ error: Error) {
+        log("lost the coordinator (\(error)); jobs keep running, reconnecting")
+        client?.connection.socket.close()
+        client = nil
+        nextConnect = Date().addingTimeInterval(backoff)
+    }
+
+    /// Applies child events and decides outcomes of finished children.
+    func pumpSlots() {
+        for case let s? in slots {
+            s.apply(s.drainEvents())
+            if s.outcome == nil && s.finished {
+                s.apply(s.drainEvents())
+                s.outcome = s.decide(stopping: stopping)
+            }
+        }
+    }
+
+    /// Uploads checkpoints, sends heartbeats and reports outcomes.
+    func deliver(_ now: Date) {
+        guard let c = client else { return }
+        do {
+            for case let s? in slots where !s.abandoned {
+                if let p = s.pendingCheckpoint {
+                    s.pendingCheckpoint = nil
+                    let r = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p)
+                    if r.outcome != "ok" { abandon(s, r) }
+                }
+            }
+            if now >= nextBeat {
+                nextBeat = now.addingTimeInterval(heartbeatSeconds)
+                let live = slots.compactMap { $0 }.filter { !$0.abandoned && $0.outcome == nil }
+                if !live.isEmpty {
+                    let replies = try c.heartbeat(live.map { Beat(job: $0.job.id, fence: $0.job.fence, progress: $0.progress, rate: $0.rate, note: $0.note) })
+                    for r in replies where r.outcome != "ok" {
+                        if let s = live.first(where: { $0.job.id == r.job }) { abandon(s, r) }
+                    }
+                }
+            }
+            for (i, slot) in slots.enumerated() {
+                guard let s = slot, let o = s.outcome else { continue }
+                if !s.abandoned {
+                    let r: LeaseReply
+                    switch o {
+                    case .complete(let m): r = try c.complete(job: s.job.id, fence: s.job.fence, metrics: m)
+                    case .fail(let e, let retry): r = try c.fail(job: s.job.id, fence: s.job.fence, error: e, retryable: retry)
+                    case .release:
+                        if let p = s.pendingCheckpoint { s.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p) }
+                        r = try c.release(job: s.job.id, fence: s.job.fence)
+                    }
+                    log("job \(s.job.id) \(describe(o)): coordinator says \(r.outcome)\(r.message.map { " (\($0))" } ?? "")")
+                }
+                slots[i] = nil
+                try? FileManager.default.removeItem(atPath: s.workDir)
+            }
+        } catch {
+            disconnected(error)
+        }
+    }
+
+    func describe(_ o: Slot.Outcome) -> String {
+        switch o { case .complete: return "done"; case .fail(_, let r): return r ? "crashed" : "failed"; case .release: return "released" }
+    }
+
+    func abandon(_ s: Slot, _ r: LeaseReply) {
+        log("job \(s.job.id): lease \(r.outcome) (\(r.message ?? "")); stopping it")
+        s.abandoned = true
+        if s.process.isRunning { s.process.terminate() }
+        let pid = s.process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { kill(pid, SIGKILL) }
+    }
+
+    func claim(_ now: Date) {
+        let free = slots.indices.filter { slots[$0] == nil }
+        guard !free.isEmpty, now >= nextClaim, let c = client else { return }
+        do {
+            let jobs = try c.claim(limit: free.count, kinds: opts.registry.kinds)
+            if jobs.isEmpty { nextClaim = now.addingTimeInterval(opts.pollInterval); sawEmptyQueue = true; return }
+            sawEmptyQueue = false
+            for (j, i) in zip(jobs, free) {
+                do { slots[i] = try start(j, slot: i, client: c) } catch {
+                    log("job \(j.id): cannot start (\(error)); failing the attempt")
+                    _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
+                }
+            }
+        } catch {
+            disconnected(error)
+        }
+    }
+
+    func start(_ j: ClaimedJob, slot: Int, client c: QueueClient) throws -> Slot {
+        let dir = (opts.workRoot as NSString).appendingPathComponent("job-\(j.id)-f\(j.fence)")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var resume: String?
+        if let a = j.checkpoint {
+            let p = (dir as NSString).appendingPathComponent("resume.ckpt")
+            try c.downloadCheckpoint(job: j.id, fence: j.fence, expected: a, to: p)
+            resume = p
+            log("job \(j.id): resuming from a \(a.size)-byte checkpoint")
+        }
+        let spec = JobSpec(id: j.id, key: j.key, grid: j.grid, kind: j.kind, params: j.params, attempt: j.attempt,
+                           workDirectory: dir, resumeCheckpoint: resume)
+        let specPath = (dir as NSString).appendingPathComponent("job.json")
+        try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: specPath))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: opts.executable)
+        p.arguments = ["exec-job", "--spec", specPath]
+        var env = ProcessInfo.processInfo.environment
+        if env["OPENBLAS_NUM_THREADS"] == nil {
+            env["OPENBLAS_NUM_THREADS"] = String(max(1, ProcessInfo.processInfo.activeProcessorCount / slots.count))
+        }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err; p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let s = Slot(index: slot, job: j, process: p, workDir: dir)
+        s.attach(stdout: out.fileHandleForReading, stderr: err.fileHandleForReading)
+        log("job \(j.id) (\(j.kind), attempt \(j.attempt)) started in slot \(slot)")
+        return s
+    }
+
+    func printLines() {
+        for (i, slot) in slots.enumerated() {
+            guard let s = slot else { continue }
+            let rate = s.rate.map { String(format: "%.2f/s", $0) } ?? "-"
+            log("slot \(i): job \(s.job.id) \(s.job.kind) \(String(format: "%5.1f%%", s.progress * 100)) \(rate) \(s.note ?? "")")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+// Numbered, forward-only schema migrations, one transaction each. The
+// database's PRAGMA user_version is the number of migrations applied.
+import Foundation
+
+enum Migrations {
+    /// Append only; never edit a shipped entry.
+    static let all: [String] = [
+        // 1: jobs, dependencies, metrics, artifacts.
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            grid TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            params TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued','running','succeeded','failed','cancelled')),
+            priority INTEGER NOT NULL DEFAULT 0,
+            attempt INTEGER NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+            max_attempts INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+            lease_owner TEXT,
+            lease_expires_at REAL,
+            fence INTEGER NOT NULL DEFAULT 0,
+            progress REAL NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+            rate REAL,
+            note TEXT,
+            last_error TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            heartbeat_at REAL,
+            finished_at REAL,
+            CHECK ((state IN ('succeeded','failed','cancelled')) = (finished_at IS NOT NULL)),
+            CHECK ((state = 'running') = (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+        );
+        CREATE INDEX jobs_claimable ON jobs(priority DESC, id) WHERE state = 'queued';
+        CREATE INDEX jobs_lease ON jobs(lease_expires_at) WHERE state = 'running';
+        CREATE INDEX jobs_grid_state ON jobs(grid, state);
+        CREATE TABLE job_deps (
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            needs_id INTEGER NOT NULL REFERENCES jobs(id),
+            PRIMARY KEY (job_id, needs_id),
+            CHECK (job_id != needs_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE metrics (
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value REAL NOT NULL,
+            PRIMARY KEY (job_id, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE artifacts (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            path TEXT NOT NULL,
+            size INTEGER NOT NULL CHECK (size >= 0),
+            sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+            created_at REAL NOT NULL,
+            UNIQUE (job_id, kind, path)
+        );
+        """,
+    ]
+
+    static func apply(_ db: Database) throws {
+        for (i, sql) in all.enumerated() {
+            try db.transaction {
+                let v = try db.query("PRAGMA user_version")[0][0].int ?? 0
+                guard v == i else { return }
+                try db.execute(sql)
+                try db.execute("PRAGMA user_version = \(i + 1)")
+            }
+        }
+        let v = try db.query("PRAGMA user_version")[0][0].int ?? 0
+        if v > all.count {
+            throw StoreError.newerSchema(found: v, known: all.count)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+// Rows of the job store as Swift values.
+import Foundation
+
+public enum JobState: String, CaseIterable, Codable, Sendable {
+    case queued, running, succeeded, failed, cancelled
+    public var isTerminal: Bool { self == .succeeded || self == .failed || self == .cancelled }
+}
+
+/// A job to insert. `key` is unique over kind and parameters; `needs` are
+/// keys of jobs that must succeed first (they must exist or be in the batch).
+public struct NewJob: Sendable {
+    public var key: String
+    public var grid: String
+    public var kind: String
+    public var params: [String: JSONValue]
+    public var priority: Int
+    public var maxAttempts: Int
+    public var needs: [String]
+
+    public init(key: String? = nil, grid: String, kind: String, params: [String: JSONValue],
+                priority: Int = 0, maxAttempts: Int = 3, needs: [String] = []) {
+        self.key = key ?? NewJob.key(kind: kind, params: params)
+        self.grid = grid; self.kind = kind; self.params = params
+        self.priority = priority; self.maxAttempts = maxAttempts; self.needs = needs
+    }
+
+    /// The canonical key: kind + sorted-key JSON of the parameters.
+    public static func key(kind: String, params: [String: JSONValue]) -> String {
+        kind + ":" + JSONValue.canonical(.object(params))
+    }
+}
+
+/// A row of the jobs table.
+public struct JobRecord: Codable, Sendable {
+    public var id: Int
+    public var key: String
+    public var grid: String
+    public var kind: String
+    public var params: [String: JSONValue]
+    public var state: JobState
+    public var priority: Int
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Double?
+    public var fence: Int
+    public var progress: Double
+    public var rate: Double?
+    public var note: String?
+    public var lastError: String?
+    public var createdAt: Double
+    public var startedAt: Double?
+    public var finishedAt: Double?
+
+    static let columns = "id, key, grid, kind, params, state, priority, attempt, max_attempts, lease_owner, lease_expires_at, fence, progress, rate, note, last_error, created_at, started_at, finished_at"
+
+    init(row r: Row) {
+        id = r[0].int ?? 0; key = r[1].text ?? ""; grid = r[2].text ?? ""; kind = r[3].text ?? ""
+        params = JSONValue.decodeObject(r[4].text ?? "{}")
+        state = JobState(rawValue: r[5].text ?? "") ?? .queued
+        priority = r[6].int ?? 0; attempt = r[7].int ?? 0; maxAttempts = r[8].int ?? 1
+        leaseOwner = r[9].text; leaseExpiresAt = r[10].double; fence = r[11].int ?? 0
+        progress = r[12].double ?? 0; rate = r[13].double; note = r[14].text; lastError = r[15].text
+        createdAt = r[16].double ?? 0; startedAt = r[17].double; finishedAt = r[18].double
+    }
+}
+
+/// A job handed to a worker by `claim`.
+public struct ClaimedJob: Codable, Sendable, Equatable {
+    public var id: Int
+    public var key: String
+    public var grid: String
+    public var kind: String
+    public var params: [String: JSONValue]
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var fence: Int
+    public var checkpoint: Artifact?
+}
+
+/// A file recorded for a job, relative to the artifact root (`expr/`).
+public struct Artifact: Codable, Sendable, Equatable {
+    public var jobID: Int
+    public var kind: String
+    public var path: String
+    public var size: Int
+    public var sha256: String
+    public init(jobID: Int, kind: String, path: String, size: Int, sha256: String) {
+        self.jobID = jobID; self.kind = kind; self.path = path; self.size = size; self.sha256 = sha256
+    }
+}
+
+/// Result of a message that must hold the job's current lease.
+public enum LeaseOutcome: Equatable, Sendable {
+    case ok
+    /// The fencing token is not the job's current one, or the job is no
+    /// longer running: the message changed nothing.
+    case stale(String)
+    /// The job was cancelled while this lease was held; stop working on it.
+    case cancelled
+}
+
+public struct MetricRow: Codable, Sendable, Equatable {
+    public var jobID: Int
+    public var key: String
+    public var value: Double
+}
+
+public struct EnqueueResult: Sendable, Equatable {
+    public var added: Int
+    public var existing: Int
+}
+
+public enum StoreError: Error, CustomStringConvertible {
+    case newerSchema(found: Int, known: Int)
+    case unknownDependency(job: String, needs: String)
+    case noSuchJob(Int)
+
+    public var description: String {
+        switch self {
+        case .newerSchema(let f, let k):
+            return "the database has schema version \(f) but this build knows \(k) migrations; use a newer coordinator"
+        case .unknownDependency(let j, let n):
+            return "job \(j) needs \(n), which is neither queued nor in this batch"
+        case .noSuchJob(let id):
+            return "no job with id \(id)"
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import LGStore
+import LGReports
+
+/// `collector`: the paper's tables from the queue database.
+@main
+struct Collector: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make result tables (SE.tex, SE_{G}.tex, fewshot.tex), Markdown or CSV from the job store.",
+        subcommands: [Tex.self, Markdown.self, CSV.self])
+}
+
+struct CollectorOptions: ParsableArguments {
+    @Option(help: "The queue database.") var db: String = "expr/queue.sqlite"
+    @Option(help: "Only this grid (CSV).") var grid: String?
+    func reports() throws -> Reports {
+        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no queue database at \(db) (--db)") }
+        return Reports(store: try JobStore(path: db))
+    }
+}
+
+struct Tex: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write SE.tex, SE_{G}.tex for each trained G, and fewshot.tex.")
+    @OptionGroup var opts: CollectorOptions
+    @Option(help: "Output folder.") var out: String = "results"
+    func run() throws {
+        let r = try opts.reports()
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var files: [(String, Table)] = [("SE.tex", try r.seTable()), ("fewshot.tex", try r.fewshotTable())]
+        for g in try r.trainedGs() { files.append(("SE_\(g).tex", try r.classTable(G: g))) }
+        for (name, t) in files {
+            try t.latex().write(toFile: (out as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
+            print("wrote \((out as NSString).appendingPathComponent(name))")
+        }
+    }
+}
+
+struct Markdown: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the tables as Markdown.")
+    @OptionGroup var opts: CollectorOptions
+    func run() throws {
+        let r = try opts.reports()
+        print(try r.seTable().markdown())
+        print(try r.fewshotTable().markdown())
+        for g in try r.trainedGs() { print(try r.classTable(G: g).markdown()) }
+    }
+}
+
+struct CSV: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Every metric row as CSV (stdout, or --out FILE).")
+    @OptionGroup var opts: CollectorOptions
+    @Option(help: "Output file.") var out: String?
+    func run() throws {
+        let s = try opts.reports().csv(grid: opts.grid)
+        if let out { try s.write(toFile: out, atomically: true, encoding: .utf8); print("wrote \(out)") } else { print(s, terminator: "") }
+    }
+}

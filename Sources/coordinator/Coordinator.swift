@@ -1,0 +1,26 @@
+import ArgumentParser
+
+/// `coordinator`: the job queue. `serve` runs the daemon workers connect to;
+/// the other subcommands work on the queue database directly (SQLite waits
+/// politely for the daemon's short write transactions).
+@main
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "The LinearGAN job queue: serve workers, enqueue grids, inspect and manage jobs.",
+        discussion: """
+        Quick start:
+          coordinator serve &                      # creates expr/queue.sqlite and expr/secret
+          worker --connect 127.0.0.1:7700 --slots 2
+          coordinator enqueue sr_all_method_face --preset quick
+          coordinator status
+        """,
+        subcommands: [Serve.self, Enqueue.self, Status.self, Jobs.self, Retry.self, Cancel.self]
+    )
+}
+
+/// Options shared by every subcommand.
+struct QueueOptions: ParsableArguments {
+    @Option(help: "The queue database (checkpoints and the secret live beside it).")
+    var db: String = "expr/queue.sqlite"
+}

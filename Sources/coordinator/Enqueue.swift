@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import LGStore
+import LGGrid
+
+/// `coordinator enqueue GRID`: expands a grid file into jobs (idempotent).
+struct Enqueue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Expand a grid (jobs/GRID.json) into jobs; existing jobs are not added again.",
+        discussion: "Example: coordinator enqueue sr_all_method --preset quick --set G=stylegan2_ffhq,pggan_celebahq")
+
+    @OptionGroup var queue: QueueOptions
+
+    @Argument(help: "Grid name (a file jobs/NAME.json).")
+    var grid: String
+
+    @Option(help: "Preset defined in the grid file (e.g. quick, full).")
+    var preset: String?
+
+    @Option(name: .customLong("set"), help: "AXIS=v1,v2 keeps those axis values; PARAM=value overrides a fixed parameter. Repeatable.")
+    var sets: [String] = []
+
+    @Option(help: "Directory of grid files.")
+    var grids: String = "jobs"
+
+    @Flag(help: "Print the jobs without enqueueing them.")
+    var dryRun = false
+
+    func run() throws {
+        let lib = GridLibrary(directory: grids)
+        let jobs: [NewJob]
+        do { jobs = try lib.expand(grid, preset: preset, sets: sets) } catch let e as GridError {
+            throw ValidationError(e.description)
+        }
+        if dryRun {
+            for j in jobs { print(j.key) }
+            print("\(jobs.count) jobs")
+            return
+        }
+        let store = try JobStore(path: queue.db)
+        let r = try store.enqueue(jobs)
+        print("grid \(grid): \(r.added) new, \(r.existing) already queued or done (\(jobs.count) total)")
+    }
+}

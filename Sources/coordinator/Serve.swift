@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import LGStore
+import LGNet
+import LGDaemon
+
+/// `coordinator serve`: the daemon.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the coordinator daemon (workers connect here).")
+
+    @OptionGroup var queue: QueueOptions
+
+    @Option(help: "HOST:PORT to listen on (port 0 picks a free port).")
+    var listen: String = "0.0.0.0:7700"
+
+    @Option(help: "The shared secret file (created with mode 0600 if absent). Default: beside --db.")
+    var secret: String?
+
+    @Option(help: "Seconds a lease lasts without a heartbeat.")
+    var lease: Double = 60
+
+    @Option(help: "Seconds between worker heartbeats (told to workers).")
+    var heartbeat: Double = 10
+
+    @Option(help: "Seconds between checks for expired leases.")
+    var rescueInterval: Double = 2
+
+    @Option(help: "Write the bound port to this file once listening.")
+    var portFile: String?
+
+    @Flag(help: "Log claims, completions and lease expiries to stderr.")
+    var verbose = false
+
+    func validate() throws {
+        guard lease > 0, heartbeat > 0, heartbeat < lease else { throw ValidationError("need 0 < --heartbeat < --lease") }
+    }
+
+    func run() throws {
+        let root = (queue.db as NSString).deletingLastPathComponent.isEmpty ? "." : (queue.db as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // One daemon per database.
+        let lockPath = queue.db + ".serve-lock"
+        let lfd = open(lockPath, O_RDWR | O_CREAT, 0o644)
+        guard lfd >= 0, flock(lfd, LOCK_EX | LOCK_NB) == 0 else {
+            throw ValidationError("another `coordinator serve` is running on \(queue.db)")
+        }
+        let key = try SecretFile.loadOrCreate(secret ?? (root as NSString).appendingPathComponent("secret"))
+        let store = try JobStore(path: queue.db)
+        let (host, port) = try Socket.parse(listen)
+        var cfg = CoordinatorConfig()
+        cfg.host = host; cfg.port = port; cfg.leaseSeconds = lease; cfg.heartbeatSeconds = heartbeat
+        cfg.rescueInterval = rescueInterval; cfg.verbose = verbose
+        cfg.idleTimeout = max(60, heartbeat * 6)
+        let c = Coordinator(store: store, root: root, secret: key, config: cfg)
+        try c.start()
+        if let portFile { try "\(c.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
+        print("coordinator: serving \(queue.db) on \(host):\(c.port) (lease \(lease) s)")
+        fflush(stdout)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler {
+                FileHandle.standardError.write(Data("coordinator: signal \(sig), shutting down\n".utf8))
+                c.stop()
+                print("coordinator: stopped cleanly"); fflush(stdout)
+                Foundation.exit(0)
+            }
+            s.resume()
+            sources.append(s)
+        }
+        withExtendedLifetime(sources) { dispatchMain() }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import LGStore
+
+/// `coordinator status`: counts by state and the running jobs.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Counts by state; running jobs with worker, progress, rate and ETA.")
+
+    @OptionGroup var queue: QueueOptions
+
+    @Option(help: "Only this grid.")
+    var grid: String?
+
+    func run() throws {
+        let store = try JobStore(path: queue.db)
+        let counts = try store.counts(grid: grid)
+        print(JobState.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: "  "))
+        let running = try store.jobs(state: .running, grid: grid)
+        guard !running.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        print("")
+        print(pad("id", 6) + pad("kind", 14) + pad("worker", 22) + pad("progress", 10) + pad("rate", 12) + pad("eta", 10) + "params")
+        for j in running {
+            let elapsed = now - (j.startedAt ?? now)
+            let eta = j.progress > 0.001 ? format(elapsed * (1 - j.progress) / j.progress) : "?"
+            let rate = j.rate.map { String(format: "%.2f/s", $0) } ?? "-"
+            let params = j.params.filter { ["G", "SE", "num_sample", "repeat", "repeat_ind", "loss", "layer_weight"].contains($0.key) }
+                .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            print(pad(String(j.id), 6) + pad(j.kind, 14) + pad(j.leaseOwner ?? "-", 22)
+                  + pad(String(format: "%.1f%%", j.progress * 100), 10) + pad(rate, 12) + pad(eta, 10) + params)
+        }
+    }
+
+    func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+    func format(_ s: Double) -> String {
+        s < 60 ? String(format: "%.0fs", s) : s < 3600 ? String(format: "%.0fm", s / 60) : String(format: "%.1fh", s / 3600)
+    }
+}

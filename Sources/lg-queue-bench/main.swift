@@ -1,0 +1,83 @@
+// lg-queue-bench: queue throughput and claim latency over loopback, against
+// an in-process coordinator on a temporary database. Run in release mode:
+//   swift run -c release lg-queue-bench [--connections 32] [--seconds 5] [--queued 100000]
+import Foundation
+import LGStore
+import LGNet
+import LGDaemon
+
+var args = Array(CommandLine.arguments.dropFirst())
+func opt(_ name: String, _ d: Int) -> Int {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return d }
+    return v
+}
+let connections = opt("--connections", 32), seconds = opt("--seconds", 5), queued = opt("--queued", 100_000)
+let secret = Array(Hex.random(32).utf8)
+
+func makeCoordinator(jobs: Int) throws -> (Coordinator, String) {
+    let dir = NSTemporaryDirectory() + "lg-queue-bench-\(UUID().uuidString)"
+    let store = try JobStore(path: dir + "/queue.sqlite")
+    var batch: [NewJob] = []
+    for i in 0..<jobs {
+        batch.append(NewJob(grid: "bench", kind: "test_sleep", params: ["i": .int(i)]))
+        if batch.count == 10_000 { _ = try store.enqueue(batch); batch = [] }
+    }
+    if !batch.isEmpty { _ = try store.enqueue(batch) }
+    var cfg = CoordinatorConfig()
+    cfg.host = "127.0.0.1"; cfg.port = 0; cfg.leaseSeconds = 600; cfg.rescueInterval = 5
+    let c = Coordinator(store: store, root: dir, secret: secret, config: cfg)
+    try c.start()
+    return (c, dir)
+}
+
+func percentile(_ xs: [Double], _ p: Double) -> Double {
+    let s = xs.sorted(); return s[min(s.count - 1, Int(Double(s.count) * p))]
+}
+
+do {
+    // 1. Claim + complete cycles with N concurrent connections.
+    let t0 = Date()
+    let (c1, d1) = try makeCoordinator(jobs: 200_000)
+    print(String(format: "enqueued 200000 jobs in %.1f s", Date().timeIntervalSince(t0)))
+    let lock = NSLock()
+    var cycles = 0
+    var errors = 0
+    let deadline = Date().addingTimeInterval(Double(seconds))
+    let start = Date()
+    DispatchQueue.concurrentPerform(iterations: connections) { w in
+        do {
+            let client = try QueueClient(address: "127.0.0.1:\(c1.port)", secret: secret, worker: "bench-\(w)")
+            var n = 0
+            while Date() < deadline {
+                guard let j = try client.claim(limit: 1, kinds: nil).first else { break }
+                _ = try client.complete(job: j.id, fence: j.fence, metrics: ["value": 1])
+                n += 1
+            }
+            client.close()
+            lock.lock(); cycles += n; lock.unlock()
+        } catch { lock.lock(); errors += 1; lock.unlock(); print("connection \(w): \(error)") }
+    }
+    let elapsed = Date().timeIntervalSince(start)
+    print(String(format: "claim+complete: %d cycles in %.2f s over %d connections = %.0f cycles/s (%d errors)",
+                 cycles, elapsed, connections, Double(cycles) / elapsed, errors))
+    print("integrity_check: \(try c1.store.integrityCheck())")
+    c1.stop(); try? FileManager.default.removeItem(atPath: d1)
+
+    // 2. Claim latency with `queued` jobs waiting.
+    let (c2, d2) = try makeCoordinator(jobs: queued)
+    let client = try QueueClient(address: "127.0.0.1:\(c2.port)", secret: secret, worker: "latency")
+    var lat: [Double] = []
+    for _ in 0..<2000 {
+        let t = DispatchTime.now().uptimeNanoseconds
+        let j = try client.claim(limit: 1, kinds: ["test_sleep"])
+        lat.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+        if let j = j.first { _ = try client.release(job: j.id, fence: j.fence) }
+    }
+    print(String(format: "claim latency with %d queued (network round trip, 2000 claims): p50 %.3f ms, p99 %.3f ms, max %.3f ms",
+                 queued, percentile(lat, 0.5), percentile(lat, 0.99), lat.max()!))
+    client.close()
+    c2.stop(); try? FileManager.default.removeItem(atPath: d2)
+} catch {
+    print("lg-queue-bench: \(error)")
+    exit(1)
+}

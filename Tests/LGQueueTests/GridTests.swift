@@ -1,0 +1,69 @@
+import XCTest
+@testable import LGGrid
+import LGStore
+
+final class GridTests: XCTestCase {
+    var lib: GridLibrary {
+        // Tests/LGQueueTests/GridTests.swift -> repository root
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return GridLibrary(directory: root.appendingPathComponent("jobs").path)
+    }
+
+    func testEveryReferenceGridExpands() throws {
+        let expected = ["sr_all_method": 27, "sr_all_method_face": 9, "sr_all_method_other": 18, "layerwise_LSE": 9,
+                        "sr_LSE_arch": 24, "sr_NSE_arch": 24, "train_fewshot": 20]
+        for (g, n) in expected {
+            let jobs = try lib.expand(g)
+            XCTAssertEqual(jobs.count, n, g)
+            XCTAssertEqual(Set(jobs.map(\.key)).count, n, g)
+        }
+        XCTAssertEqual(try lib.expand("train_fewshot", preset: "paper").count, 60)
+        let scs = try lib.expand("scs")
+        XCTAssertEqual(scs.filter { $0.grid == "scs" }.count, 63)
+        XCTAssertEqual(scs.filter { $0.grid == "train_fewshot" }.count, 60)
+        let dependent = scs.filter { $0.grid == "scs" && !$0.needs.isEmpty }
+        XCTAssertEqual(dependent.count, 60)
+        let few = Dictionary(uniqueKeysWithValues: scs.filter { $0.grid == "train_fewshot" }.map { ($0.key, $0) })
+        for j in dependent {
+            let n = few[j.needs[0]]!
+            XCTAssertEqual(n.params["G"], j.params["G"]); XCTAssertEqual(n.params["num_sample"], j.params["num_sample"])
+            XCTAssertEqual(n.params["repeat_ind"], j.params["repeat"])
+        }
+    }
+
+    func testParametersFollowTheSpec() throws {
+        let j = try lib.expand("sr_all_method", sets: ["G=stylegan2_ffhq", "SE=NSE-1"])
+        XCTAssertEqual(j.count, 1)
+        XCTAssertEqual(j[0].kind, "train")
+        XCTAssertEqual(j[0].params["lr"], .double(0.001)); XCTAssertEqual(j[0].params["epochs"], .int(50))
+        XCTAssertEqual(j[0].params["loss"], .string("normal"))
+        let q = try lib.expand("sr_all_method", preset: "quick", sets: ["G=stylegan2_ffhq", "SE=LSE", "lr=0.01"])
+        XCTAssertEqual(q[0].params["epochs"], .int(2)); XCTAssertEqual(q[0].params["lr"], .double(0.01))
+        let seeds = try lib.expand("train_fewshot").map { $0.params["seed"]!.intValue! }
+        XCTAssertEqual(Set(seeds), [19961116, 1997816, 1116, 816, 19980903])
+        let lw = try lib.expand("layerwise_LSE")[0]
+        XCTAssertEqual(lw.params["loss"], .string("normallayer")); XCTAssertEqual(lw.params["evaluate"], .bool(false))
+    }
+
+    func testErrorsListTheValidChoices() {
+        XCTAssertThrowsError(try lib.expand("nope")) { XCTAssertTrue("\($0)".contains("sr_all_method")) }
+        XCTAssertThrowsError(try lib.expand("sr_all_method", sets: ["G=biggan"])) { XCTAssertTrue("\($0)".contains("stylegan2_ffhq")) }
+        XCTAssertThrowsError(try lib.expand("sr_all_method", sets: ["colour=red"])) { XCTAssertTrue("\($0)".contains("axes: G, SE")) }
+        XCTAssertThrowsError(try lib.expand("sr_all_method", preset: "huge")) { XCTAssertTrue("\($0)".contains("quick")) }
+    }
+
+    func testTestKindsAreUnreachableFromGrids() throws {
+        XCTAssertFalse(JobKindCatalog.production.contains("test_sleep"))
+        let dir = NSTemporaryDirectory() + "lgq-grid-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try #"{"grid":"t","kind":"test_sleep","axes":[{"name":"i","values":[1,2]}]}"#.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        let saved = ProcessInfo.processInfo.environment["LINEARGAN_TEST_KINDS"]
+        unsetenv("LINEARGAN_TEST_KINDS")
+        defer { if let saved { setenv("LINEARGAN_TEST_KINDS", saved, 1) } }
+        XCTAssertThrowsError(try GridLibrary(directory: dir).expand("t")) { XCTAssertTrue("\($0)".contains("allowed kinds")) }
+        for g in lib.names() {
+            for j in try lib.expand(g, preset: "quick") { XCTAssertTrue(JobKindCatalog.production.contains(j.kind)) }
+        }
+    }
+}

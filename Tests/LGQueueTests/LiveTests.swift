@@ -1,0 +1,128 @@
+import XCTest
+import Foundation
+@testable import LGStore
+import LGNet
+
+/// End-to-end tests with real processes on loopback (a few seconds each).
+final class LiveTests: XCTestCase {
+    var cluster: LiveCluster!
+
+    override func tearDown() {
+        cluster?.shutdown()
+        if testRun?.hasSucceeded == false, let c = cluster { print(c.logs()) } else { cluster?.cleanup() }
+        cluster = nil
+    }
+
+    func assertOneMetricSetPerJob(_ store: JobStore, file: StaticString = #filePath, line: UInt = #line) throws {
+        for j in try store.jobs() {
+            XCTAssertEqual(j.state, .succeeded, "job \(j.id)", file: file, line: line)
+            XCTAssertEqual(try store.metrics(jobID: j.id).count, 4, "job \(j.id)", file: file, line: line)
+        }
+        let rows = try store.allMetrics()
+        XCTAssertEqual(Set(rows.map { "\($0.jobID)/\($0.key)" }).count, rows.count, file: file, line: line)
+        XCTAssertEqual(try store.integrityCheck(), "ok", file: file, line: line)
+    }
+
+    func testThreeWorkersDrainAGrid() throws {
+        cluster = try LiveCluster()
+        try cluster.startCoordinator()
+        try cluster.enqueue(24, ["steps": .int(4), "step_ms": .int(20), "checkpoint_every": .int(2)])
+        let ws = try (0..<3).map { _ in try cluster.startWorker(slots: 2, exitWhenIdle: true) }
+        let store = try cluster.store()
+        try cluster.waitFor("all jobs to succeed", timeout: 40) { try store.counts()[.succeeded] == 24 }
+        for w in ws { w.waitUntilExit() }
+        try assertOneMetricSetPerJob(store)
+        XCTAssertTrue(try store.jobs().allSatisfy { $0.attempt == 1 })
+    }
+
+    func testKilledWorkerJobIsRerunElsewhereFromItsCheckpoint() throws {
+        cluster = try LiveCluster(lease: 1.5, heartbeat: 0.25)
+        try cluster.startCoordinator()
+        try cluster.enqueue(1, ["steps": .int(30), "step_ms": .int(50), "checkpoint_every": .int(4)])
+        let store = try cluster.store()
+        let a = try cluster.startWorker(slots: 1)
+        try cluster.waitFor("a checkpoint", timeout: 20) { try !store.artifacts(jobID: 1).isEmpty && store.job(id: 1)!.progress > 0.2 }
+        cluster.kill9(a)
+        _ = try cluster.startWorker(slots: 1)
+        try cluster.waitFor("the job to succeed elsewhere", timeout: 30) { try store.job(id: 1)!.state == .succeeded }
+        let j = try store.job(id: 1)!
+        XCTAssertEqual(j.attempt, 2)
+        let m = try store.metrics(jobID: 1)
+        XCTAssertEqual(m["attempt"], 2)
+        XCTAssertGreaterThan(m["resumed_from"] ?? 0, 0, "the second attempt resumed from the uploaded checkpoint")
+        try assertOneMetricSetPerJob(store)
+    }
+
+    func testCoordinatorKilledAndRestartedLosesNothing() throws {
+        cluster = try LiveCluster(lease: 4, heartbeat: 0.3)
+        try cluster.startCoordinator()
+        try cluster.enqueue(10, ["steps": .int(16), "step_ms": .int(50), "checkpoint_every": .int(5)])
+        let store = try cluster.store()
+        _ = try cluster.startWorker(slots: 2)
+        _ = try cluster.startWorker(slots: 2)
+        try cluster.waitFor("jobs to run", timeout: 20) { try store.counts()[.running]! >= 2 }
+        cluster.kill9(cluster.coordinator!)
+        Thread.sleep(forTimeInterval: 1.0)
+        try cluster.startCoordinator()   // same port
+        try cluster.waitFor("all jobs to succeed", timeout: 40) { try store.counts()[.succeeded] == 10 }
+        try assertOneMetricSetPerJob(store)
+    }
+
+    func testWorkerSIGTERMReleasesItsJobsWithACheckpoint() throws {
+        cluster = try LiveCluster(lease: 3, heartbeat: 0.2)
+        try cluster.startCoordinator()
+        try cluster.enqueue(1, ["steps": .int(200), "step_ms": .int(20)])
+        let store = try cluster.store()
+        let w = try cluster.startWorker(slots: 1)
+        try cluster.waitFor("the job to make progress", timeout: 20) { try store.job(id: 1)!.progress > 0.05 }
+        w.terminate()
+        w.waitUntilExit()
+        XCTAssertEqual(w.terminationStatus, 0)
+        let j = try store.job(id: 1)!
+        XCTAssertEqual(j.state, .queued)
+        XCTAssertEqual(j.attempt, 0, "a release does not use up an attempt")
+        XCTAssertEqual(try store.artifacts(jobID: 1).count, 1, "the cancelled job's checkpoint was uploaded")
+    }
+
+    func testGarbageOversizedAndUnauthenticatedFramesAreRefused() throws {
+        cluster = try LiveCluster()
+        try cluster.startCoordinator()
+        func exchange(_ bytes: [UInt8]) throws -> (Message?, closed: Bool) {
+            let s = try Socket.connect(host: "127.0.0.1", port: cluster.port)
+            s.setTimeouts(send: 5, receive: 5)
+            let c = MessageConnection(socket: s)
+            XCTAssertEqual(try c.receive().type, .challenge)
+            try s.send(bytes)
+            let reply = try? c.receive()
+            let closed = (try? s.receive())?.isEmpty ?? true
+            return (reply, closed)
+        }
+        var claim = Message(.claim, id: 1); claim.limit = 5
+        let cases: [([UInt8], ErrorCode)] = [
+            (Framing.encode(Array("GET / HTTP/1.1\r\n\r\n".utf8)), .malformed),
+            ([0x7f, 0xff, 0xff, 0xff] + [UInt8](repeating: 0, count: 64), .oversized),
+            (claim.framed(), .unauthenticated),
+        ]
+        for (bytes, code) in cases {
+            let (reply, closed) = try exchange(bytes)
+            XCTAssertEqual(reply?.type, .error); XCTAssertEqual(reply?.code, code)
+            XCTAssertTrue(closed)
+        }
+        XCTAssertThrowsError(try QueueClient(address: "127.0.0.1:\(cluster.port)", secret: Array("not-the-secret-at-all".utf8), worker: "x")) {
+            guard case ClientError.server(.authFailed, _) = $0 else { return XCTFail("\($0)") }
+        }
+        // Still serving everyone else.
+        try cluster.enqueue(1, ["steps": .int(1)])
+        let key = try SecretFile.load(cluster.dir + "/expr/secret")
+        let client = try QueueClient(address: "127.0.0.1:\(cluster.port)", secret: key, worker: "t")
+        let jobs = try client.claim(limit: 5, kinds: ["test_sleep"])
+        XCTAssertEqual(jobs.count, 1)
+        XCTAssertEqual(try client.complete(job: jobs[0].id, fence: jobs[0].fence + 1, metrics: ["x": 1]).outcome, "stale")
+        XCTAssertEqual(try client.complete(job: jobs[0].id, fence: jobs[0].fence, metrics: ["x": 1]).outcome, "ok")
+        client.close()
+        XCTAssertEqual(try cluster.store().integrityCheck(), "ok")
+        // SIGTERM: clean exit.
+        cluster.coordinator!.terminate(); cluster.coordinator!.waitUntilExit()
+        XCTAssertEqual(cluster.coordinator!.terminationStatus, 0)
+    }
+}

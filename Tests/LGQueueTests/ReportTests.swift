@@ -1,0 +1,36 @@
+import XCTest
+import LGStore
+@testable import LGReports
+
+final class ReportTests: XCTestCase {
+    func testTablesFromStoredMetrics() throws {
+        let dir = NSTemporaryDirectory() + "lgq-rep-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try JobStore(path: dir + "/q.sqlite")
+        func run(_ kind: String, _ p: [String: JSONValue], _ m: [String: Double]) throws {
+            _ = try store.enqueue([NewJob(grid: "g", kind: kind, params: p)])
+            let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
+            XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: m), .ok)
+        }
+        try run("train", ["G": "stylegan2_ffhq", "SE": "LSE", "loss": "normal", "layer_weight": "softplus"], ["mIoU": 0.797, "iou/skin": 0.9, "iou/hair": 0.8])
+        try run("train", ["G": "pggan_bedroom", "SE": "NSE-1", "loss": "normal", "layer_weight": "softplus"], ["mIoU": 0.343])
+        for (r, v) in [0.55, 0.60, 0.52, 0.58, 0.53].enumerated() {
+            try run("train_fewshot", ["G": "stylegan2_ffhq", "num_sample": .int(1), "repeat_ind": .int(r)], ["mIoU": v])
+        }
+        let rep = Reports(store: store)
+        let se = try rep.seTable()
+        XCTAssertEqual(se.rows[2][1], "79.7")           // StyleGAN2 / Face / LSE
+        XCTAssertEqual(se.rows[0][5], "34.3")           // PGGAN / Bedroom / NSE-1
+        XCTAssertNil(se.rows[1][1])                     // missing
+        XCTAssertTrue(se.markdown().contains("missing"))
+        XCTAssertTrue(se.latex().contains("\\multicolumn{3}{c}{Face}"))
+        let few = try rep.fewshotTable()
+        XCTAssertEqual(few.rows[0][1], "55.6 (69.8) ± 4.4")
+        XCTAssertNil(few.rows[1][1])
+        let cls = try rep.classTable(G: "stylegan2_ffhq")
+        XCTAssertEqual(cls.header, ["method", "hair", "skin", "mIoU"])
+        XCTAssertEqual(cls.rows[0], ["LSE", "80.0", "90.0", "79.7"])
+        let csv = try rep.csv()
+        XCTAssertEqual(csv.split(separator: "\n").count, 1 + 3 + 1 + 5)
+    }
+}

@@ -1,0 +1,178 @@
+import XCTest
+@testable import LGStore
+
+final class StoreTests: XCTestCase {
+    var dir: String!
+    var clock: ManualClock!
+    var store: JobStore!
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "lgq-store-\(UUID().uuidString)"
+        clock = ManualClock()
+        store = try JobStore(path: dir + "/q.sqlite", clock: clock)
+    }
+    override func tearDown() { store = nil; try? FileManager.default.removeItem(atPath: dir) }
+
+    func jobs(_ n: Int, grid: String = "g", priority: Int = 0, maxAttempts: Int = 3) -> [NewJob] {
+        (0..<n).map { NewJob(grid: grid, kind: "test_sleep", params: ["i": .int($0), "grid": .string(grid)], priority: priority, maxAttempts: maxAttempts) }
+    }
+
+    func testMigrationsAreForwardOnlyAndIdempotent() throws {
+        XCTAssertEqual(store.schemaVersion, Migrations.all.count)
+        let again = try JobStore(path: dir + "/q.sqlite", clock: clock)
+        XCTAssertEqual(again.schemaVersion, Migrations.all.count)
+        try store.locked { try store.db.execute("PRAGMA user_version = 99") }
+        XCTAssertThrowsError(try JobStore(path: dir + "/q.sqlite", clock: clock)) { e in
+            guard case StoreError.newerSchema = e else { return XCTFail("\(e)") }
+        }
+    }
+
+    func testCheckConstraints() throws {
+        _ = try store.enqueue(jobs(1))
+        for bad in ["UPDATE jobs SET state = 'bogus'",
+                    "UPDATE jobs SET state = 'succeeded'",                 // finished_at missing
+                    "UPDATE jobs SET finished_at = 1",                     // finished while queued
+                    "UPDATE jobs SET state = 'running'",                   // running without a lease
+                    "UPDATE jobs SET progress = 2"] {
+            XCTAssertThrowsError(try store.locked { try store.db.execute(bad) }, bad) { e in
+                XCTAssertTrue((e as? SQLiteError)?.isConstraint == true, "\(bad): \(e)")
+            }
+        }
+    }
+
+    func testEnqueueIsIdempotent() throws {
+        XCTAssertEqual(try store.enqueue(jobs(5)), EnqueueResult(added: 5, existing: 0))
+        XCTAssertEqual(try store.enqueue(jobs(7)), EnqueueResult(added: 2, existing: 5))
+        XCTAssertEqual(try store.counts()[.queued], 7)
+    }
+
+    func testClaimOrderPriorityAndExclusivity() throws {
+        _ = try store.enqueue(jobs(3))
+        _ = try store.enqueue(jobs(1, grid: "urgent", priority: 5))
+        let a = try store.claim(owner: "w1", limit: 2, leaseSeconds: 10)
+        XCTAssertEqual(a.map(\.id), [1, 4])  // priority first, then oldest
+        XCTAssertTrue(a.allSatisfy { $0.attempt == 1 && $0.fence == 1 })
+        let b = try store.claim(owner: "w2", limit: 10, leaseSeconds: 10)
+        XCTAssertEqual(b.map(\.id), [2, 3])
+        XCTAssertEqual(try store.claim(owner: "w3", limit: 10, leaseSeconds: 10).count, 0)
+        XCTAssertEqual(try store.claim(owner: "w3", limit: 10, leaseSeconds: 10, kinds: ["train"]).count, 0)
+    }
+
+    func testConcurrentClaimsNeverDuplicate() throws {
+        _ = try store.enqueue(jobs(400))
+        let lock = NSLock()
+        var got: [Int] = []
+        DispatchQueue.concurrentPerform(iterations: 8) { w in
+            while true {
+                let c = (try? store.claim(owner: "w\(w)", limit: 3, leaseSeconds: 10)) ?? []
+                if c.isEmpty { break }
+                lock.lock(); got += c.map(\.id); lock.unlock()
+            }
+        }
+        XCTAssertEqual(got.count, 400)
+        XCTAssertEqual(Set(got).count, 400)
+    }
+
+    func testDependenciesGateClaims() throws {
+        let a = NewJob(grid: "few", kind: "train_fewshot", params: ["n": .int(1)])
+        let b = NewJob(grid: "scs", kind: "scs", params: ["n": .int(1)], needs: [a.key])
+        _ = try store.enqueue([a, b])
+        let c = try store.claim(owner: "w", limit: 5, leaseSeconds: 10)
+        XCTAssertEqual(c.map(\.kind), ["train_fewshot"])
+        XCTAssertEqual(try store.unmetDependencies(of: 2), [1])
+        XCTAssertEqual(try store.complete(jobID: c[0].id, fence: c[0].fence, metrics: [:]), .ok)
+        XCTAssertEqual(try store.claim(owner: "w", limit: 5, leaseSeconds: 10).map(\.kind), ["scs"])
+        XCTAssertThrowsError(try store.enqueue([NewJob(grid: "x", kind: "scs", params: [:], needs: ["nope"])]))
+    }
+
+    func testStaleFencingTokenChangesNothing() throws {
+        _ = try store.enqueue(jobs(1))
+        let first = try store.claim(owner: "w1", limit: 1, leaseSeconds: 10)[0]
+        clock.advance(11)
+        XCTAssertEqual(try store.rescueExpired().map(\.id), [1])
+        let second = try store.claim(owner: "w2", limit: 1, leaseSeconds: 10)[0]
+        XCTAssertEqual(second.attempt, 2)
+        XCTAssertEqual(second.fence, first.fence + 1)
+        for outcome in [try store.complete(jobID: 1, fence: first.fence, metrics: ["x": 1]),
+                        try store.heartbeat(jobID: 1, fence: first.fence, progress: 0.9, rate: nil, note: nil, leaseSeconds: 10),
+                        try store.fail(jobID: 1, fence: first.fence, error: "e", retryable: false),
+                        try store.release(jobID: 1, fence: first.fence),
+                        try store.recordMetrics(jobID: 1, fence: first.fence, metrics: ["y": 2])] {
+            guard case .stale = outcome else { return XCTFail("\(outcome)") }
+        }
+        let j = try store.job(id: 1)!
+        XCTAssertEqual(j.state, .running); XCTAssertEqual(j.leaseOwner, "w2"); XCTAssertEqual(j.progress, 0)
+        XCTAssertEqual(try store.metrics(jobID: 1), [:])
+        XCTAssertEqual(try store.complete(jobID: 1, fence: second.fence, metrics: ["x": 2]), .ok)
+        XCTAssertEqual(try store.metrics(jobID: 1), ["x": 2])
+        XCTAssertNotNil(try store.job(id: 1)!.finishedAt)
+    }
+
+    func testHeartbeatRenewsLease() throws {
+        _ = try store.enqueue(jobs(1))
+        let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
+        clock.advance(8)
+        XCTAssertEqual(try store.heartbeat(jobID: 1, fence: c.fence, progress: 0.5, rate: 2, note: "half", leaseSeconds: 10), .ok)
+        clock.advance(8)
+        XCTAssertTrue(try store.rescueExpired().isEmpty)
+        XCTAssertEqual(try store.job(id: 1)!.progress, 0.5)
+        clock.advance(3)
+        XCTAssertEqual(try store.rescueExpired().map(\.state), [.queued])
+    }
+
+    func testLeaseExpiryFailsAfterLastAttempt() throws {
+        _ = try store.enqueue(jobs(1, maxAttempts: 2))
+        for attempt in 1...2 {
+            let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 5)
+            XCTAssertEqual(c.first?.attempt, attempt)
+            clock.advance(6)
+            _ = try store.rescueExpired()
+        }
+        let j = try store.job(id: 1)!
+        XCTAssertEqual(j.state, .failed)
+        XCTAssertNotNil(j.finishedAt)
+        XCTAssertTrue(j.lastError?.contains("lease expired") == true)
+        XCTAssertEqual(try store.retry(ids: [1]), 1)
+        XCTAssertEqual(try store.job(id: 1)!.state, .queued)
+        XCTAssertNil(try store.job(id: 1)!.finishedAt)
+    }
+
+    func testReleaseKeepsTheAttemptBudgetAndFailRetries() throws {
+        _ = try store.enqueue(jobs(1, maxAttempts: 2))
+        var c = try store.claim(owner: "w", limit: 1, leaseSeconds: 5)[0]
+        XCTAssertEqual(try store.release(jobID: 1, fence: c.fence), .ok)
+        XCTAssertEqual(try store.job(id: 1)!.attempt, 0)
+        c = try store.claim(owner: "w", limit: 1, leaseSeconds: 5)[0]
+        XCTAssertEqual(c.attempt, 1)
+        XCTAssertEqual(try store.fail(jobID: 1, fence: c.fence, error: "crash", retryable: true), .ok)
+        XCTAssertEqual(try store.job(id: 1)!.state, .queued)
+        c = try store.claim(owner: "w", limit: 1, leaseSeconds: 5)[0]
+        XCTAssertEqual(try store.fail(jobID: 1, fence: c.fence, error: "crash again", retryable: true), .ok)
+        XCTAssertEqual(try store.job(id: 1)!.state, .failed)
+        XCTAssertEqual(try store.job(id: 1)!.lastError, "crash again")
+    }
+
+    func testCancelTellsTheRunningWorker() throws {
+        _ = try store.enqueue(jobs(3))
+        let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 5)[0]
+        XCTAssertEqual(try store.cancel(grid: "g"), 3)
+        XCTAssertEqual(try store.heartbeat(jobID: c.id, fence: c.fence, progress: 0.1, rate: nil, note: nil, leaseSeconds: 5), .cancelled)
+        XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: [:]), .cancelled)
+        XCTAssertEqual(try store.counts()[.cancelled], 3)
+        XCTAssertEqual(try store.retry(includeCancelled: true), 3)
+    }
+
+    func testArtifactsAndCheckpointOnReclaim() throws {
+        _ = try store.enqueue(jobs(1))
+        let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 5)[0]
+        XCTAssertNil(c.checkpoint)
+        let a = Artifact(jobID: 1, kind: "checkpoint", path: "checkpoints/job-1/latest.ckpt", size: 3, sha256: String(repeating: "a", count: 64))
+        XCTAssertEqual(try store.addArtifact(a, fence: c.fence), .ok)
+        XCTAssertEqual(try store.addArtifact(a, fence: c.fence), .ok)  // replaced, not duplicated
+        XCTAssertEqual(try store.artifacts(jobID: 1).count, 1)
+        clock.advance(6); _ = try store.rescueExpired()
+        let again = try store.claim(owner: "w2", limit: 1, leaseSeconds: 5)[0]
+        XCTAssertEqual(again.checkpoint, a)
+        XCTAssertEqual(try store.integrityCheck(), "ok")
+    }
+}
