@@ -8,6 +8,7 @@ struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Runs LinearGAN work: sampling generators (more job kinds as they land).",
-        subcommands: [Sample.self]
+        subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Edit.self],
+        defaultSubcommand: Connect.self
     )
 }

@@ -1,0 +1,156 @@
+import Foundation
+import LGTensor
+import LGModelIO
+import LGModels
+import LGSemantics
+
+/// A `SeededRandom` state in text form (hex words), exact through JSON.
+struct RNGState: Codable, Equatable {
+    var words: [String]
+    var spare: String?
+
+    init(_ r: SeededRandom) {
+        words = r.state.map { String($0, radix: 16) }
+        spare = r.spareNormal.map { String($0.bitPattern, radix: 16) }
+    }
+
+    func random() throws -> SeededRandom {
+        let w = words.compactMap { UInt64($0, radix: 16) }
+        guard w.count == 4 else { throw JobError.corruptCheckpoint("random state \(words)") }
+        var s: Double? = nil
+        if let sp = spare {
+            guard let bits = UInt64(sp, radix: 16) else { throw JobError.corruptCheckpoint("random spare \(sp)") }
+            s = Double(bitPattern: bits)
+        }
+        return SeededRandom(state: w, spareNormal: s)
+    }
+}
+
+/// Independent random streams of a job, derived from its seed by name.
+enum RandomStreams {
+    static func seed(_ base: UInt64, _ stream: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in stream.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var z = base ^ h
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    static func make(_ base: UInt64, _ stream: String) -> SeededRandom { SeededRandom(seed: seed(base, stream)) }
+}
+
+/// Everything a job needs to continue exactly where it stopped; saved
+/// through `JobCheckpointing` as one safetensors blob: extractor parameters,
+/// their accumulated gradients and Adam moments as tensors, the rest as
+/// JSON in the metadata.
+struct JobState: Codable {
+    static let formatTag = "lineargan-job-checkpoint"
+
+    var kind: JobKind
+    var name: String
+    /// The job's parameters; a checkpoint resumes only the same job.
+    var record: [String: String]
+    var phase: JobProgress.Phase = .training
+    /// Training steps completed.
+    var step = 0
+    var rngs: [String: RNGState] = [:]
+    /// Few-shot: the noise state the current features were generated from.
+    var featureNoise: RNGState?
+    var adamSteps: [[Int?]] = []
+    var learningRates: [Float] = []
+    var epochIoU: IoUAccumulator?
+    var epochLossSum: Double = 0
+    var epochLossCount = 0
+    var history: [EpochSummary] = []
+    var trainSeconds: Double = 0
+    var evalStep = 0
+    var evalIoU: IoUAccumulator?
+    var evalSeconds: Double = 0
+    var arch: ExtractorArch?
+    var extractorPath: String?
+    var result: JobReport?
+
+    init(kind: JobKind, name: String, record: [String: String]) {
+        self.kind = kind; self.name = name; self.record = record
+    }
+
+    /// Encodes the state with the extractor's parameters and gradients and the optimiser's moments.
+    func encode(extractor: (any SemanticExtractor)?, optimizer: Adam?) throws -> Data {
+        var s = self
+        var tensors: [String: Tensor] = [:]
+        if let se = extractor {
+            s.arch = se.arch
+            for (k, p) in se.namedParameters {
+                tensors["param/" + k] = p.value
+                if let g = p.grad { tensors["grad/" + k] = g }
+            }
+        }
+        if let opt = optimizer {
+            let snap = opt.snapshot()
+            s.learningRates = snap.learningRates
+            s.adamSteps = snap.states.map { $0.map { $0?.step } }
+            for (gi, group) in snap.states.enumerated() {
+                for (pi, st) in group.enumerated() {
+                    guard let st else { continue }
+                    tensors["adam_m/\(gi)/\(pi)"] = Tensor(shape: [st.m.count], data: st.m)
+                    tensors["adam_v/\(gi)/\(pi)"] = Tensor(shape: [st.v.count], data: st.v)
+                }
+            }
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let json = String(decoding: try enc.encode(s), as: UTF8.self)
+        return Data(try Safetensors.encode(tensors, metadata: ["format": JobState.formatTag, "state": json]))
+    }
+
+    /// Decodes a blob written by `encode`.
+    static func decode(_ data: Data) throws -> (state: JobState, tensors: [String: Tensor]) {
+        let raw: (tensors: [String: TorchTensor], metadata: [String: String])
+        do { raw = try Safetensors.decode([UInt8](data)) } catch {
+            throw JobError.corruptCheckpoint("\(error)")
+        }
+        guard raw.metadata["format"] == formatTag, let json = raw.metadata["state"] else {
+            throw JobError.corruptCheckpoint("not a job checkpoint (format \(raw.metadata["format"] ?? "none"))")
+        }
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let state: JobState
+        do { state = try dec.decode(JobState.self, from: Data(json.utf8)) } catch {
+            throw JobError.corruptCheckpoint("state: \(error)")
+        }
+        return (state, raw.tensors.mapValues { $0.floatTensor() })
+    }
+
+    /// Puts saved parameters and gradients into `extractor` and the moments into `optimizer`.
+    func restore(extractor se: any SemanticExtractor, optimizer: Adam?, tensors: [String: Tensor]) throws {
+        var params: [String: Tensor] = [:]
+        for (k, t) in tensors where k.hasPrefix("param/") { params[String(k.dropFirst(6))] = t }
+        try se.load(params, source: "job checkpoint")
+        for (k, p) in se.namedParameters {
+            p.grad = tensors["grad/" + k].map { $0.reshaped(p.shape) }
+        }
+        guard let opt = optimizer else { return }
+        var states: [[Adam.State?]] = []
+        for (gi, group) in adamSteps.enumerated() {
+            var g: [Adam.State?] = []
+            for (pi, step) in group.enumerated() {
+                guard let step else { g.append(nil); continue }
+                guard let m = tensors["adam_m/\(gi)/\(pi)"], let v = tensors["adam_v/\(gi)/\(pi)"] else {
+                    throw JobError.corruptCheckpoint("optimiser moments of group \(gi) parameter \(pi) are missing")
+                }
+                g.append(Adam.State(step: step, m: m.data, v: v.data))
+            }
+            states.append(g)
+        }
+        if !states.isEmpty {
+            try opt.restore(Adam.Snapshot(learningRates: learningRates, states: states))
+        }
+    }
+
+    func rng(_ name: String) throws -> SeededRandom {
+        guard let r = rngs[name] else { throw JobError.corruptCheckpoint("no random state '\(name)'") }
+        return try r.random()
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import LGTensor
+import LGModels
+import LGSemantics
+
+/// The jobs a worker runs: `train`, `train_fewshot`, `evaluate`.
+///
+/// Each comes in two forms: with the networks already built (`models:`),
+/// and by registered names through a `ModelRegistry` (what workers and
+/// `worker run-local` call). Randomness comes only from the job's seed;
+/// progress, checkpoints and cancellation go through the `JobRunContext`.
+public enum Jobs {
+    /// Runs a job given by kind and text parameters (`--set` / queue form).
+    public static func run(kind: JobKind, parameters: JobParameters, registry: ModelRegistry,
+                           context: JobRunContext = JobRunContext(), outputs: JobOutputs? = nil) throws -> JobReport {
+        switch kind {
+        case .train:
+            return try train(TrainOptions(parameters), registry: registry, context: context, outputs: outputs)
+        case .trainFewshot:
+            return try trainFewshot(FewShotOptions(parameters), registry: registry, context: context, outputs: outputs)
+        case .evaluate:
+            return try evaluate(EvaluateOptions(parameters), registry: registry, context: context, outputs: outputs)
+        }
+    }
+
+    /// `train` with the generator and predictor resolved by name.
+    public static func train(_ options: TrainOptions, registry: ModelRegistry, context: JobRunContext = JobRunContext(),
+                             outputs: JobOutputs? = nil) throws -> JobReport {
+        let models = try JobModels.load(options.models, registry: registry)
+        context.log("train \(options.outputName): \(options.epochs) x \(options.stepsPerEpoch) steps, eval \(options.evalSamples)")
+        return try train(options, models: models, context: context, outputs: outputs)
+    }
+
+    /// `train_fewshot` with the generator built with randomised noise (unless `randomize_noise=0`).
+    public static func trainFewshot(_ options: FewShotOptions, registry: ModelRegistry, context: JobRunContext = JobRunContext(),
+                                    outputs: JobOutputs? = nil) throws -> JobReport {
+        let models = try JobModels.load(options.models, registry: registry,
+                                        options: GeneratorOptions(randomizeNoise: options.randomizeNoise ? true : nil))
+        context.log("train_fewshot \(options.outputName): N=\(options.numSample), seed \(options.seed)")
+        return try trainFewshot(options, models: models, context: context, outputs: outputs)
+    }
+
+    /// `evaluate` of the checkpoint at `options.extractorPath` (project
+    /// `.safetensors` or the reference's `.pth`).
+    /// Without `G` the generator is the checkpoint's recorded `G` (project
+    /// format), else the longest registered name prefixing the checkpoint's
+    /// folder name, else evaluate.py's rule (its first two `_` fields).
+    public static func evaluate(_ options: EvaluateOptions, registry: ModelRegistry, context: JobRunContext = JobRunContext(),
+                                outputs: JobOutputs? = nil) throws -> JobReport {
+        let url = URL(fileURLWithPath: options.extractorPath)
+        let se = try SemanticCheckpoint.loadAny(url)
+        var options = options
+        if !options.generatorGiven {
+            let folder = url.deletingLastPathComponent().lastPathComponent
+            let recorded = (try? SemanticCheckpoint.read(url))?.metadata["G"]
+            let prefixed = registry.generators.map(\.name).filter { folder == $0 || folder.hasPrefix($0 + "_") }
+                .max { $0.count < $1.count }
+            if let g = recorded ?? prefixed { options.models.generator = g }
+        }
+        let models = try JobModels.load(options.models, registry: registry)
+        return try evaluate(options, extractor: se, models: models, context: context, outputs: outputs)
+    }
+}
+
+extension Jobs {
+    /// The job's output name (result file stem) from its parameters.
+    public static func outputName(kind: JobKind, parameters: JobParameters) throws -> String {
+        switch kind {
+        case .train: return try TrainOptions(parameters).outputName
+        case .trainFewshot:
+            let o = try FewShotOptions(parameters)
+            return "\(o.models.generator)_LSE_fewshot_\(o.checkpointName)"
+        case .evaluate: return try EvaluateOptions(parameters).outputName
+        }
+    }
+}

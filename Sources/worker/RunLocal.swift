@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import LGJobs
+
+/// Set by SIGINT / SIGTERM: the running job checkpoints and stops.
+nonisolated(unsafe) private var stopRequested = false
+
+/// `worker run-local`: runs one job in this process, without a coordinator.
+struct RunLocal: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-local",
+        abstract: "Run one train / train_fewshot / evaluate job locally.",
+        discussion: """
+        Parameters use the names of docs (experiments.md): G, SE, lr, loss_type, \
+        latent_strategy, layer_weight, epochs, steps_per_epoch, eval_samples, seed, \
+        num_sample, repeat_ind, SE_path, preset (paper|quick|smoke), ...
+        The job checkpoints every --checkpoint-interval seconds and on Ctrl-C; running \
+        the same command again resumes it (use --fresh to start over).
+
+        Examples:
+          worker run-local --kind train --set G=stylegan2_ffhq --set SE=LSE --set preset=quick
+          worker run-local --kind train --set G=fixture_stylegan2_r32 --set SE=LSE --set epochs=2 --set steps_per_epoch=8 --set eval_samples=4
+          worker run-local --kind train_fewshot --set G=stylegan2_ffhq --set num_sample=8 --set repeat_ind=0
+          worker run-local --kind evaluate --set SE_path=expr/semantics/X/stylegan2_ffhq_LSE.safetensors
+        """
+    )
+
+    @Option(help: "Job kind: \(JobKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var kind: String
+
+    @Option(name: .customLong("set"), help: "A job parameter NAME=VALUE (repeatable).")
+    var assignments: [String] = []
+
+    @Option(help: "Folder for checkpoints of extractors (expr/).")
+    var expr = "expr"
+
+    @Option(help: "Folder for metrics (results/).")
+    var results = "results"
+
+    @Option(help: "Job checkpoint file (default: expr/jobs/{kind}/{name}.ckpt).")
+    var checkpoint: String?
+
+    @Option(help: "Seconds between job checkpoints.")
+    var checkpointInterval: Double = 300
+
+    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).")
+    var configs: String?
+
+    @Flag(help: "Ignore an existing job checkpoint and start over.")
+    var fresh = false
+
+    @Option(help: "Seconds between progress lines.")
+    var progressInterval: Double = 2
+
+    func validate() throws {
+        guard JobKind(rawValue: kind) != nil else {
+            throw ValidationError("--kind must be one of \(JobKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let jobKind = JobKind(rawValue: kind)!
+        let params = try JobParameters(assignments: assignments)
+        let name = try Jobs.outputName(kind: jobKind, parameters: params)
+        let registry = try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
+        let ckptURL = URL(fileURLWithPath: checkpoint ?? "\(expr)/jobs/\(jobKind.rawValue)/\(name).ckpt")
+        if fresh { try? FileManager.default.removeItem(at: ckptURL) }
+
+        signal(SIGINT) { _ in stopRequested = true }
+        signal(SIGTERM) { _ in stopRequested = true }
+
+        var lastPrint = -Double.infinity
+        let interval = progressInterval
+        let context = JobRunContext(
+            checkpointer: FileCheckpointer(url: ckptURL),
+            policy: CheckpointPolicy(intervalSeconds: checkpointInterval),
+            progress: { p in
+                let now = ProcessInfo.processInfo.systemUptime
+                guard now - lastPrint >= interval || p.step == p.total || p.phase == .done else { return }
+                lastPrint = now
+                printErr(RunLocal.describe(p))
+            },
+            isCancelled: { stopRequested },
+            log: { printErr($0) })
+        let outputs = JobOutputs(exprDirectory: URL(fileURLWithPath: expr), resultsDirectory: URL(fileURLWithPath: results))
+        do {
+            let report = try Jobs.run(kind: jobKind, parameters: params, registry: registry, context: context, outputs: outputs)
+            if let m = report.mIoU { print(String(format: "mIoU %.4f  pixel accuracy %.4f  (%d samples)", m, report.pixelAccuracy ?? .nan, report.evaluationSamples)) }
+            if let p = report.extractorPath { print("extractor: \(p)") }
+            if let p = report.resultPath { print("metrics: \(p)") }
+            print("job checkpoint: \(ckptURL.path)")
+        } catch let e as JobError {
+            if case .cancelled = e { printErr("stopped: \(e)"); throw ExitCode(130) }
+            throw e
+        }
+    }
+
+    static func describe(_ p: JobProgress) -> String {
+        var parts = ["\(p.phase.rawValue) \(p.step)/\(p.total)"]
+        if let e = p.epoch { parts.append("epoch \(e)") }
+        if let l = p.loss { parts.append(String(format: "loss %.4f", l)) }
+        if let m = p.runningMIoU, m.isFinite { parts.append(String(format: "mIoU %.4f", m)) }
+        if let a = p.pixelAccuracy, a.isFinite { parts.append(String(format: "acc %.4f", a)) }
+        if let lr = p.learningRate { parts.append("lr \(lr)") }
+        parts.append(String(format: "%.1fs", p.elapsedSeconds))
+        return parts.joined(separator: "  ")
+    }
+}
+
+private func printErr(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}

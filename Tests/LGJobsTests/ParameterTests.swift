@@ -1,0 +1,83 @@
+import XCTest
+import LGModels
+import LGSemantics
+@testable import LGJobs
+
+final class ParameterTests: XCTestCase {
+    func testTrainDefaultsAndName() throws {
+        let o = try TrainOptions(JobParameters(["G": "stylegan2_ffhq"]))
+        XCTAssertEqual(o.extractor, .lse)
+        XCTAssertEqual(o.epochs, 50)
+        XCTAssertEqual(o.stepsPerEpoch, 1024)
+        XCTAssertEqual(o.evalSamples, 10_000)
+        XCTAssertEqual(o.lr, 0.001)
+        XCTAssertEqual(o.latentStrategy, .truncWP)
+        XCTAssertEqual(o.layerWeight, .softplus)
+        XCTAssertEqual(o.accumulation, .reference)
+        XCTAssertEqual(o.lrSchedule, .reference)
+        XCTAssertEqual(o.outputName, "stylegan2_ffhq_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001")
+        let n = try TrainOptions(JobParameters(["G": "pggan_church", "SE": "NSE-1", "loss_type": "focal",
+                                                "layer_weight": "none", "lr": "0.0001"]))
+        XCTAssertEqual(n.outputName, "pggan_church_NSE-1_lfocal_lstrunc-wp_lwnone_lr0.0001")
+        XCTAssertEqual(n.lossKind, .focal)
+        XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "loss_type": "normallayer", "eval": "0"])).lossKind, .normallayer)
+        XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "eval": "0"])).evalSamples, 0)
+        XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "lr": "1e-05"])).outputName, "x_LSE_lnormal_lstrunc-wp_lwsoftplus_lr1e-05")
+    }
+
+    func testPresetsAndOverrides() throws {
+        let q = try TrainOptions(JobParameters(["G": "x", "preset": "quick", "epochs": "3"]))
+        XCTAssertEqual(q.epochs, 3)
+        XCTAssertEqual(q.stepsPerEpoch, 64)
+        XCTAssertEqual(q.evalSamples, 100)
+        XCTAssertThrowsError(try TrainOptions(JobParameters(["G": "x", "preset": "fast"])))
+    }
+
+    func testBadParametersAreNamed() {
+        XCTAssertThrowsError(try TrainOptions(JobParameters(["G": "x", "epoch": "2"]))) { e in
+            XCTAssertTrue("\(e)".contains("epoch") && "\(e)".contains("epochs"), "\(e)")
+        }
+        XCTAssertThrowsError(try TrainOptions(JobParameters(["SE": "LSE"]))) { e in
+            XCTAssertEqual(e as? JobError, .missingParameter(kind: "train", name: "G"))
+        }
+        XCTAssertThrowsError(try TrainOptions(JobParameters(["G": "x", "SE": "NSE-3"])))
+        XCTAssertThrowsError(try TrainOptions(JobParameters(["G": "x", "latent_strategy": "wp"])))
+        XCTAssertThrowsError(try TrainOptions(JobParameters(["G": "x", "lr": "-1"])))
+        XCTAssertThrowsError(try JobParameters(assignments: ["novalue"]))
+        XCTAssertEqual(try JobParameters(assignments: ["G=a=b"]).values, ["G": "a=b"])
+    }
+
+    func testFewShotSeedsAndNames() throws {
+        let seeds = try (0..<5).map { try FewShotOptions(JobParameters(["repeat_ind": "\($0)"])).seed }
+        XCTAssertEqual(seeds, [19961116, 1997816, 1116, 816, 19980903])
+        let o = try FewShotOptions(JobParameters(["num_sample": "8", "repeat_ind": "3"]))
+        XCTAssertEqual(o.models.generator, "stylegan2_ffhq")
+        XCTAssertEqual(o.epochs, 50)
+        XCTAssertEqual(o.stepsPerEpoch, 128)
+        XCTAssertEqual(o.checkpointName, "r3_n8")
+        XCTAssertEqual(o.outputName, "stylegan2_ffhq_n8_r3_elstrunc-wp")
+        XCTAssertThrowsError(try FewShotOptions(JobParameters(["repeat_ind": "5"])))
+    }
+
+    func testEvaluateInfersGeneratorFromFolder() throws {
+        let o = try EvaluateOptions(JobParameters(["SE_path": "expr/semantics/stylegan2_ffhq_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001/stylegan2_ffhq_LSE.pth"]))
+        XCTAssertEqual(o.models.generator, "stylegan2_ffhq")
+        XCTAssertEqual(o.outputName, "stylegan2_ffhq_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001_elstrunc-wp")
+    }
+}
+
+final class ReportTests: XCTestCase {
+    func testFlatMetrics() {
+        var acc = IoUAccumulator(numClasses: 3)
+        acc.add(sampleIoU: [0.5, -1], pixelAccuracy: 0.9)
+        let eval = acc.result
+        let rows = JobReport.rows(eval: eval, classNames: ["bg", "skin", "hat"], trainSeconds: 2, evalSeconds: 1)
+        let r = JobReport(kind: .evaluate, name: "n", parameters: [:], metrics: rows, classNames: ["bg", "skin", "hat"],
+                          classIoU: eval.classIoU, mIoU: 0.5, pixelAccuracy: 0.9, trainingSeconds: 2, evaluationSeconds: 1,
+                          evaluationSamples: 1, trainingHistory: [], extractorPath: nil, resultPath: nil)
+        XCTAssertEqual(r.flatMetrics, ["mIoU": 0.5, "pixel_accuracy": Double(Float(0.9)), "iou/skin": 0.5, "iou/hat": -1,
+                                       "eval_samples": 1, "train_seconds": 2, "eval_seconds": 1])
+        XCTAssertEqual(r.referenceText, "0.5\n0.5 -1.0")
+        XCTAssertNil(JobMetric("mIoU", Double.nan).value)
+    }
+}

@@ -1,0 +1,131 @@
+import XCTest
+import LGTensor
+import LGModels
+@testable import LGJobs
+
+final class RegistryTests: XCTestCase {
+    static let paperGenerators = ["pggan_celebahq", "stylegan_celebahq", "stylegan2_ffhq",
+                                  "pggan_bedroom", "stylegan_bedroom", "stylegan2_bedroom",
+                                  "pggan_church", "stylegan_church", "stylegan2_church"]
+
+    /// The shipped registry with weights looked up in an empty folder.
+    func shippedRegistry() throws -> ModelRegistry {
+        let configs = try Fixture.repoConfigs()
+        let empty = try Fixture.tempDir("noweights")
+        return try ModelRegistry(configDirectory: configs,
+                                 locations: .init(repoRoot: empty, weightsDirectory: nil, cacheRoot: empty.appendingPathComponent("cache")))
+    }
+
+    func testShippedConfigsRegisterThePaperModels() throws {
+        let r = try shippedRegistry()
+        for name in Self.paperGenerators {
+            let g = try r.generatorEntry(name)
+            XCTAssertEqual(g.weights, "\(name).pth")
+            XCTAssertEqual(g.labelResolution, g.isFace ? 512 : 256, name)
+            XCTAssertEqual(g.predictor, g.isFace ? "face_seg" : "scene_seg", name)
+            XCTAssertEqual(g.resolution, name.hasSuffix("celebahq") || name.hasSuffix("ffhq") ? 1024 : 256, name)
+            if case let .object(cfg)? = g.config {
+                switch g.family {
+                case .stylegan:
+                    XCTAssertEqual(cfg["truncation_psi"], .number(0.7)); XCTAssertEqual(cfg["truncation_layers"], .number(8))
+                case .stylegan2:
+                    XCTAssertEqual(cfg["truncation_psi"], .number(0.5)); XCTAssertEqual(cfg["truncation_layers"], .number(18))
+                default: break
+                }
+            } else { XCTFail("\(name) has no config object") }
+            // The config builds the architecture the checkpoint must match.
+            XCTAssertFalse(try r.expectedShapes(of: g).isEmpty)
+        }
+        XCTAssertEqual(try r.generatorEntry("dcgan_face64").weightsSource, .modelCache)
+        XCTAssertEqual(try r.classNames(labelSet: "celebamask").count, 15)
+        XCTAssertEqual(try r.classNames(labelSet: "celebamask"), FaceParser.classNames)
+        let bedroom = try r.classNames(labelSet: "ade20k_selected/stylegan2_bedroom")
+        XCTAssertEqual(bedroom.count, 17)
+        XCTAssertEqual(Array(bedroom.prefix(3)), ["background", "wall", "floor"])
+        let ade = try r.classNames(labelSet: "ade20k")
+        XCTAssertEqual(ade.count, 151)
+        XCTAssertEqual(ade[2], "building")
+        // Status covers every entry; nothing is present in the empty folder.
+        let status = r.status()
+        XCTAssertTrue(Self.paperGenerators.allSatisfy { n in status.contains { $0.name == n && !$0.weightsPresent } })
+        XCTAssertTrue(status.contains { $0.name == "face_seg" && $0.kind == "predictor" })
+        XCTAssertEqual(status.first { $0.name == "scene_seg" }?.runnable, false)
+        XCTAssertEqual(status.first { $0.name == "stylegan2_ffhq" }?.path,
+                       r.locations.repoRoot.appendingPathComponent("models/pretrain/pytorch/stylegan2_ffhq.pth").path)
+    }
+
+    func testMissingWeightsErrorNamesPathShapesAndSource() throws {
+        let r = try shippedRegistry()
+        XCTAssertThrowsError(try r.loadGenerator("stylegan2_church")) { e in
+            let text = "\(e)"
+            guard case let .missingWeights(model, searched, shapes, _)? = e as? RegistryError else {
+                return XCTFail("unexpected \(e)")
+            }
+            XCTAssertEqual(model, "stylegan2_church")
+            XCTAssertEqual(searched.first, r.locations.repoRoot.appendingPathComponent("models/pretrain/pytorch/stylegan2_church.pth").path)
+            XCTAssertTrue(shapes.contains(RegistryError.KeyShape("synthesis.early_layer.const", [1, 512, 4, 4])), "\(shapes)")
+            XCTAssertTrue(shapes.contains(RegistryError.KeyShape("truncation.w_avg", [512])), "\(shapes)")
+            XCTAssertTrue(text.contains("models/pretrain/pytorch/stylegan2_church.pth"), text)
+            XCTAssertTrue(text.contains("[1, 512, 4, 4]"), text)
+            XCTAssertTrue(text.contains("drive.google.com") && text.contains("LINEARGAN_WEIGHTS"), text)
+        }
+        XCTAssertThrowsError(try r.loadPredictor("face_seg")) { e in
+            XCTAssertTrue("\(e)".contains("predictors/pretrain/faceparse_unet_512.pth"), "\(e)")
+        }
+        XCTAssertThrowsError(try r.loadPredictor("scene_seg")) { e in
+            guard case .notRunnable? = e as? RegistryError else { return XCTFail("\(e)") }
+        }
+        XCTAssertThrowsError(try r.loadGenerator("nope")) { e in
+            XCTAssertTrue("\(e)".contains("stylegan2_ffhq"), "\(e)")
+        }
+        XCTAssertThrowsError(try r.loadGenerator("dcgan_face64", weights: "/nonexistent/dcgan.tar")) { e in
+            XCTAssertTrue("\(e)".contains("/nonexistent/dcgan.tar") && "\(e)".contains("main.0.weight"), "\(e)")
+        }
+    }
+
+    func testEnvironmentWeightsFolderIsSearched() throws {
+        let configs = try Fixture.repoConfigs()
+        let w = try Fixture.tempDir("weights")
+        let r = try ModelRegistry(configDirectory: configs, environment: ["LINEARGAN_WEIGHTS": w.path, "LINEARGAN_CACHE": w.path])
+        XCTAssertTrue(r.weightCandidates(for: try r.generatorEntry("pggan_bedroom")).contains(w.appendingPathComponent("pggan_bedroom.pth")))
+        // A file of the wrong model under the expected name: a mismatch naming key and shapes.
+        try FileManager.default.copyItem(at: Fixture.url("stylegan2_r32.weights.pth"), to: w.appendingPathComponent("stylegan2_bedroom.pth"))
+        XCTAssertThrowsError(try r.loadGenerator("stylegan2_bedroom")) { e in
+            guard case let .mismatchedWeights(_, path, problem, shapes, _)? = e as? RegistryError else { return XCTFail("\(e)") }
+            XCTAssertEqual(path, w.appendingPathComponent("stylegan2_bedroom.pth").path)
+            XCTAssertTrue(problem.contains("shape") || problem.contains("no tensor"), problem)
+            XCTAssertFalse(shapes.isEmpty)
+        }
+    }
+
+    func testFixtureModelsLoadThroughTheRegistry() throws {
+        let r = try Fixture.registry()
+        let g = try r.loadGenerator("fixture_stylegan2_r32")
+        XCTAssertEqual(g.resolution, 32)
+        XCTAssertEqual(g.featureChannels.count, 7)
+        let p = try r.loadPredictor("fixture_face_unet_r64")
+        XCTAssertEqual(p.nClasses, 15)
+        XCTAssertEqual(p.classNames[1], "skin")
+        var rng = SeededRandom(seed: 1)
+        let models = JobModels(generator: g, predictor: p, labelResolution: 32)
+        let (image, features) = models.sample(strategy: .truncWP, rng: &rng)
+        XCTAssertEqual(image.shape, [1, 3, 32, 32])
+        XCTAssertEqual(features.map { $0.shape[1] }, g.featureChannels)
+        let labels = models.labels(image)
+        XCTAssertEqual(labels.shape, [1, 32, 32])
+        XCTAssertEqual(p.logits(image: image, labelResolution: 32).shape, [1, 15, 32, 32])
+        // The mismatch path: the UNet's weights given for the generator.
+        XCTAssertThrowsError(try r.loadGenerator("fixture_stylegan2_r32", weights: Fixture.url("face_unet_r64.weights.pth").path)) { e in
+            guard case .mismatchedWeights? = e as? RegistryError else { return XCTFail("\(e)") }
+            XCTAssertTrue("\(e)".contains("face_unet_r64.weights.pth"), "\(e)")
+        }
+    }
+
+    func testShippedFixtureEntriesResolveInTheRepository() throws {
+        let configs = try Fixture.repoConfigs()
+        let r = try ModelRegistry(configDirectory: configs)
+        let g = try r.generatorWeights("fixture_stylegan2_r32")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: g.path))
+        _ = try r.loadPredictor("fixture_face_unet_r64")
+    }
+}
