@@ -58,7 +58,7 @@ public struct Reports {
     /// Table-1 runs: train jobs with the default loss and layer weighting.
     func fullRuns() throws -> [Done] {
         try succeeded(kind: "train").filter {
-            ($0.job.params["loss"]?.stringValue ?? "normal") == "normal"
+            ($0.job.params["loss_type"]?.stringValue ?? "normal") == "normal"
                 && ($0.job.params["layer_weight"]?.stringValue ?? "softplus") == "softplus"
                 && $0.metrics["mIoU"] != nil
         }

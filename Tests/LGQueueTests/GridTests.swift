@@ -36,13 +36,13 @@ final class GridTests: XCTestCase {
         XCTAssertEqual(j.count, 1)
         XCTAssertEqual(j[0].kind, "train")
         XCTAssertEqual(j[0].params["lr"], .double(0.001)); XCTAssertEqual(j[0].params["epochs"], .int(50))
-        XCTAssertEqual(j[0].params["loss"], .string("normal"))
+        XCTAssertEqual(j[0].params["loss_type"], .string("normal"))
         let q = try lib.expand("sr_all_method", preset: "quick", sets: ["G=stylegan2_ffhq", "SE=LSE", "lr=0.01"])
         XCTAssertEqual(q[0].params["epochs"], .int(2)); XCTAssertEqual(q[0].params["lr"], .double(0.01))
         let seeds = try lib.expand("train_fewshot").map { $0.params["seed"]!.intValue! }
         XCTAssertEqual(Set(seeds), [19961116, 1997816, 1116, 816, 19980903])
         let lw = try lib.expand("layerwise_LSE")[0]
-        XCTAssertEqual(lw.params["loss"], .string("normallayer")); XCTAssertEqual(lw.params["evaluate"], .bool(false))
+        XCTAssertEqual(lw.params["loss_type"], .string("normallayer")); XCTAssertEqual(lw.params["eval"], .bool(false))
     }
 
     func testErrorsListTheValidChoices() {

@@ -12,8 +12,8 @@ final class ReportTests: XCTestCase {
             let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
             XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: m), .ok)
         }
-        try run("train", ["G": "stylegan2_ffhq", "SE": "LSE", "loss": "normal", "layer_weight": "softplus"], ["mIoU": 0.797, "iou/skin": 0.9, "iou/hair": 0.8])
-        try run("train", ["G": "pggan_bedroom", "SE": "NSE-1", "loss": "normal", "layer_weight": "softplus"], ["mIoU": 0.343])
+        try run("train", ["G": "stylegan2_ffhq", "SE": "LSE", "loss_type": "normal", "layer_weight": "softplus"], ["mIoU": 0.797, "iou/skin": 0.9, "iou/hair": 0.8])
+        try run("train", ["G": "pggan_bedroom", "SE": "NSE-1", "loss_type": "normal", "layer_weight": "softplus"], ["mIoU": 0.343])
         for (r, v) in [0.55, 0.60, 0.52, 0.58, 0.53].enumerated() {
             try run("train_fewshot", ["G": "stylegan2_ffhq", "num_sample": .int(1), "repeat_ind": .int(r)], ["mIoU": v])
         }

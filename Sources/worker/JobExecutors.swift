@@ -1,0 +1,126 @@
+import Foundation
+import LGRunner
+import LGStore
+import LGJobs
+import LGModels
+import LGManipulation
+
+/// Parameters stored with a queued job, as the text the job parsers take:
+/// numbers without trailing zeros, lists comma-joined, booleans 1/0.
+func textParameters(_ params: [String: JSONValue]) -> [String: String] {
+    func text(_ v: JSONValue) -> String {
+        switch v {
+        case .null: return ""
+        case .bool(let b): return b ? "1" : "0"
+        case .int(let i): return String(i)
+        case .double(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
+        case .string(let s): return s
+        case .array(let a): return a.map(text).joined(separator: ",")
+        case .object: return v.description
+        }
+    }
+    return params.mapValues(text)
+}
+
+/// Outputs of queued jobs go under the project folder the worker runs in
+/// (`expr/`, `results/`), or under $LINEARGAN_ROOT.
+func projectOutputs() -> JobOutputs {
+    let root = ProcessInfo.processInfo.environment["LINEARGAN_ROOT"] ?? FileManager.default.currentDirectoryPath
+    return JobOutputs(root: URL(fileURLWithPath: root))
+}
+
+/// Adapts the runner's job context to the checkpoint hook of LGJobs.
+final class RunnerCheckpointer: JobCheckpointing {
+    let context: any LGRunner.JobContext
+    init(_ context: any LGRunner.JobContext) { self.context = context }
+    func save(_ data: Data) throws { try context.saveCheckpoint(data) }
+    func latest() throws -> Data? { try context.loadCheckpoint() }
+}
+
+/// `train`, `train_fewshot` and `evaluate` (LGJobs) as queue jobs.
+struct TrainingJobExecutor: JobExecutor {
+    let kind: JobKind
+
+    func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
+        let parameters = JobParameters(textParameters(job.params))
+        let registry = try ModelRegistry.standard()
+        let start = Date()
+        let runContext = JobRunContext(
+            checkpointer: RunnerCheckpointer(context),
+            policy: CheckpointPolicy(intervalSeconds: 120),
+            progress: { p in
+                let fraction = p.total > 0 ? Double(p.step) / Double(p.total) : 0
+                let overall = p.phase == .training ? fraction * 0.9 : (p.phase == .evaluating ? 0.9 + 0.1 * fraction : 1)
+                let elapsed = Date().timeIntervalSince(start)
+                var note = "\(p.phase.rawValue) \(p.step)/\(p.total)"
+                if let l = p.loss { note += String(format: " loss %.4f", l) }
+                if let m = p.runningMIoU { note += String(format: " mIoU %.3f", m) }
+                context.reportProgress(overall, rate: elapsed > 0 ? Double(p.step) / elapsed : nil, note: note)
+            },
+            isCancelled: { context.isCancelled },
+            log: { context.log($0) })
+        do {
+            let report = try Jobs.run(kind: kind, parameters: parameters, registry: registry,
+                                      context: runContext, outputs: projectOutputs())
+            return LGRunner.JobResult(metrics: report.flatMetrics)
+        } catch JobError.cancelled {
+            throw JobCancelled()
+        }
+    }
+}
+
+/// `scs`: semantic-conditional sampling with a few-shot LSE (the
+/// `train_fewshot` job it depends on) or with the predictor (baseline).
+struct SCSJobExecutor: JobExecutor {
+    func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
+        let p = textParameters(job.params)
+        guard let g = p["G"] else { throw ManipulationError.invalidOption("scs job without G") }
+        let registry = try ModelRegistry.standard()
+        let entry = try registry.generatorEntry(g)
+        guard let generator = try registry.loadGenerator(g) as? any StyleGenerator else {
+            throw ManipulationError.invalidOption("scs needs a StyleGAN-family generator; \(g) is not one")
+        }
+        guard let predictorName = entry.predictor else {
+            throw ManipulationError.missingModel("\(g) has no registered predictor")
+        }
+        let predictor = try registry.loadPredictor(predictorName)
+        let outputs = projectOutputs()
+        let method: SCSMethod
+        let tag: String
+        if p["extractor"] == "predictor" {
+            method = .baseline
+            tag = "baseline"
+        } else {
+            let r = p["repeat"] ?? "0", n = p["num_sample"] ?? "8"
+            let path = outputs.exprDirectory.appendingPathComponent("fewshot/\(g)_LSE_fewshot/r\(r)_n\(n).safetensors").path
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ManipulationError.missingModel("the few-shot LSE \(path) is not on this host: run the scs jobs on the host (or shared expr/ folder) where its train_fewshot job ran")
+            }
+            method = try SCSMethod.load(extractor: path)
+            tag = "r\(r)_n\(n)"
+        }
+        var options = SCSOptions()
+        options.nInit = Int(p["n_init"] ?? "") ?? options.nInit
+        options.nIter = Int(p["steps"] ?? "") ?? options.nIter
+        options.learningRate = Float(p["lr"] ?? "") ?? options.learningRate
+        options.space = LatentSpace(rawValue: p["optim_strategy"] ?? "z") ?? .z
+        let parameters = SCSJobParameters(
+            options: options, repeats: Int(p["samples_per_target"] ?? "") ?? 10, seed: UInt64(p["seed"] ?? "") ?? 0,
+            targets: .generated(count: Int(p["targets"] ?? "") ?? 100, seed: 1, strategy: .truncWP),
+            labelResolution: entry.labelResolution)
+        let out = outputs.exprDirectory.appendingPathComponent("scs/\(g)_\(tag)")
+        let result = try SCSJob.run(generator: generator, predictor: predictor, method: method,
+                                    parameters: parameters, outputDirectory: out) { progress in
+            let total = max(1, progress.samplesTotal)
+            let fraction = (Double(progress.samplesDone) + Double(progress.iteration) / Double(max(1, progress.nIter))) / Double(total)
+            context.reportProgress(min(1, fraction), rate: nil,
+                                   note: "sample \(progress.samplesDone)/\(progress.samplesTotal) loss \(progress.loss)")
+        }
+        var metrics: [String: Double] = ["mIoU": Double(result.summary.mIoU),
+                                         "pixel_accuracy": Double(result.summary.pixelAccuracy),
+                                         "initial_mIoU": Double(result.summary.initialMIoU),
+                                         "random_mIoU": Double(result.summary.randomMIoU)]
+        for (i, v) in result.summary.classIoU.enumerated() { metrics["iou/\(i + 1)"] = Double(v) }
+        return LGRunner.JobResult(metrics: metrics)
+    }
+}
