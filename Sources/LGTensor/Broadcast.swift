@@ -31,8 +31,44 @@ public enum Broadcast {
 }
 
 extension Tensor {
+    /// Fast path for `other` constant over trailing dimensions of `self`
+    /// (a per-channel scale or bias against (N, C, H, W)): one scalar per
+    /// contiguous block. Nil when the pattern does not apply.
+    @inlinable @inline(__always)
+    func zipWithBlockScalar(_ other: Tensor, outShape: [Int], _ f: (Float, Float) -> Float) -> Tensor? {
+        let r = outShape.count
+        let pb = [Int](repeating: 1, count: r - other.rank) + other.shape
+        var t = r, inner = 1
+        while t > 0 && pb[t - 1] == 1 { inner *= outShape[t - 1]; t -= 1 }
+        guard t > 0, t < r, inner >= 8 else { return nil }
+        let sb = Broadcast.strides(of: other.shape, in: outShape)
+        let blocks = count / inner
+        var out = [Float](repeating: 0, count: count)
+        var idx = [Int](repeating: 0, count: t)
+        data.withUnsafeBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { o in
+                    for blk in 0..<blocks {
+                        var ob = 0
+                        for d in 0..<t { ob += idx[d] * sb[d] }
+                        let v = b[ob], base = blk * inner
+                        for j in 0..<inner { o[base + j] = f(a[base + j], v) }
+                        var d = t - 1
+                        while d >= 0 {
+                            idx[d] += 1
+                            if idx[d] < outShape[d] { break }
+                            idx[d] = 0
+                            d -= 1
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: outShape, data: out)
+    }
+
     /// Applies `f` elementwise over the broadcast of `self` and `other`.
-    @inlinable
+    @inlinable @inline(__always)
     public func zipWith(_ other: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
         if shape == other.shape {
             var out = [Float](repeating: 0, count: count)
@@ -54,6 +90,7 @@ extension Tensor {
             return other.map { f(s, $0) }
         }
         let outShape = Broadcast.shape(shape, other.shape)
+        if shape == outShape, let blocked = zipWithBlockScalar(other, outShape: outShape, f) { return blocked }
         let sa = Broadcast.strides(of: shape, in: outShape)
         let sb = Broadcast.strides(of: other.shape, in: outShape)
         let n = Tensor.count(of: outShape)
@@ -87,7 +124,7 @@ extension Tensor {
     }
 
     /// Applies `f` to every element.
-    @inlinable
+    @inlinable @inline(__always)
     public func map(_ f: (Float) -> Float) -> Tensor {
         var out = [Float](repeating: 0, count: count)
         data.withUnsafeBufferPointer { a in
@@ -136,10 +173,10 @@ extension Tensor {
         return Tensor(shape: target, data: out)
     }
 
-    public func adding(_ o: Tensor) -> Tensor { zipWith(o, +) }
-    public func subtracting(_ o: Tensor) -> Tensor { zipWith(o, -) }
-    public func multiplying(_ o: Tensor) -> Tensor { zipWith(o, *) }
-    public func dividing(_ o: Tensor) -> Tensor { zipWith(o, /) }
+    public func adding(_ o: Tensor) -> Tensor { zipWith(o) { $0 + $1 } }
+    public func subtracting(_ o: Tensor) -> Tensor { zipWith(o) { $0 - $1 } }
+    public func multiplying(_ o: Tensor) -> Tensor { zipWith(o) { $0 * $1 } }
+    public func dividing(_ o: Tensor) -> Tensor { zipWith(o) { $0 / $1 } }
     public func scaled(_ s: Float) -> Tensor { map { $0 * s } }
 
     /// In-place `self += alpha * other` for equal shapes.

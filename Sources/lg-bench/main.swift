@@ -47,6 +47,9 @@ if wants("dcgan") {
     print("")
     bench.dcgan(peak: peak)
 }
+if sections.contains("micro") {
+    bench.micro()
+}
 if wants("semantics") {
     print("")
     bench.semantics()

@@ -116,3 +116,37 @@ final class OpGradientTests: XCTestCase {
 private extension Float {
     func logAndReturn() -> Float { Foundation.log(self) }
 }
+
+final class BroadcastPathTests: XCTestCase {
+    /// The per-block scalar fast path agrees with the general broadcast walk.
+    func testBlockScalarPathMatchesGeneralPath() {
+        let a = randn([2, 3, 4, 5])
+        for bShape in [[1, 3, 1, 1], [2, 3, 1, 1], [3, 1, 1], [2, 1, 1, 1], [1, 3, 4, 1]] {
+            let b = randn(bShape, seed: 2)
+            let fast = a.multiplying(b)
+            var slow = Tensor(zeros: a.shape)
+            let pb = [Int](repeating: 1, count: 4 - bShape.count) + bShape
+            for i in 0..<2 { for j in 0..<3 { for k in 0..<4 { for l in 0..<5 {
+                let bi = [i, j, k, l].enumerated().map { pb[$0.offset] == 1 ? 0 : $0.element }
+                var off = 0
+                for d in 0..<4 { off = off * pb[d] + bi[d] }
+                slow[i, j, k, l] = a[i, j, k, l] * b.data[off]
+            } } } }
+            assertClose(fast, slow, atol: 0)
+        }
+        gradCheck([randn([2, 3, 4, 4]), randn([1, 3, 1, 1], seed: 3)]) { $0[0] * $0[1] + $0[1] }
+    }
+}
+
+final class ActivationAccuracyTests: XCTestCase {
+    func testTanhMatchesLibm() {
+        var worst: Float = 0
+        var x: Float = -20
+        while x < 20 {
+            let y = Variable(Tensor(shape: [1], data: [x])).tanh().value.data[0]
+            worst = max(worst, abs(y - Foundation.tanh(x)))
+            x += 0.00731
+        }
+        XCTAssertLessThan(worst, 3e-7)
+    }
+}
