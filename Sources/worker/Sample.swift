@@ -3,6 +3,7 @@ import Foundation
 import LGTensor
 import LGModelIO
 import LGModels
+import LGJobs
 
 /// `worker sample`: renders images and feature maps from a generator.
 struct Sample: ParsableCommand {
@@ -10,25 +11,48 @@ struct Sample: ParsableCommand {
         abstract: "Generate images and feature maps from a generator.",
         discussion: """
         Writes DIR/image.npy (N,3,H,W in [-1,1]), DIR/feature_0.npy ... (one per \
-        feature layer), DIR/latents.npy (the latents used) and DIR/grid.png.
+        feature layer, as the reference returns them), DIR/latents.npy (the \
+        latents used) and DIR/grid.png.
 
-        Example (the packaged DCGAN faces model, after scripts/fetch-models.sh):
+        The generator is either a registered name (`worker models`) or an \
+        architecture with a config (the reference constructor's arguments by \
+        name, like the fixtures' .json files) and a checkpoint.
+
+        Examples:
           worker sample --arch dcgan --count 16 --seed 1 --out expr/samples/dcgan
+          worker sample --arch stylegan2 --config G.json --weights G.pth --count 8 --out DIR
+          worker sample --generator stylegan2_ffhq --latents wp.npy --latent-space wp --out DIR
         """
     )
 
     enum Arch: String, ExpressibleByArgument, CaseIterable {
-        case dcgan
+        case dcgan, pggan, stylegan, stylegan2
     }
 
-    @Option(help: "Generator architecture: \(Arch.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var arch: Arch
+    enum Space: String, ExpressibleByArgument, CaseIterable {
+        case z, wp
+    }
+
+    @Option(help: "Generator architecture: \(Arch.allCases.map(\.rawValue).joined(separator: ", ")) (with --config and --weights; dcgan needs no config).")
+    var arch: Arch?
+
+    @Option(help: "A registered generator name instead of --arch (see `worker models`).")
+    var generator: String?
+
+    @Option(help: "JSON config of the generator (the reference constructor's arguments).")
+    var config: String?
 
     @Option(help: "Checkpoint file (.pth/.tar). Default for dcgan: the model cache's dcgan_face64.tar.")
     var weights: String?
 
-    @Option(help: "An .npy file of latents, shape (N, zdim) or (N, zdim, 1, 1).")
+    @Option(help: "An .npy file of latents: z (N, zdim) [or (N, zdim, 1, 1) for dcgan], or wp (N, layers, wdim) with --latent-space wp.")
     var latents: String?
+
+    @Option(help: "What --latents holds for StyleGAN-family models: z or wp.")
+    var latentSpace: Space = .z
+
+    @Option(help: "Latent strategy from z: trunc-wp, notrunc-wp, notrunc-mixwp.")
+    var strategy: String = "trunc-wp"
 
     @Option(help: "Number of latents to draw when --latents is not given.")
     var count: Int = 8
@@ -37,7 +61,7 @@ struct Sample: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: "Images per batch.")
-    var batch: Int = 64
+    var batch: Int = 16
 
     @Option(help: "Output folder.")
     var out: String
@@ -48,30 +72,69 @@ struct Sample: ParsableCommand {
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        guard (arch == nil) != (generator == nil) else { throw ValidationError("give either --arch or --generator") }
+        if let arch, arch != .dcgan, config == nil || weights == nil {
+            throw ValidationError("--arch \(arch.rawValue) needs --config CFG.json and --weights W.pth (or use --generator NAME)")
+        }
+        guard LatentStrategy(rawValue: strategy) != nil else {
+            throw ValidationError("--strategy must be one of \(LatentStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func loadGenerator() throws -> any Generator {
+        if let generator { return try ModelRegistry.standard().loadGenerator(generator, weights: weights) }
+        switch arch! {
+        case .dcgan:
+            let sd = try StateDict.loadTorch(weights ?? ModelCache.path("dcgan_face64.tar"), key: "netG_state_dict")
+            return try DCGANGenerator(stateDict: sd)
+        case .pggan, .stylegan, .stylegan2:
+            let family = GeneratorFamily(rawValue: arch!.rawValue)!
+            let data = try Data(contentsOf: URL(fileURLWithPath: config!))
+            let g = try family.makeGenerator(configJSON: data)
+            try g.load(try StateDict.loadTorch(weights!))
+            return g
+        }
     }
 
     func run() throws {
-        let g = try DCGAN(stateDict: try StateDict.loadTorch(weights ?? ModelCache.path("dcgan_face64.tar"), key: "netG_state_dict"))
-        let z: Tensor
+        let g = try loadGenerator()
+        let strategy = LatentStrategy(rawValue: self.strategy)!
+        // The synthesis input and what to save as latents.
+        let input: Tensor
+        let saved: Tensor
         if let latents {
-            z = try NPY.read(URL(fileURLWithPath: latents))
-            guard (z.rank == 2 || z.rank == 4), z.shape[1] == g.latentDim, z.count == z.shape[0] * g.latentDim else {
-                throw ValidationError("\(latents) holds shape \(z.shape); the generator takes (N, \(g.latentDim)) or (N, \(g.latentDim), 1, 1)")
+            let t = try NPY.read(URL(fileURLWithPath: latents))
+            if latentSpace == .wp {
+                guard let sg = g as? any StyleGenerator else {
+                    throw ValidationError("--latent-space wp needs a StyleGAN-family generator")
+                }
+                guard t.shape.count == 3, t.shape[1] == sg.numLayers, t.shape[2] == sg.wDim else {
+                    throw ValidationError("\(latents) holds shape \(t.shape); wp must be (N, \(sg.numLayers), \(sg.wDim))")
+                }
+                input = t
+            } else {
+                let want = g.zShape(batch: t.shape.first ?? 0, strategy: strategy)
+                guard t.count == Tensor.count(of: want), t.shape.first == want.first else {
+                    throw ValidationError("\(latents) holds shape \(t.shape); this generator takes z of shape \(want) (N first)")
+                }
+                input = GradMode.withoutGradients { g.latent(fromZ: Variable(t.reshaped(want)), strategy: strategy).value }
             }
+            saved = t
         } else {
             var rng = SeededRandom(seed: seed)
-            z = rng.normalTensor([count, g.latentDim, 1, 1])
+            let z = rng.normalTensor(g.zShape(batch: count, strategy: strategy))
+            input = GradMode.withoutGradients { g.latent(fromZ: Variable(z), strategy: strategy).value }
+            saved = z
         }
-        let n = z.shape[0]
+        let n = input.shape[0]
         var images: [Tensor] = []
         var features: [[Tensor]] = []
         var start = 0
         while start < n {
             let end = min(n, start + batch)
-            let zb = Variable(z.slice(axis: 0, start..<end))
-            let (img, feats) = GradMode.withoutGradients { g(zb, features: true) }
-            images.append(img.value)
-            features.append(feats.map(\.value))
+            let (img, feats) = g.generate(input.slice(axis: 0, start..<end), features: true)
+            images.append(img)
+            features.append(feats)
             start = end
             FileHandle.standardError.write("\rsample: \(end)/\(n) images".data(using: .utf8)!)
         }
@@ -80,7 +143,7 @@ struct Sample: ParsableCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let image = Tensor.concat(images, axis: 0)
         try NPY.write(image, to: dir.appendingPathComponent("image.npy"))
-        try NPY.write(z, to: dir.appendingPathComponent("latents.npy"))
+        try NPY.write(saved, to: dir.appendingPathComponent("latents.npy"))
         for i in 0..<(features.first?.count ?? 0) {
             try NPY.write(Tensor.concat(features.map { $0[i] }, axis: 0), to: dir.appendingPathComponent("feature_\(i).npy"))
         }
