@@ -68,6 +68,7 @@ let package = Package(
             "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports",
         ], swiftSettings: queueSettings),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
+        .testTarget(name: "WorkerCLITests", dependencies: ["worker"]),
         .testTarget(name: "LGModelIOTests", dependencies: ["LGModelIO"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGModelsTests", dependencies: ["LGModels", "LGModelIO"],

@@ -90,9 +90,7 @@ public final class LayerwiseExtractor: SemanticExtractor {
         }
         var final: Variable
         if let weights = layerWeights() {
-            func term(_ i: Int) -> Variable { layers[i] * weights.slice(axis: 0, i..<(i + 1)) }
-            final = term(0)
-            for i in 1..<layers.count { final = final + term(i) }
+            final = Variable.weightedSum(layers, weights: weights)
         } else {
             final = layers[0]
             for i in 1..<layers.count { final = final + layers[i] }

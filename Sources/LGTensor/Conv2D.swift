@@ -89,7 +89,7 @@ extension Tensor {
                         while oy < geo.outH {
                             let rows = oy..<min(geo.outH, oy + tile)
                             let cn = rows.count * geo.outW
-                            geo.im2col(xs, cp.baseAddress!, ld: cn, rows: rows)
+                            geo.im2colParallel(xs, cp.baseAddress!, ld: cn, rows: rows)
                             BLAS.gemm(transA: false, transB: false, m: coutG, n: cn, k: k,
                                       a: w + gi * coutG * k, lda: k, b: cp.baseAddress!, ldb: cn,
                                       c: ys + oy * geo.outW, ldc: p)
@@ -102,7 +102,7 @@ extension Tensor {
                         colsPtr = x + (n0 * cin + gi * cinG) * pin
                     } else {
                         for b in 0..<nb {
-                            geo.im2col(x + ((n0 + b) * cin + gi * cinG) * pin, cp.baseAddress! + b * p, ld: nb * p)
+                            geo.im2colParallel(x + ((n0 + b) * cin + gi * cinG) * pin, cp.baseAddress! + b * p, ld: nb * p)
                         }
                         colsPtr = UnsafePointer(cp.baseAddress!)
                     }
@@ -140,7 +140,7 @@ extension Tensor {
         var gw = [Float](repeating: 0, count: needWeight ? weight.count : 0)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: p)
         let tile = geo.tileRows()
-        var cols = [Float](repeating: 0, count: chunk == 1 ? k * tile * geo.outW : k * chunk * p)
+        var cols = [Float](repeating: 0, count: chunk == 1 ? (geo.isIdentity ? 0 : k * tile * geo.outW) : k * chunk * p)
         var gyBuf = [Float](repeating: 0, count: chunk > 1 ? coutG * chunk * p : 0)
         data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
@@ -154,6 +154,22 @@ extension Tensor {
             while n0 < n {
                 let nb = min(chunk, n - n0)
                 for gi in 0..<g {
+                    if nb == 1 && geo.isIdentity {
+                        // 1x1, stride 1: the input is its own unfolded matrix.
+                        let xs = x + (n0 * cin + gi * cinG) * pin
+                        let gys = gyp.baseAddress! + (n0 * cout + gi * coutG) * p
+                        if needWeight {
+                            BLAS.gemm(transA: false, transB: true, m: coutG, n: k, k: p,
+                                      a: gys, lda: p, b: xs, ldb: p, beta: 1,
+                                      c: gwp.baseAddress! + gi * coutG * k, ldc: k)
+                        }
+                        if needInput {
+                            BLAS.gemm(transA: true, transB: false, m: k, n: p, k: coutG,
+                                      a: w + gi * coutG * k, lda: k, b: gys, ldb: p,
+                                      c: gxp.baseAddress! + (n0 * cin + gi * cinG) * pin, ldc: p)
+                        }
+                        continue
+                    }
                     if nb == 1 {
                         // One sample: tile over output rows.
                         let xs = x + (n0 * cin + gi * cinG) * pin
@@ -163,7 +179,7 @@ extension Tensor {
                             let rows = oy..<min(geo.outH, oy + tile)
                             let cn = rows.count * geo.outW
                             if needWeight {
-                                geo.im2col(xs, c, ld: cn, rows: rows)
+                                geo.im2colParallel(xs, c, ld: cn, rows: rows)
                                 BLAS.gemm(transA: false, transB: true, m: coutG, n: k, k: cn,
                                           a: gys + oy * geo.outW, lda: p, b: c, ldb: cn, beta: 1,
                                           c: gwp.baseAddress! + gi * coutG * k, ldc: k)
@@ -172,7 +188,7 @@ extension Tensor {
                                 BLAS.gemm(transA: true, transB: false, m: k, n: cn, k: coutG,
                                           a: w + gi * coutG * k, lda: k, b: gys + oy * geo.outW, ldb: p,
                                           c: c, ldc: cn)
-                                geo.col2im(c, ld: cn, gxp.baseAddress! + (n0 * cin + gi * cinG) * pin, rows: rows)
+                                geo.col2imParallel(c, ld: cn, gxp.baseAddress! + (n0 * cin + gi * cinG) * pin, rows: rows)
                             }
                             oy = rows.upperBound
                         }
@@ -188,7 +204,7 @@ extension Tensor {
                     }
                     if needWeight {
                         for b in 0..<nb {
-                            geo.im2col(x + ((n0 + b) * cin + gi * cinG) * pin, c + b * p, ld: nb * p)
+                            geo.im2colParallel(x + ((n0 + b) * cin + gi * cinG) * pin, c + b * p, ld: nb * p)
                         }
                         BLAS.gemm(transA: false, transB: true, m: coutG, n: k, k: nb * p,
                                   a: gyg, lda: nb * p, b: c, ldb: nb * p, beta: 1,
@@ -199,7 +215,7 @@ extension Tensor {
                                   a: w + gi * coutG * k, lda: k, b: gyg, ldb: nb * p,
                                   c: c, ldc: nb * p)
                         for b in 0..<nb {
-                            geo.col2im(c + b * p, ld: nb * p, gxp.baseAddress! + ((n0 + b) * cin + gi * cinG) * pin)
+                            geo.col2imParallel(c + b * p, ld: nb * p, gxp.baseAddress! + ((n0 + b) * cin + gi * cinG) * pin)
                         }
                     }
                 }

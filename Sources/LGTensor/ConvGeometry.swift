@@ -111,3 +111,32 @@ public struct ConvGeometry: Sendable, Equatable {
         }
     }
 }
+
+extension ConvGeometry {
+    /// `im2col` with the channels split across cores.
+    @inlinable
+    public func im2colParallel(_ image: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, ld: Int,
+                               rows outRows: Range<Int>? = nil) {
+        let per = kernelH * kernelW
+        let work = per * (outRows?.count ?? outH) * outW
+        Parallel.forEach(channels, minimum: max(1, 16_384 / max(1, work))) { r in
+            var g = self
+            g.channels = r.count
+            g.im2col(image + r.lowerBound * height * width, cols + r.lowerBound * per * ld, ld: ld, rows: outRows)
+        }
+    }
+
+    /// `col2im` with the channels split across cores (each channel's plane
+    /// is written by one core only).
+    @inlinable
+    public func col2imParallel(_ cols: UnsafePointer<Float>, ld: Int, _ image: UnsafeMutablePointer<Float>,
+                               rows outRows: Range<Int>? = nil) {
+        let per = kernelH * kernelW
+        let work = per * (outRows?.count ?? outH) * outW
+        Parallel.forEach(channels, minimum: max(1, 16_384 / max(1, work))) { r in
+            var g = self
+            g.channels = r.count
+            g.col2im(cols + r.lowerBound * per * ld, ld: ld, image + r.lowerBound * height * width, rows: outRows)
+        }
+    }
+}

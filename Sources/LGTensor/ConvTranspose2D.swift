@@ -63,7 +63,7 @@ extension Tensor {
                               a: wp.baseAddress! + gi * cinG * k, lda: k, b: xg, ldb: nb * pin,
                               c: c, ldc: nb * pin)
                     for b in 0..<nb {
-                        geo.col2im(c + b * pin, ld: nb * pin, yp.baseAddress! + ((n0 + b) * cout + gi * coutG) * pout)
+                        geo.col2imParallel(c + b * pin, ld: nb * pin, yp.baseAddress! + ((n0 + b) * cout + gi * coutG) * pout)
                     }
                 }
                 n0 += nb
@@ -99,7 +99,7 @@ extension Tensor {
                 let nb = min(chunk, n - n0)
                 for gi in 0..<g {
                     for b in 0..<nb {
-                        geo.im2col(gyp.baseAddress! + ((n0 + b) * cout + gi * coutG) * pout, c + b * pin, ld: nb * pin)
+                        geo.im2colParallel(gyp.baseAddress! + ((n0 + b) * cout + gi * coutG) * pout, c + b * pin, ld: nb * pin)
                     }
                     let wg = wp.baseAddress! + gi * cinG * k
                     if needInput {

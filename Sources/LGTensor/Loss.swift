@@ -10,8 +10,13 @@ extension Variable {
         var loss = [Float](repeating: 0, count: n * p)
         var prob = [Float](repeating: 0, count: value.count)
         value.data.withUnsafeBufferPointer { x in
-            for i in 0..<n {
-                for q in 0..<p {
+          loss.withUnsafeMutableBufferPointer { lossP in
+            prob.withUnsafeMutableBufferPointer { prob in
+            // Pixels are independent: split them across cores.
+            Parallel.forEach(n * p, minimum: 16_384) { range in
+            for idx in range {
+                let i = idx / p, q = idx % p
+                do {
                     var m = -Float.infinity
                     for j in 0..<c { m = max(m, x[(i * c + j) * p + q]) }
                     var s: Float = 0
@@ -20,9 +25,12 @@ extension Variable {
                     for j in 0..<c { prob[(i * c + j) * p + q] *= inv }
                     let t = Int(labels.data[i * p + q])
                     precondition(t >= 0 && t < c, "cross-entropy: label \(t) outside 0..<\(c)")
-                    loss[i * p + q] = -(x[(i * c + t) * p + q] - m - Foundation.log(s))
+                    lossP[i * p + q] = -(x[(i * c + t) * p + q] - m - Foundation.log(s))
                 }
             }
+            }
+            }
+          }
         }
         let out = Tensor(shape: labels.shape, data: loss)
         guard Variable.tracking(self) else { return Variable(out) }

@@ -36,7 +36,8 @@ extension Tensor {
         var out = [Float](repeating: 0, count: planes * outH * outW)
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for p in 0..<planes {
+                Parallel.forEach(planes, minimum: max(1, 65_536 / max(1, outH * outW))) { range in
+                for p in range {
                     let s = src.baseAddress! + p * h * w
                     let d = dst.baseAddress! + p * outH * outW
                     for oy in 0..<outH {
@@ -50,6 +51,7 @@ extension Tensor {
                             row[ox] = top + (bot - top) * wy
                         }
                     }
+                }
                 }
             }
         }
@@ -65,7 +67,8 @@ extension Tensor {
         var out = [Float](repeating: 0, count: planes * h * w)
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for p in 0..<planes {
+                Parallel.forEach(planes, minimum: max(1, 65_536 / max(1, outH * outW))) { range in
+                for p in range {
                     let g = src.baseAddress! + p * outH * outW
                     let d = dst.baseAddress! + p * h * w
                     for oy in 0..<outH {
@@ -80,6 +83,7 @@ extension Tensor {
                             r1[x1] += v * wy * wx
                         }
                     }
+                }
                 }
             }
         }

@@ -12,6 +12,7 @@ public struct Tensor: Sendable, Equatable {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
         precondition(Tensor.count(of: shape) == data.count,
                      "shape \(shape) holds \(Tensor.count(of: shape)) elements, data has \(data.count)")
+        _ = Memory.tuned
         self.shape = shape
         self.data = data
     }

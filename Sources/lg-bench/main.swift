@@ -12,7 +12,7 @@ import LGModels
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    usage: lg-bench [--quick] [--section conv|dcgan|stylegan2|semantics ...] [--threads N]
+    usage: lg-bench [--quick] [--section conv|dcgan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
       --quick       fewer repetitions (for a smoke test)
       --section S   run only the named sections (default: all)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
@@ -50,9 +50,9 @@ if wants("dcgan") {
 if sections.contains("micro") {
     bench.micro()
 }
-if wants("semantics") {
+if wants("semantics") || !chosen.isDisjoint(with: ["LSE", "NSE-1", "NSE-2"]) {
     print("")
-    bench.semantics()
+    bench.semantics(only: chosen.intersection(["LSE", "NSE-1", "NSE-2"]))
 }
 if wants("stylegan2") {
     print("")

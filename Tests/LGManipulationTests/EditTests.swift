@@ -125,24 +125,3 @@ final class EditTests: XCTestCase {
         XCTAssertEqual(try ManipulationFiles.readLabelMap(png, nClasses: 15, expectedSize: 32), t)
     }
 }
-
-/// Writes the tiny LSE and a target label map for a manual `worker edit`
-/// run when LGMANIP_EXPORT names a folder (skipped otherwise).
-final class ExportForCLITests: XCTestCase {
-    func testExportForCLI() throws {
-        guard let dir = ProcessInfo.processInfo.environment["LGMANIP_EXPORT"] else { throw XCTSkip("LGMANIP_EXPORT not set") }
-        let m = try Fixture.models()
-        let d = URL(fileURLWithPath: dir)
-        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        try SemanticCheckpoint.save(m.se, to: d.appendingPathComponent("tiny_lse.safetensors"))
-        var t = try Fixture.extractorTarget(m, seed: 202)
-        for y in 0..<12 { for x in 0..<12 { t.data[y * 32 + x] = 5 } }
-        try ManipulationFiles.writeLabelMap(t, nClasses: 15, to: d.appendingPathComponent("target.png"))
-        var mask = [UInt8](repeating: 0, count: 1024)
-        for y in 0..<12 { for x in 0..<12 { mask[y * 32 + x] = 255 } }
-        try Data(try PNG.encodePalette(width: 32, height: 32, indices: mask.map { $0 > 0 ? 1 : 0 },
-                                       palette: [(0, 0, 0), (255, 255, 255)])).write(to: d.appendingPathComponent("mask.png"))
-        try Data(try PNG.encodePalette(width: 16, height: 16, indices: [UInt8](repeating: 0, count: 256),
-                                       palette: [(0, 0, 0)])).write(to: d.appendingPathComponent("small.png"))
-    }
-}

@@ -150,3 +150,15 @@ final class ActivationAccuracyTests: XCTestCase {
         XCTAssertLessThan(worst, 3e-7)
     }
 }
+
+final class WeightedSumTests: XCTestCase {
+    func testWeightedSumValueAndGradients() {
+        gradCheck([randn([1, 3, 4, 4]), randn([1, 3, 4, 4], seed: 2), randn([1, 3, 4, 4], seed: 3), randn([3], seed: 4)]) { v in
+            Variable.weightedSum([v[0], v[1], v[2]], weights: v[3])
+        }
+        let a = Variable(randn([2, 5])), b = Variable(randn([2, 5], seed: 2))
+        let w = Variable(Tensor(shape: [2], data: [0.25, -2]))
+        assertClose(Variable.weightedSum([a, b], weights: w).value,
+                    (a * Variable(Tensor(scalar: 0.25)) + b * Variable(Tensor(scalar: -2))).value, atol: 1e-6)
+    }
+}

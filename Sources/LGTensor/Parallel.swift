@@ -1,0 +1,47 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Splits scalar (non-BLAS) loops across the machine's cores. OpenBLAS
+/// parallelises each GEMM itself; between GEMMs its threads idle, so the
+/// kernels' own loops (col2im, resizing, losses) run on all cores here.
+public enum Parallel {
+    /// Worker count (the number of active processors, at least 1).
+    public static let width = max(1, System.activeProcessors)
+
+    /// Calls `body(range)` on disjoint parts of `0..<count`, in parallel when
+    /// there is more than `minimum` work per part. `body` must only write
+    /// what belongs to its range.
+    @inlinable
+    public static func forEach(_ count: Int, minimum: Int = 1, _ body: (Range<Int>) -> Void) {
+        let parts = min(width, count / max(1, minimum))
+        if parts <= 1 { body(0..<count); return }
+        withoutActuallyEscaping(body) { body in
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                let lo = count * p / parts, hi = count * (p + 1) / parts
+                if lo < hi { task.value(lo..<hi) }
+            }
+        }
+    }
+}
+
+/// Carries a value into concurrently running closures; the caller
+/// guarantees the parts touch disjoint memory.
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    @inlinable public init(_ value: T) { self.value = value }
+}
+
+public enum System {
+    public static var activeProcessors: Int {
+        #if canImport(Glibc) || canImport(Darwin)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+}

@@ -1,0 +1,112 @@
+import XCTest
+import Foundation
+
+/// Runs the built `worker` binary as a user would and checks what it writes.
+/// (`swift build --build-tests` builds the executables beside the test bundle.)
+final class WorkerCLITests: XCTestCase {
+    /// The folder holding the built products.
+    var productsDirectory: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+
+    var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    @discardableResult
+    func worker(_ args: [String], expectSuccess: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int32, output: String) {
+        let exe = productsDirectory.appendingPathComponent("worker")
+        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
+            XCTFail("worker binary not found at \(exe.path)", file: file, line: line)
+            return (-1, "")
+        }
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args
+        p.currentDirectoryURL = packageRoot
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let out = String(decoding: data, as: UTF8.self)
+        if expectSuccess {
+            XCTAssertEqual(p.terminationStatus, 0, "worker \(args.joined(separator: " ")):\n\(out)", file: file, line: line)
+        }
+        return (p.terminationStatus, out)
+    }
+
+    func tempDir() throws -> URL {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("lg-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: d) }
+        return d
+    }
+
+    func npyShape(_ url: URL) throws -> [Int] {
+        let bytes = [UInt8](try Data(contentsOf: url))
+        XCTAssertEqual(Array(bytes.prefix(6)), [0x93] + Array("NUMPY".utf8))
+        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+        let header = String(decoding: bytes[10..<(10 + headerLength)], as: UTF8.self)
+        guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else { return [] }
+        return header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    /// `worker sample` renders every fixture checkpoint: grid.png, image.npy, one .npy per feature map.
+    func testSampleRendersEachFixtureCheckpoint() throws {
+        let fixtures = packageRoot.appendingPathComponent("Tests/LGModelsTests/Fixtures")
+        let cases: [(arch: String, name: String, resolution: Int, features: Int)] = [
+            ("pggan", "pggan_r32", 32, 4), ("stylegan", "stylegan_r32", 32, 4),
+            ("stylegan", "stylegan_r128", 128, 6), ("stylegan2", "stylegan2_r32", 32, 7),
+        ]
+        for c in cases {
+            let out = try tempDir()
+            try worker(["sample", "--arch", c.arch,
+                        "--config", fixtures.appendingPathComponent("\(c.name).json").path,
+                        "--weights", fixtures.appendingPathComponent("\(c.name).weights.pth").path,
+                        "--count", "3", "--seed", "7", "--out", out.path])
+            let png = [UInt8](try Data(contentsOf: out.appendingPathComponent("grid.png")))
+            XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], c.name)
+            XCTAssertEqual(try npyShape(out.appendingPathComponent("image.npy")), [3, 3, c.resolution, c.resolution], c.name)
+            for i in 0..<c.features {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("feature_\(i).npy").path), "\(c.name) feature \(i)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("feature_\(c.features).npy").path))
+        }
+    }
+
+    /// wp latents written by one run reproduce its images in another.
+    func testSampleFromWPLatents() throws {
+        let fixtures = packageRoot.appendingPathComponent("Tests/LGModelsTests/Fixtures")
+        let args = ["--arch", "stylegan2", "--config", fixtures.appendingPathComponent("stylegan2_r32.json").path,
+                    "--weights", fixtures.appendingPathComponent("stylegan2_r32.weights.pth").path]
+        let a = try tempDir(), b = try tempDir()
+        try worker(["sample"] + args + ["--count", "2", "--out", a.path])
+        try worker(["sample"] + args + ["--latents", a.appendingPathComponent("latents.npy").path, "--out", b.path])
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("image.npy")),
+                       try Data(contentsOf: b.appendingPathComponent("image.npy")))
+        let bad = try worker(["sample"] + args + ["--latents", a.appendingPathComponent("latents.npy").path,
+                                                   "--latent-space", "wp", "--out", b.path], expectSuccess: false)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("wp must be"), bad.output)
+    }
+
+    /// `worker models` names every paper generator, says the weights are missing, and where they are expected.
+    func testModelsReportsMissingPaperWeights() throws {
+        let (_, out) = try worker(["models"])
+        for name in ["stylegan2_ffhq", "stylegan_celebahq", "pggan_celebahq", "stylegan2_church", "face_seg"] {
+            XCTAssertTrue(out.contains(name), "missing \(name) in:\n\(out)")
+        }
+        XCTAssertTrue(out.contains("missing"), out)
+        XCTAssertTrue(out.contains("models/pretrain/pytorch/stylegan2_ffhq.pth"), out)
+    }
+
+    /// Bad input gets a clear error and a non-zero status.
+    func testSampleRejectsMissingWeights() throws {
+        let out = try tempDir()
+        let r = try worker(["sample", "--arch", "dcgan", "--weights", "/nonexistent/g.tar", "--out", out.path], expectSuccess: false)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("/nonexistent/g.tar"), r.output)
+    }
+}
