@@ -33,8 +33,22 @@ extension Tensor {
     /// Transposed convolution: x (N, Cin, H, W), weight (Cin, Cout/groups,
     /// kh, kw), bias (Cout) -> (N, Cout, Ho, Wo) with
     /// Ho = (H-1)*stride - 2*padding + dilation*(kh-1) + outputPadding + 1.
+    /// True when every output pixel takes exactly one tap of one input
+    /// pixel: a 1x1 input, no padding, one group (DCGAN's first layer). Then
+    /// the op is one GEMM, (N, Cin) x (Cin, Cout*kh*kw), straight into NCHW.
+    static func convTransposeIsDense(_ x: [Int], _ o: ConvTranspose2DOptions) -> Bool {
+        x[2] == 1 && x[3] == 1 && o.padding == 0 && o.outputPadding == 0 && o.dilation == 1 && o.groups == 1
+    }
+
     public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, _ o: ConvTranspose2DOptions = .init()) -> Tensor {
         let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
+        if Tensor.convTransposeIsDense(shape, o) {
+            let n = shape[0], cin = shape[1], k = weight.count / cin
+            var result = reshaped([n, cin]).matmul(weight.reshaped([cin, k]))
+                .reshaped([n, weight.shape[1], geo.height, geo.width])
+            if let bias { result.addChannelBias(bias) }
+            return result
+        }
         let n = shape[0], cin = shape[1], g = o.groups, cinG = cin / g, coutG = weight.shape[1]
         let cout = coutG * g, pin = shape[2] * shape[3], pout = geo.height * geo.width, k = geo.rows
         var out = [Float](repeating: 0, count: n * cout * pout)
@@ -78,6 +92,13 @@ extension Tensor {
     public func convTranspose2dBackward(_ weight: Tensor, _ gy: Tensor, _ o: ConvTranspose2DOptions,
                                         needInput: Bool = true, needWeight: Bool = true) -> (input: Tensor?, weight: Tensor?) {
         let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
+        if Tensor.convTransposeIsDense(shape, o) {
+            let n = shape[0], cin = shape[1], k = weight.count / cin
+            checkSameShape(gy.shape, [n, weight.shape[1], geo.height, geo.width], "conv_transpose2d backward: output gradient")
+            let g2 = gy.reshaped([n, k]), x2 = reshaped([n, cin])
+            return (needInput ? g2.matmul(weight.reshaped([cin, k]), transB: true).reshaped(shape) : nil,
+                    needWeight ? x2.matmul(g2, transA: true).reshaped(weight.shape) : nil)
+        }
         let n = shape[0], cin = shape[1], g = o.groups, cinG = cin / g, coutG = weight.shape[1]
         let cout = coutG * g, pin = shape[2] * shape[3], pout = geo.height * geo.width, k = geo.rows
         checkSameShape(gy.shape, [n, cout, geo.height, geo.width], "conv_transpose2d backward: output gradient")

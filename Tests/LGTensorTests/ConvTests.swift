@@ -70,6 +70,23 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(y.shape, [1, 1, 6, 6])
     }
 
+    func testDenseTransposedConvMatchesGeneralPath() {
+        // A 1x1 input (DCGAN's first layer) takes the single-GEMM path; the
+        // same op with a zero-padded 3x3 input and padding cropping it back
+        // must agree, and gradients must check.
+        let x = randn([3, 5, 1, 1]), w = randn([5, 4, 4, 4], seed: 2)
+        let dense = x.convTranspose2d(w, .init(stride: 1, padding: 0))
+        XCTAssertEqual(dense.shape, [3, 4, 4, 4])
+        for n in 0..<3 { for co in 0..<4 { for i in 0..<4 { for j in 0..<4 {
+            var s: Float = 0
+            for ci in 0..<5 { s += x[n, ci, 0, 0] * w[ci, co, i, j] }
+            XCTAssertEqual(dense[n, co, i, j], s, accuracy: 1e-5)
+        } } } }
+        gradCheck([randn([2, 3, 1, 1]), randn([3, 2, 4, 4], seed: 3), randn([2], seed: 4)]) { v in
+            v[0].convTranspose2d(v[1], bias: v[2], .init(stride: 1, padding: 0))
+        }
+    }
+
     func testRowTilingMatchesUntiled() {
         let x = randn([1, 4, 9, 7]), w = randn([6, 2, 3, 3], seed: 2), gy = randn([1, 6, 5, 4], seed: 3)
         let o = Conv2DOptions(stride: 2, padding: 1, groups: 2)
