@@ -13,7 +13,19 @@ public struct Table {
     public var rows: [[String?]]
     public var note: String?
 
+    /// Header cells with their group label in front (Markdown has no multicolumn).
+    var flatHeader: [String] {
+        guard !groups.isEmpty else { return header }
+        var out = Array(header.prefix(1))
+        var i = 1
+        for g in groups {
+            for _ in 0..<g.span where i < header.count { out.append("\(g.label) \(header[i])"); i += 1 }
+        }
+        return out + header.dropFirst(i)
+    }
+
     public func markdown() -> String {
+        let header = flatHeader
         var s = "### \(title)\n\n| " + header.joined(separator: " | ") + " |\n|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
         for r in rows { s += "| " + r.map { $0 ?? "missing" }.joined(separator: " | ") + " |\n" }
         if let note { s += "\n\(note)\n" }
@@ -45,6 +57,7 @@ public struct Reports {
     public static let datasets = [("Face", ["celebahq", "ffhq"]), ("Bedroom", ["bedroom"]), ("Church", ["church"])]
     public static let methods = ["LSE", "NSE-1", "NSE-2"]
     public static let fewshotGs = ["stylegan2_ffhq", "stylegan2_bedroom", "stylegan2_church"]
+    public static let scsGs = ["stylegan2_bedroom", "stylegan2_church", "stylegan2_ffhq"]
 
     struct Done { var job: JobRecord; var metrics: [String: Double] }
 
@@ -124,6 +137,33 @@ public struct Reports {
         }
         rows.append(["full"] + Reports.fewshotGs.map { g in miou(full, G: g, SE: "LSE").map(Reports.fmt) })
         return Table(title: "fewshot: few-shot LSE mIoU (%) on StyleGAN2", header: ["N"] + Reports.fewshotGs, rows: rows)
+    }
+
+    /// scs.tex: rows N (few-shot LSE, N annotated samples) and the predictor
+    /// baseline, columns G; cells `mean ± max|x - mean|` of the SCS mIoU (%)
+    /// over the repeats.
+    public func scsTable() throws -> Table {
+        let runs = try succeeded(kind: "scs").filter { $0.metrics["mIoU"] != nil }
+        func cell(_ xs: [Double], expected: Int) -> String? {
+            guard !xs.isEmpty else { return nil }
+            if expected == 1 && xs.count == 1 { return Reports.fmt(xs[0]) }
+            let mean = xs.reduce(0, +) / Double(xs.count)
+            let dev = xs.map { abs($0 - mean) }.max() ?? 0
+            return "\(Reports.fmt(mean)) ± \(Reports.fmt(dev))" + (xs.count < expected ? " [\(xs.count)/\(expected)]" : "")
+        }
+        var rows: [[String?]] = []
+        for n in [1, 4, 8, 16] {
+            rows.append(["\(n)"] + Reports.scsGs.map { g in
+                cell(runs.filter { $0.job.params["G"]?.stringValue == g && $0.job.params["num_sample"]?.intValue == n
+                        && $0.job.params["extractor"]?.stringValue != "predictor" }
+                    .map { Reports.percent($0.metrics["mIoU"]!) }, expected: 5)
+            })
+        }
+        rows.append(["baseline"] + Reports.scsGs.map { g in
+            cell(runs.filter { $0.job.params["G"]?.stringValue == g && $0.job.params["extractor"]?.stringValue == "predictor" }
+                .map { Reports.percent($0.metrics["mIoU"]!) }, expected: 1)
+        })
+        return Table(title: "scs: semantic-conditional sampling mIoU (%) against the targets", header: ["N"] + Reports.scsGs, rows: rows)
     }
 
     /// Every metric row: job_id,grid,kind,state,params,key,value.

@@ -7,7 +7,7 @@ import LGReports
 @main
 struct Collector: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make result tables (SE.tex, SE_{G}.tex, fewshot.tex), Markdown or CSV from the job store.",
+        abstract: "Make result tables (SE.tex, SE_{G}.tex, fewshot.tex, scs.tex), Markdown or CSV from the job store.",
         subcommands: [Tex.self, Markdown.self, CSV.self])
 }
 
@@ -21,13 +21,13 @@ struct CollectorOptions: ParsableArguments {
 }
 
 struct Tex: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write SE.tex, SE_{G}.tex for each trained G, and fewshot.tex.")
+    static let configuration = CommandConfiguration(abstract: "Write SE.tex, SE_{G}.tex for each trained G, fewshot.tex and scs.tex.")
     @OptionGroup var opts: CollectorOptions
     @Option(help: "Output folder.") var out: String = "results"
     func run() throws {
         let r = try opts.reports()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var files: [(String, Table)] = [("SE.tex", try r.seTable()), ("fewshot.tex", try r.fewshotTable())]
+        var files: [(String, Table)] = [("SE.tex", try r.seTable()), ("fewshot.tex", try r.fewshotTable()), ("scs.tex", try r.scsTable())]
         for g in try r.trainedGs() { files.append(("SE_\(g).tex", try r.classTable(G: g))) }
         for (name, t) in files {
             try t.latex().write(toFile: (out as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
@@ -43,6 +43,7 @@ struct Markdown: ParsableCommand {
         let r = try opts.reports()
         print(try r.seTable().markdown())
         print(try r.fewshotTable().markdown())
+        print(try r.scsTable().markdown())
         for g in try r.trainedGs() { print(try r.classTable(G: g).markdown()) }
     }
 }
