@@ -110,17 +110,15 @@ struct Edit: ParsableCommand {
     }
 
     func loadGenerator() throws -> any StyleGenerator {
-        let g: any Generator
-        if generator.lowercased().hasSuffix(".json") {
-            guard let weights else { throw ValidationError("--weights is required when --generator is a JSON config") }
-            guard let family = GeneratorFamily(rawValue: arch), family != .pggan else {
+        let isConfig = generator.lowercased().hasSuffix(".json")
+        if isConfig {
+            guard weights != nil else { throw ValidationError("--weights is required when --generator is a JSON config") }
+            guard arch == "stylegan" || arch == "stylegan2" else {
                 throw ValidationError("--arch must be stylegan or stylegan2 (editing needs a mapping network), got '\(arch)'")
             }
-            g = try family.makeGenerator(configJSON: Data(contentsOf: URL(fileURLWithPath: generator)))
-            try g.load(StateDict.loadTorch(weights))
-        } else {
-            g = try registry().loadGenerator(generator, weights: weights)
         }
+        let g = try GeneratorLoading.load(name: isConfig ? nil : generator, arch: arch, config: isConfig ? generator : nil,
+                                          weights: weights, registry: registry)
         guard let sg = g as? any StyleGenerator else {
             throw ValidationError("'\(generator)' is not a StyleGAN-family generator; editing optimises z through its mapping network")
         }

@@ -82,18 +82,8 @@ struct Sample: ParsableCommand {
     }
 
     func loadGenerator() throws -> any Generator {
-        if let generator { return try ModelRegistry.standard().loadGenerator(generator, weights: weights) }
-        switch arch! {
-        case .dcgan:
-            let sd = try StateDict.loadTorch(weights ?? ModelCache.path("dcgan_face64.tar"), key: "netG_state_dict")
-            return try DCGANGenerator(stateDict: sd)
-        case .pggan, .stylegan, .stylegan2:
-            let family = GeneratorFamily(rawValue: arch!.rawValue)!
-            let data = try Data(contentsOf: URL(fileURLWithPath: config!))
-            let g = try family.makeGenerator(configJSON: data)
-            try g.load(try StateDict.loadTorch(weights!))
-            return g
-        }
+        try GeneratorLoading.load(name: generator, arch: arch?.rawValue, config: config, weights: weights,
+                                  registry: { try ModelRegistry.standard() })
     }
 
     func run() throws {
