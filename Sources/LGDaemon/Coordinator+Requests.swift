@@ -26,6 +26,18 @@ extension Coordinator {
                 let o = try store.complete(jobID: m.job!, fence: m.fence!, metrics: m.metrics ?? [:])
                 log("job \(m.job!) complete from \(worker): \(o)")
                 return .lease(o, job: m.job!, id: m.id)
+            case .completeClaim:
+                // One transaction: the complete and the claim are committed
+                // together before the reply. While stopping, only the complete.
+                let (o, jobs) = try store.completeAndClaim(jobID: m.job!, fence: m.fence!, metrics: m.metrics ?? [:],
+                                                           owner: worker, limit: isStopping ? 0 : (m.limit ?? 1),
+                                                           leaseSeconds: config.leaseSeconds, kinds: m.kinds)
+                log("job \(m.job!) complete from \(worker): \(o)")
+                for j in jobs { log("job \(j.id) (\(j.kind)) -> \(worker), attempt \(j.attempt), fence \(j.fence)") }
+                var r = Message.lease(o, job: m.job!, id: m.id)
+                r.type = .jobs
+                r.jobs = jobs
+                return r
             case .fail:
                 let o = try store.fail(jobID: m.job!, fence: m.fence!, error: m.message ?? "", retryable: m.retryable ?? false)
                 log("job \(m.job!) failed on \(worker): \(o)")

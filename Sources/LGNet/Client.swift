@@ -22,6 +22,8 @@ public final class QueueClient {
     public let worker: String
     public private(set) var leaseSeconds: Double = 60
     public private(set) var heartbeatSeconds: Double = 10
+    /// The protocol version agreed with the coordinator.
+    public private(set) var version = 1
     private let lock = NSLock()
     private var nextID = 1
 
@@ -50,6 +52,7 @@ public final class QueueClient {
               HMAC.equal(got, Hex.decode(Handshake.serverMAC(secret: secret, serverNonce: sn, clientNonce: cn, version: version))!) else {
             throw ClientError.serverNotAuthenticated
         }
+        self.version = version
         leaseSeconds = w.leaseSeconds ?? 60
         heartbeatSeconds = w.heartbeatSeconds ?? 10
     }
@@ -91,6 +94,21 @@ public final class QueueClient {
     public func complete(job: Int, fence: Int, metrics: [String: Double]) throws -> LeaseReply {
         var m = Message(.complete); m.job = job; m.fence = fence; m.metrics = metrics
         return try leaseRequest(m)
+    }
+
+    /// Completes `job` and claims up to `limit` more in one round trip
+    /// (`complete_claim`, protocol version 2; one transaction on the server).
+    /// Against a version-1 coordinator: `complete`, then `claim`.
+    public func completeAndClaim(job: Int, fence: Int, metrics: [String: Double], limit: Int,
+                                 kinds: [String]?) throws -> (LeaseReply, [ClaimedJob]) {
+        guard version >= 2 else {
+            let r = try complete(job: job, fence: fence, metrics: metrics)
+            return (r, try claim(limit: limit, kinds: kinds))
+        }
+        var m = Message(.completeClaim); m.job = job; m.fence = fence; m.metrics = metrics; m.limit = limit; m.kinds = kinds
+        let r = try request(m)
+        let o: LeaseOutcome = r.outcome == "ok" ? .ok : r.outcome == "cancelled" ? .cancelled : .stale(r.message ?? "stale")
+        return (LeaseReply(job: r.job ?? job, o), r.jobs ?? [])
     }
 
     public func metrics(job: Int, fence: Int, metrics: [String: Double]) throws -> LeaseReply {

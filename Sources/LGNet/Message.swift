@@ -6,8 +6,10 @@ import LGStore
 
 public enum ProtocolVersion {
     /// Versions this build speaks, newest last.
-    public static let supported = [1]
-    public static let current = 1
+    /// Version 2 adds `complete_claim` (complete one job and claim the next
+    /// in one round trip and one transaction).
+    public static let supported = [1, 2]
+    public static let current = 2
     static let label = "lineargan-queue"
 }
 
@@ -16,6 +18,8 @@ public enum MessageType: String, Codable, Sendable {
     case challenge, welcome, error, ok, jobs, beatResults = "beat_results", ckptChunk = "ckpt_chunk"
     // client -> server
     case hello, claim, heartbeat, metrics, complete, fail, release
+    /// Version 2: `complete` (job, fence, metrics) + `claim` (limit, kinds).
+    case completeClaim = "complete_claim"
     case ckptBegin = "ckpt_begin", ckptData = "ckpt_data", ckptEnd = "ckpt_end", ckptGet = "ckpt_get", bye
 }
 

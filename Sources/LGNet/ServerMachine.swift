@@ -33,6 +33,8 @@ public struct ServerMachine {
     public private(set) var state: State = .awaitingHello
     /// The upload closed by the last `ckpt_end` (for the daemon to verify).
     public private(set) var lastFinishedUpload: Upload?
+    /// The protocol version agreed in the handshake (0 before it).
+    public private(set) var version = 0
     public let nonce: String
     let secret: [UInt8]
     var decoder: FrameDecoder
@@ -107,6 +109,7 @@ public struct ServerMachine {
                 return fail(.authFailed, "authentication failed: the shared secret differs (copy the coordinator's expr/secret)", id: msg.id)
             }
             state = .ready(worker: worker, upload: nil)
+            version = v
             var w = Message(.welcome, id: msg.id)
             w.version = v
             w.mac = Handshake.serverMAC(secret: secret, serverNonce: nonce, clientNonce: cn, version: v)
@@ -132,6 +135,12 @@ public struct ServerMachine {
             return [.dispatch(msg, worker: worker)]
         case .metrics, .complete, .release:
             guard msg.job != nil, msg.fence != nil else { return fail(.malformed, "\(msg.type.rawValue) needs job and fence", id: msg.id) }
+            return [.dispatch(msg, worker: worker)]
+        case .completeClaim:
+            guard version >= 2 else { return fail(.unknownType, "complete_claim needs protocol version 2 (this connection speaks \(version))", id: msg.id) }
+            guard msg.job != nil, msg.fence != nil, let n = msg.limit, n >= 0, n <= 1000 else {
+                return fail(.malformed, "complete_claim needs job, fence and limit in 0...1000", id: msg.id)
+            }
             return [.dispatch(msg, worker: worker)]
         case .fail:
             guard msg.job != nil, msg.fence != nil, msg.message != nil else { return fail(.malformed, "fail needs job, fence and message", id: msg.id) }

@@ -15,6 +15,8 @@ public struct SocketError: Error, CustomStringConvertible {
 public final class Socket {
     public private(set) var fd: Int32
     private let closeLock = NSLock()
+    private var recvBuffer: UnsafeMutableRawPointer?
+    private var recvCapacity = 0
 
     public init(fd: Int32) {
         self.fd = fd
@@ -22,7 +24,7 @@ public final class Socket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    deinit { close() }
+    deinit { close(); recvBuffer?.deallocate() }
 
     /// Splits "HOST:PORT" (IPv6 as "[::1]:7700").
     public static func parse(_ address: String) throws -> (host: String, port: Int) {
@@ -130,12 +132,19 @@ public final class Socket {
     }
 
     /// Reads what is available (blocking up to the receive timeout); empty at EOF.
+    /// Reads into a per-socket scratch buffer (allocated once, not zeroed per
+    /// call); one reader at a time.
     public func receive(max: Int = 65536) throws -> [UInt8] {
-        var buf = [UInt8](repeating: 0, count: max)
+        if recvBuffer == nil || recvCapacity < max {
+            recvBuffer?.deallocate()
+            recvBuffer = UnsafeMutableRawPointer.allocate(byteCount: max, alignment: 8)
+            recvCapacity = max
+        }
+        let buf = recvBuffer!
         while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress!, max, 0) }
+            let n = Glibc.recv(fd, buf, max, 0)
             if n < 0 { if errno == EINTR { continue }; throw SocketError("recv") }
-            return Array(buf[0..<n])
+            return [UInt8](UnsafeRawBufferPointer(start: buf, count: n))
         }
     }
 

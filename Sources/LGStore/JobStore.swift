@@ -41,40 +41,56 @@ public final class JobStore {
     /// then oldest first. Each claim starts an attempt with a new fencing token.
     public func claim(owner: String, limit: Int, leaseSeconds: Double, kinds: [String]? = nil) throws -> [ClaimedJob] {
         guard limit > 0 else { return [] }
-        return try locked {
-            let now = clock.now()
-            var args: [SQLValue] = [.text(owner), .double(now + leaseSeconds), .double(now), .int(Int64(limit))]
-            var kindFilter = ""
-            if let kinds {
-                if kinds.isEmpty { return [] }
-                kindFilter = " AND j.kind IN (" + kinds.indices.map { "?\($0 + 5)" }.joined(separator: ",") + ")"
-                args += kinds.map { .text($0) }
+        if let kinds, kinds.isEmpty { return [] }
+        return try locked { try db.transaction { try claimInTransaction(owner: owner, limit: limit, leaseSeconds: leaseSeconds, kinds: kinds) } }
+    }
+
+    /// `complete` of one job and `claim` of the next ones in one transaction
+    /// (one commit): the completion is durable together with the new leases.
+    /// The claim happens whatever the completion's outcome (a stale token
+    /// changes nothing about that job).
+    public func completeAndClaim(jobID: Int, fence: Int, metrics: [String: Double], owner: String, limit: Int,
+                                 leaseSeconds: Double, kinds: [String]? = nil) throws -> (LeaseOutcome, [ClaimedJob]) {
+        try locked {
+            try db.transaction {
+                let o = try completeInTransaction(jobID: jobID, fence: fence, metrics: metrics)
+                guard limit > 0, kinds.map({ !$0.isEmpty }) ?? true else { return (o, []) }
+                return (o, try claimInTransaction(owner: owner, limit: limit, leaseSeconds: leaseSeconds, kinds: kinds))
             }
-            let rows = try db.transaction {
-                try db.query("""
-                    UPDATE jobs SET state = 'running', attempt = attempt + 1, fence = fence + 1,
-                        lease_owner = ?1, lease_expires_at = ?2, started_at = ?3, heartbeat_at = ?3,
-                        rate = NULL, note = NULL
-                    WHERE id IN (
-                        SELECT j.id FROM jobs j
-                        WHERE j.state = 'queued'\(kindFilter)
-                          AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs n ON n.id = d.needs_id
-                                          WHERE d.job_id = j.id AND n.state != 'succeeded')
-                        ORDER BY j.priority DESC, j.id LIMIT ?4)
-                    RETURNING id, key, grid, kind, params, attempt, max_attempts, fence
-                    """, args)
-            }
-            var jobs = rows.map { r in
-                ClaimedJob(id: r[0].int ?? 0, key: r[1].text ?? "", grid: r[2].text ?? "", kind: r[3].text ?? "",
-                           params: JSONValue.decodeObject(r[4].text ?? "{}"), attempt: r[5].int ?? 0,
-                           maxAttempts: r[6].int ?? 1, fence: r[7].int ?? 0, checkpoint: nil)
-            }
-            jobs.sort { $0.id < $1.id }
-            for i in jobs.indices where jobs[i].attempt > 1 {
-                jobs[i].checkpoint = try latestArtifactUnlocked(jobID: jobs[i].id, kind: "checkpoint")
-            }
-            return jobs
         }
+    }
+
+    /// The claim itself; the caller holds the lock and a transaction.
+    func claimInTransaction(owner: String, limit: Int, leaseSeconds: Double, kinds: [String]?) throws -> [ClaimedJob] {
+        let now = clock.now()
+        var args: [SQLValue] = [.text(owner), .double(now + leaseSeconds), .double(now), .int(Int64(limit))]
+        var kindFilter = ""
+        if let kinds {
+            kindFilter = " AND j.kind IN (" + kinds.indices.map { "?\($0 + 5)" }.joined(separator: ",") + ")"
+            args += kinds.map { .text($0) }
+        }
+        let rows = try db.query("""
+            UPDATE jobs SET state = 'running', attempt = attempt + 1, fence = fence + 1,
+                lease_owner = ?1, lease_expires_at = ?2, started_at = ?3, heartbeat_at = ?3,
+                rate = NULL, note = NULL
+            WHERE id IN (
+                SELECT j.id FROM jobs j
+                WHERE j.state = 'queued'\(kindFilter)
+                  AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs n ON n.id = d.needs_id
+                                  WHERE d.job_id = j.id AND n.state != 'succeeded')
+                ORDER BY j.priority DESC, j.id LIMIT ?4)
+            RETURNING id, key, grid, kind, params, attempt, max_attempts, fence
+            """, args)
+        var jobs = rows.map { r in
+            ClaimedJob(id: r[0].int ?? 0, key: r[1].text ?? "", grid: r[2].text ?? "", kind: r[3].text ?? "",
+                       params: JSONValue.decodeObject(r[4].text ?? "{}"), attempt: r[5].int ?? 0,
+                       maxAttempts: r[6].int ?? 1, fence: r[7].int ?? 0, checkpoint: nil)
+        }
+        jobs.sort { $0.id < $1.id }
+        for i in jobs.indices where jobs[i].attempt > 1 {
+            jobs[i].checkpoint = try latestArtifactUnlocked(jobID: jobs[i].id, kind: "checkpoint")
+        }
+        return jobs
     }
 
     /// Checks that (jobID, fence) is the job's live lease. Caller holds the lock.
@@ -128,19 +144,19 @@ public final class JobStore {
 
     /// Marks the job succeeded and replaces its metric set, atomically.
     public func complete(jobID: Int, fence: Int, metrics: [String: Double]) throws -> LeaseOutcome {
-        try locked {
-            try db.transaction {
-                let c = try checkLease(jobID, fence)
-                guard c == .ok else { return c }
-                try db.query("DELETE FROM metrics WHERE job_id = ?", [.int(Int64(jobID))])
-                try insertMetrics(jobID, metrics)
-                try db.query("""
-                    UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_owner = NULL,
-                        lease_expires_at = NULL, last_error = NULL WHERE id = ?
-                    """, [.double(clock.now()), .int(Int64(jobID))])
-                return .ok
-            }
-        }
+        try locked { try db.transaction { try completeInTransaction(jobID: jobID, fence: fence, metrics: metrics) } }
+    }
+
+    func completeInTransaction(jobID: Int, fence: Int, metrics: [String: Double]) throws -> LeaseOutcome {
+        let c = try checkLease(jobID, fence)
+        guard c == .ok else { return c }
+        try db.query("DELETE FROM metrics WHERE job_id = ?", [.int(Int64(jobID))])
+        try insertMetrics(jobID, metrics)
+        try db.query("""
+            UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_owner = NULL,
+                lease_expires_at = NULL, last_error = NULL WHERE id = ?
+            """, [.double(clock.now()), .int(Int64(jobID))])
+        return .ok
     }
 
     /// Records a failed attempt. With `retryable` and attempts left the job

@@ -35,33 +35,50 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
 }
 
 do {
-    // 1. Claim + complete cycles with N concurrent connections.
-    let t0 = Date()
-    let (c1, d1) = try makeCoordinator(jobs: 200_000)
-    print(String(format: "enqueued 200000 jobs in %.1f s", Date().timeIntervalSince(t0)))
-    let lock = NSLock()
-    var cycles = 0
-    var errors = 0
-    let deadline = Date().addingTimeInterval(Double(seconds))
-    let start = Date()
-    DispatchQueue.concurrentPerform(iterations: connections) { w in
-        do {
-            let client = try QueueClient(address: "127.0.0.1:\(c1.port)", secret: secret, worker: "bench-\(w)")
-            var n = 0
-            while Date() < deadline {
-                guard let j = try client.claim(limit: 1, kinds: nil).first else { break }
-                _ = try client.complete(job: j.id, fence: j.fence, metrics: ["value": 1])
-                n += 1
-            }
-            client.close()
-            lock.lock(); cycles += n; lock.unlock()
-        } catch { lock.lock(); errors += 1; lock.unlock(); print("connection \(w): \(error)") }
+    // 1. Claim + complete cycles with N concurrent connections: first with
+    //    separate `claim` and `complete` requests (two round trips and two
+    //    transactions per job), then with `complete_claim` (protocol v2: the
+    //    complete of one job and the claim of the next in one round trip and
+    //    one transaction). Every job is really claimed and really completed.
+    for combined in [false, true] {
+        let t0 = Date()
+        let (c1, d1) = try makeCoordinator(jobs: 200_000)
+        print(String(format: "enqueued 200000 jobs in %.1f s", Date().timeIntervalSince(t0)))
+        let lock = NSLock()
+        var cycles = 0
+        var errors = 0
+        let deadline = Date().addingTimeInterval(Double(seconds))
+        let start = Date()
+        DispatchQueue.concurrentPerform(iterations: connections) { w in
+            do {
+                let client = try QueueClient(address: "127.0.0.1:\(c1.port)", secret: secret, worker: "bench-\(w)")
+                var n = 0
+                var next = try client.claim(limit: 1, kinds: nil).first
+                while let j = next {
+                    if combined {
+                        let (r, more) = try client.completeAndClaim(job: j.id, fence: j.fence, metrics: ["value": 1],
+                                                                    limit: Date() < deadline ? 1 : 0, kinds: nil)
+                        guard r.outcome == "ok" else { throw ClientError.protocolViolation("complete: \(r.outcome)") }
+                        next = more.first
+                    } else {
+                        let r = try client.complete(job: j.id, fence: j.fence, metrics: ["value": 1])
+                        guard r.outcome == "ok" else { throw ClientError.protocolViolation("complete: \(r.outcome)") }
+                        next = Date() < deadline ? try client.claim(limit: 1, kinds: nil).first : nil
+                    }
+                    n += 1
+                }
+                client.close()
+                lock.lock(); cycles += n; lock.unlock()
+            } catch { lock.lock(); errors += 1; lock.unlock(); print("connection \(w): \(error)") }
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let succeeded = try c1.store.locked { try c1.store.db.query("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") }.first?[0].int ?? -1
+        print(String(format: "claim+complete (%@): %d cycles in %.2f s over %d connections = %.0f cycles/s (%d errors, %d jobs succeeded in the store)",
+                     combined ? "complete_claim, v2" : "separate claim / complete", cycles, elapsed, connections,
+                     Double(cycles) / elapsed, errors, succeeded))
+        print("integrity_check: \(try c1.store.integrityCheck())")
+        c1.stop(); try? FileManager.default.removeItem(atPath: d1)
     }
-    let elapsed = Date().timeIntervalSince(start)
-    print(String(format: "claim+complete: %d cycles in %.2f s over %d connections = %.0f cycles/s (%d errors)",
-                 cycles, elapsed, connections, Double(cycles) / elapsed, errors))
-    print("integrity_check: \(try c1.store.integrityCheck())")
-    c1.stop(); try? FileManager.default.removeItem(atPath: d1)
 
     // 2. Claim latency with `queued` jobs waiting.
     let (c2, d2) = try makeCoordinator(jobs: queued)
