@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,8 +10,13 @@ import Darwin
 /// parallelises each GEMM itself; between GEMMs its threads idle, so the
 /// kernels' own loops (col2im, resizing, losses) run on all cores here.
 public enum Parallel {
-    /// Worker count (the number of active processors, at least 1).
-    public static let width = max(1, System.activeProcessors)
+    /// Worker count: OPENBLAS_NUM_THREADS when set (a worker with several
+    /// slots sets it to cores / slots for each job), else the number of
+    /// active processors; at least 1.
+    public static let width: Int = {
+        if let s = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"], let n = Int(s), n > 0 { return n }
+        return max(1, System.activeProcessors)
+    }()
 
     /// Calls `body(range)` on disjoint parts of `0..<count`, in parallel when
     /// there is more than `minimum` work per part. `body` must only write
