@@ -126,22 +126,7 @@ struct Edit: ParsableCommand {
     }
 
     func loadPredictor() throws -> any DifferentiableSegmenter {
-        let p: any SegmentationPredictor
-        if let predictor, predictor.lowercased().hasSuffix(".json") {
-            guard let predictorWeights else { throw ValidationError("--predictor-weights is required with a predictor JSON config") }
-            let cfg = try JSONDecoder().decode(FaceParserConfig.self, from: Data(contentsOf: URL(fileURLWithPath: predictor)))
-            p = try FaceParser(config: cfg, stateDict: StateDict.loadTorch(predictorWeights))
-        } else {
-            let r = try registry()
-            let name: String
-            if let predictor { name = predictor } else {
-                guard !generator.lowercased().hasSuffix(".json") else {
-                    throw ValidationError("--loss external needs --predictor (a registered name or a face-UNet JSON config)")
-                }
-                name = try r.predictorName(forGenerator: generator)
-            }
-            p = try r.loadPredictor(name, weights: predictorWeights)
-        }
+        let p = try GeneratorLoading.predictor(predictor, weights: predictorWeights, generator: generator, registry: registry)
         guard let d = p as? any DifferentiableSegmenter else {
             throw ValidationError("the predictor is not differentiable; the external loss needs the face UNet")
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LGModels
 import LGJobs
+import LGManipulation
 
 /// How commands get a generator: a registered name (`worker models`), or an
 /// architecture with a JSON config (the reference constructor's arguments)
@@ -25,5 +26,27 @@ enum GeneratorLoading {
         let g = try family.makeGenerator(configJSON: Data(contentsOf: URL(fileURLWithPath: config)))
         try g.load(StateDict.loadTorch(weights))
         return g
+    }
+}
+
+extension GeneratorLoading {
+    /// A predictor: a face-UNet JSON config with its weights, a registered
+    /// name, or (neither given) the generator's registered predictor.
+    static func predictor(_ predictor: String?, weights: String?, generator: String?,
+                          registry: () throws -> ModelRegistry) throws -> any SegmentationPredictor {
+        if let predictor, predictor.lowercased().hasSuffix(".json") {
+            guard let weights else { throw ValidationError("--predictor-weights is required with a predictor JSON config") }
+            let cfg = try JSONDecoder().decode(FaceParserConfig.self, from: Data(contentsOf: URL(fileURLWithPath: predictor)))
+            return try FaceParser(config: cfg, stateDict: StateDict.loadTorch(weights))
+        }
+        let r = try registry()
+        let name: String
+        if let predictor { name = predictor } else {
+            guard let generator, !generator.lowercased().hasSuffix(".json") else {
+                throw ValidationError("give --predictor (a registered name or a face-UNet JSON config with --predictor-weights)")
+            }
+            name = try r.predictorName(forGenerator: generator)
+        }
+        return try r.loadPredictor(name, weights: weights)
     }
 }

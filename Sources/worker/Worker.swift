@@ -7,8 +7,8 @@ import ArgumentParser
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Runs LinearGAN work: sampling generators (more job kinds as they land).",
-        subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Edit.self],
+        abstract: "Runs LinearGAN work: queued jobs from a coordinator (default), or one piece of work locally (sample, run-local, edit, scs).",
+        subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Edit.self, SCS.self],
         defaultSubcommand: Connect.self
     )
 }
