@@ -147,7 +147,10 @@ public final class WorkerRunner {
                 if !s.abandoned {
                     let r: LeaseReply
                     switch o {
-                    case .complete(let m): r = try c.complete(job: s.job.id, fence: s.job.fence, metrics: m)
+                    case .complete(let m):
+                        // The final checkpoint (a finished job's state and result) is kept too.
+                        if let p = s.pendingCheckpoint { s.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p) }
+                        r = try c.complete(job: s.job.id, fence: s.job.fence, metrics: m)
                     case .fail(let e, let retry): r = try c.fail(job: s.job.id, fence: s.job.fence, error: e, retryable: retry)
                     case .release:
                         if let p = s.pendingCheckpoint { s.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p) }
