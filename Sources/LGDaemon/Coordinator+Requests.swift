@@ -61,8 +61,15 @@ extension Coordinator {
             case .ckptGet:
                 let o = try store.validateLease(jobID: m.job!, fence: m.fence ?? -1)
                 guard o == .ok else { return .lease(o, job: m.job!, id: m.id) }
-                guard let a = try store.latestArtifact(jobID: m.job!, kind: "checkpoint") else {
-                    return .error(.notFound, "job \(m.job!) has no checkpoint", id: m.id)
+                var source = m.job!
+                if let of = m.of, of != source {
+                    guard try store.dependsOn(jobID: source, neededID: of) else {
+                        return .error(.notFound, "job \(source) does not depend on job \(of); only a dependency's checkpoint can be fetched", id: m.id)
+                    }
+                    source = of
+                }
+                guard let a = try store.latestArtifact(jobID: source, kind: "checkpoint") else {
+                    return .error(.notFound, "job \(source) has no checkpoint", id: m.id)
                 }
                 let chunk = try UploadFiles.read(root: root, path: a.path, offset: m.offset ?? 0, max: 192 * 1024)
                 var r = Message(.ckptChunk, id: m.id)

@@ -74,3 +74,22 @@ extension Jobs {
         }
     }
 }
+
+extension Jobs {
+    /// The trained extractor held by a job checkpoint (what `train` and
+    /// `train_fewshot` save through their checkpoint hook; a finished job's
+    /// last checkpoint holds its final parameters). Used by jobs that depend
+    /// on another job's extractor, such as `scs` on `train_fewshot`.
+    public static func extractor(fromCheckpoint data: Data) throws -> any SemanticExtractor {
+        let (state, tensors) = try JobState.decode(data)
+        guard let arch = state.arch else {
+            throw JobError.corruptCheckpoint("the job checkpoint holds no extractor")
+        }
+        guard state.phase != .training else {
+            throw JobError.corruptCheckpoint("the job checkpoint is from the middle of training, not a finished extractor")
+        }
+        var params: [String: Tensor] = [:]
+        for (k, t) in tensors where k.hasPrefix("param/") { params[String(k.dropFirst(6))] = t }
+        return try makeSemanticExtractor(arch, stateDict: StateDict(params, source: "job checkpoint"))
+    }
+}

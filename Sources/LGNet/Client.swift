@@ -149,10 +149,12 @@ public final class QueueClient {
     }
 
     /// Downloads job's latest checkpoint to `path`, verifying its sha256.
-    public func downloadCheckpoint(job: Int, fence: Int, expected: Artifact, to path: String) throws {
+    /// With `of`, downloads the checkpoint of that job instead, which must be
+    /// a dependency of `job` (the lease holder).
+    public func downloadCheckpoint(job: Int, fence: Int, expected: Artifact, to path: String, of dependency: Int? = nil) throws {
         var out = [UInt8](); out.reserveCapacity(expected.size)
         while out.count < expected.size || (expected.size == 0 && out.isEmpty && false) {
-            var g = Message(.ckptGet); g.job = job; g.fence = fence; g.offset = out.count
+            var g = Message(.ckptGet); g.job = job; g.fence = fence; g.offset = out.count; g.of = dependency
             let r = try request(g)
             guard let s = r.data, let d = Data(base64Encoded: s), !d.isEmpty else {
                 throw ClientError.protocolViolation("empty checkpoint chunk at \(out.count)")

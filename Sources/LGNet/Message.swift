@@ -89,6 +89,8 @@ public struct Message: Codable, Sendable, Equatable {
     public var size: Int?
     public var sha256: String?
     public var offset: Int?
+    /// `ckpt_get` only: fetch the checkpoint of this job, a dependency of `job` (protocol v1 and v2; older daemons ignore it).
+    public var of: Int?
     public var data: String?
     public var last: Bool?
 

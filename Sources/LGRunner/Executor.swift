@@ -18,6 +18,9 @@ public struct JobSpec: Codable, Sendable {
     public var workDirectory: String
     /// The latest checkpoint downloaded from the coordinator (resume), if any.
     public var resumeCheckpoint: String?
+    /// The final checkpoints of the jobs this one depends on, downloaded
+    /// from the coordinator (e.g. the few-shot extractor of an `scs` job).
+    public var dependencyCheckpoints: [String]? = nil
 
     public init(id: Int, key: String, grid: String, kind: String, params: [String: JSONValue], attempt: Int,
                 workDirectory: String, resumeCheckpoint: String? = nil) {

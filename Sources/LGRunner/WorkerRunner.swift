@@ -206,8 +206,15 @@ public final class WorkerRunner {
             resume = p
             log("job \(j.id): resuming from a \(a.size)-byte checkpoint")
         }
-        let spec = JobSpec(id: j.id, key: j.key, grid: j.grid, kind: j.kind, params: j.params, attempt: j.attempt,
+        var deps: [String] = []
+        for a in j.needs ?? [] {
+            let p = (dir as NSString).appendingPathComponent("dependency-\(a.jobID).ckpt")
+            try c.downloadCheckpoint(job: j.id, fence: j.fence, expected: a, to: p, of: a.jobID)
+            deps.append(p)
+        }
+        var spec = JobSpec(id: j.id, key: j.key, grid: j.grid, kind: j.kind, params: j.params, attempt: j.attempt,
                            workDirectory: dir, resumeCheckpoint: resume)
+        if !deps.isEmpty { spec.dependencyCheckpoints = deps }
         let specPath = (dir as NSString).appendingPathComponent("job.json")
         try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: specPath))
         let p = Process()

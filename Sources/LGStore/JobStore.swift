@@ -90,6 +90,10 @@ public final class JobStore {
         for i in jobs.indices where jobs[i].attempt > 1 {
             jobs[i].checkpoint = try latestArtifactUnlocked(jobID: jobs[i].id, kind: "checkpoint")
         }
+        for i in jobs.indices {
+            let deps = try dependencyCheckpointsUnlocked(jobID: jobs[i].id)
+            if !deps.isEmpty { jobs[i].needs = deps }
+        }
         return jobs
     }
 
@@ -235,6 +239,20 @@ public final class JobStore {
                 return .ok
             }
         }
+    }
+
+    /// Whether `jobID` depends on `neededID`.
+    public func dependsOn(jobID: Int, neededID: Int) throws -> Bool {
+        try locked {
+            !(try db.query("SELECT 1 FROM job_deps WHERE job_id = ? AND needs_id = ?",
+                           [.int(Int64(jobID)), .int(Int64(neededID))])).isEmpty
+        }
+    }
+
+    /// The latest checkpoint of each dependency of `jobID` that has one. Caller holds the lock.
+    func dependencyCheckpointsUnlocked(jobID: Int) throws -> [Artifact] {
+        let rows = try db.query("SELECT needs_id FROM job_deps WHERE job_id = ? ORDER BY needs_id", [.int(Int64(jobID))])
+        return try rows.compactMap { r in try latestArtifactUnlocked(jobID: r[0].int ?? 0, kind: "checkpoint") }
     }
 
     public func latestArtifact(jobID: Int, kind: String) throws -> Artifact? {

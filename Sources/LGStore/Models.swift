@@ -76,6 +76,9 @@ public struct ClaimedJob: Codable, Sendable, Equatable {
     public var maxAttempts: Int
     public var fence: Int
     public var checkpoint: Artifact?
+    /// The latest checkpoint of each job this one depends on (a few-shot
+    /// extractor for an `scs` job); workers fetch them with `ckpt_get` + `of`.
+    public var needs: [Artifact]? = nil
 }
 
 /// A file recorded for a job, relative to the artifact root (`expr/`).

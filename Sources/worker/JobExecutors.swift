@@ -92,12 +92,20 @@ struct SCSJobExecutor: JobExecutor {
             tag = "baseline"
         } else {
             let r = p["repeat"] ?? "0", n = p["num_sample"] ?? "8"
-            let path = outputs.exprDirectory.appendingPathComponent("fewshot/\(g)_LSE_fewshot/r\(r)_n\(n).safetensors").path
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ManipulationError.missingModel("the few-shot LSE \(path) is not on this host: run the scs jobs on the host (or shared expr/ folder) where its train_fewshot job ran")
-            }
-            method = try SCSMethod.load(extractor: path)
             tag = "r\(r)_n\(n)"
+            if let dependency = job.dependencyCheckpoints?.first {
+                // The train_fewshot job's final checkpoint, fetched from the coordinator.
+                let se = try Jobs.extractor(fromCheckpoint: Data(contentsOf: URL(fileURLWithPath: dependency)))
+                method = .extractor(se, name: tag)
+                context.log("scs \(g) \(tag): few-shot LSE from its train_fewshot job's checkpoint (via the coordinator)")
+            } else {
+                let path = outputs.exprDirectory.appendingPathComponent("fewshot/\(g)_LSE_fewshot/r\(r)_n\(n).safetensors").path
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw ManipulationError.missingModel("the few-shot LSE for \(tag) is neither a dependency checkpoint from the coordinator nor at \(path)")
+                }
+                method = try SCSMethod.load(extractor: path)
+                context.log("scs \(g) \(tag): few-shot LSE from \(path)")
+            }
         }
         var options = SCSOptions()
         options.nInit = Int(p["n_init"] ?? "") ?? options.nInit
