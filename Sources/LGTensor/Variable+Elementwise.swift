@@ -57,7 +57,15 @@ extension Variable {
         let x = value
         return Variable(out, parents: [self]) { g in
             var r = [Float](repeating: 0, count: g.count)
-            for i in 0..<r.count { r[i] = g.data[i] * df(x.data[i], out.data[i]) }
+            g.data.withUnsafeBufferPointer { gp in
+                x.data.withUnsafeBufferPointer { xp in
+                    out.data.withUnsafeBufferPointer { yp in
+                        r.withUnsafeMutableBufferPointer { rp in
+                            for i in 0..<rp.count { rp[i] = gp[i] * df(xp[i], yp[i]) }
+                        }
+                    }
+                }
+            }
             return [Tensor(shape: g.shape, data: r)]
         }
     }
