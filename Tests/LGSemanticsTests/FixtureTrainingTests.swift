@@ -185,9 +185,13 @@ final class FixtureTrainingTests: XCTestCase {
     func testNSE2FocalReduced() throws { try runReducedNSE2("focal") }
 
     /// The full 11 MB NSE-2 reference files, when the shared fixture folder
-    /// is present (LG_SHARED_FIXTURES, default /work/shared/fixtures).
+    /// is present (LG_SHARED_FIXTURES, else the shared/ folder beside the
+    /// checkout, as on the developers' machines and in CI).
     func testNSE2FullWhenAvailable() throws {
-        let dir = ProcessInfo.processInfo.environment["LG_SHARED_FIXTURES"] ?? "/work/shared/fixtures"
+        let beside = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
+        let dir = ProcessInfo.processInfo.environment["LG_SHARED_FIXTURES"]
+            ?? [beside, "/work/shared/fixtures"].first { FileManager.default.fileExists(atPath: $0) } ?? beside
         let names = ["NSE-2_na_normal", "NSE-2_na_focal"]
         guard names.allSatisfy({ FileManager.default.fileExists(atPath: "\(dir)/se_\($0).pth") }) else {
             throw XCTSkip("full NSE-2 fixtures not found in \(dir)")
