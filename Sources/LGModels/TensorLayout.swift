@@ -13,24 +13,11 @@ extension Tensor {
         let inStrides = strides
         let srcStrides = dims.map { inStrides[$0] }
         var out = [Float](repeating: 0, count: count)
-        let r = rank
-        let inner = outShape[r - 1], innerStride = srcStrides[r - 1]
-        var idx = [Int](repeating: 0, count: r)
+        let inner = outShape[rank - 1], innerStride = srcStrides[rank - 1]
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                var pos = 0
-                while pos < dst.count {
-                    var off = 0
-                    for d in 0..<(r - 1) { off += idx[d] * srcStrides[d] }
+                Broadcast.forEachRow(outShape, srcStrides, srcStrides) { pos, off, _ in
                     for j in 0..<inner { dst[pos + j] = src[off + j * innerStride] }
-                    pos += inner
-                    var d = r - 2
-                    while d >= 0 {
-                        idx[d] += 1
-                        if idx[d] < outShape[d] { break }
-                        idx[d] = 0
-                        d -= 1
-                    }
                 }
             }
         }

@@ -14,6 +14,35 @@ public enum Broadcast {
         return out
     }
 
+    /// Walks `shape` in row-major order one row (its last axis) at a time,
+    /// calling `body(rowStart, offsetA, offsetB)`: the row's first flat index
+    /// and its first offset in two operands with strides `sa` and `sb` (as
+    /// from `strides(of:in:)`, or any strides). The caller runs the tight
+    /// loop over the row itself.
+    @inlinable @inline(__always)
+    public static func forEachRow(_ shape: [Int], _ sa: [Int], _ sb: [Int], _ body: (Int, Int, Int) -> Void) {
+        let r = shape.count
+        let n = Tensor.count(of: shape)
+        guard r > 0 else { body(0, 0, 0); return }
+        guard n > 0 else { return }
+        let inner = shape[r - 1]
+        var idx = [Int](repeating: 0, count: r)
+        var pos = 0
+        while pos < n {
+            var oa = 0, ob = 0
+            for d in 0..<(r - 1) { oa += idx[d] * sa[d]; ob += idx[d] * sb[d] }
+            body(pos, oa, ob)
+            pos += inner
+            var d = r - 2
+            while d >= 0 {
+                idx[d] += 1
+                if idx[d] < shape[d] { break }
+                idx[d] = 0
+                d -= 1
+            }
+        }
+    }
+
     /// Strides of `shape` viewed as `target` (0 on broadcast dims).
     public static func strides(of shape: [Int], in target: [Int]) -> [Int] {
         let r = target.count
@@ -42,24 +71,16 @@ extension Tensor {
         while t > 0 && pb[t - 1] == 1 { inner *= outShape[t - 1]; t -= 1 }
         guard t > 0, t < r, inner >= 8 else { return nil }
         let sb = Broadcast.strides(of: other.shape, in: outShape)
-        let blocks = count / inner
+        // One "row" of length 1 per block over the leading axes.
+        let blockShape = Array(outShape[..<t]) + [1]
+        let blockStrides = Array(sb[..<t]) + [0]
         var out = [Float](repeating: 0, count: count)
-        var idx = [Int](repeating: 0, count: t)
         data.withUnsafeBufferPointer { a in
             other.data.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { o in
-                    for blk in 0..<blocks {
-                        var ob = 0
-                        for d in 0..<t { ob += idx[d] * sb[d] }
+                    Broadcast.forEachRow(blockShape, blockStrides, blockStrides) { blk, ob, _ in
                         let v = b[ob], base = blk * inner
                         for j in 0..<inner { o[base + j] = f(a[base + j], v) }
-                        var d = t - 1
-                        while d >= 0 {
-                            idx[d] += 1
-                            if idx[d] < outShape[d] { break }
-                            idx[d] = 0
-                            d -= 1
-                        }
                     }
                 }
             }
@@ -96,26 +117,13 @@ extension Tensor {
         let n = Tensor.count(of: outShape)
         var out = [Float](repeating: 0, count: n)
         let r = outShape.count
-        // Walk the output with the innermost dimension as a tight loop.
         let inner = outShape[r - 1]
         let ia = sa[r - 1], ib = sb[r - 1]
-        var idx = [Int](repeating: 0, count: r)
         data.withUnsafeBufferPointer { a in
             other.data.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { o in
-                    var pos = 0
-                    while pos < n {
-                        var oa = 0, ob = 0
-                        for d in 0..<(r - 1) { oa += idx[d] * sa[d]; ob += idx[d] * sb[d] }
+                    Broadcast.forEachRow(outShape, sa, sb) { pos, oa, ob in
                         for j in 0..<inner { o[pos + j] = f(a[oa + j * ia], b[ob + j * ib]) }
-                        pos += inner
-                        var d = r - 2
-                        while d >= 0 {
-                            idx[d] += 1
-                            if idx[d] < outShape[d] { break }
-                            idx[d] = 0
-                            d -= 1
-                        }
                     }
                 }
             }
@@ -143,29 +151,16 @@ extension Tensor {
         }
         let st = Broadcast.strides(of: target, in: shape)
         var out = [Float](repeating: 0, count: Tensor.count(of: target))
-        let r = shape.count
-        var idx = [Int](repeating: 0, count: r)
-        let inner = shape[r - 1], si = st[r - 1]
+        let inner = shape[shape.count - 1], si = st[shape.count - 1]
         data.withUnsafeBufferPointer { a in
             out.withUnsafeMutableBufferPointer { o in
-                var pos = 0
-                while pos < count {
-                    var off = 0
-                    for d in 0..<(r - 1) { off += idx[d] * st[d] }
+                Broadcast.forEachRow(shape, st, st) { pos, off, _ in
                     if si == 0 {
                         var s: Float = 0
                         for j in 0..<inner { s += a[pos + j] }
                         o[off] += s
                     } else {
                         for j in 0..<inner { o[off + j * si] += a[pos + j] }
-                    }
-                    pos += inner
-                    var d = r - 2
-                    while d >= 0 {
-                        idx[d] += 1
-                        if idx[d] < shape[d] { break }
-                        idx[d] = 0
-                        d -= 1
                     }
                 }
             }
