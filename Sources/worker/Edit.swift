@@ -37,26 +37,10 @@ struct Edit: ParsableCommand {
         """
     )
 
-    @Option(help: "A registered generator name (see `worker models`) or a JSON config file of the reference constructor.")
-    var generator: String
-
-    @Option(help: "Generator family when --generator is a JSON config: stylegan or stylegan2.")
-    var arch: String = "stylegan2"
-
-    @Option(help: "Generator weights (.pth); required with a JSON config, optional for a registered name.")
-    var weights: String?
+    @OptionGroup var models: StyleModelOptions
 
     @Option(help: "Semantic extractor checkpoint (.safetensors, or a reference .pth). Needed for --loss internal.")
     var extractor: String?
-
-    @Option(help: "Predictor: a registered name or a face-UNet JSON config (default: the generator's registered predictor). Needed for --loss external.")
-    var predictor: String?
-
-    @Option(help: "Predictor weights (.pth).")
-    var predictorWeights: String?
-
-    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).")
-    var configs: String?
 
     @Option(help: "The latent (.npy): z (zdim) / (1, zdim), per-layer z (L, zdim) / (1, L, zdim), or wp with --latent-space wp.")
     var latent: String?
@@ -105,29 +89,12 @@ struct Edit: ParsableCommand {
         guard latent != nil || seed != nil else { throw ValidationError("give --latent L.npy or --seed N") }
     }
 
-    func registry() throws -> ModelRegistry {
-        try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
-    }
-
     func loadGenerator() throws -> any StyleGenerator {
-        let isConfig = generator.lowercased().hasSuffix(".json")
-        if isConfig {
-            guard weights != nil else { throw ValidationError("--weights is required when --generator is a JSON config") }
-            guard arch == "stylegan" || arch == "stylegan2" else {
-                throw ValidationError("--arch must be stylegan or stylegan2 (editing needs a mapping network), got '\(arch)'")
-            }
-        }
-        let g = try GeneratorLoading.load(name: isConfig ? nil : generator, arch: arch, config: isConfig ? generator : nil,
-                                          weights: weights, registry: registry)
-        guard let sg = g as? any StyleGenerator else {
-            throw ValidationError("'\(generator)' is not a StyleGAN-family generator; editing optimises z through its mapping network")
-        }
-        return sg
+        try models.styleGenerator(purpose: "editing")
     }
 
     func loadPredictor() throws -> any DifferentiableSegmenter {
-        let p = try GeneratorLoading.predictor(predictor, weights: predictorWeights, generator: generator, registry: registry)
-        guard let d = p as? any DifferentiableSegmenter else {
+        guard let d = try models.loadPredictor() as? any DifferentiableSegmenter else {
             throw ValidationError("the predictor is not differentiable; the external loss needs the face UNet")
         }
         return d

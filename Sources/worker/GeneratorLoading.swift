@@ -50,3 +50,50 @@ extension GeneratorLoading {
         return try r.loadPredictor(name, weights: weights)
     }
 }
+
+/// The model options `edit` and `scs` share: a StyleGAN-family generator
+/// (registered name, or JSON config with family and weights) and a predictor.
+struct StyleModelOptions: ParsableArguments {
+    @Option(help: "A registered generator name (see `worker models`) or a JSON config file of the reference constructor.")
+    var generator: String
+
+    @Option(help: "Generator family when --generator is a JSON config: stylegan or stylegan2.")
+    var arch: String = "stylegan2"
+
+    @Option(help: "Generator weights (.pth); required with a JSON config, optional for a registered name.")
+    var weights: String?
+
+    @Option(help: "Predictor: a registered name or a face-UNet JSON config (default: the generator's registered predictor).")
+    var predictor: String?
+
+    @Option(help: "Predictor weights (.pth).")
+    var predictorWeights: String?
+
+    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).")
+    var configs: String?
+
+    func registry() throws -> ModelRegistry {
+        try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
+    }
+
+    /// The generator; `purpose` completes "... optimises z through its mapping network" errors.
+    func styleGenerator(purpose: String) throws -> any StyleGenerator {
+        let isConfig = generator.lowercased().hasSuffix(".json")
+        if isConfig {
+            guard weights != nil else { throw ValidationError("--weights is required when --generator is a JSON config") }
+            guard arch == "stylegan" || arch == "stylegan2" else {
+                throw ValidationError("--arch must be stylegan or stylegan2 (\(purpose) needs a mapping network), got '\(arch)'")
+            }
+        }
+        let g = try GeneratorLoading.load(name: isConfig ? nil : generator, arch: arch, config: isConfig ? generator : nil,
+                                          weights: weights, registry: registry)
+        guard let sg = g as? any StyleGenerator else {
+            throw ValidationError("'\(generator)' is not a StyleGAN-family generator; \(purpose) optimises z through its mapping network")
+        }
+        return sg
+    }
+
+    func loadPredictor() throws -> any SegmentationPredictor {
+        try GeneratorLoading.predictor(predictor, weights: predictorWeights, generator: generator, registry: registry)
+    }
+}

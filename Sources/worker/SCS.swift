@@ -26,23 +26,10 @@ struct SCS: ParsableCommand {
         """
     )
 
-    @Option(help: "A registered generator name, or a JSON config (with --arch and --weights).")
-    var generator: String
-
-    @Option(help: "Generator family when --generator is a JSON config: stylegan or stylegan2.")
-    var arch: String = "stylegan2"
-
-    @Option(help: "Generator weights (.pth).")
-    var weights: String?
+    @OptionGroup var models: StyleModelOptions
 
     @Option(help: "Extractor checkpoint (.safetensors or reference .pth), or `baseline`.")
     var extractor: String
-
-    @Option(help: "Predictor: registered name or face-UNet JSON config (default: the generator's registered predictor).")
-    var predictor: String?
-
-    @Option(help: "Predictor weights (.pth).")
-    var predictorWeights: String?
 
     @Option(help: "Number of generated targets (ignored with --target-dir).")
     var targets: Int = 4
@@ -82,14 +69,8 @@ struct SCS: ParsableCommand {
     }
 
     func run() throws {
-        let registry = { try ModelRegistry.standard() }
-        let isConfig = generator.lowercased().hasSuffix(".json")
-        let g = try GeneratorLoading.load(name: isConfig ? nil : generator, arch: arch, config: isConfig ? generator : nil,
-                                          weights: weights, registry: registry)
-        guard let sg = g as? any StyleGenerator else {
-            throw ValidationError("'\(generator)' is not a StyleGAN-family generator; SCS optimises z through its mapping network")
-        }
-        let p = try GeneratorLoading.predictor(predictor, weights: predictorWeights, generator: generator, registry: registry)
+        let sg = try models.styleGenerator(purpose: "SCS")
+        let p = try models.loadPredictor()
         let method = try SCSMethod.load(extractor: extractor)
         let targetSource: SCSTargets
         if let targetDir {
