@@ -34,6 +34,10 @@ let package = Package(
         .target(name: "LGSemantics", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
         // Jobs (train, train_fewshot, evaluate) and the model registry (configs/).
         .target(name: "LGJobs", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
+        // Procedural domains (toyface, toybedroom, toychurch) with exact label maps.
+        .target(name: "LGDomains", dependencies: ["LGTensor"]),
+        // GAN training (discriminators, losses, EMA, resumable trainer) for the embedded zoo.
+        .target(name: "LGGANTraining", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
         // Semantic-conditional sampling and semantic image editing (latent optimisation).
         .target(name: "LGManipulation", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
         .executableTarget(name: "worker", dependencies: [
@@ -77,6 +81,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGManipulationTests", dependencies: ["LGManipulation", "LGSemantics", "LGModels", "LGModelIO", "LGTensor"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "LGDomainsTests", dependencies: ["LGDomains", "LGTensor"]),
+        .testTarget(name: "LGGANTrainingTests", dependencies: ["LGGANTraining", "LGModels", "LGModelIO", "LGTensor"]),
         .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGSemantics", "LGModels", "LGModelIO"],
                     resources: [.copy("Fixtures")]),
     ]
