@@ -33,7 +33,13 @@ let package = Package(
         .target(name: "LGModels", dependencies: ["LGTensor", "LGModelIO"]),
         .target(name: "LGSemantics", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
         // Jobs (train, train_fewshot, evaluate) and the model registry (configs/).
-        .target(name: "LGJobs", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
+        .target(name: "LGJobs", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGFaceLandmarks"]),
+        // dlib's face detector and landmark model behind a C interface (libdlib-dev).
+        .target(name: "CDlibShim", path: "Sources/CDlibShim",
+                cxxSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("dlib")]),
+        // The landmark face parser (a SegmentationPredictor) for the DCGAN faces.
+        .target(name: "LGFaceLandmarks", dependencies: ["LGTensor", "LGModelIO", "LGModels", "CDlibShim"]),
         // Procedural domains (toyface, toybedroom, toychurch) with exact label maps.
         .target(name: "LGDomains", dependencies: ["LGTensor"]),
         // GAN training (discriminators, losses, EMA, resumable trainer) for the embedded zoo.
@@ -41,7 +47,7 @@ let package = Package(
         // Semantic-conditional sampling and semantic image editing (latent optimisation).
         .target(name: "LGManipulation", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
         .executableTarget(name: "worker", dependencies: [
-            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGStore", "LGDomains",
+            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGStore", "LGFaceLandmarks", "LGDomains",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics"]),
@@ -81,11 +87,14 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGManipulationTests", dependencies: ["LGManipulation", "LGSemantics", "LGModels", "LGModelIO", "LGTensor"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "LGFaceLandmarksTests", dependencies: ["LGFaceLandmarks", "LGModelIO", "LGModels", "LGTensor"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "LGDomainsTests", dependencies: ["LGDomains", "LGTensor"]),
         .testTarget(name: "LGGANTrainingTests", dependencies: ["LGGANTraining", "LGModels", "LGModelIO", "LGTensor"]),
         .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGSemantics", "LGModels", "LGModelIO"],
                     resources: [.copy("Fixtures")]),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )
 
 /// The queue targets use blocking sockets and threads guarded by locks;

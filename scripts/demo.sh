@@ -11,8 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grid="${1:-fixture_smoke}"; shift || true
-for p in coordinator worker collector; do swift build -c release --product "$p" 2>&1 | tail -1; done
-bin="$(swift build -c release --show-bin-path)"
+# The same flags as scripts/test.sh, so that the test build is reused;
+# LG_SCRATCH picks another build folder (swift build --scratch-path).
+flags=(-c release -Xswiftc -enable-testing ${LG_SCRATCH:+--scratch-path "$LG_SCRATCH"})
+for p in coordinator worker collector; do swift build "${flags[@]}" --product "$p" 2>&1 | tail -1; done
+bin="$(swift build "${flags[@]}" --show-bin-path)"
 state="$(mktemp -d)"
 db="$state/queue.sqlite"
 "$bin/coordinator" serve --db "$db" --listen 127.0.0.1:0 --port-file "$state/port" >"$state/coordinator.log" 2>&1 &

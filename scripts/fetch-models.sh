@@ -21,5 +21,21 @@ with zipfile.ZipFile(sys.argv[1]) as z, z.open("gan_face_generate/weights.tar") 
 import os; os.replace(sys.argv[2] + ".part", sys.argv[2])
 PY
 fi
+# dlib's 68-point face landmark model (PyPI face_recognition_models 0.3.0,
+# CC0; an sdist of about 100 MB): the landmark face parser of dcgan_face64.
+sdist_sha=b79bd200a88c87c9a9d446c990ae71c5a626d1f3730174e6d570157ff1d896cf
+sdist="$cache/pip/face_recognition_models-0.3.0.tar.gz"
+dat="$cache/models/shape_predictor_68_face_landmarks.dat"
+dat_sha=fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f
+if [ ! -f "$dat" ] || ! echo "$dat_sha  $dat" | sha256sum -c --quiet - 2>/dev/null; then
+    if [ ! -f "$sdist" ] || ! echo "$sdist_sha  $sdist" | sha256sum -c --quiet - 2>/dev/null; then
+        python3 -m pip download --quiet face_recognition_models==0.3.0 --no-deps --no-binary :all: -d "$cache/pip"
+    fi
+    echo "$sdist_sha  $sdist" | sha256sum -c --quiet -
+    tar -xzOf "$sdist" face_recognition_models-0.3.0/face_recognition_models/models/shape_predictor_68_face_landmarks.dat > "$dat.part"
+    mv "$dat.part" "$dat"
+fi
+echo "$dat_sha  $dat" | sha256sum -c --quiet -
+
 echo "model cache: $cache"
 ls -l "$cache/models"

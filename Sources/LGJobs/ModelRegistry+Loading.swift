@@ -1,6 +1,7 @@
 import Foundation
 import LGTensor
 import LGModelIO
+import LGFaceLandmarks
 import LGModels
 
 /// How a registered generator is built, beyond its registry entry.
@@ -105,6 +106,19 @@ extension ModelRegistry {
         switch p.kind {
         case .sceneSegmenter:
             throw RegistryError.notRunnable(model: name, reason: p.note ?? "the scene segmenter is not ported")
+        case .landmarkParser:
+            let url = try predictorWeights(name, explicit: weights)
+            let config: LandmarkParserConfig
+            do { config = try JSONDecoder().decode(LandmarkParserConfig.self, from: (p.config ?? .object([:])).data()) } catch {
+                throw RegistryError.badConfig(file: "predictors.json", reason: "predictor '\(name)': config does not decode: \(error)")
+            }
+            do {
+                return try LandmarkFaceParser(modelPath: url.path, faceSize: config.faceSize ?? 192,
+                                              canvas: config.canvas ?? 256, upsample: config.upsample ?? 0)
+            } catch let e as FaceLandmarkError {
+                throw RegistryError.mismatchedWeights(model: name, path: url.path, problem: "\(e)", expectedShapes: [],
+                                                      obtain: p.obtain ?? "not documented in the registry entry")
+            }
         case .faceUNet:
             let url = try predictorWeights(name, explicit: weights)
             let config: FaceParserConfig
@@ -190,4 +204,12 @@ public enum NoiseRandomness {
         if let s = g as? StyleGANGenerator { return s.config.randomizeNoise }
         return false
     }
+}
+
+/// `config` of a `landmark_parser` predictor (see `LandmarkFaceParser`).
+struct LandmarkParserConfig: Decodable {
+    var faceSize: Int?
+    var canvas: Int?
+    var upsample: Int?
+    enum CodingKeys: String, CodingKey { case faceSize = "face_size", canvas, upsample }
 }

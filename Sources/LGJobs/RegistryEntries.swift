@@ -72,6 +72,9 @@ public enum PredictorKind: String, Codable, Sendable {
     case faceUNet = "face_unet"
     /// DeepLabV3 + ResNeSt-200 on ADE20K (not ported).
     case sceneSegmenter = "scene_segmenter"
+    /// dlib's face detector + 68 landmarks rasterised into face regions
+    /// (`LandmarkFaceParser`); 'weights' is the landmark model (.dat).
+    case landmarkParser = "landmark_parser"
 }
 
 /// One registered predictor.

@@ -24,6 +24,9 @@ public struct Table {
         return out + header.dropFirst(i)
     }
 
+    /// True when no data cell (after the row label) holds a value.
+    public var isEmpty: Bool { rows.allSatisfy { $0.dropFirst().allSatisfy { $0 == nil } } }
+
     public func markdown() -> String {
         let header = flatHeader
         var s = "### \(title)\n\n| " + header.joined(separator: " | ") + " |\n|" + header.map { _ in "---" }.joined(separator: "|") + "|\n"
@@ -102,6 +105,29 @@ public struct Reports {
                      groups: Reports.datasets.map { ($0.0, Reports.methods.count) }, rows: rows)
     }
 
+    /// Whether `G` has a cell in the paper-shaped SE table.
+    static func isPaperShaped(_ G: String) -> Bool {
+        families.contains { f in datasets.contains { d in d.1.contains { G == "\(f.1)_\($0)" } } }
+    }
+
+    /// SE_other.tex: Table-1 runs of generators outside the paper's grid
+    /// (the DCGAN faces, the embedded zoo): rows G, columns methods, plus
+    /// LSE's relative gap to the best nonlinear extractor.
+    public func otherSETable() throws -> Table {
+        let runs = try fullRuns()
+        let gs = Set(runs.compactMap { $0.job.params["G"]?.stringValue }).filter { !Reports.isPaperShaped($0) }.sorted()
+        let rows: [[String?]] = gs.map { g in
+            let v = Reports.methods.map { miou(runs, G: g, SE: $0) }
+            var gap: String?
+            if let lse = v[0], let best = v.dropFirst().compactMap({ $0 }).max(), best > 0 {
+                gap = Reports.fmt((best - lse) / best * 100)
+            }
+            return [g] + v.map { $0.map(Reports.fmt) } + [gap]
+        }
+        return Table(title: "SE_other: mIoU (%) of each semantic extractor on generators outside the paper's grid",
+                     header: ["GAN"] + Reports.methods + ["LSE gap to best NSE (%)"], rows: rows)
+    }
+
     /// SE_{G}.tex: per-class IoU (%) per method for one G.
     public func classTable(G: String) throws -> Table {
         let runs = try fullRuns().filter { $0.job.params["G"]?.stringValue == G }
@@ -121,10 +147,13 @@ public struct Reports {
     public func fewshotTable() throws -> Table {
         let few = try succeeded(kind: "train_fewshot").filter { $0.metrics["mIoU"] != nil }
         let full = try fullRuns()
+        // The paper's three columns, then any other generator with few-shot runs.
+        let others = Set(few.compactMap { $0.job.params["G"]?.stringValue }).subtracting(Reports.fewshotGs).sorted()
+        let gs = Reports.fewshotGs + others
         var rows: [[String?]] = []
         for n in [1, 4, 8, 16] {
             var r: [String?] = ["\(n)"]
-            for g in Reports.fewshotGs {
+            for g in gs {
                 let xs = few.filter { $0.job.params["G"]?.stringValue == g && $0.job.params["num_sample"]?.intValue == n }
                     .map { Reports.percent($0.metrics["mIoU"]!) }
                 guard !xs.isEmpty else { r.append(nil); continue }
@@ -135,8 +164,8 @@ public struct Reports {
             }
             rows.append(r)
         }
-        rows.append(["full"] + Reports.fewshotGs.map { g in miou(full, G: g, SE: "LSE").map(Reports.fmt) })
-        return Table(title: "fewshot: few-shot LSE mIoU (%) on StyleGAN2", header: ["N"] + Reports.fewshotGs, rows: rows)
+        rows.append(["full"] + gs.map { g in miou(full, G: g, SE: "LSE").map(Reports.fmt) })
+        return Table(title: "fewshot: few-shot LSE mIoU (%)", header: ["N"] + gs, rows: rows)
     }
 
     /// scs.tex: rows N (few-shot LSE, N annotated samples) and the predictor

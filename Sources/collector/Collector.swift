@@ -21,13 +21,15 @@ struct CollectorOptions: ParsableArguments {
 }
 
 struct Tex: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write SE.tex, SE_{G}.tex for each trained G, fewshot.tex and scs.tex.")
+    static let configuration = CommandConfiguration(abstract: "Write SE.tex, SE_{G}.tex for each trained G, SE_other.tex (generators outside the paper's grid), fewshot.tex and scs.tex.")
     @OptionGroup var opts: CollectorOptions
     @Option(help: "Output folder.") var out: String = "results"
     func run() throws {
         let r = try opts.reports()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var files: [(String, Table)] = [("SE.tex", try r.seTable()), ("fewshot.tex", try r.fewshotTable()), ("scs.tex", try r.scsTable())]
+        let other = try r.otherSETable()
+        if !other.rows.isEmpty { files.append(("SE_other.tex", other)) }
         for g in try r.trainedGs() { files.append(("SE_\(g).tex", try r.classTable(G: g))) }
         for (name, t) in files {
             try t.latex().write(toFile: (out as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
@@ -41,10 +43,12 @@ struct Markdown: ParsableCommand {
     @OptionGroup var opts: CollectorOptions
     func run() throws {
         let r = try opts.reports()
-        print(try r.seTable().markdown())
-        print(try r.fewshotTable().markdown())
-        print(try r.scsTable().markdown())
-        for g in try r.trainedGs() { print(try r.classTable(G: g).markdown()) }
+        // Tables without a single finished cell are named, not printed.
+        var empty: [String] = []
+        for t in [try r.seTable(), try r.otherSETable(), try r.fewshotTable(), try r.scsTable()] + (try r.trainedGs().map { try r.classTable(G: $0) }) {
+            if t.isEmpty { empty.append(String(t.title.prefix { $0 != ":" })) } else { print(t.markdown()) }
+        }
+        if !empty.isEmpty { print("(no finished jobs yet for: \(empty.joined(separator: ", ")))") }
     }
 }
 

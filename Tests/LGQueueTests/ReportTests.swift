@@ -33,4 +33,31 @@ final class ReportTests: XCTestCase {
         let csv = try rep.csv()
         XCTAssertEqual(csv.split(separator: "\n").count, 1 + 3 + 1 + 5)
     }
+
+    /// Generators outside the paper's grid get their own SE table and
+    /// few-shot columns; empty tables say so.
+    func testOtherGeneratorsGetTheirOwnRowsAndColumns() throws {
+        let dir = NSTemporaryDirectory() + "lgq-rep-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try JobStore(path: dir + "/q.sqlite")
+        func run(_ kind: String, _ p: [String: JSONValue], _ m: [String: Double]) throws {
+            _ = try store.enqueue([NewJob(grid: "g", kind: kind, params: p)])
+            let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
+            XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: m), .ok)
+        }
+        let rep = Reports(store: store)
+        XCTAssertTrue(try rep.otherSETable().isEmpty)
+        XCTAssertTrue(try rep.seTable().isEmpty)
+        for (se, v) in [("LSE", 0.28), ("NSE-1", 0.35), ("NSE-2", 0.30)] {
+            try run("train", ["G": "dcgan_face64", "SE": .string(se)], ["mIoU": v])
+        }
+        try run("train_fewshot", ["G": "dcgan_face64", "num_sample": .int(8), "repeat_ind": .int(0)], ["mIoU": 0.21])
+        let other = try rep.otherSETable()
+        XCTAssertEqual(other.rows, [["dcgan_face64", "28.0", "35.0", "30.0", "20.0"]])
+        XCTAssertTrue(try rep.seTable().isEmpty, "dcgan_face64 is not a cell of the paper's table")
+        let few = try rep.fewshotTable()
+        XCTAssertEqual(few.header, ["N", "stylegan2_ffhq", "stylegan2_bedroom", "stylegan2_church", "dcgan_face64"])
+        XCTAssertEqual(few.rows[2][4], "21.0 (75.0) ± 0.0 [1/5]")
+        XCTAssertEqual(few.rows[4][4], "28.0")
+    }
 }
