@@ -3,7 +3,7 @@
 # coordinator on loopback, enqueues a grid, runs a worker until the queue is
 # drained, and prints the collector's tables.
 #
-#   bash scripts/demo.sh [GRID] [enqueue options...]
+#   bash scripts/demo.sh [GRID[,GRID...]] [enqueue options...]
 #
 # Default grid: fixture_smoke (the small fixture StyleGAN2 + face UNet, 3 jobs,
 # about a minute). The paper's grids (sr_all_method, ...) need the paper's
@@ -23,7 +23,8 @@ coord=$!
 trap 'kill $coord 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -s "$state/port" ] && break; sleep 0.2; done
 port="$(cat "$state/port")"
-"$bin/coordinator" enqueue "$grid" --db "$db" "$@"
+IFS=, read -ra grids <<<"$grid"
+for g in "${grids[@]}"; do "$bin/coordinator" enqueue "$g" --db "$db" "$@"; done
 "$bin/worker" --connect "127.0.0.1:$port" --slots 2 --secret "$state/secret" --exit-when-idle
 "$bin/coordinator" status --db "$db"
 "$bin/collector" markdown --db "$db"
