@@ -44,10 +44,12 @@ let package = Package(
         .target(name: "LGDomains", dependencies: ["LGTensor"]),
         // GAN training (discriminators, losses, EMA, resumable trainer) for the embedded zoo.
         .target(name: "LGGANTraining", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
+        // The embedded zoo: domain segmenters, GAN training jobs over the domains.
+        .target(name: "LGZoo", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGDomains", "LGGANTraining"]),
         // Semantic-conditional sampling and semantic image editing (latent optimisation).
         .target(name: "LGManipulation", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
         .executableTarget(name: "worker", dependencies: [
-            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGStore", "LGFaceLandmarks", "LGDomains",
+            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGStore", "LGFaceLandmarks", "LGDomains", "LGZoo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics"]),
@@ -89,6 +91,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGFaceLandmarksTests", dependencies: ["LGFaceLandmarks", "LGModelIO", "LGModels", "LGTensor"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "LGZooTests", dependencies: ["LGZoo", "LGDomains", "LGModels", "LGTensor"]),
         .testTarget(name: "LGDomainsTests", dependencies: ["LGDomains", "LGTensor"]),
         .testTarget(name: "LGGANTrainingTests", dependencies: ["LGGANTraining", "LGModels", "LGModelIO", "LGTensor"]),
         .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGSemantics", "LGModels", "LGModelIO"],

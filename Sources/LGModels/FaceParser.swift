@@ -51,6 +51,47 @@ public final class FaceParser: ParameterContainer {
     }
 
     public var resolution: Int { config.resolution }
+
+    /// Batch statistics (training) or running statistics (inference, the
+    /// default) in the BatchNorm layers.
+    public var training = false {
+        didSet { for bn in norms.values { bn.training = training } }
+    }
+
+    /// Parameters record gradients (for training the parser).
+    public var requiresParameterGradients: Bool {
+        get { store.requiresGradients }
+        set { store.requiresGradients = newValue }
+    }
+
+    /// Every tensor with its torch key, BatchNorm running statistics
+    /// included: what `load` reads back.
+    public func checkpointStateDict() -> [String: Tensor] {
+        var out = store.checkpointTensors()
+        for (k, bn) in norms {
+            out[k + "weight"] = bn.weight.value
+            out[k + "bias"] = bn.bias.value
+            out[k + "running_mean"] = bn.runningMean
+            out[k + "running_var"] = bn.runningVar
+        }
+        return out
+    }
+
+    /// He-normal convolution weights, zero biases, unit BatchNorm (seeded).
+    public func initializeForTraining(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        for (key, p) in store.namedParameters {
+            let s = p.value.shape
+            if s.count == 4 {
+                // conv: (out, in, kh, kw); transposed conv: (in, out, kh, kw).
+                let fanIn = (key.hasSuffix(".up.weight") ? s[0] : s[1]) * s[2] * s[3]
+                store.set(key, rng.normalTensor(s, std: Float((2.0 / Double(fanIn)).squareRoot())))
+            } else {
+                store.set(key, Tensor(zeros: s))
+            }
+        }
+    }
+
     public var namedParameters: [(String, Parameter)] {
         store.namedParameters + norms.keys.sorted().flatMap { k in
             [(k + "weight", norms[k]!.weight), (k + "bias", norms[k]!.bias)]

@@ -1,0 +1,127 @@
+import Foundation
+import LGDomains
+import LGModels
+import LGSemantics
+import LGTensor
+
+/// Settings of a domain segmenter: the face-parser UNet trained on renders
+/// with their exact labels.
+public struct SegmenterSettings: Codable, Sendable, Equatable {
+    public var domain: String
+    /// Input and label resolution (a multiple of 16).
+    public var resolution: Int = 32
+    /// UNet width divisor: filters (64, 128, 256, 512, 1024) / featureScale.
+    public var featureScale: Int = 4
+    public var steps: Int = 2000
+    public var batch: Int = 16
+    public var learningRate: Float = 0.002
+    /// Learning rate x 0.1 after these fractions of the steps.
+    public var decayAt: [Double] = [0.7, 0.9]
+    public var seed: UInt64 = 0
+
+    public init(domain: String) { self.domain = domain }
+}
+
+/// Held-out accuracy of a segmenter against the renderer's ground truth.
+public struct SegmenterEvaluation: Codable, Sendable, Equatable {
+    public var classNames: [String]
+    /// IoU per class over all held-out pixels (intersection / union summed
+    /// over images); -1 for a class absent from both.
+    public var datasetIoU: [Float]
+    /// Mean of `datasetIoU` over present classes, background included.
+    public var datasetMIoU: Float
+    /// The reference's per-image aggregate (classes 1..., background excluded).
+    public var perImageMIoU: Float
+    public var pixelAccuracy: Float
+    public var samples: Int
+}
+
+/// Trains a UNet on a domain's renders (cross-entropy, Adam, BatchNorm in
+/// training mode), then evaluates on held-out seeds.
+public final class SegmenterTrainer {
+    public let settings: SegmenterSettings
+    public let domain: any RenderedDomain
+    public let network: FaceParser
+    public private(set) var step = 0
+    private var rng: SeededRandom
+    private let optimizer: Adam
+
+    public init(settings: SegmenterSettings) throws {
+        self.settings = settings
+        domain = try Domains.named(settings.domain)
+        guard settings.resolution >= 16, settings.resolution % 16 == 0 else {
+            throw ZooError.badSetting("segmenter resolution \(settings.resolution) must be a multiple of 16")
+        }
+        network = try FaceParser(config: FaceParserConfig(resolution: settings.resolution, featureScale: settings.featureScale,
+                                                          nClasses: domain.classNames.count))
+        network.initializeForTraining(seed: settings.seed)
+        network.requiresParameterGradients = true
+        optimizer = Adam([ParameterGroup(network.parameters, learningRate: settings.learningRate)])
+        rng = SeededRandom(seed: settings.seed ^ 0x5e9_0000)
+    }
+
+    public var learningRate: Float {
+        let done = Double(step) / Double(max(settings.steps, 1))
+        return settings.learningRate * Float(pow(0.1, Double(settings.decayAt.filter { done >= $0 }.count)))
+    }
+
+    /// One optimisation step on a fresh batch; returns the loss.
+    @discardableResult
+    public func trainStep() -> Float {
+        let (images, labels) = domain.batch(resolution: settings.resolution,
+                                            seeds: DomainSeeds.training(settings.batch, rng: &rng))
+        network.training = true
+        defer { network.training = false }
+        optimizer.groups[0].learningRate = learningRate
+        optimizer.zeroGrad()
+        let loss = network.forward(Variable(images)).crossEntropy(labels)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        return loss.value.data[0]
+    }
+
+    /// Runs the remaining steps, reporting every `every` steps.
+    public func train(every: Int = 100, progress: (Int, Float) -> Void = { _, _ in }) {
+        var running: Float = 0, n = 0
+        while step < settings.steps {
+            running += trainStep(); n += 1
+            if step % every == 0 || step == settings.steps { progress(step, running / Float(n)); running = 0; n = 0 }
+        }
+    }
+
+    /// Accuracy on `samples` held-out renders.
+    public func evaluate(samples: Int = 500) -> SegmenterEvaluation {
+        Self.evaluate(network, domain: domain, resolution: settings.resolution, samples: samples)
+    }
+
+    public static func evaluate(_ net: FaceParser, domain: any RenderedDomain, resolution: Int, samples: Int,
+                                batch: Int = 50) -> SegmenterEvaluation {
+        let k = domain.classNames.count
+        var inter = [Int](repeating: 0, count: k), union = inter
+        var perImage = IoUAccumulator(numClasses: k)
+        var start = 0
+        while start < samples {
+            let n = min(batch, samples - start)
+            let (images, gt) = domain.batch(resolution: resolution, seeds: DomainSeeds.heldOut(n, offset: start))
+            let predicted = net.predict(images).labels
+            let hw = resolution * resolution
+            for b in 0..<n {
+                let d = Labels(shape: [1, resolution, resolution], data: Array(predicted.data[b * hw ..< (b + 1) * hw]))
+                let g = Labels(shape: [1, resolution, resolution], data: Array(gt.data[b * hw ..< (b + 1) * hw]))
+                _ = perImage.add(d, g)
+            }
+            for i in 0..<predicted.count {
+                let a = Int(predicted.data[i]), b = Int(gt.data[i])
+                if a == b { inter[a] += 1; union[a] += 1 } else { union[a] += 1; union[b] += 1 }
+            }
+            start += n
+        }
+        let iou: [Float] = (0..<k).map { union[$0] == 0 ? -1 : Float(inter[$0]) / Float(union[$0]) }
+        let present = iou.filter { $0 >= 0 }
+        let r = perImage.result
+        return SegmenterEvaluation(classNames: domain.classNames, datasetIoU: iou,
+                                   datasetMIoU: present.reduce(0, +) / Float(max(present.count, 1)),
+                                   perImageMIoU: r.mIoU, pixelAccuracy: r.pixelAccuracy, samples: samples)
+    }
+}
