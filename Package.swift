@@ -45,7 +45,7 @@ let package = Package(
         // GAN training (discriminators, losses, EMA, resumable trainer) for the embedded zoo.
         .target(name: "LGGANTraining", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
         // The embedded zoo: domain segmenters, GAN training jobs over the domains.
-        .target(name: "LGZoo", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGDomains", "LGGANTraining"]),
+        .target(name: "LGZoo", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGDomains", "LGGANTraining"]),
         // Semantic-conditional sampling and semantic image editing (latent optimisation).
         .target(name: "LGManipulation", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
         .executableTarget(name: "worker", dependencies: [
@@ -91,7 +91,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGFaceLandmarksTests", dependencies: ["LGFaceLandmarks", "LGModelIO", "LGModels", "LGTensor"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LGZooTests", dependencies: ["LGZoo", "LGDomains", "LGModels", "LGTensor"]),
+        .testTarget(name: "LGZooTests", dependencies: ["LGZoo", "LGDomains", "LGModels", "LGModelIO", "LGTensor", "LGJobs", "LGGANTraining"]),
         .testTarget(name: "LGDomainsTests", dependencies: ["LGDomains", "LGTensor"]),
         .testTarget(name: "LGGANTrainingTests", dependencies: ["LGGANTraining", "LGModels", "LGModelIO", "LGTensor"]),
         .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGSemantics", "LGModels", "LGModelIO"],

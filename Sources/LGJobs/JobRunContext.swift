@@ -57,6 +57,13 @@ public struct JobProgress: Sendable, Equatable {
     public var learningRate: Float?
     /// Seconds spent in this phase, including earlier runs before a resume.
     public var elapsedSeconds: Double
+
+    public init(phase: Phase, step: Int, total: Int, epoch: Int? = nil, loss: Float? = nil, runningMIoU: Float? = nil,
+                pixelAccuracy: Float? = nil, learningRate: Float? = nil, elapsedSeconds: Double) {
+        self.phase = phase; self.step = step; self.total = total; self.epoch = epoch; self.loss = loss
+        self.runningMIoU = runningMIoU; self.pixelAccuracy = pixelAccuracy; self.learningRate = learningRate
+        self.elapsedSeconds = elapsedSeconds
+    }
 }
 
 /// When checkpoints are written.

@@ -4,6 +4,7 @@ import LGStore
 import LGJobs
 import LGModels
 import LGManipulation
+import LGZoo
 
 /// Parameters stored with a queued job, as the text the job parsers take:
 /// numbers without trailing zeros, lists comma-joined, booleans 1/0.
@@ -130,5 +131,33 @@ struct SCSJobExecutor: JobExecutor {
                                          "random_mIoU": Double(result.summary.randomMIoU)]
         for (i, v) in result.summary.classIoU.enumerated() { metrics["iou/\(i + 1)"] = Double(v) }
         return LGRunner.JobResult(metrics: metrics)
+    }
+}
+
+/// `train_gan` (LGZoo): one generator of the embedded zoo, checkpointed
+/// through the coordinator so an interrupted run resumes exactly.
+struct GANJobExecutor: JobExecutor {
+    func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
+        let options = try GANJobOptions(parameters: textParameters(job.params))
+        let start = Date()
+        let runContext = JobRunContext(
+            checkpointer: RunnerCheckpointer(context),
+            policy: CheckpointPolicy(intervalSeconds: 300),
+            progress: { p in
+                let elapsed = Date().timeIntervalSince(start)
+                var note = "training \(p.step)/\(p.total)"
+                if let l = p.loss { note += String(format: " d_loss %.4f", l) }
+                context.reportProgress(p.total > 0 ? Double(p.step) / Double(p.total) : 0,
+                                       rate: elapsed > 0 ? Double(p.step) / elapsed : nil, note: note)
+            },
+            isCancelled: { context.isCancelled },
+            log: { context.log($0) })
+        do {
+            let report = try GANJob.run(options, context: runContext, expr: projectOutputs().exprDirectory)
+            context.log("train_gan \(report.name): generator and samples in \(report.directory.path)")
+            return LGRunner.JobResult(metrics: report.metrics)
+        } catch JobError.cancelled {
+            throw JobCancelled()
+        }
     }
 }

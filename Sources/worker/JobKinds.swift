@@ -9,5 +9,6 @@ let jobKinds: JobRegistry = {
     kinds["train_fewshot"] = TrainingJobExecutor(kind: .trainFewshot)
     kinds["evaluate"] = TrainingJobExecutor(kind: .evaluate)
     kinds["scs"] = SCSJobExecutor()
+    kinds["train_gan"] = GANJobExecutor()
     return JobRegistry(kinds)
 }()
