@@ -70,6 +70,11 @@ public final class ModelRegistry: @unchecked Sendable {
         for g in try read("generators.json", GeneratorsFile.self)?.generators ?? [] { try register(g) }
         for p in try read("predictors.json", PredictorsFile.self)?.predictors ?? [] { try register(p) }
         if let l = try read("labels.json", LabelsFile.self) { labelSets = l.labelSets }
+        if let z = try read("zoo.json", ZooFile.self) {
+            for g in z.generators { try register(g) }
+            for p in z.predictors { try register(p) }
+            for l in z.labelSets { register(l) }
+        }
     }
 
     /// The registry of the repository: `$LINEARGAN_CONFIGS`, else the first

@@ -115,6 +115,8 @@ public struct LabelSetEntry: Codable, Sendable, Equatable {
     /// An ADE20K label CSV (Idx,Ratio,Train,Val,Stuff,Name) in the config folder.
     public var ade20kCsv: String?
 
+    public init(name: String, names: [String]) { self.name = name; self.names = names }
+
     enum CodingKeys: String, CodingKey {
         case name, names
         case ade20kCsv = "ade20k_csv"
@@ -122,6 +124,24 @@ public struct LabelSetEntry: Codable, Sendable, Equatable {
 }
 
 struct GeneratorsFile: Codable { var generators: [GeneratorEntry] }
+
+/// configs/zoo.json: the embedded zoo's generators, segmenters and label
+/// sets, written by `worker zoo-register` (LGZoo.ZooRegistration).
+public struct ZooFile: Codable, Sendable, Equatable {
+    public var about: String?
+    public var generators: [GeneratorEntry]
+    public var predictors: [PredictorEntry]
+    public var labelSets: [LabelSetEntry]
+
+    public init(about: String?, generators: [GeneratorEntry], predictors: [PredictorEntry], labelSets: [LabelSetEntry]) {
+        self.about = about; self.generators = generators; self.predictors = predictors; self.labelSets = labelSets
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case about, generators, predictors
+        case labelSets = "label_sets"
+    }
+}
 struct PredictorsFile: Codable { var predictors: [PredictorEntry] }
 struct LabelsFile: Codable {
     var labelSets: [LabelSetEntry]

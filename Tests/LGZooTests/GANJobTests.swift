@@ -78,3 +78,50 @@ final class GANJobTests: XCTestCase {
         }
     }
 }
+
+final class ZooRegistrationTests: XCTestCase {
+    /// A finished run and a segmenter become registry entries that load:
+    /// the generator through the registry, labelled by the segmenter.
+    func testRegisteredModelsLoadThroughTheRegistry() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-reg-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let configs = root.appendingPathComponent("configs")
+        try FileManager.default.createDirectory(at: configs, withIntermediateDirectories: true)
+        try Data("{\"generators\": []}".utf8).write(to: configs.appendingPathComponent("generators.json"))
+        let expr = root.appendingPathComponent("expr")
+        let o = try GANJobOptions(parameters: ["family": "pggan", "domain": "toychurch", "resolution": "16", "fmaps_max": "8",
+                                               "latent_dim": "8", "batch": "2", "steps": "2", "sample_every": "0"])
+        let report = try GANJob.run(o, context: JobRunContext(), expr: expr)
+        var s = SegmenterSettings(domain: "toychurch")
+        s.resolution = 16; s.featureScale = 16; s.steps = 2; s.batch = 2
+        let seg = try SegmenterTrainer(settings: s)
+        seg.train()
+        let segURL = root.appendingPathComponent("seg.safetensors")
+        try SegmenterFiles.save(seg, evaluation: seg.evaluate(samples: 2), to: segURL)
+
+        let summary = try ZooRegistration.register(runs: [report.directory], segmenters: [segURL],
+                                                   modelsDirectory: root.appendingPathComponent("models/zoo"),
+                                                   repoRoot: root, configDirectory: configs)
+        XCTAssertEqual(summary, .init(generators: ["pggan_toychurch16"], predictors: ["toychurch_seg16"]))
+        let registry = try ModelRegistry(configDirectory: configs)
+        let entry = try registry.generatorEntry("pggan_toychurch16")
+        XCTAssertEqual(entry.weightsPath, "models/zoo/pggan_toychurch16.safetensors")
+        XCTAssertEqual(try registry.predictorName(forGenerator: "pggan_toychurch16"), "toychurch_seg16")
+        XCTAssertEqual(try registry.classNames(labelSet: "toychurch").first, "sky")
+        let g = try registry.loadGenerator("pggan_toychurch16")
+        XCTAssertEqual(g.resolution, 16)
+        let p = try registry.loadPredictor("toychurch_seg16")
+        XCTAssertEqual(p.classNames.count, 9)
+        // Registering again replaces, never duplicates.
+        _ = try ZooRegistration.register(runs: [report.directory], segmenters: [], modelsDirectory: root.appendingPathComponent("models/zoo"),
+                                         repoRoot: root, configDirectory: configs)
+        let zoo = try JSONDecoder().decode(ZooFile.self, from: Data(contentsOf: configs.appendingPathComponent("zoo.json")))
+        XCTAssertEqual(zoo.generators.count, 1)
+        XCTAssertEqual(zoo.predictors.count, 1)
+        // An unfinished run is refused with a clear error.
+        XCTAssertThrowsError(try ZooRegistration.register(runs: [root], segmenters: [], modelsDirectory: root.appendingPathComponent("models/zoo"),
+                                                          repoRoot: root, configDirectory: configs)) {
+            XCTAssertTrue("\($0)".contains("has not finished"), "\($0)")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import LGDomains
+import LGJobs
+import LGModelIO
+import LGModels
+
+/// Registers trained zoo models: copies generators (from `train_gan` run
+/// folders) and segmenters (from `worker train-segmenter`) into the models
+/// folder and writes their entries into configs/zoo.json, replacing entries
+/// of the same name. Generators are labelled by their domain's segmenter at
+/// their own resolution.
+public enum ZooRegistration {
+    public struct Summary: Sendable, Equatable {
+        public var generators: [String]
+        public var predictors: [String]
+    }
+
+    /// - Parameters:
+    ///   - runs: `train_gan` output folders (each with generator.safetensors and generator.json).
+    ///   - segmenters: segmenter files written by `SegmenterFiles.save`.
+    ///   - modelsDirectory: where the files are copied (models/zoo), named relative to `repoRoot` in the entries.
+    public static func register(runs: [URL], segmenters: [URL], modelsDirectory: URL, repoRoot: URL,
+                                configDirectory: URL) throws -> Summary {
+        let fm = FileManager.default
+        try fm.createDirectory(at: modelsDirectory, withIntermediateDirectories: true)
+        let zooURL = configDirectory.appendingPathComponent("zoo.json")
+        var zoo = ZooFile(about: nil, generators: [], predictors: [], labelSets: [])
+        if fm.fileExists(atPath: zooURL.path) {
+            do { zoo = try JSONDecoder().decode(ZooFile.self, from: Data(contentsOf: zooURL)) } catch {
+                throw ZooError.badFile(path: zooURL.path, reason: "cannot be read as a zoo registry: \(error)")
+            }
+        }
+        zoo.about = "The embedded zoo (docs/zoo.md): generators trained by train_gan jobs (jobs/train_zoo.json) and domain segmenters (worker train-segmenter), registered by `worker zoo-register`. Files under models/zoo/."
+        func relative(_ url: URL) -> String {
+            let root = repoRoot.standardizedFileURL.path + "/"
+            let p = url.standardizedFileURL.path
+            return p.hasPrefix(root) ? String(p.dropFirst(root.count)) : p
+        }
+        func copy(_ from: URL, _ name: String) throws -> URL {
+            let to = modelsDirectory.appendingPathComponent(name)
+            if from.standardizedFileURL.path != to.standardizedFileURL.path {
+                if fm.fileExists(atPath: to.path) { try fm.removeItem(at: to) }
+                try fm.copyItem(at: from, to: to)
+            }
+            return to
+        }
+        var summary = Summary(generators: [], predictors: [])
+        for url in segmenters {
+            let (net, settings) = try SegmenterFiles.load(url)
+            let name = "\(settings.domain)_seg\(settings.resolution)"
+            let file = try copy(url, "\(settings.domain)_unet\(settings.resolution).safetensors")
+            let evaluation = try Safetensors.read(url).metadata["evaluation"]
+                .flatMap { try? JSONDecoder().decode(SegmenterEvaluation.self, from: Data($0.utf8)) }
+            let config = try JSONDecoder().decode(ConfigValue.self, from: JSONEncoder().encode(net.config))
+            var entry = PredictorEntry(name: name, kind: .faceUNet, config: config, weights: file.lastPathComponent,
+                                       weightsPath: relative(file), labelSet: settings.domain,
+                                       obtain: "worker train-segmenter --domain \(settings.domain) --resolution \(settings.resolution) --feature-scale \(settings.featureScale) --steps \(settings.steps) --batch \(settings.batch) --lr \(settings.learningRate) --seed \(settings.seed) --out \(relative(file)); then worker zoo-register --segmenter \(relative(file))")
+            if let e = evaluation {
+                entry.note = String(format: "held-out mIoU %.1f %% over all pixels (%.1f %% per image) on %d renders",
+                                    e.datasetMIoU * 100, e.perImageMIoU * 100, e.samples)
+            }
+            zoo.predictors.removeAll { $0.name == name }
+            zoo.predictors.append(entry)
+            let domain = try Domains.named(settings.domain)
+            zoo.labelSets.removeAll { $0.name == settings.domain }
+            zoo.labelSets.append(LabelSetEntry(name: settings.domain, names: domain.classNames))
+            summary.predictors.append(name)
+        }
+        for run in runs {
+            let weights = run.appendingPathComponent("generator.safetensors")
+            let configURL = run.appendingPathComponent("generator.json")
+            guard fm.fileExists(atPath: weights.path), fm.fileExists(atPath: configURL.path) else {
+                throw ZooError.badFile(path: run.path, reason: "no generator.safetensors and generator.json: the train_gan job has not finished")
+            }
+            let meta = try Safetensors.read(weights).metadata
+            guard meta["format"] == "lineargan-zoo-generator", let f = meta["family"], let family = RegistryFamily(rawValue: f),
+                  let domainName = meta["domain"] else {
+                throw ZooError.badFile(path: weights.path, reason: "not a zoo generator written by a train_gan job")
+            }
+            let configData = try Data(contentsOf: configURL)
+            let config = try JSONDecoder().decode(ConfigValue.self, from: configData)
+            guard let modelFamily = GeneratorFamily(rawValue: f) else {
+                throw ZooError.badFile(path: weights.path, reason: "family \(f) is not trainable")
+            }
+            let g = try modelFamily.makeGenerator(configJSON: configData)
+            try g.load(StateDict.loadTorch(weights.path))
+            let name = run.lastPathComponent
+            let file = try copy(weights, "\(name).safetensors")
+            let predictor = "\(domainName)_seg\(g.resolution)"
+            var entry = GeneratorEntry(name: name, family: family, resolution: g.resolution, config: config,
+                                       weights: file.lastPathComponent, weightsPath: relative(file),
+                                       labelResolution: g.resolution,
+                                       predictor: zoo.predictors.contains { $0.name == predictor } ? predictor : nil,
+                                       labelSet: domainName,
+                                       obtain: "coordinator enqueue train_zoo --set family=\(f) --set domain=\(domainName); run a worker; then worker zoo-register --run expr/zoo/\(name)")
+            entry.dataset = domainName
+            entry.note = "embedded zoo: \(f) trained \(meta["steps"] ?? "?") steps on \(domainName) renders"
+            zoo.generators.removeAll { $0.name == name }
+            zoo.generators.append(entry)
+            summary.generators.append(name)
+        }
+        zoo.generators.sort { $0.name < $1.name }
+        zoo.predictors.sort { $0.name < $1.name }
+        zoo.labelSets.sort { $0.name < $1.name }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(zoo).write(to: zooURL, options: .atomic)
+        // What was written must load.
+        _ = try ModelRegistry(configDirectory: configDirectory)
+        return summary
+    }
+}
