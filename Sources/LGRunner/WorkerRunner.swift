@@ -144,13 +144,23 @@ public final class WorkerRunner {
             }
             for (i, slot) in slots.enumerated() {
                 guard let s = slot, let o = s.outcome else { continue }
+                // The job the freed slot takes next, claimed in the same round
+                // trip as the completion (complete_claim).
+                var next: ClaimedJob?
                 if !s.abandoned {
                     let r: LeaseReply
                     switch o {
                     case .complete(let m):
                         // The final checkpoint (a finished job's state and result) is kept too.
                         if let p = s.pendingCheckpoint { s.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p) }
-                        r = try c.complete(job: s.job.id, fence: s.job.fence, metrics: m)
+                        if stopping {
+                            r = try c.complete(job: s.job.id, fence: s.job.fence, metrics: m)
+                        } else {
+                            let (reply, jobs) = try c.completeAndClaim(job: s.job.id, fence: s.job.fence, metrics: m,
+                                                                       limit: 1, kinds: opts.registry.kinds)
+                            r = reply
+                            next = jobs.first
+                        }
                     case .fail(let e, let retry): r = try c.fail(job: s.job.id, fence: s.job.fence, error: e, retryable: retry)
                     case .release:
                         if let p = s.pendingCheckpoint { s.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p) }
@@ -160,6 +170,13 @@ public final class WorkerRunner {
                 }
                 slots[i] = nil
                 try? FileManager.default.removeItem(atPath: s.workDir)
+                if let j = next {
+                    sawEmptyQueue = false
+                    do { slots[i] = try start(j, slot: i, client: c) } catch {
+                        log("job \(j.id): cannot start (\(error)); failing the attempt")
+                        _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
+                    }
+                }
             }
         } catch {
             disconnected(error)
