@@ -105,9 +105,48 @@ public struct Reports {
                      groups: Reports.datasets.map { ($0.0, Reports.methods.count) }, rows: rows)
     }
 
-    /// Whether `G` has a cell in the paper-shaped SE table.
+    /// The embedded zoo's domains (docs/zoo.md) with the paper dataset they stand for.
+    public static let zooDomains = [("Face", "toyface"), ("Bedroom", "toybedroom"), ("Church", "toychurch")]
+
+    /// The zoo domain of a zoo generator name `{family}_{domain}{resolution}`.
+    static func zooCell(_ G: String) -> (family: String, domain: String)? {
+        for (_, f) in families {
+            for (_, d) in zooDomains {
+                let p = "\(f)_\(d)"
+                if G.hasPrefix(p), !G.dropFirst(p.count).isEmpty, G.dropFirst(p.count).allSatisfy(\.isNumber) { return (f, d) }
+            }
+        }
+        return nil
+    }
+
+    /// SE_zoo.tex: Table 1 on the embedded zoo: rows GAN family, columns
+    /// domain (the paper dataset it mirrors) x method. With several
+    /// resolutions of one generator, the newest run wins.
+    public func zooSETable() throws -> Table {
+        let runs = try fullRuns()
+        var rows: [[String?]] = []
+        for (label, f) in Reports.families {
+            var r: [String?] = [label]
+            for (_, d) in Reports.zooDomains {
+                for m in Reports.methods {
+                    let matching = runs.filter {
+                        guard let g = $0.job.params["G"]?.stringValue, let c = Reports.zooCell(g) else { return false }
+                        return c.family == f && c.domain == d && $0.job.params["SE"]?.stringValue == m
+                    }
+                    let v = matching.max { ($0.job.finishedAt ?? 0) < ($1.job.finishedAt ?? 0) }.flatMap { $0.metrics["mIoU"] }
+                    r.append(v.map { Reports.fmt(Reports.percent($0)) })
+                }
+            }
+            rows.append(r)
+        }
+        let header = ["GAN"] + Reports.zooDomains.flatMap { _ in Reports.methods }
+        return Table(title: "SE_zoo: mIoU (%) of each semantic extractor on the embedded zoo", header: header,
+                     groups: Reports.zooDomains.map { ("\($0.1) (\($0.0))", Reports.methods.count) }, rows: rows)
+    }
+
+    /// Whether `G` has a cell in the paper-shaped SE table or the zoo's.
     static func isPaperShaped(_ G: String) -> Bool {
-        families.contains { f in datasets.contains { d in d.1.contains { G == "\(f.1)_\($0)" } } }
+        families.contains { f in datasets.contains { d in d.1.contains { G == "\(f.1)_\($0)" } } } || zooCell(G) != nil
     }
 
     /// SE_other.tex: Table-1 runs of generators outside the paper's grid

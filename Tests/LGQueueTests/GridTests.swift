@@ -11,13 +11,20 @@ final class GridTests: XCTestCase {
 
     func testEveryReferenceGridExpands() throws {
         let expected = ["sr_all_method": 27, "sr_all_method_face": 9, "sr_all_method_other": 18, "layerwise_LSE": 9,
-                        "sr_LSE_arch": 24, "sr_NSE_arch": 24, "train_fewshot": 20]
+                        "sr_LSE_arch": 24, "sr_NSE_arch": 24, "train_fewshot": 20,
+                        "dcgan_face": 3, "dcgan_face_fewshot": 20, "train_zoo": 9, "sr_all_method_zoo": 27]
         for (g, n) in expected {
             let jobs = try lib.expand(g)
             XCTAssertEqual(jobs.count, n, g)
             XCTAssertEqual(Set(jobs.map(\.key)).count, n, g)
         }
         XCTAssertEqual(try lib.expand("train_fewshot", preset: "paper").count, 60)
+        // NSE-2 keeps lr 0.001 where the quick presets raise LSE / NSE-1 to 0.01.
+        for g in ["dcgan_face", "sr_all_method_zoo"] {
+            for j in try lib.expand(g, preset: "quick") {
+                XCTAssertEqual(j.params["lr"], j.params["SE"] == .string("NSE-2") ? .double(0.001) : .double(0.01), g)
+            }
+        }
         let scs = try lib.expand("scs")
         XCTAssertEqual(scs.filter { $0.grid == "scs" }.count, 63)
         XCTAssertEqual(scs.filter { $0.grid == "train_fewshot" }.count, 60)

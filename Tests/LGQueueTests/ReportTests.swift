@@ -60,4 +60,27 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(few.rows[2][4], "21.0 (75.0) ± 0.0 [1/5]")
         XCTAssertEqual(few.rows[4][4], "28.0")
     }
+
+    /// Zoo generators fill the zoo's table, not the paper's or SE_other.
+    func testZooGeneratorsFillTheZooTable() throws {
+        let dir = NSTemporaryDirectory() + "lgq-rep-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try JobStore(path: dir + "/q.sqlite")
+        func run(_ p: [String: JSONValue], _ m: [String: Double]) throws {
+            _ = try store.enqueue([NewJob(grid: "g", kind: "train", params: p)])
+            let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
+            XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: m), .ok)
+        }
+        try run(["G": "stylegan2_toyface32", "SE": "LSE"], ["mIoU": 0.61])
+        try run(["G": "pggan_toychurch32", "SE": "NSE-2"], ["mIoU": 0.455])
+        try run(["G": "stylegan2_toyfacex", "SE": "LSE"], ["mIoU": 0.1])
+        let rep = Reports(store: store)
+        let zoo = try rep.zooSETable()
+        XCTAssertEqual(zoo.rows[2][1], "61.0")          // StyleGAN2 / toyface / LSE
+        XCTAssertEqual(zoo.rows[0][9], "45.5")          // PGGAN / toychurch / NSE-2
+        XCTAssertNil(zoo.rows[1][1])
+        XCTAssertEqual(zoo.groups.map(\.label), ["toyface (Face)", "toybedroom (Bedroom)", "toychurch (Church)"])
+        XCTAssertTrue(try rep.seTable().isEmpty)
+        XCTAssertEqual(try rep.otherSETable().rows.map { $0[0] }, ["stylegan2_toyfacex"])
+    }
 }
