@@ -24,7 +24,7 @@ struct Status: ParsableCommand {
             let elapsed = now - (j.startedAt ?? now)
             let eta = j.progress > 0.001 ? format(elapsed * (1 - j.progress) / j.progress) : "?"
             let rate = j.rate.map { String(format: "%.2f/s", $0) } ?? "-"
-            let params = j.params.filter { ["G", "SE", "num_sample", "repeat", "repeat_ind", "loss", "layer_weight"].contains($0.key) }
+            let params = j.params.filter { ["G", "SE", "num_sample", "repeat", "repeat_ind", "loss", "layer_weight", "family", "domain"].contains($0.key) }
                 .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             print(pad(String(j.id), 6) + pad(j.kind, 14) + pad(j.leaseOwner ?? "-", 22)
                   + pad(String(format: "%.1f%%", j.progress * 100), 10) + pad(rate, 12) + pad(eta, 10) + params)
