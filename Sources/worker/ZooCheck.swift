@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import LGDomains
+import LGJobs
+import LGZoo
+
+/// `worker zoo-check`: a registered zoo generator's label statistics against its domain's.
+struct ZooCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zoo-check",
+        abstract: "Compare a zoo generator's label statistics (by its segmenter) with those of its domain's renders.",
+        discussion: """
+        Generates --samples images, labels them with the generator's registered \
+        segmenter, does the same for held-out renders, and prints per class the \
+        pixel fraction and the fraction of images containing it, plus the total \
+        variation distance between the two pixel distributions.
+
+        Example:
+          worker zoo-check --generator stylegan2_toyface32
+        """
+    )
+
+    @Option(help: "A registered zoo generator (see `worker models`).") var generator: String
+    @Option(help: "Images (and renders) to label.") var samples: Int = 500
+    @Option(help: "Seed of the latents.") var seed: UInt64 = 0
+    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).") var configs: String?
+
+    func run() throws {
+        let registry = try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
+        let entry = try registry.generatorEntry(generator)
+        guard let domainName = entry.dataset, let domain = try? Domains.named(domainName) else {
+            throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
+        }
+        let g = try registry.loadGenerator(generator)
+        let p = try registry.loadPredictor(registry.predictorName(forGenerator: generator))
+        let s = LabelStatistics.measure(generator: g, segmenter: p, domain: domain, samples: samples, seed: seed)
+        func pct(_ x: Double) -> String { String(format: "%6.2f", x * 100) }
+        print("class            generated %  rendered %  exact %   in images: generated % / rendered %")
+        for (i, c) in s.classNames.enumerated() {
+            print(c.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + pct(s.generated[i]) + "       " + pct(s.rendered[i])
+                  + "     " + pct(s.groundTruth[i]) + "    " + pct(s.generatedPresence[i]) + " / " + pct(s.renderedPresence[i]))
+        }
+        print(String(format: "total variation distance (generated vs rendered, by the segmenter): %.3f", s.totalVariation))
+    }
+}
