@@ -85,17 +85,42 @@ public final class LayerwiseExtractor: SemanticExtractor {
         }
         let last = outputs[outputs.count - 1]
         let h = size ?? last.shape[2], w = size ?? last.shape[3]
-        let layers = outputs.map { o -> Variable in
-            (o.shape[2] == h && o.shape[3] == w) ? o : o.resizeBilinear(height: h, width: w, alignCorners: true)
-        }
-        var final: Variable
-        if let weights = layerWeights() {
-            final = Variable.weightedSum(layers, weights: weights)
-        } else {
-            final = layers[0]
-            for i in 1..<layers.count { final = final + layers[i] }
-        }
-        outputs.append(final)
+        outputs.append(Self.combine(outputs, weights: layerWeights(), height: h, width: w))
         return outputs
+    }
+
+    /// The final output: sum over layers of weight x (layer output resized to
+    /// h x w). Resizing is linear, so consecutive layers of one resolution
+    /// are weighted and summed first and resized once (StyleGAN2's two
+    /// layers per resolution halve the resizing, forward and backward); the
+    /// value is the reference's up to float rounding.
+    static func combine(_ outputs: [Variable], weights: Variable?, height h: Int, width w: Int) -> Variable {
+        // Runs of consecutive outputs with the same spatial size.
+        var runs: [Range<Int>] = []
+        var start = 0
+        for i in 1...outputs.count {
+            if i == outputs.count || outputs[i].shape[2] != outputs[start].shape[2] || outputs[i].shape[3] != outputs[start].shape[3] {
+                runs.append(start..<i)
+                start = i
+            }
+        }
+        var parts: [Variable] = []
+        for r in runs {
+            let group = Array(outputs[r])
+            var merged: Variable
+            if let weights {
+                merged = Variable.weightedSum(group, weights: r.count == outputs.count ? weights : weights.slice(axis: 0, r))
+            } else {
+                merged = group[0]
+                for x in group.dropFirst() { merged = merged + x }
+            }
+            if merged.shape[2] != h || merged.shape[3] != w {
+                merged = merged.resizeBilinear(height: h, width: w, alignCorners: true)
+            }
+            parts.append(merged)
+        }
+        var final = parts[0]
+        for x in parts.dropFirst() { final = final + x }
+        return final
     }
 }
