@@ -109,4 +109,30 @@ final class WorkerCLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains("/nonexistent/g.tar"), r.output)
     }
+
+    /// `worker label`: the sheet (images | predictor | extractor rows) and the predictor's labels.
+    func testLabelWritesSheetAndLabels() throws {
+        let out = try tempDir()
+        let r = try worker(["label", "--generator", "fixture_stylegan2_r32", "--count", "3", "--seed", "1", "--out", out.path])
+        XCTAssertTrue(r.output.contains("classes: 0 bg"), r.output)
+        XCTAssertEqual(try npyShape(out.appendingPathComponent("labels.npy")), [3, 64, 64])   // its registered label resolution
+        XCTAssertEqual(try npyShape(out.appendingPathComponent("image.npy")), [3, 3, 32, 32])
+        let sheet = [UInt8](try Data(contentsOf: out.appendingPathComponent("sheet.png")))
+        XCTAssertEqual(Array(sheet.prefix(4)), [0x89, 0x50, 0x4e, 0x47])
+        let bad = try worker(["label", "--generator", "no_such_gan", "--out", out.path], expectSuccess: false)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("no_such_gan"), bad.output)
+    }
+
+    /// `worker render`: images and exact labels of a procedural domain.
+    func testRenderWritesImagesAndLabels() throws {
+        let out = try tempDir()
+        let r = try worker(["render", "--domain", "toychurch", "--count", "4", "--resolution", "32", "--out", out.path])
+        XCTAssertTrue(r.output.contains("sky"), r.output)
+        XCTAssertEqual(try npyShape(out.appendingPathComponent("image.npy")), [4, 3, 32, 32])
+        XCTAssertEqual(try npyShape(out.appendingPathComponent("labels.npy")), [4, 32, 32])
+        let bad = try worker(["render", "--domain", "toycastle", "--out", out.path], expectSuccess: false)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("toyface"), bad.output)
+    }
 }
