@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LGJobs
+import LGZoo
 
 /// Set by SIGINT / SIGTERM: the running job checkpoints and stops.
 nonisolated(unsafe) private var stopRequested = false
@@ -22,6 +23,7 @@ struct RunLocal: ParsableCommand {
           worker run-local --kind train --set G=fixture_stylegan2_r32 --set SE=LSE --set epochs=2 --set steps_per_epoch=8 --set eval_samples=4
           worker run-local --kind train_fewshot --set G=stylegan2_ffhq --set num_sample=8 --set repeat_ind=0
           worker run-local --kind evaluate --set SE_path=expr/semantics/X/stylegan2_ffhq_LSE.safetensors
+          worker run-local --kind train_gan --set family=stylegan2 --set domain=toyface --set steps=2000
         """
     )
 
@@ -53,12 +55,13 @@ struct RunLocal: ParsableCommand {
     var progressInterval: Double = 2
 
     func validate() throws {
-        guard JobKind(rawValue: kind) != nil else {
-            throw ValidationError("--kind must be one of \(JobKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard JobKind(rawValue: kind) != nil || kind == "train_gan" else {
+            throw ValidationError("--kind must be one of \((JobKind.allCases.map(\.rawValue) + ["train_gan"]).joined(separator: ", "))")
         }
     }
 
     func run() throws {
+        if kind == "train_gan" { return try runGAN() }
         let jobKind = JobKind(rawValue: kind)!
         let params = try JobParameters(assignments: assignments)
         let name = try Jobs.outputName(kind: jobKind, parameters: params)
@@ -88,6 +91,42 @@ struct RunLocal: ParsableCommand {
             if let m = report.mIoU { print(String(format: "mIoU %.4f  pixel accuracy %.4f  (%d samples)", m, report.pixelAccuracy ?? .nan, report.evaluationSamples)) }
             if let p = report.extractorPath { print("extractor: \(p)") }
             if let p = report.resultPath { print("metrics: \(p)") }
+            print("job checkpoint: \(ckptURL.path)")
+        } catch let e as JobError {
+            if case .cancelled = e { printErr("stopped: \(e)"); throw ExitCode(130) }
+            throw e
+        }
+    }
+
+    /// `train_gan` (LGZoo): one zoo generator, checkpointed to
+    /// expr/jobs/train_gan/NAME.ckpt and resumed from it when run again.
+    func runGAN() throws {
+        var params: [String: String] = [:]
+        for a in assignments {
+            guard let eq = a.firstIndex(of: "=") else { throw ValidationError("--set expects NAME=VALUE, got '\(a)'") }
+            params[String(a[..<eq])] = String(a[a.index(after: eq)...])
+        }
+        let options = try GANJobOptions(parameters: params)
+        let ckptURL = URL(fileURLWithPath: checkpoint ?? "\(expr)/jobs/train_gan/\(options.name).ckpt")
+        if fresh { try? FileManager.default.removeItem(at: ckptURL) }
+        signal(SIGINT) { _ in stopRequested = true }
+        signal(SIGTERM) { _ in stopRequested = true }
+        var lastPrint = -Double.infinity
+        let interval = progressInterval
+        let context = JobRunContext(
+            checkpointer: FileCheckpointer(url: ckptURL),
+            policy: CheckpointPolicy(intervalSeconds: checkpointInterval),
+            progress: { p in
+                let now = ProcessInfo.processInfo.systemUptime
+                guard now - lastPrint >= interval || p.step == p.total else { return }
+                lastPrint = now
+                printErr(String(format: "train_gan %d/%d  d_loss %.4f  %.1fs", p.step, p.total, p.loss ?? .nan, p.elapsedSeconds))
+            },
+            isCancelled: { stopRequested },
+            log: { printErr($0) })
+        do {
+            let report = try GANJob.run(options, context: context, expr: URL(fileURLWithPath: expr))
+            print("generator, config and samples: \(report.directory.path)")
             print("job checkpoint: \(ckptURL.path)")
         } catch let e as JobError {
             if case .cancelled = e { printErr("stopped: \(e)"); throw ExitCode(130) }

@@ -135,4 +135,29 @@ final class WorkerCLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("toyface"), bad.output)
     }
+
+    /// The zoo's command-line path, tiny: train a generator (run-local
+    /// train_gan) and a segmenter, register both into a scratch registry,
+    /// check the generator's label statistics.
+    func testZooPipelineFromTheCommandLine() throws {
+        let dir = try tempDir()
+        let configs = dir.appendingPathComponent("configs")
+        try FileManager.default.createDirectory(at: configs, withIntermediateDirectories: true)
+        try Data("{\"generators\": []}".utf8).write(to: configs.appendingPathComponent("generators.json"))
+        let expr = dir.appendingPathComponent("expr").path
+        let gan = try worker(["run-local", "--kind", "train_gan", "--expr", expr, "--set", "family=stylegan", "--set", "domain=toyface",
+                              "--set", "resolution=16", "--set", "fmaps_max=8", "--set", "latent_dim=8", "--set", "mapping_layers=1",
+                              "--set", "batch=2", "--set", "steps=3", "--set", "sample_every=0"])
+        XCTAssertTrue(gan.output.contains("stylegan_toyface16"), gan.output)
+        let seg = dir.appendingPathComponent("models/zoo/toyface_unet16.safetensors").path
+        let s = try worker(["train-segmenter", "--domain", "toyface", "--resolution", "16", "--feature-scale", "16",
+                            "--steps", "3", "--batch", "2", "--eval-samples", "4", "--out", seg])
+        XCTAssertTrue(s.output.contains("held-out (4 renders)"), s.output)
+        let r = try worker(["zoo-register", "--configs", configs.path, "--models", dir.appendingPathComponent("models/zoo").path,
+                            "--segmenter", seg, "--run", expr + "/zoo/stylegan_toyface16"])
+        XCTAssertTrue(r.output.contains("registered generator stylegan_toyface16"), r.output)
+        let c = try worker(["zoo-check", "--configs", configs.path, "--generator", "stylegan_toyface16", "--samples", "4"])
+        XCTAssertTrue(c.output.contains("total variation distance"), c.output)
+        XCTAssertTrue(c.output.contains("glasses"), c.output)
+    }
 }
