@@ -138,11 +138,17 @@ struct LoadedCheckpoint {
         }
         try adam(trainer.optimizerG, "G", state.adamG)
         try adam(trainer.optimizerD, "D", state.adamD)
-        trainer.rng = try state.rng.random(path: path)
-        if let n = state.noise { GeneratorNoise.set(trainer.generator, try n.random(path: path)) }
+        trainer.rng = try state.rng.restored(path: path)
+        if let n = state.noise { GeneratorNoise.set(trainer.generator, try n.restored(path: path)) }
         trainer.completedSteps = state.completedSteps
         trainer.imagesSeen = state.imagesSeen
         trainer.lastDLoss = state.lastDLoss
         trainer.lastGLoss = state.lastGLoss
+    }
+}
+
+extension RandomState {
+    func restored(path: String) throws -> SeededRandom {
+        try random().mapError { GANTrainingError.badCheckpoint(path: path, reason: $0.description) }.get()
     }
 }

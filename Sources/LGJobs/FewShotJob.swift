@@ -34,7 +34,7 @@ extension Jobs {
         let perSample = (0..<n).map { wp.slice(axis: 0, $0..<($0 + 1)) }
         func generateFeatures() -> [[Tensor]] { perSample.map { models.synthesize($0).features } }
 
-        let initialNoise = NoiseRandomness.get(g).map(RNGState.init)
+        let initialNoise = NoiseRandomness.get(g).map(RandomState.init)
         var features: [[Tensor]] = []
         var labels: [Labels] = []
         for w in perSample {
@@ -61,7 +61,7 @@ extension Jobs {
             try saved.restore(extractor: se, optimizer: opt, tensors: tensors)
             // The features of the saved epoch: regenerated from the noise they were drawn with.
             if let fn = saved.featureNoise, fn != initialNoise {
-                NoiseRandomness.set(try fn.random(), on: g)
+                NoiseRandomness.set(try fn.restored(), on: g)
                 features = generateFeatures()
             }
             try session.restoreRandomStreams()
@@ -88,7 +88,7 @@ extension Jobs {
                 if i == s - 1 {
                     session.endEpoch(epoch)
                     if NoiseRandomness.isRandomized(g) {
-                        session.state.featureNoise = NoiseRandomness.get(g).map(RNGState.init)
+                        session.state.featureNoise = NoiseRandomness.get(g).map(RandomState.init)
                         features = generateFeatures()
                     }
                 }

@@ -40,8 +40,8 @@ final class JobSession {
 
     /// Restores the random streams (and the generator's noise stream) from `state`.
     func restoreRandomStreams() throws {
-        for (k, v) in state.rngs where k != "noise" { rngs[k] = try v.random() }
-        if let n = state.rngs["noise"] { NoiseRandomness.set(try n.random(), on: generator) }
+        for (k, v) in state.rngs where k != "noise" { rngs[k] = try v.restored() }
+        if let n = state.rngs["noise"] { NoiseRandomness.set(try n.restored(), on: generator) }
     }
 
     /// Seconds of the current phase, including time before a resume.
@@ -60,8 +60,8 @@ final class JobSession {
 
     func syncState() {
         syncClock()
-        for (k, v) in rngs { state.rngs[k] = RNGState(v) }
-        if let n = NoiseRandomness.get(generator) { state.rngs["noise"] = RNGState(n) }
+        for (k, v) in rngs { state.rngs[k] = RandomState(v) }
+        if let n = NoiseRandomness.get(generator) { state.rngs["noise"] = RandomState(n) }
     }
 
     /// Saves a checkpoint now (no-op without a checkpointer).

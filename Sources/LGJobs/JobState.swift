@@ -4,40 +4,11 @@ import LGModelIO
 import LGModels
 import LGSemantics
 
-/// A `SeededRandom` state in text form (hex words), exact through JSON.
-struct RNGState: Codable, Equatable {
-    var words: [String]
-    var spare: String?
-
-    init(_ r: SeededRandom) {
-        words = r.state.map { String($0, radix: 16) }
-        spare = r.spareNormal.map { String($0.bitPattern, radix: 16) }
+extension RandomState {
+    /// The generator, or `JobError.corruptCheckpoint` naming what is wrong.
+    func restored() throws -> SeededRandom {
+        try random().mapError { JobError.corruptCheckpoint($0.description) }.get()
     }
-
-    func random() throws -> SeededRandom {
-        let w = words.compactMap { UInt64($0, radix: 16) }
-        guard w.count == 4 else { throw JobError.corruptCheckpoint("random state \(words)") }
-        var s: Double? = nil
-        if let sp = spare {
-            guard let bits = UInt64(sp, radix: 16) else { throw JobError.corruptCheckpoint("random spare \(sp)") }
-            s = Double(bitPattern: bits)
-        }
-        return SeededRandom(state: w, spareNormal: s)
-    }
-}
-
-/// Independent random streams of a job, derived from its seed by name.
-enum RandomStreams {
-    static func seed(_ base: UInt64, _ stream: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in stream.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        var z = base ^ h
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    static func make(_ base: UInt64, _ stream: String) -> SeededRandom { SeededRandom(seed: seed(base, stream)) }
 }
 
 /// Everything a job needs to continue exactly where it stopped; saved
@@ -54,9 +25,9 @@ struct JobState: Codable {
     var phase: JobProgress.Phase = .training
     /// Training steps completed.
     var step = 0
-    var rngs: [String: RNGState] = [:]
+    var rngs: [String: RandomState] = [:]
     /// Few-shot: the noise state the current features were generated from.
-    var featureNoise: RNGState?
+    var featureNoise: RandomState?
     var adamSteps: [[Int?]] = []
     var learningRates: [Float] = []
     var epochIoU: IoUAccumulator?
@@ -151,6 +122,6 @@ struct JobState: Codable {
 
     func rng(_ name: String) throws -> SeededRandom {
         guard let r = rngs[name] else { throw JobError.corruptCheckpoint("no random state '\(name)'") }
-        return try r.random()
+        return try r.restored()
     }
 }

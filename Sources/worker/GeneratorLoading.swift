@@ -9,6 +9,12 @@ import LGManipulation
 /// and a checkpoint. The DCGAN needs no config; its weights default to the
 /// model cache.
 enum GeneratorLoading {
+    /// The registry of a `--configs` folder, or the standard one (./configs
+    /// or $LINEARGAN_CONFIGS, plus configs/zoo.json when present).
+    static func registry(configs: String?) throws -> ModelRegistry {
+        try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
+    }
+
     static func load(name: String?, arch: String?, config: String?, weights: String?,
                      registry: () throws -> ModelRegistry) throws -> any Generator {
         if let name { return try registry().loadGenerator(name, weights: weights) }
@@ -73,7 +79,7 @@ struct StyleModelOptions: ParsableArguments {
     var configs: String?
 
     func registry() throws -> ModelRegistry {
-        try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
+        try GeneratorLoading.registry(configs: configs)
     }
 
     /// The generator; `purpose` completes "... optimises z through its mapping network" errors.

@@ -63,7 +63,7 @@ struct Label: ParsableCommand {
     }
 
     func run() throws {
-        let registry = try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
+        let registry = try GeneratorLoading.registry(configs: configs)
         let g = try registry.loadGenerator(generator)
         let entry = try registry.generatorEntry(generator)
         let p = try registry.loadPredictor(predictor ?? registry.predictorName(forGenerator: generator))

@@ -28,7 +28,7 @@ struct Models: ParsableCommand {
     var explain = false
 
     func run() throws {
-        let registry = try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
+        let registry = try GeneratorLoading.registry(configs: configs)
         let rows = registry.status().filter { all || !$0.testOnly }
         if json {
             let e = JSONEncoder()

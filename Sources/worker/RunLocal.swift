@@ -65,36 +65,19 @@ struct RunLocal: ParsableCommand {
         let jobKind = JobKind(rawValue: kind)!
         let params = try JobParameters(assignments: assignments)
         let name = try Jobs.outputName(kind: jobKind, parameters: params)
-        let registry = try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
+        let registry = try GeneratorLoading.registry(configs: configs)
         let ckptURL = URL(fileURLWithPath: checkpoint ?? "\(expr)/jobs/\(jobKind.rawValue)/\(name).ckpt")
         if fresh { try? FileManager.default.removeItem(at: ckptURL) }
 
-        signal(SIGINT) { _ in stopRequested = true }
-        signal(SIGTERM) { _ in stopRequested = true }
-
-        var lastPrint = -Double.infinity
-        let interval = progressInterval
-        let context = JobRunContext(
-            checkpointer: FileCheckpointer(url: ckptURL),
-            policy: CheckpointPolicy(intervalSeconds: checkpointInterval),
-            progress: { p in
-                let now = ProcessInfo.processInfo.systemUptime
-                guard now - lastPrint >= interval || p.step == p.total || p.phase == .done else { return }
-                lastPrint = now
-                printErr(RunLocal.describe(p))
-            },
-            isCancelled: { stopRequested },
-            log: { printErr($0) })
+        let context = localContext(checkpoint: ckptURL, force: { $0.step == $0.total || $0.phase == .done },
+                                   line: RunLocal.describe)
         let outputs = JobOutputs(exprDirectory: URL(fileURLWithPath: expr), resultsDirectory: URL(fileURLWithPath: results))
-        do {
+        try stoppingOnCancel {
             let report = try Jobs.run(kind: jobKind, parameters: params, registry: registry, context: context, outputs: outputs)
             if let m = report.mIoU { print(String(format: "mIoU %.4f  pixel accuracy %.4f  (%d samples)", m, report.pixelAccuracy ?? .nan, report.evaluationSamples)) }
             if let p = report.extractorPath { print("extractor: \(p)") }
             if let p = report.resultPath { print("metrics: \(p)") }
             print("job checkpoint: \(ckptURL.path)")
-        } catch let e as JobError {
-            if case .cancelled = e { printErr("stopped: \(e)"); throw ExitCode(130) }
-            throw e
         }
     }
 
@@ -109,26 +92,41 @@ struct RunLocal: ParsableCommand {
         let options = try GANJobOptions(parameters: params)
         let ckptURL = URL(fileURLWithPath: checkpoint ?? "\(expr)/jobs/train_gan/\(options.name).ckpt")
         if fresh { try? FileManager.default.removeItem(at: ckptURL) }
+        let context = localContext(checkpoint: ckptURL, force: { $0.step == $0.total }) { p in
+            String(format: "train_gan %d/%d  d_loss %.4f  %.1fs", p.step, p.total, p.loss ?? .nan, p.elapsedSeconds)
+        }
+        try stoppingOnCancel {
+            let report = try GANJob.run(options, context: context, expr: URL(fileURLWithPath: expr))
+            print("generator, config and samples: \(report.directory.path)")
+            print("job checkpoint: \(ckptURL.path)")
+        }
+    }
+
+    /// A context for a job in this process: checkpoints to `checkpoint`,
+    /// stops on SIGINT / SIGTERM, prints a progress line at most every
+    /// --progress-interval seconds (always when `force` says so).
+    private func localContext(checkpoint: URL, force: @escaping (JobProgress) -> Bool,
+                              line: @escaping (JobProgress) -> String) -> JobRunContext {
         signal(SIGINT) { _ in stopRequested = true }
         signal(SIGTERM) { _ in stopRequested = true }
         var lastPrint = -Double.infinity
         let interval = progressInterval
-        let context = JobRunContext(
-            checkpointer: FileCheckpointer(url: ckptURL),
+        return JobRunContext(
+            checkpointer: FileCheckpointer(url: checkpoint),
             policy: CheckpointPolicy(intervalSeconds: checkpointInterval),
             progress: { p in
                 let now = ProcessInfo.processInfo.systemUptime
-                guard now - lastPrint >= interval || p.step == p.total else { return }
+                guard now - lastPrint >= interval || force(p) else { return }
                 lastPrint = now
-                printErr(String(format: "train_gan %d/%d  d_loss %.4f  %.1fs", p.step, p.total, p.loss ?? .nan, p.elapsedSeconds))
+                printErr(line(p))
             },
             isCancelled: { stopRequested },
             log: { printErr($0) })
-        do {
-            let report = try GANJob.run(options, context: context, expr: URL(fileURLWithPath: expr))
-            print("generator, config and samples: \(report.directory.path)")
-            print("job checkpoint: \(ckptURL.path)")
-        } catch let e as JobError {
+    }
+
+    /// Runs `body`; a cancelled job exits with status 130 after saying so.
+    private func stoppingOnCancel(_ body: () throws -> Void) throws {
+        do { try body() } catch let e as JobError {
             if case .cancelled = e { printErr("stopped: \(e)"); throw ExitCode(130) }
             throw e
         }

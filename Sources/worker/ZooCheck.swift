@@ -26,7 +26,7 @@ struct ZooCheck: ParsableCommand {
     @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).") var configs: String?
 
     func run() throws {
-        let registry = try configs.map { try ModelRegistry(configDirectory: URL(fileURLWithPath: $0)) } ?? ModelRegistry.standard()
+        let registry = try GeneratorLoading.registry(configs: configs)
         let entry = try registry.generatorEntry(generator)
         guard let domainName = entry.dataset, let domain = try? Domains.named(domainName) else {
             throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")

@@ -4,14 +4,8 @@ import LGStore
 
 final class ReportTests: XCTestCase {
     func testTablesFromStoredMetrics() throws {
-        let dir = NSTemporaryDirectory() + "lgq-rep-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try JobStore(path: dir + "/q.sqlite")
-        func run(_ kind: String, _ p: [String: JSONValue], _ m: [String: Double]) throws {
-            _ = try store.enqueue([NewJob(grid: "g", kind: kind, params: p)])
-            let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
-            XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: m), .ok)
-        }
+        let jobs = try CompletedJobs(), store = jobs.store
+        let run = { (k: String, p: [String: JSONValue], m: [String: Double]) in try jobs.add(k, p, m) }
         try run("train", ["G": "stylegan2_ffhq", "SE": "LSE", "loss_type": "normal", "layer_weight": "softplus"], ["mIoU": 0.797, "iou/skin": 0.9, "iou/hair": 0.8])
         try run("train", ["G": "pggan_bedroom", "SE": "NSE-1", "loss_type": "normal", "layer_weight": "softplus"], ["mIoU": 0.343])
         for (r, v) in [0.55, 0.60, 0.52, 0.58, 0.53].enumerated() {
@@ -37,14 +31,8 @@ final class ReportTests: XCTestCase {
     /// Generators outside the paper's grid get their own SE table and
     /// few-shot columns; empty tables say so.
     func testOtherGeneratorsGetTheirOwnRowsAndColumns() throws {
-        let dir = NSTemporaryDirectory() + "lgq-rep-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try JobStore(path: dir + "/q.sqlite")
-        func run(_ kind: String, _ p: [String: JSONValue], _ m: [String: Double]) throws {
-            _ = try store.enqueue([NewJob(grid: "g", kind: kind, params: p)])
-            let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
-            XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: m), .ok)
-        }
+        let jobs = try CompletedJobs(), store = jobs.store
+        let run = { (k: String, p: [String: JSONValue], m: [String: Double]) in try jobs.add(k, p, m) }
         let rep = Reports(store: store)
         XCTAssertTrue(try rep.otherSETable().isEmpty)
         XCTAssertTrue(try rep.seTable().isEmpty)
@@ -63,14 +51,8 @@ final class ReportTests: XCTestCase {
 
     /// Zoo generators fill the zoo's table, not the paper's or SE_other.
     func testZooGeneratorsFillTheZooTable() throws {
-        let dir = NSTemporaryDirectory() + "lgq-rep-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try JobStore(path: dir + "/q.sqlite")
-        func run(_ p: [String: JSONValue], _ m: [String: Double]) throws {
-            _ = try store.enqueue([NewJob(grid: "g", kind: "train", params: p)])
-            let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
-            XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: m), .ok)
-        }
+        let jobs = try CompletedJobs(), store = jobs.store
+        let run = { (p: [String: JSONValue], m: [String: Double]) in try jobs.add("train", p, m) }
         try run(["G": "stylegan2_toyface32", "SE": "LSE"], ["mIoU": 0.61])
         try run(["G": "pggan_toychurch32", "SE": "NSE-2"], ["mIoU": 0.455])
         try run(["G": "stylegan2_toyfacex", "SE": "LSE"], ["mIoU": 0.1])

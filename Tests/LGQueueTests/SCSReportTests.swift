@@ -4,14 +4,8 @@ import LGStore
 
 final class SCSReportTests: XCTestCase {
     func testSCSTableAndGroupedMarkdownHeader() throws {
-        let dir = NSTemporaryDirectory() + "lgq-scs-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try JobStore(path: dir + "/q.sqlite")
-        func run(_ p: [String: JSONValue], _ miou: Double) throws {
-            _ = try store.enqueue([NewJob(grid: "scs", kind: "scs", params: p)])
-            let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
-            XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: ["mIoU": miou]), .ok)
-        }
+        let jobs = try CompletedJobs(), store = jobs.store
+        let run = { (p: [String: JSONValue], miou: Double) in try jobs.add("scs", p, ["mIoU": miou], grid: "scs") }
         for (r, v) in [0.40, 0.44, 0.42].enumerated() {
             try run(["G": "stylegan2_church", "extractor": "fewshot_lse", "num_sample": .int(8), "repeat": .int(r)], v)
         }
