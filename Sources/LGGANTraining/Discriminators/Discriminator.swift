@@ -47,8 +47,7 @@ extension Discriminator {
 /// Builds the discriminator of `config.family`.
 public func makeDiscriminator(_ config: DiscriminatorConfig) throws -> any Discriminator {
     switch config.family {
-    case .pggan: return try PGGANDiscriminator(config: config)
-    case .stylegan: return try StyleGANDiscriminator(config: config)
+    case .pggan, .stylegan: return try ProgressiveDiscriminator(config: config)
     case .stylegan2: return try StyleGAN2Discriminator(config: config)
     }
 }
