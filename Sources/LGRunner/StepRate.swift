@@ -1,0 +1,33 @@
+import Foundation
+
+/// Steps per second of the running attempt of a job, and the time left in
+/// its current phase.
+///
+/// Measured from the first report this attempt saw, so a job resumed from a
+/// checkpoint at step 9,000 does not claim 9,000 steps in its first seconds;
+/// a new phase (training -> evaluating) starts a new measurement.
+public struct StepRate: Sendable {
+    private var phase: String?
+    private var firstStep = 0
+    private var firstTime: TimeInterval = 0
+
+    public init() {}
+
+    /// Records `step` of `total` in `phase` at `now` (seconds on any clock);
+    /// returns the rate and the seconds left in the phase once measurable.
+    public mutating func observe(phase: String, step: Int, total: Int, now: TimeInterval) -> (rate: Double?, secondsLeft: Double?) {
+        if self.phase != phase || step < firstStep {
+            self.phase = phase; firstStep = step; firstTime = now
+            return (nil, nil)
+        }
+        let dt = now - firstTime, ds = step - firstStep
+        guard dt > 0, ds > 0 else { return (nil, nil) }
+        let rate = Double(ds) / dt
+        return (rate, Double(max(0, total - step)) / rate)
+    }
+
+    /// "12s", "7m", "1.4h".
+    public static func duration(_ s: Double) -> String {
+        s < 60 ? String(format: "%.0fs", s) : s < 3600 ? String(format: "%.0fm", s / 60) : String(format: "%.1fh", s / 3600)
+    }
+}
