@@ -27,6 +27,9 @@ struct Edit: ParsableCommand {
         (or target_image.png), after_labels.png, sheet.png, latent.npy (the new \
         latent, same space as the input), wp.npy and edit.json (metrics, loss per step).
 
+        Example (paint strokes instead of a target file: hair over the forehead):
+          worker edit --generator stylegan2_toyface32 --extractor expr/fewshot/X.safetensors --seed 3 \\
+            --paint hair:rect:8,4,23,9 --loss internal --out expr/edit
         Example (a registered generator and a few-shot extractor):
           worker edit --generator stylegan2_ffhq --extractor expr/fewshot/ffhq_LSE_8.safetensors \\
             --latent z.npy --target edited.png --mask mask.png --loss internal --out expr/edit
@@ -52,7 +55,10 @@ struct Edit: ParsableCommand {
     var seed: UInt64?
 
     @Option(help: "Target: a label-map PNG (internal, external) or an RGB image PNG (image).")
-    var target: String
+    var target: String?
+
+    @Option(help: ArgumentHelp("Instead of --target/--mask: paint CLASS:rect:x0,y0,x1,y1 or CLASS:ellipse:cx,cy,rx,ry (label-map pixels; CLASS an index or a class name of a registered generator) over the current labels (repeatable).", valueName: "stroke"))
+    var paint: [String] = []
 
     @Option(help: "Mask PNG (white = edited), same size as the target.")
     var mask: String?
@@ -87,6 +93,10 @@ struct Edit: ParsableCommand {
         }
         do { _ = try EditLoss(name: loss) } catch { throw ValidationError("--loss: \(error)") }
         guard latent != nil || seed != nil else { throw ValidationError("give --latent L.npy or --seed N") }
+        guard (target == nil) != paint.isEmpty else { throw ValidationError("give either --target (with an optional --mask) or --paint strokes") }
+        guard paint.isEmpty || (mask == nil && loss != "image") else {
+            throw ValidationError("--paint makes its own mask and a label target; it does not go with --mask or --loss image")
+        }
     }
 
     func loadGenerator() throws -> any StyleGenerator {
@@ -127,15 +137,24 @@ struct Edit: ParsableCommand {
             start = .z(rng.normalTensor([1, g.zDim]))
         }
 
-        // Target and mask.
-        let targetURL = URL(fileURLWithPath: target)
+        // Target and mask: files, or strokes painted over the current labels.
         let editTarget: EditTarget
-        if lossKind == .image {
-            editTarget = .image(try ManipulationFiles.readImage(targetURL, expectedSize: size))
+        let maskValues: [Float]?
+        if let target {
+            let targetURL = URL(fileURLWithPath: target)
+            if lossKind == .image {
+                editTarget = .image(try ManipulationFiles.readImage(targetURL, expectedSize: size))
+            } else {
+                editTarget = .labels(try ManipulationFiles.readLabelMap(targetURL, nClasses: nClasses, expectedSize: size))
+            }
+            maskValues = try mask.map { try ManipulationFiles.readMask(URL(fileURLWithPath: $0), expectedSize: size) }
         } else {
-            editTarget = .labels(try ManipulationFiles.readLabelMap(targetURL, nClasses: nClasses, expectedSize: size))
+            let names = classNames()
+            let strokes = try paint.map { try LabelStroke(parsing: $0, classNames: names, nClasses: nClasses) }
+            let painted = try LabelStroke.render(strokes, size: size)
+            editTarget = .labels(painted.target)
+            maskValues = painted.mask
         }
-        let maskValues = try mask.map { try ManipulationFiles.readMask(URL(fileURLWithPath: $0), expectedSize: size) }
 
         let editor = SemanticEditor(generator: g, extractor: se, predictor: p)
         let options = EditOptions(nIter: iterations, learningRate: lr, space: space.flatMap(LatentSpace.init(rawValue:)),
@@ -180,6 +199,13 @@ struct Edit: ParsableCommand {
                               metrics: r.metrics, lossHistory: r.lossHistory)).write(to: u("edit.json"), options: .atomic)
         for k in r.metrics.keys.sorted() { print("\(k): \(r.metrics[k]!)") }
         print("wrote before/after images and label maps, latent.npy, wp.npy and edit.json to \(dir.path)")
+    }
+
+    /// Class names of a registered generator's label set (empty for a JSON config or an unnamed set).
+    func classNames() -> [String] {
+        guard !models.generator.lowercased().hasSuffix(".json"), let r = try? models.registry(),
+              let set = try? r.generatorEntry(models.generator).labelSet else { return [] }
+        return (try? r.classNames(labelSet: set)) ?? []
     }
 
     func resized(_ t: Tensor, _ s: Int) -> Tensor {

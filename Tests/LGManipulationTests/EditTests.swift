@@ -125,3 +125,33 @@ final class EditTests: XCTestCase {
         XCTAssertEqual(try ManipulationFiles.readLabelMap(png, nClasses: 15, expectedSize: 32), t)
     }
 }
+
+final class LabelStrokeTests: XCTestCase {
+    func testStrokesPaintTargetAndMaskInOrder() throws {
+        let names = ["background", "skin", "hair"]
+        let a = try LabelStroke(parsing: "hair:rect:1,1,2,2", classNames: names, nClasses: 3)
+        let b = try LabelStroke(parsing: "1:ellipse:2,2,1,1", classNames: names, nClasses: 3)
+        XCTAssertEqual(a, LabelStroke(classIndex: 2, shape: .rect, values: [1, 1, 2, 2]))
+        let r = try LabelStroke.render([a, b], size: 4)
+        // The ellipse (skin, painted last) covers (2,1), (1,2), (2,2), (3,2), (2,3).
+        XCTAssertEqual(r.target.data, [0, 0, 0, 0,
+                                       0, 2, 1, 0,
+                                       0, 1, 1, 1,
+                                       0, 0, 1, 0])
+        XCTAssertEqual(r.mask, [0, 0, 0, 0,
+                                0, 1, 1, 0,
+                                0, 1, 1, 1,
+                                0, 0, 1, 0])
+    }
+
+    func testBadStrokesSayWhatIsExpected() {
+        XCTAssertThrowsError(try LabelStroke(parsing: "hair:square:1,1,2,2", classNames: ["hair"], nClasses: 1)) {
+            XCTAssertTrue("\($0)".contains("CLASS:rect:x0,y0,x1,y1"), "\($0)")
+        }
+        XCTAssertThrowsError(try LabelStroke(parsing: "5:rect:1,1,2,2", classNames: [], nClasses: 3))
+        XCTAssertThrowsError(try LabelStroke(parsing: "0:ellipse:1,1,0,2", classNames: [], nClasses: 3))
+        XCTAssertThrowsError(try LabelStroke.render([LabelStroke(classIndex: 0, shape: .rect, values: [9, 9, 12, 12])], size: 4)) {
+            XCTAssertTrue("\($0)".contains("cover no pixel"), "\($0)")
+        }
+    }
+}

@@ -125,6 +125,21 @@ final class WorkerCLITests: XCTestCase {
     }
 
     /// `worker render`: images and exact labels of a procedural domain.
+    /// `worker edit --paint`: strokes instead of target and mask files.
+    func testEditPaintsStrokesOverTheCurrentLabels() throws {
+        let out = try tempDir()
+        let r = try worker(["edit", "--generator", "fixture_stylegan2_r32", "--seed", "3", "--paint", "1:rect:8,8,23,23",
+                            "--paint", "2:ellipse:16,4,6,3", "--loss", "external", "--iterations", "2", "--out", out.path])
+        XCTAssertTrue(r.output.contains("wrote before/after"), r.output)
+        for f in ["before.png", "after.png", "target_labels.png", "after_labels.png", "sheet.png", "latent.npy", "edit.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), f)
+        }
+        let bad = try worker(["edit", "--generator", "fixture_stylegan2_r32", "--seed", "3", "--paint", "wings:rect:1,1,4,4",
+                              "--loss", "external", "--out", out.path], expectSuccess: false)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("unknown class 'wings'"), bad.output)
+    }
+
     func testRenderWritesImagesAndLabels() throws {
         let out = try tempDir()
         let r = try worker(["render", "--domain", "toychurch", "--count", "4", "--resolution", "32", "--out", out.path])
