@@ -5,12 +5,36 @@
 #
 #   bash scripts/demo.sh [GRID[,GRID...]] [enqueue options...]
 #
-# Default grid: fixture_smoke (the small fixture StyleGAN2 + face UNet, 3 jobs,
-# about a minute). The paper's grids (sr_all_method, ...) need the paper's
-# weights under models/pretrain/pytorch/ (see `worker models`).
+# Default: Table 1 over the embedded zoo (sr_all_method_zoo, quick preset) on
+# the zoo generators registered in configs/zoo.json (docs/zoo.md); without a
+# registered zoo, fixture_smoke (the small fixture StyleGAN2 + face UNet, 3
+# jobs, about a minute, numbers meaningless). The paper's grids
+# (sr_all_method, ...) need the paper's weights under models/pretrain/pytorch/
+# (see `worker models`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-grid="${1:-fixture_smoke}"; shift || true
+if [ $# -eq 0 ]; then
+    # The generators of the sr_all_method_zoo grid that configs/zoo.json registers.
+    zoo="$(python3 - <<'PY'
+import json, os
+try:
+    registered = {g["name"] for g in json.load(open("configs/zoo.json"))["generators"]}
+except (OSError, ValueError, KeyError):
+    registered = set()
+grid = json.load(open("jobs/sr_all_method_zoo.json"))
+names = next(a["values"] for a in grid["axes"] if a["name"] == "G")
+print(",".join(n for n in names if n in registered))
+PY
+)"
+    if [ -n "$zoo" ]; then
+        echo "demo: sr_all_method_zoo (quick preset) on the registered zoo generators: $zoo"
+        set -- sr_all_method_zoo --set "G=$zoo"
+    else
+        echo "demo: no zoo registered in configs/zoo.json; running fixture_smoke"
+        set -- fixture_smoke
+    fi
+fi
+grid="$1"; shift
 # The same flags as scripts/test.sh, so that the test build is reused;
 # LG_SCRATCH picks another build folder (swift build --scratch-path).
 flags=(-c release -Xswiftc -enable-testing ${LG_SCRATCH:+--scratch-path "$LG_SCRATCH"})

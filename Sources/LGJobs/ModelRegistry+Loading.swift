@@ -126,7 +126,13 @@ extension ModelRegistry {
                 throw RegistryError.badConfig(file: "predictors.json", reason: "predictor '\(name)': config does not decode: \(error)")
             }
             do {
-                return try FaceParser(config: config, stateDict: StateDict.loadTorch(url.path))
+                let parser = try FaceParser(config: config, stateDict: StateDict.loadTorch(url.path))
+                // A parser trained on another label set (a zoo domain) names its classes by it.
+                if config.nClasses != FaceParser.classNames.count, let set = p.labelSet,
+                   let names = try? classNames(labelSet: set), names.count == config.nClasses {
+                    parser.labelNames = names
+                }
+                return parser
             } catch let e as ModelError {
                 throw RegistryError.mismatchedWeights(model: name, path: url.path, problem: "\(e)",
                                                       expectedShapes: (try? expectedShapes(of: p)) ?? [],

@@ -45,9 +45,15 @@ public final class FaceParser: ParameterContainer {
         try load(sd)
     }
 
-    /// Class names (the 15 CelebAMask-HQ categories for the default config).
+    /// Names of another label set (a zoo domain's classes) for a parser
+    /// trained on it; used when their count is `config.nClasses`.
+    public var labelNames: [String]?
+
+    /// Class names: `labelNames` when set, the 15 CelebAMask-HQ categories
+    /// for the default config, `class{i}` otherwise.
     public var classNames: [String] {
-        config.nClasses == FaceParser.classNames.count ? FaceParser.classNames : (0..<config.nClasses).map { "class\($0)" }
+        if let n = labelNames, n.count == config.nClasses { return n }
+        return config.nClasses == FaceParser.classNames.count ? FaceParser.classNames : (0..<config.nClasses).map { "class\($0)" }
     }
 
     public var resolution: Int { config.resolution }
