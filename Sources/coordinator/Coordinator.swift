@@ -21,6 +21,6 @@ struct CoordinatorCommand: ParsableCommand {
 
 /// Options shared by every subcommand.
 struct QueueOptions: ParsableArguments {
-    @Option(help: "The queue database (checkpoints and the secret live beside it).")
+    @Option(help: "The queue database (checkpoints and the secret live beside it: one database per folder).")
     var db: String = "expr/queue.sqlite"
 }

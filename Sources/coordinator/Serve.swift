@@ -44,6 +44,14 @@ struct Serve: ParsableCommand {
         guard lfd >= 0, flock(lfd, LOCK_EX | LOCK_NB) == 0 else {
             throw ValidationError("another `coordinator serve` is running on \(queue.db)")
         }
+        // One daemon per folder: checkpoints live in ROOT/checkpoints/job-ID, and
+        // job ids of two databases in one folder would share those folders.
+        let ckptDir = (root as NSString).appendingPathComponent("checkpoints")
+        try FileManager.default.createDirectory(atPath: ckptDir, withIntermediateDirectories: true)
+        let rfd = open((ckptDir as NSString).appendingPathComponent(".serve-lock"), O_RDWR | O_CREAT, 0o644)
+        guard rfd >= 0, flock(rfd, LOCK_EX | LOCK_NB) == 0 else {
+            throw ValidationError("another `coordinator serve` keeps its job checkpoints in \(ckptDir) (a queue database in the same folder as \(queue.db)); give each queue database its own folder, e.g. --db expr/other/queue.sqlite")
+        }
         let key = try SecretFile.loadOrCreate(secret ?? (root as NSString).appendingPathComponent("secret"))
         let store = try JobStore(path: queue.db)
         let (host, port) = try Socket.parse(listen)

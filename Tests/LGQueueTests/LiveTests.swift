@@ -35,6 +35,24 @@ final class LiveTests: XCTestCase {
         XCTAssertTrue(try store.jobs().allSatisfy { $0.attempt == 1 })
     }
 
+    /// Two queue databases in one folder would share checkpoints/job-N: the
+    /// second daemon refuses to start and says why; the first keeps serving.
+    func testSecondCoordinatorInTheSameFolderIsRefused() throws {
+        cluster = try LiveCluster()
+        try cluster.startCoordinator()
+        let other = try cluster.spawn("coordinator", ["serve", "--db", cluster.dir + "/expr/other.sqlite", "--listen", "127.0.0.1:0"],
+                                      log: "other.log")
+        other.waitUntilExit()
+        XCTAssertNotEqual(other.terminationStatus, 0)
+        let log = try String(contentsOfFile: cluster.dir + "/other.log", encoding: .utf8)
+        XCTAssertTrue(log.contains("give each queue database its own folder"), log)
+        try cluster.enqueue(2, ["steps": .int(2), "step_ms": .int(10)])
+        let w = try cluster.startWorker(slots: 1, exitWhenIdle: true)
+        let store = try cluster.store()
+        try cluster.waitFor("both jobs to succeed", timeout: 30) { try store.counts()[.succeeded] == 2 }
+        w.waitUntilExit()
+    }
+
     func testKilledWorkerJobIsRerunElsewhereFromItsCheckpoint() throws {
         cluster = try LiveCluster(lease: 1.5, heartbeat: 0.25)
         try cluster.startCoordinator()
