@@ -13,22 +13,26 @@
 # (see `worker models`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -eq 0 ]; then
-    # The generators of the sr_all_method_zoo grid that configs/zoo.json registers.
-    zoo="$(python3 - <<'PY'
-import json, os
+# The generators of grid $1 that configs/zoo.json registers (comma-separated).
+registered_zoo() {
+    python3 - "$1" <<'PY'
+import json, sys
 try:
     registered = {g["name"] for g in json.load(open("configs/zoo.json"))["generators"]}
 except (OSError, ValueError, KeyError):
     registered = set()
-grid = json.load(open("jobs/sr_all_method_zoo.json"))
-names = next(a["values"] for a in grid["axes"] if a["name"] == "G")
-print(",".join(n for n in names if n in registered))
+grid = json.load(open(f"jobs/{sys.argv[1]}.json"))
+names = []
+for axes in [grid.get("axes", [])] + [b.get("axes", []) for b in grid.get("blocks", [])]:
+    for a in axes:
+        if a["name"] == "G":
+            names += [v["G"] if isinstance(v, dict) else v for v in a["values"]]
+print(",".join(dict.fromkeys(n for n in names if n in registered)))
 PY
-)"
-    if [ -n "$zoo" ]; then
-        echo "demo: sr_all_method_zoo (quick preset) on the registered zoo generators: $zoo"
-        set -- sr_all_method_zoo --set "G=$zoo"
+}
+if [ $# -eq 0 ]; then
+    if [ -n "$(registered_zoo sr_all_method_zoo)" ]; then
+        set -- sr_all_method_zoo
     else
         echo "demo: no zoo registered in configs/zoo.json; running fixture_smoke"
         set -- fixture_smoke
@@ -48,7 +52,17 @@ trap 'kill $coord 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -s "$state/port" ] && break; sleep 0.2; done
 port="$(cat "$state/port")"
 IFS=, read -ra grids <<<"$grid"
-for g in "${grids[@]}"; do "$bin/coordinator" enqueue "$g" --db "$db" "$@"; done
+for g in "${grids[@]}"; do
+    extra=()
+    # Zoo grids run on the zoo generators registered so far, unless G is given.
+    if [[ "$g" == *_zoo && "$g" != train_zoo && " $* " != *" G="* && " $* " != *"--set G="* ]]; then
+        zoo="$(registered_zoo "$g")"
+        [ -n "$zoo" ] || { echo "demo: $g needs registered zoo generators (worker zoo-register; docs/zoo.md)" >&2; exit 1; }
+        echo "demo: $g on the registered zoo generators: $zoo"
+        extra=(--set "G=$zoo")
+    fi
+    "$bin/coordinator" enqueue "$g" --db "$db" "$@" "${extra[@]}"
+done
 "$bin/worker" --connect "127.0.0.1:$port" --slots 2 --secret "$state/secret" --exit-when-idle
 "$bin/coordinator" status --db "$db"
 "$bin/collector" markdown --db "$db"
