@@ -84,7 +84,9 @@ public struct EditResult {
     /// Total loss per step.
     public var lossHistory: [Float]
     /// Measurements: `agreement_{inside,outside,all}_{before,after}` (label
-    /// losses: label agreement with the target), `mse_{inside,outside}_{before,after}`
+    /// losses: label agreement with the target; for the internal loss with a
+    /// predictor also `predictor_agreement_...`, the predictor's labels of the
+    /// images, an independent check), `mse_{inside,outside}_{before,after}`
     /// (image loss: per-pixel squared error summed over channels).
     public var metrics: [String: Float]
 }
@@ -254,6 +256,22 @@ public final class SemanticEditor {
                 if inN > 0 { metrics["agreement_inside_\(name)"] = Float(inS) / Float(inN) }
                 if outN > 0 { metrics["agreement_outside_\(name)"] = Float(outS) / Float(outN) }
                 metrics["agreement_all_\(name)"] = Float(inS + outS) / Float(tar.count)
+            }
+        }
+        // An independent check of an extractor edit: the predictor's labels
+        // of the before and after images against the same target.
+        if loss == .extractor, let p = predictor, p.nClasses == scorer?.nClasses, let tar = labels {
+            let pb = try observe(startWP, scorer: .predictor(p), size: size).labels!
+            let pa = try observe(finalWP, scorer: .predictor(p), size: size).labels!
+            for (name, lab) in [("before", pb), ("after", pa)] {
+                var inS = 0, inN = 0, outS = 0, outN = 0
+                for i in 0..<tar.count {
+                    let same = lab.data[i] == tar.data[i] ? 1 : 0
+                    if let m = mask, m[i] >= 0.5 { inS += same; inN += 1 } else { outS += same; outN += 1 }
+                }
+                if inN > 0 { metrics["predictor_agreement_inside_\(name)"] = Float(inS) / Float(inN) }
+                if outN > 0 { metrics["predictor_agreement_outside_\(name)"] = Float(outS) / Float(outN) }
+                metrics["predictor_agreement_all_\(name)"] = Float(inS + outS) / Float(tar.count)
             }
         }
         if let tar = image {

@@ -119,7 +119,18 @@ struct Edit: ParsableCommand {
         let g = try loadGenerator()
         let se: (any SemanticExtractor)? = try extractor.map { try SemanticCheckpoint.loadAny(URL(fileURLWithPath: $0)) }
         if lossKind == .extractor && se == nil { throw ValidationError("--loss internal needs --extractor") }
-        let p: (any DifferentiableSegmenter)? = lossKind == .predictor ? try loadPredictor() : nil
+        let p: (any DifferentiableSegmenter)?
+        if lossKind == .predictor {
+            p = try loadPredictor()
+        } else if lossKind == .extractor {
+            // The predictor, when there is one, checks the edit independently (predictor_agreement_*).
+            do { p = try loadPredictor() } catch {
+                p = nil
+                FileHandle.standardError.write(Data("edit: no predictor check (\(error))\n".utf8))
+            }
+        } else {
+            p = nil
+        }
         let nClasses = se?.arch.nClass ?? p?.nClasses ?? 0
         let size = labelResolution ?? g.resolution
 

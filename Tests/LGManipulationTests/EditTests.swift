@@ -33,6 +33,13 @@ final class EditTests: XCTestCase {
         XCTAssertEqual(r.space, .mixwp)
         XCTAssertEqual(r.latent.shape, [1, m.g.numLayers, m.g.zDim])
         XCTAssertEqual(outBefore, 1)   // fused target = current labels outside the mask
+        // The predictor checks the edit independently, on the images.
+        for k in ["inside", "outside", "all"] {
+            for w in ["before", "after"] {
+                let v = try XCTUnwrap(r.metrics["predictor_agreement_\(k)_\(w)"], "predictor_agreement_\(k)_\(w)")
+                XCTAssertTrue((0...1).contains(v))
+            }
+        }
         XCTAssertGreaterThan(after, before + 0.05)
         XCTAssertLessThan(r.lossHistory.last!, r.lossHistory.first!)
         XCTAssertEqual(r.beforeLabels?.shape, [1, 32, 32])
