@@ -88,6 +88,21 @@ extension JobStore {
         }
     }
 
+    /// Sets the priority of unfinished jobs (higher is claimed first; equal
+    /// priorities go in id order). Returns how many jobs changed.
+    public func setPriority(_ priority: Int, grid: String? = nil, ids: [Int]? = nil) throws -> Int {
+        try locked {
+            try db.transaction {
+                var sql = "UPDATE jobs SET priority = ? WHERE state IN ('queued','running')"
+                var args: [SQLValue] = [.int(Int64(priority))]
+                if let grid { sql += " AND grid = ?"; args.append(.text(grid)) }
+                if let ids { sql += " AND id IN (" + ids.map { String($0) }.joined(separator: ",") + ")" }
+                try db.query(sql, args)
+                return db.changes
+            }
+        }
+    }
+
     /// Queued and running jobs become `cancelled` (a running job's worker
     /// learns it at its next heartbeat). Returns how many.
     public func cancel(grid: String? = nil, ids: [Int]? = nil, state: JobState? = nil) throws -> Int {

@@ -71,3 +71,23 @@ struct Cancel: ParsableCommand {
         print("cancelled \(n) jobs")
     }
 }
+
+struct Prioritize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Set the priority of unfinished jobs (higher is claimed first; default 0).",
+        discussion: "Example: coordinator prioritize --priority 10 --grid sr_all_method_zoo   # or job ids")
+    @OptionGroup var queue: QueueOptions
+    @Option(help: "The new priority (higher runs first).") var priority: Int
+    @Option(help: "Every unfinished job of this grid.") var grid: String?
+    @Argument(help: "Job ids.") var ids: [Int] = []
+
+    func validate() throws {
+        if grid == nil && ids.isEmpty { throw ValidationError("give job ids or --grid G") }
+    }
+
+    func run() throws {
+        let store = try JobStore(path: queue.db)
+        let n = try store.setPriority(priority, grid: grid, ids: ids.isEmpty ? nil : ids)
+        print("set priority \(priority) on \(n) unfinished jobs")
+    }
+}

@@ -152,6 +152,16 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.job(id: 1)!.lastError, "crash again")
     }
 
+    func testRaisedPriorityIsClaimedFirstAndFinishedJobsKeepTheirs() throws {
+        _ = try store.enqueue(jobs(3, grid: "a") + jobs(2, grid: "b"))
+        let first = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
+        XCTAssertEqual(try store.complete(jobID: first.id, fence: first.fence, metrics: [:]), .ok)
+        XCTAssertEqual(try store.setPriority(5, grid: "b"), 2)
+        XCTAssertEqual(try store.setPriority(9, ids: [first.id]), 0, "a finished job is left as it is")
+        let next = try store.claim(owner: "w", limit: 2, leaseSeconds: 10)
+        XCTAssertEqual(next.map(\.grid), ["b", "b"])
+    }
+
     func testCancelTellsTheRunningWorker() throws {
         _ = try store.enqueue(jobs(3))
         let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 5)[0]
