@@ -219,19 +219,28 @@ public struct Reports {
             let dev = xs.map { abs($0 - mean) }.max() ?? 0
             return "\(Reports.fmt(mean)) ± \(Reports.fmt(dev))" + (xs.count < expected ? " [\(xs.count)/\(expected)]" : "")
         }
+        // The paper's three columns, then any other generator with SCS runs (the zoo's).
+        let others = Set(runs.compactMap { $0.job.params["G"]?.stringValue }).subtracting(Reports.scsGs).sorted()
+        let gs = Reports.scsGs + others
         var rows: [[String?]] = []
         for n in [1, 4, 8, 16] {
-            rows.append(["\(n)"] + Reports.scsGs.map { g in
+            rows.append(["\(n)"] + gs.map { g in
                 cell(runs.filter { $0.job.params["G"]?.stringValue == g && $0.job.params["num_sample"]?.intValue == n
                         && $0.job.params["extractor"]?.stringValue != "predictor" }
                     .map { Reports.percent($0.metrics["mIoU"]!) }, expected: 5)
             })
         }
-        rows.append(["baseline"] + Reports.scsGs.map { g in
+        rows.append(["baseline"] + gs.map { g in
             cell(runs.filter { $0.job.params["G"]?.stringValue == g && $0.job.params["extractor"]?.stringValue == "predictor" }
                 .map { Reports.percent($0.metrics["mIoU"]!) }, expected: 1)
         })
-        return Table(title: "scs: semantic-conditional sampling mIoU (%) against the targets", header: ["N"] + Reports.scsGs, rows: rows)
+        // Plain random draws for the same targets (no selection, no
+        // optimisation): the reference the sampled mIoU has to beat.
+        rows.append(["random"] + gs.map { g in
+            let xs = runs.filter { $0.job.params["G"]?.stringValue == g }.compactMap { $0.metrics["random_mIoU"] }
+            return xs.isEmpty ? nil : Reports.fmt(Reports.percent(xs.reduce(0, +) / Double(xs.count)))
+        })
+        return Table(title: "scs: semantic-conditional sampling mIoU (%) against the targets", header: ["N"] + gs, rows: rows)
     }
 
     /// Every metric row: job_id,grid,kind,state,params,key,value.
