@@ -87,7 +87,9 @@ public final class JobStore {
                        maxAttempts: r[6].int ?? 1, fence: r[7].int ?? 0, checkpoint: nil)
         }
         jobs.sort { $0.id < $1.id }
-        for i in jobs.indices where jobs[i].attempt > 1 {
+        // Any stored checkpoint: from an earlier attempt, and also from a
+        // released lease (a worker's SIGTERM), which gives the attempt back.
+        for i in jobs.indices {
             jobs[i].checkpoint = try latestArtifactUnlocked(jobID: jobs[i].id, kind: "checkpoint")
         }
         for i in jobs.indices {

@@ -100,6 +100,12 @@ final class LiveTests: XCTestCase {
         XCTAssertEqual(j.state, .queued)
         XCTAssertEqual(j.attempt, 0, "a release does not use up an attempt")
         XCTAssertEqual(try store.artifacts(jobID: 1).count, 1, "the cancelled job's checkpoint was uploaded")
+        // The next worker continues from that checkpoint instead of starting over.
+        let w2 = try cluster.startWorker(slots: 1, exitWhenIdle: true)
+        try cluster.waitFor("the job to finish", timeout: 30) { try store.job(id: 1)!.state == .succeeded }
+        w2.waitUntilExit()
+        let m = try store.metrics(jobID: 1)
+        XCTAssertGreaterThan(m["resumed_from"] ?? 0, 0, "the released job resumed from its checkpoint: \(m)")
     }
 
     func testGarbageOversizedAndUnauthenticatedFramesAreRefused() throws {

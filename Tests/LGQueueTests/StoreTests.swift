@@ -185,4 +185,18 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(again.checkpoint, a)
         XCTAssertEqual(try store.integrityCheck(), "ok")
     }
+
+    /// A worker stopped by SIGTERM uploads a checkpoint and releases the job,
+    /// which gives the attempt back: the next claim (attempt 1 again) must
+    /// still carry the checkpoint, or the job starts over.
+    func testReleasedJobIsReclaimedWithItsCheckpoint() throws {
+        _ = try store.enqueue(jobs(1))
+        let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 5)[0]
+        let a = Artifact(jobID: 1, kind: "checkpoint", path: "checkpoints/job-1/latest.ckpt", size: 3, sha256: String(repeating: "b", count: 64))
+        XCTAssertEqual(try store.addArtifact(a, fence: c.fence), .ok)
+        XCTAssertEqual(try store.release(jobID: 1, fence: c.fence), .ok)
+        let again = try store.claim(owner: "w2", limit: 1, leaseSeconds: 5)[0]
+        XCTAssertEqual(again.attempt, 1)
+        XCTAssertEqual(again.checkpoint, a)
+    }
 }
