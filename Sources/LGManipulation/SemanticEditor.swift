@@ -119,6 +119,23 @@ public final class SemanticEditor {
         }
     }
 
+    /// `{prefix}_{inside,outside,all}_{before,after}`: the fraction of pixels
+    /// whose labels equal the target, inside the mask (>= 0.5), outside it,
+    /// and over the whole map (no mask: everything counts as outside).
+    static func addAgreement(_ metrics: inout [String: Float], prefix: String, before: Labels, after: Labels,
+                             target: Labels, mask: [Float]?) {
+        for (name, lab) in [("before", before), ("after", after)] {
+            var inS = 0, inN = 0, outS = 0, outN = 0
+            for i in 0..<target.count {
+                let same = lab.data[i] == target.data[i] ? 1 : 0
+                if let m = mask, m[i] >= 0.5 { inS += same; inN += 1 } else { outS += same; outN += 1 }
+            }
+            if inN > 0 { metrics["\(prefix)_inside_\(name)"] = Float(inS) / Float(inN) }
+            if outN > 0 { metrics["\(prefix)_outside_\(name)"] = Float(outS) / Float(outN) }
+            metrics["\(prefix)_all_\(name)"] = Float(inS + outS) / Float(target.count)
+        }
+    }
+
     /// Labels and the image at the target size for `wp` (no gradients).
     func observe(_ wp: Tensor, scorer: SemanticScorer?, size: Int) throws -> (image: Tensor, labels: Labels?) {
         try GradMode.withoutGradients {
@@ -247,32 +264,14 @@ public final class SemanticEditor {
         let after = try observe(finalWP, scorer: scorer, size: size)
         var metrics: [String: Float] = [:]
         if let tar = labels, let b = before.labels, let a = after.labels {
-            for (name, lab) in [("before", b), ("after", a)] {
-                var inS = 0, inN = 0, outS = 0, outN = 0
-                for i in 0..<tar.count {
-                    let same = lab.data[i] == tar.data[i] ? 1 : 0
-                    if let m = mask, m[i] >= 0.5 { inS += same; inN += 1 } else { outS += same; outN += 1 }
-                }
-                if inN > 0 { metrics["agreement_inside_\(name)"] = Float(inS) / Float(inN) }
-                if outN > 0 { metrics["agreement_outside_\(name)"] = Float(outS) / Float(outN) }
-                metrics["agreement_all_\(name)"] = Float(inS + outS) / Float(tar.count)
-            }
+            Self.addAgreement(&metrics, prefix: "agreement", before: b, after: a, target: tar, mask: mask)
         }
         // An independent check of an extractor edit: the predictor's labels
         // of the before and after images against the same target.
         if loss == .extractor, let p = predictor, p.nClasses == scorer?.nClasses, let tar = labels {
             let pb = try observe(startWP, scorer: .predictor(p), size: size).labels!
             let pa = try observe(finalWP, scorer: .predictor(p), size: size).labels!
-            for (name, lab) in [("before", pb), ("after", pa)] {
-                var inS = 0, inN = 0, outS = 0, outN = 0
-                for i in 0..<tar.count {
-                    let same = lab.data[i] == tar.data[i] ? 1 : 0
-                    if let m = mask, m[i] >= 0.5 { inS += same; inN += 1 } else { outS += same; outN += 1 }
-                }
-                if inN > 0 { metrics["predictor_agreement_inside_\(name)"] = Float(inS) / Float(inN) }
-                if outN > 0 { metrics["predictor_agreement_outside_\(name)"] = Float(outS) / Float(outN) }
-                metrics["predictor_agreement_all_\(name)"] = Float(inS + outS) / Float(tar.count)
-            }
+            Self.addAgreement(&metrics, prefix: "predictor_agreement", before: pb, after: pa, target: tar, mask: mask)
         }
         if let tar = image {
             let p = size * size

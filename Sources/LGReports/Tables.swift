@@ -68,6 +68,12 @@ public struct Reports {
         try store.jobs(state: .succeeded).filter { $0.kind == kind }.map { Done(job: $0, metrics: try store.metrics(jobID: $0.id)) }
     }
 
+    /// Table columns: the paper's generators, then every other generator
+    /// (the zoo's, the DCGAN, ...) that has runs, in name order.
+    static func columns(_ paper: [String], plusGeneratorsOf runs: [Done]) -> [String] {
+        paper + Set(runs.compactMap { $0.job.params["G"]?.stringValue }).subtracting(paper).sorted()
+    }
+
     static func percent(_ v: Double) -> Double { v <= 1.0 ? v * 100 : v }
     static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 
@@ -187,8 +193,7 @@ public struct Reports {
         let few = try succeeded(kind: "train_fewshot").filter { $0.metrics["mIoU"] != nil }
         let full = try fullRuns()
         // The paper's three columns, then any other generator with few-shot runs.
-        let others = Set(few.compactMap { $0.job.params["G"]?.stringValue }).subtracting(Reports.fewshotGs).sorted()
-        let gs = Reports.fewshotGs + others
+        let gs = Reports.columns(Reports.fewshotGs, plusGeneratorsOf: few)
         var rows: [[String?]] = []
         for n in [1, 4, 8, 16] {
             var r: [String?] = ["\(n)"]
@@ -220,8 +225,7 @@ public struct Reports {
             return "\(Reports.fmt(mean)) ± \(Reports.fmt(dev))" + (xs.count < expected ? " [\(xs.count)/\(expected)]" : "")
         }
         // The paper's three columns, then any other generator with SCS runs (the zoo's).
-        let others = Set(runs.compactMap { $0.job.params["G"]?.stringValue }).subtracting(Reports.scsGs).sorted()
-        let gs = Reports.scsGs + others
+        let gs = Reports.columns(Reports.scsGs, plusGeneratorsOf: runs)
         var rows: [[String?]] = []
         for n in [1, 4, 8, 16] {
             rows.append(["\(n)"] + gs.map { g in

@@ -38,19 +38,14 @@ struct Serve: ParsableCommand {
     func run() throws {
         let root = (queue.db as NSString).deletingLastPathComponent.isEmpty ? "." : (queue.db as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        // One daemon per database.
-        let lockPath = queue.db + ".serve-lock"
-        let lfd = open(lockPath, O_RDWR | O_CREAT, 0o644)
-        guard lfd >= 0, flock(lfd, LOCK_EX | LOCK_NB) == 0 else {
-            throw ValidationError("another `coordinator serve` is running on \(queue.db)")
-        }
-        // One daemon per folder: checkpoints live in ROOT/checkpoints/job-ID, and
-        // job ids of two databases in one folder would share those folders.
+        // One daemon per folder, and so per database: checkpoints live in
+        // ROOT/checkpoints/job-ID, and the job ids of two databases in one
+        // folder would share those folders.
         let ckptDir = (root as NSString).appendingPathComponent("checkpoints")
         try FileManager.default.createDirectory(atPath: ckptDir, withIntermediateDirectories: true)
-        let rfd = open((ckptDir as NSString).appendingPathComponent(".serve-lock"), O_RDWR | O_CREAT, 0o644)
-        guard rfd >= 0, flock(rfd, LOCK_EX | LOCK_NB) == 0 else {
-            throw ValidationError("another `coordinator serve` keeps its job checkpoints in \(ckptDir) (a queue database in the same folder as \(queue.db)); give each queue database its own folder, e.g. --db expr/other/queue.sqlite")
+        let lfd = open((ckptDir as NSString).appendingPathComponent(".serve-lock"), O_RDWR | O_CREAT, 0o644)
+        guard lfd >= 0, flock(lfd, LOCK_EX | LOCK_NB) == 0 else {
+            throw ValidationError("another `coordinator serve` is running in \(root) (on \(queue.db) or on another queue database there; its job checkpoints are in \(ckptDir)); give each queue database its own folder, e.g. --db expr/other/queue.sqlite")
         }
         let key = try SecretFile.loadOrCreate(secret ?? (root as NSString).appendingPathComponent("secret"))
         let store = try JobStore(path: queue.db)

@@ -84,13 +84,11 @@ struct Edit: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String
 
-    @Option(help: "Enlarge the sheet's tiles this many times (nearest neighbour), for small generators.")
-    var sheetScale: Int = 1
+    @OptionGroup var sheetScale: SheetScaleOption
 
     func validate() throws {
         guard iterations >= 0 else { throw ValidationError("--iterations must be >= 0") }
         guard lr > 0 else { throw ValidationError("--lr must be positive") }
-        guard (1...16).contains(sheetScale) else { throw ValidationError("--sheet-scale must be 1...16") }
         guard ["z", "wp"].contains(latentSpace) else { throw ValidationError("--latent-space must be z or wp, got '\(latentSpace)'") }
         if let space, LatentSpace(rawValue: space) == nil {
             throw ValidationError("--space must be z, mixwp or wp, got '\(space)'")
@@ -199,9 +197,8 @@ struct Edit: ParsableCommand {
             try ManipulationFiles.writeImage(f, to: u("target_image.png"))
             tiles.insert(f, at: 1)
         }
-        var all = Tensor.concat(tiles, axis: 0)
-        if sheetScale > 1 { all = all.resizeNearest(height: size * sheetScale, width: size * sheetScale) }
-        let sheet = try ImageSheet.grid(images: all, columns: tiles.count, padding: 2, paddingValue: 255)
+        let sheet = try ImageSheet.grid(images: sheetScale.enlarged(Tensor.concat(tiles, axis: 0)), columns: tiles.count,
+                                        padding: 2, paddingValue: 255)
         try Data(sheet).write(to: u("sheet.png"), options: .atomic)
         try NPY.write(r.latent, to: u("latent.npy"))
         try NPY.write(r.wp, to: u("wp.npy"))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGTensor
 import Foundation
 import LGModels
 import LGJobs
@@ -101,5 +102,20 @@ struct StyleModelOptions: ParsableArguments {
 
     func loadPredictor() throws -> any SegmentationPredictor {
         try GeneratorLoading.predictor(predictor, weights: predictorWeights, generator: generator, registry: registry)
+    }
+}
+
+/// `--sheet-scale` of the commands that write image sheets (`label`, `edit`).
+struct SheetScaleOption: ParsableArguments {
+    @Option(help: "Enlarge the sheet's tiles this many times (nearest neighbour), for small generators.")
+    var sheetScale: Int = 1
+
+    func validate() throws {
+        guard (1...16).contains(sheetScale) else { throw ValidationError("--sheet-scale must be 1...16") }
+    }
+
+    /// The tiles (N, C, H, W) enlarged by the factor.
+    func enlarged(_ tiles: Tensor) -> Tensor {
+        sheetScale == 1 ? tiles : tiles.resizeNearest(height: tiles.shape[2] * sheetScale, width: tiles.shape[3] * sheetScale)
     }
 }

@@ -55,12 +55,10 @@ struct Label: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String
 
-    @Option(help: "Enlarge the sheet's tiles this many times (nearest neighbour), for small generators.")
-    var sheetScale: Int = 1
+    @OptionGroup var sheetScale: SheetScaleOption
 
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
-        guard (1...16).contains(sheetScale) else { throw ValidationError("--sheet-scale must be 1...16") }
         guard LatentStrategy(rawValue: strategy) != nil else {
             throw ValidationError("--strategy must be one of \(LatentStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -91,9 +89,7 @@ struct Label: ParsableCommand {
         }
         let dir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var tiles = Tensor.concat(rows, axis: 0)
-        if sheetScale > 1 { tiles = tiles.resizeNearest(height: tiles.shape[2] * sheetScale, width: tiles.shape[3] * sheetScale) }
-        let sheet = try ImageSheet.grid(images: tiles, columns: count)
+        let sheet = try ImageSheet.grid(images: sheetScale.enlarged(Tensor.concat(rows, axis: 0)), columns: count)
         try Data(sheet).write(to: dir.appendingPathComponent("sheet.png"))
         try NPY.writeInt64(labels.data.map { Int($0) }, shape: labels.shape, to: dir.appendingPathComponent("labels.npy"))
         try NPY.write(image, to: dir.appendingPathComponent("image.npy"))
