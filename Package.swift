@@ -52,7 +52,7 @@ let package = Package(
             "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGStore", "LGFaceLandmarks", "LGDomains", "LGZoo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics"]),
+        .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics", "LGGANTraining"]),
         // The distributed runner (docs/protocol.md). Light: SQLite + Foundation only,
         // no numeric code, so the queue builds and tests in seconds.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",

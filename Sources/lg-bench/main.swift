@@ -12,19 +12,22 @@ import LGModels
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    usage: lg-bench [--quick] [--section conv|dcgan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
+    usage: lg-bench [--quick] [--section conv|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
       --quick       fewer repetitions (for a smoke test)
       --section S   run only the named sections (default: all)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
+      --profile S   repeat one kernel for a profiler: conv:C,R | conv-bwd:C,R | tconv:CIN,COUT,R
     Build in release mode: swift run -c release lg-bench
     """)
     exit(0)
 }
 let quick = arguments.contains("--quick")
 var sections = Set<String>()
+var profileSpec: String?
 var i = 0
 while i < arguments.count {
     if arguments[i] == "--section", i + 1 < arguments.count { sections.insert(arguments[i + 1]); i += 1 }
+    if arguments[i] == "--profile", i + 1 < arguments.count { profileSpec = arguments[i + 1]; i += 1 }
     if arguments[i] == "--threads", i + 1 < arguments.count, let n = Int(arguments[i + 1]) { BLAS.setThreads(n); i += 1 }
     i += 1
 }
@@ -32,6 +35,10 @@ let chosen = sections
 @MainActor func wants(_ s: String) -> Bool { chosen.isEmpty || chosen.contains(s) }
 
 let bench = Bench(quick: quick)
+if let profileSpec {
+    bench.profile(profileSpec)
+    exit(0)
+}
 print("lg-bench  threads=\(BLAS.threads)  \(quick ? "quick" : "full")")
 let peak = bench.sgemmPeak()
 print(String(format: "sgemm 1024x1024x1024: %.1f GFLOPS (reference for ratios)", peak))
@@ -53,6 +60,10 @@ if sections.contains("micro") {
 if wants("semantics") || !chosen.isDisjoint(with: ["LSE", "NSE-1", "NSE-2"]) {
     print("")
     bench.semantics(only: chosen.intersection(["LSE", "NSE-1", "NSE-2"]))
+}
+if wants("gan") {
+    print("")
+    bench.ganSteps()
 }
 if wants("stylegan2") {
     print("")

@@ -85,6 +85,49 @@ final class OpGradientTests: XCTestCase {
         assertClose(up, x.resizeNearest(height: 8, width: 10))
     }
 
+    func testSeparableFIRMatchesGeneralPath() {
+        // StyleGAN's rank-1 kernels take two 1-d passes; forward and adjoint
+        // must agree with the kh*kw-tap path for up, down, padding and crops.
+        let k1331 = Tensor(shape: [4], data: [1, 3, 3, 1])
+        let fir = Tensor(shape: [4, 4], data: (0..<16).map { k1331.data[$0 / 4] * k1331.data[$0 % 4] / 64 })
+        let skewed = Tensor(shape: [3, 2], data: [1, -2, 0.5, -1, 3, -6])  // rank 1, not square
+        XCTAssertNotNil(FIRPlan(input: [1, 1, 4, 4], kernel: fir, .init(pad: (1, 1))).column)
+        XCTAssertNotNil(FIRPlan(input: [1, 1, 4, 4], kernel: skewed, .init(pad: (1, 1))).column)
+        let full = Tensor(shape: [2, 2], data: [1, 2, 3, 5])
+        XCTAssertNil(FIRPlan(input: [1, 1, 4, 4], kernel: full, .init(pad: (1, 1))).column)
+        let cases: [(Tensor, UpFirDnOptions, [Int])] = [
+            (fir, .init(pad: (1, 1)), [2, 3, 7, 6]),
+            (fir, .init(up: 2, pad: (2, 1)), [1, 2, 5, 4]),
+            (fir, .init(down: 2, pad: (1, 1)), [2, 2, 8, 8]),
+            (fir, .init(down: 2, pad: (2, 2)), [1, 3, 9, 7]),
+            (skewed, .init(up: 2, down: 3, padX0: 1, padX1: -1, padY0: 2, padY1: 0), [2, 2, 6, 5]),
+        ]
+        for (i, c) in cases.enumerated() {
+            let x = randn(c.2, seed: UInt64(i + 1))
+            let y = x.upfirdn2d(c.0, c.1)
+            let gy = randn(y.shape, seed: UInt64(i + 40))
+            let gx = gy.upfirdn2dAdjoint(c.0, c.1, inputShape: x.shape)
+            FIRPlan.allowSeparable = false
+            let yGeneral = x.upfirdn2d(c.0, c.1)
+            let gxGeneral = gy.upfirdn2dAdjoint(c.0, c.1, inputShape: x.shape)
+            FIRPlan.allowSeparable = true
+            assertClose(y, yGeneral, atol: 1e-5)
+            assertClose(gx, gxGeneral, atol: 1e-5)
+            // <A x, g> == <x, A^T g>.
+            XCTAssertEqual(Double((y * gy).sumAll()), Double((x * gx).sumAll()), accuracy: 1e-3, "case \(i)")
+        }
+        gradCheck([randn([1, 2, 5, 4])]) { $0[0].upfirdn2d(fir, .init(up: 2, pad: (2, 1))) }
+        gradCheck([randn([1, 2, 6, 6])]) { $0[0].upfirdn2d(skewed, .init(down: 2, pad: (1, 1))) }
+        // Blurring with down = 2 equals blurring fully and keeping every second pixel.
+        let x = randn([1, 2, 8, 8], seed: 9)
+        let strided = x.upfirdn2d(fir, .init(pad: (1, 1)))
+        let direct = x.upfirdn2d(fir, .init(down: 2, pad: (1, 1)))
+        XCTAssertEqual(direct.shape, [1, 2, 4, 4])
+        for c in 0..<2 { for i in 0..<4 { for j in 0..<4 {
+            XCTAssertEqual(direct[0, c, i, j], strided[0, c, 2 * i, 2 * j], accuracy: 1e-6)
+        } } }
+    }
+
     func testLosses() {
         let labels = Labels(shape: [2, 3, 2], data: [0, 1, 2, 3, 0, 1, 2, 2, 1, 0, 3, 3])
         gradCheck([randn([2, 4, 3, 2])]) { $0[0].crossEntropy(labels) }

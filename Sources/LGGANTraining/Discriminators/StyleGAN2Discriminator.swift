@@ -49,8 +49,10 @@ public final class StyleGAN2Discriminator: Discriminator {
             for b in 0..<config.blockCount {
                 let res = config.resolution >> b
                 if res > 4 {
-                    let skip = layers.conv(x.upfirdn2d(DownsampleFilters.fir1331, UpFirDnOptions(pad: (1, 1))),
-                                           "skip_layer\(b).", stride: 2)
+                    // Blur and keep every second pixel in one FIR pass (the
+                    // same numbers as blurring fully, then a stride-2 1x1 conv).
+                    let skip = layers.conv(x.upfirdn2d(DownsampleFilters.fir1331, UpFirDnOptions(down: 2, pad: (1, 1))),
+                                           "skip_layer\(b).")
                     x = layers.conv(x, "layer\(2 * b).", padding: 1).leakyRelu(0.2, gain: a)
                     x = x.upfirdn2d(DownsampleFilters.fir1331, UpFirDnOptions(pad: (2, 2)))
                     x = layers.conv(x, "layer\(2 * b + 1).", stride: 2).leakyRelu(0.2, gain: a)
