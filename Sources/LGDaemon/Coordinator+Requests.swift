@@ -17,7 +17,7 @@ extension Coordinator {
                 var r = Message(.beatResults, id: m.id)
                 r.results = try (m.beats ?? []).map { b in
                     LeaseReply(job: b.job, try store.heartbeat(jobID: b.job, fence: b.fence, progress: b.progress, rate: b.rate,
-                                                               note: b.note, leaseSeconds: config.leaseSeconds))
+                                                               note: b.note, etaSeconds: b.eta, leaseSeconds: config.leaseSeconds))
                 }
                 return r
             case .metrics:

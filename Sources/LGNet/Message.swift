@@ -37,8 +37,10 @@ public struct Beat: Codable, Sendable, Equatable {
     public var progress: Double?
     public var rate: Double?
     public var note: String?
-    public init(job: Int, fence: Int, progress: Double? = nil, rate: Double? = nil, note: String? = nil) {
-        self.job = job; self.fence = fence; self.progress = progress; self.rate = rate; self.note = note
+    /// Seconds left by the worker's own measure (absent: no estimate yet).
+    public var eta: Double?
+    public init(job: Int, fence: Int, progress: Double? = nil, rate: Double? = nil, note: String? = nil, eta: Double? = nil) {
+        self.job = job; self.fence = fence; self.progress = progress; self.rate = rate; self.note = note; self.eta = eta
     }
 }
 

@@ -11,6 +11,7 @@ public struct ChildEvent: Codable {
     public var progress: Double?
     public var rate: Double?
     public var note: String?
+    public var eta: Double?
     public var path: String?
     public var metrics: [String: Double]?
     public var message: String?
@@ -42,11 +43,11 @@ final class ChildContext: JobContext {
         FileHandle.standardOutput.write(d)
     }
 
-    func reportProgress(_ fraction: Double, rate: Double?, note: String?) {
+    func reportProgress(_ fraction: Double, rate: Double?, note: String?, etaSeconds: Double?) {
         // At most ~5 events a second.
         if Date().timeIntervalSince(lastProgress) < 0.2 && fraction < 1 { return }
         lastProgress = Date()
-        var e = ChildEvent(.progress); e.progress = fraction; e.rate = rate; e.note = note
+        var e = ChildEvent(.progress); e.progress = fraction; e.rate = rate; e.note = note; e.eta = etaSeconds
         emit(e)
     }
 

@@ -45,9 +45,10 @@ public struct JobResult: Sendable {
 public protocol JobContext: AnyObject {
     /// The job's folder (same as `JobSpec.workDirectory`).
     var workDirectory: URL { get }
-    /// Fraction done in 0...1, an optional rate (steps/s) and a short note;
-    /// sent with the next heartbeat and shown by `coordinator status`.
-    func reportProgress(_ fraction: Double, rate: Double?, note: String?)
+    /// Fraction done in 0...1, an optional rate (steps/s), a short note and
+    /// the seconds left if the job can tell; sent with the next heartbeat
+    /// and shown by `coordinator status` and the worker's progress line.
+    func reportProgress(_ fraction: Double, rate: Double?, note: String?, etaSeconds: Double?)
     /// Saves a checkpoint (atomically, in the work folder); the worker
     /// uploads it to the coordinator. Call every few minutes of work.
     func saveCheckpoint(_ data: Data) throws
@@ -61,7 +62,10 @@ public protocol JobContext: AnyObject {
 }
 
 public extension JobContext {
-    func reportProgress(_ fraction: Double) { reportProgress(fraction, rate: nil, note: nil) }
+    func reportProgress(_ fraction: Double) { reportProgress(fraction, rate: nil, note: nil, etaSeconds: nil) }
+    func reportProgress(_ fraction: Double, rate: Double?, note: String?) {
+        reportProgress(fraction, rate: rate, note: note, etaSeconds: nil)
+    }
 }
 
 /// Thrown by an executor that stopped because `isCancelled` became true.

@@ -23,6 +23,8 @@ final class Slot {
     var progress: Double = 0
     var rate: Double?
     var note: String?
+    /// Seconds left, as the job last reported (nil: no estimate).
+    var eta: Double?
     var pendingCheckpoint: String?
     var result: [String: Double]?
     var errorMessage: String?
@@ -89,7 +91,7 @@ final class Slot {
     func apply(_ events: [ChildEvent]) {
         for e in events {
             switch e.event {
-            case .progress: progress = e.progress ?? progress; rate = e.rate ?? rate; note = e.note ?? note
+            case .progress: progress = e.progress ?? progress; rate = e.rate ?? rate; note = e.note ?? note; eta = e.eta
             case .checkpoint: pendingCheckpoint = e.path
             case .result: result = e.metrics ?? [:]
             case .error: errorMessage = e.message

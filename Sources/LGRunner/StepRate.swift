@@ -31,3 +31,23 @@ public struct StepRate: Sendable {
         s < 60 ? String(format: "%.0fs", s) : s < 3600 ? String(format: "%.0fm", s / 60) : String(format: "%.1fh", s / 3600)
     }
 }
+
+/// Sends a stepped job's progress to its context: the fraction, the rate
+/// and seconds left measured by `StepRate` over this attempt and phase, and
+/// a note. One per job run (it keeps the measurement).
+public struct StepProgress {
+    private var rate = StepRate()
+    private let context: any JobContext
+    private let now: () -> TimeInterval
+
+    public init(_ context: any JobContext, now: @escaping () -> TimeInterval = { Date().timeIntervalSince1970 }) {
+        self.context = context
+        self.now = now
+    }
+
+    /// `fraction` of the whole job; `step` of `total` in `phase`.
+    public mutating func report(fraction: Double, phase: String, step: Int, total: Int, note: String) {
+        let r = rate.observe(phase: phase, step: step, total: total, now: now())
+        context.reportProgress(fraction, rate: r.rate, note: note, etaSeconds: r.secondsLeft)
+    }
+}

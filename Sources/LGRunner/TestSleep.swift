@@ -18,7 +18,7 @@ public struct TestSleepExecutor: JobExecutor {
         let crashAttempts = job.int("crash_attempts", default: 1)
         var start = 0
         if let d = try context.loadCheckpoint(), let s = Int(String(decoding: d, as: UTF8.self)) { start = s }
-        let t0 = Date()
+        var reporter = StepProgress(context)
         var step = start
         while step < steps {
             if context.isCancelled {
@@ -29,8 +29,8 @@ public struct TestSleepExecutor: JobExecutor {
             if step == failAt { throw NSError(domain: "test_sleep", code: 1, userInfo: [NSLocalizedDescriptionKey: "test_sleep: failing at step \(step) as asked"]) }
             Thread.sleep(forTimeInterval: Double(ms) / 1000)
             step += 1
-            let rate = Double(step - start) / max(1e-6, Date().timeIntervalSince(t0))
-            context.reportProgress(Double(step) / Double(max(1, steps)), rate: rate, note: "step \(step)/\(steps)")
+            reporter.report(fraction: Double(step) / Double(max(1, steps)), phase: "sleeping", step: step, total: steps,
+                            note: "step \(step)/\(steps)")
             if every > 0 && step % every == 0 && step < steps { try context.saveCheckpoint(Data(String(step).utf8)) }
         }
         return JobResult(metrics: ["value": job.double("value", default: 1), "steps": Double(steps),

@@ -136,7 +136,7 @@ public final class WorkerRunner {
                 nextBeat = now.addingTimeInterval(heartbeatSeconds)
                 let live = slots.compactMap { $0 }.filter { !$0.abandoned && $0.outcome == nil }
                 if !live.isEmpty {
-                    let replies = try c.heartbeat(live.map { Beat(job: $0.job.id, fence: $0.job.fence, progress: $0.progress, rate: $0.rate, note: $0.note) })
+                    let replies = try c.heartbeat(live.map { Beat(job: $0.job.id, fence: $0.job.fence, progress: $0.progress, rate: $0.rate, note: $0.note, eta: $0.eta) })
                     for r in replies where r.outcome != "ok" {
                         if let s = live.first(where: { $0.job.id == r.job }) { abandon(s, r) }
                     }
@@ -255,7 +255,8 @@ public final class WorkerRunner {
         for (i, slot) in slots.enumerated() {
             guard let s = slot else { continue }
             let rate = s.rate.map { String(format: "%.2f/s", $0) } ?? "-"
-            log("slot \(i): job \(s.job.id) \(s.job.kind) \(String(format: "%5.1f%%", s.progress * 100)) \(rate) \(s.note ?? "")")
+            let eta = s.eta.map { " eta " + StepRate.duration($0) } ?? ""
+            log("slot \(i): job \(s.job.id) \(s.job.kind) \(String(format: "%5.1f%%", s.progress * 100)) \(rate) \(s.note ?? "")\(eta)")
         }
     }
 }

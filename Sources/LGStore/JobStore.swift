@@ -72,7 +72,7 @@ public final class JobStore {
         let rows = try db.query("""
             UPDATE jobs SET state = 'running', attempt = attempt + 1, fence = fence + 1,
                 lease_owner = ?1, lease_expires_at = ?2, started_at = ?3, heartbeat_at = ?3,
-                rate = NULL, note = NULL
+                rate = NULL, note = NULL, eta_seconds = NULL
             WHERE id IN (
                 SELECT j.id FROM jobs j
                 WHERE j.state = 'queued'\(kindFilter)
@@ -111,19 +111,24 @@ public final class JobStore {
     }
 
     /// Renews the lease and records progress. Stale tokens change nothing.
+    /// Renews a lease and records progress. `progress`, `rate` and `note`
+    /// keep their stored values when nil; `etaSeconds` is the worker's
+    /// current estimate and is replaced (nil: none yet, e.g. a new phase).
     public func heartbeat(jobID: Int, fence: Int, progress: Double?, rate: Double?, note: String?,
-                          leaseSeconds: Double) throws -> LeaseOutcome {
+                          etaSeconds: Double? = nil, leaseSeconds: Double) throws -> LeaseOutcome {
         try locked {
             try db.transaction {
                 let c = try checkLease(jobID, fence)
                 guard c == .ok else { return c }
                 let now = clock.now()
                 let p = progress.map { min(1, max(0, $0.isFinite ? $0 : 0)) }
+                let eta = etaSeconds.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
                 try db.query("""
                     UPDATE jobs SET lease_expires_at = ?, heartbeat_at = ?, progress = COALESCE(?, progress),
-                        rate = COALESCE(?, rate), note = COALESCE(?, note) WHERE id = ?
+                        rate = COALESCE(?, rate), note = COALESCE(?, note), eta_seconds = ? WHERE id = ?
                     """, [.double(now + leaseSeconds), .double(now), p.map { .double($0) } ?? .null,
-                          rate.map { .double($0) } ?? .null, note.map { .text($0) } ?? .null, .int(Int64(jobID))])
+                          rate.map { .double($0) } ?? .null, note.map { .text($0) } ?? .null,
+                          eta.map { .double($0) } ?? .null, .int(Int64(jobID))])
                 return .ok
             }
         }

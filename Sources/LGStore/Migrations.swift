@@ -58,6 +58,10 @@ enum Migrations {
             UNIQUE (job_id, kind, path)
         );
         """,
+        // 2: the worker's estimate of the seconds left, as of heartbeat_at.
+        """
+        ALTER TABLE jobs ADD COLUMN eta_seconds REAL CHECK (eta_seconds IS NULL OR eta_seconds >= 0);
+        """,
     ]
 
     static func apply(_ db: Database) throws {

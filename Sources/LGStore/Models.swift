@@ -47,12 +47,15 @@ public struct JobRecord: Codable, Sendable {
     public var progress: Double
     public var rate: Double?
     public var note: String?
+    /// The worker's estimate of the seconds left, as of `heartbeatAt`.
+    public var etaSeconds: Double?
+    public var heartbeatAt: Double?
     public var lastError: String?
     public var createdAt: Double
     public var startedAt: Double?
     public var finishedAt: Double?
 
-    static let columns = "id, key, grid, kind, params, state, priority, attempt, max_attempts, lease_owner, lease_expires_at, fence, progress, rate, note, last_error, created_at, started_at, finished_at"
+    static let columns = "id, key, grid, kind, params, state, priority, attempt, max_attempts, lease_owner, lease_expires_at, fence, progress, rate, note, last_error, created_at, started_at, finished_at, eta_seconds, heartbeat_at"
 
     init(row r: Row) {
         id = r[0].int ?? 0; key = r[1].text ?? ""; grid = r[2].text ?? ""; kind = r[3].text ?? ""
@@ -62,6 +65,21 @@ public struct JobRecord: Codable, Sendable {
         leaseOwner = r[9].text; leaseExpiresAt = r[10].double; fence = r[11].int ?? 0
         progress = r[12].double ?? 0; rate = r[13].double; note = r[14].text; lastError = r[15].text
         createdAt = r[16].double ?? 0; startedAt = r[17].double; finishedAt = r[18].double
+        etaSeconds = r[19].double; heartbeatAt = r[20].double
+    }
+}
+
+extension JobRecord {
+    /// Seconds left of a running job: the worker's own estimate (measured
+    /// over this attempt and phase) counted down since its heartbeat; else
+    /// extrapolated from the progress since the attempt started; nil when
+    /// neither is known.
+    public func secondsLeft(now: Double) -> Double? {
+        if let eta = etaSeconds {
+            return max(0, eta - max(0, now - (heartbeatAt ?? now)))
+        }
+        guard progress > 0.001, let started = startedAt else { return nil }
+        return max(0, now - started) * (1 - progress) / progress
     }
 }
 

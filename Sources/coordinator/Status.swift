@@ -21,9 +21,7 @@ struct Status: ParsableCommand {
         print("")
         print(pad("id", 6) + pad("kind", 14) + pad("worker", 22) + pad("progress", 10) + pad("rate", 12) + pad("eta", 10) + "params")
         for j in running {
-            let elapsed = now - (j.startedAt ?? now)
-            // The worker's own estimate (measured over this attempt) when its note has one.
-            let eta = Self.noteETA(j.note) ?? (j.progress > 0.001 ? format(elapsed * (1 - j.progress) / j.progress) : "?")
+            let eta = j.secondsLeft(now: now).map(format) ?? "?"
             let rate = j.rate.map { String(format: "%.2f/s", $0) } ?? "-"
             let params = j.params.filter { ["G", "SE", "num_sample", "repeat", "repeat_ind", "loss", "layer_weight", "family", "domain"].contains($0.key) }
                 .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -32,11 +30,6 @@ struct Status: ParsableCommand {
         }
     }
 
-    /// "eta 12m" in a worker's progress note.
-    static func noteETA(_ note: String?) -> String? {
-        guard let words = note?.split(separator: " "), let i = words.firstIndex(of: "eta"), i + 1 < words.count else { return nil }
-        return String(words[i + 1])
-    }
 
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     func format(_ s: Double) -> String {

@@ -45,19 +45,18 @@ struct TrainingJobExecutor: JobExecutor {
     func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
         let parameters = JobParameters(textParameters(job.params))
         let registry = try ModelRegistry.standard()
-        var rate = StepRate()
+        var reporter = StepProgress(context)
         let runContext = JobRunContext(
             checkpointer: RunnerCheckpointer(context),
             policy: CheckpointPolicy(intervalSeconds: 120),
             progress: { p in
                 let fraction = p.total > 0 ? Double(p.step) / Double(p.total) : 0
                 let overall = p.phase == .training ? fraction * 0.9 : (p.phase == .evaluating ? 0.9 + 0.1 * fraction : 1)
-                let r = rate.observe(phase: p.phase.rawValue, step: p.step, total: p.total, now: Date().timeIntervalSince1970)
                 var note = "\(p.phase.rawValue) \(p.step)/\(p.total)"
                 if let l = p.loss { note += String(format: " loss %.4f", l) }
                 if let m = p.runningMIoU { note += String(format: " mIoU %.3f", m) }
-                if let left = r.secondsLeft { note += " eta \(StepRate.duration(left)) (\(p.phase.rawValue))" }
-                context.reportProgress(overall, rate: r.rate, note: note)
+                // The ETA covers the current phase (the note names it).
+                reporter.report(fraction: overall, phase: p.phase.rawValue, step: p.step, total: p.total, note: note)
             },
             isCancelled: { context.isCancelled },
             log: { context.log($0) })
@@ -140,16 +139,15 @@ struct SCSJobExecutor: JobExecutor {
 struct GANJobExecutor: JobExecutor {
     func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
         let options = try GANJobOptions(parameters: textParameters(job.params))
-        var rate = StepRate()
+        var reporter = StepProgress(context)
         let runContext = JobRunContext(
             checkpointer: RunnerCheckpointer(context),
             policy: CheckpointPolicy(intervalSeconds: 300),
             progress: { p in
-                let r = rate.observe(phase: "training", step: p.step, total: p.total, now: Date().timeIntervalSince1970)
                 var note = "training \(p.step)/\(p.total)"
                 if let l = p.loss { note += String(format: " d_loss %.4f", l) }
-                if let left = r.secondsLeft { note += " eta \(StepRate.duration(left))" }
-                context.reportProgress(p.total > 0 ? Double(p.step) / Double(p.total) : 0, rate: r.rate, note: note)
+                reporter.report(fraction: p.total > 0 ? Double(p.step) / Double(p.total) : 0, phase: "training",
+                                step: p.step, total: p.total, note: note)
             },
             isCancelled: { context.isCancelled },
             log: { context.log($0) })

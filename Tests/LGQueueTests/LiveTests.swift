@@ -93,6 +93,9 @@ final class LiveTests: XCTestCase {
         let store = try cluster.store()
         let w = try cluster.startWorker(slots: 1)
         try cluster.waitFor("the job to make progress", timeout: 20) { try store.job(id: 1)!.progress > 0.05 }
+        // The worker's estimate of the time left reaches the store as a field (200 steps of 20 ms: a few seconds).
+        try cluster.waitFor("an ETA in the heartbeat", timeout: 10) { try store.job(id: 1)!.etaSeconds != nil }
+        XCTAssertLessThan(try store.job(id: 1)!.etaSeconds ?? .infinity, 60)
         w.terminate()
         w.waitUntilExit()
         XCTAssertEqual(w.terminationStatus, 0)

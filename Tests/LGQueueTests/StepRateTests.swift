@@ -17,4 +17,32 @@ final class StepRateTests: XCTestCase {
         XCTAssertEqual(StepRate.duration(990), "16m")
         XCTAssertEqual(StepRate.duration(5400), "1.5h")
     }
+
+    /// StepProgress sends the fraction, the measured rate and the seconds left as a field.
+    func testStepProgressReportsRateAndETA() {
+        final class Recorder: JobContext {
+            var reports: [(Double, Double?, String?, Double?)] = []
+            let workDirectory = URL(fileURLWithPath: "/tmp")
+            func reportProgress(_ fraction: Double, rate: Double?, note: String?, etaSeconds: Double?) {
+                reports.append((fraction, rate, note, etaSeconds))
+            }
+            func saveCheckpoint(_ data: Data) throws {}
+            func loadCheckpoint() throws -> Data? { nil }
+            var isCancelled: Bool { false }
+            func log(_ line: String) {}
+        }
+        let context = Recorder()
+        var t = 100.0
+        var p = StepProgress(context, now: { t })
+        p.report(fraction: 0.1, phase: "training", step: 10, total: 100, note: "a")
+        t = 110
+        p.report(fraction: 0.2, phase: "training", step: 20, total: 100, note: "b")
+        XCTAssertEqual(context.reports.count, 2)
+        XCTAssertNil(context.reports[0].1)
+        XCTAssertNil(context.reports[0].3)
+        XCTAssertEqual(context.reports[1].0, 0.2)
+        XCTAssertEqual(context.reports[1].1!, 1, accuracy: 1e-9)
+        XCTAssertEqual(context.reports[1].2, "b")
+        XCTAssertEqual(context.reports[1].3!, 80, accuracy: 1e-9)
+    }
 }

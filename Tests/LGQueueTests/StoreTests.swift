@@ -120,6 +120,50 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.rescueExpired().map(\.state), [.queued])
     }
 
+    func testHeartbeatCarriesTheWorkersETA() throws {
+        _ = try store.enqueue(jobs(1))
+        var c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
+        XCTAssertNil(try store.job(id: 1)!.etaSeconds)
+        clock.advance(5)
+        XCTAssertEqual(try store.heartbeat(jobID: 1, fence: c.fence, progress: 0.25, rate: 2, note: "n", etaSeconds: 600, leaseSeconds: 10), .ok)
+        var j = try store.job(id: 1)!
+        XCTAssertEqual(j.etaSeconds, 600)
+        // Counted down since the heartbeat; the worker's figure wins over extrapolation (5 s for 25 % -> 15 s).
+        XCTAssertEqual(j.secondsLeft(now: clock.now() + 100)!, 500, accuracy: 1e-9)
+        // A beat without an estimate (a new phase) clears it; then the progress is extrapolated.
+        XCTAssertEqual(try store.heartbeat(jobID: 1, fence: c.fence, progress: nil, rate: nil, note: nil, etaSeconds: nil, leaseSeconds: 10), .ok)
+        j = try store.job(id: 1)!
+        XCTAssertNil(j.etaSeconds)
+        XCTAssertEqual(j.secondsLeft(now: clock.now())!, 15, accuracy: 1e-9)
+        // Nonsense estimates are not stored; a new attempt starts without one.
+        XCTAssertEqual(try store.heartbeat(jobID: 1, fence: c.fence, progress: nil, rate: nil, note: nil, etaSeconds: -3, leaseSeconds: 10), .ok)
+        XCTAssertNil(try store.job(id: 1)!.etaSeconds)
+        XCTAssertEqual(try store.heartbeat(jobID: 1, fence: c.fence, progress: nil, rate: nil, note: nil, etaSeconds: 60, leaseSeconds: 10), .ok)
+        XCTAssertEqual(try store.release(jobID: 1, fence: c.fence), .ok)
+        c = try store.claim(owner: "w2", limit: 1, leaseSeconds: 10)[0]
+        XCTAssertNil(try store.job(id: 1)!.etaSeconds)
+    }
+
+    func testVersionOneDatabaseIsMigratedKeepingItsJobs() throws {
+        // A queue written before the ETA column (schema 1) opens with its jobs intact.
+        let path = dir + "/old.sqlite"
+        do {
+            let db = try Database(path: path)
+            try db.execute(Migrations.all[0])
+            try db.execute("PRAGMA user_version = 1")
+            try db.execute("INSERT INTO jobs (key, grid, kind, params, created_at) VALUES ('k', 'g', 'test_sleep', '{}', 1)")
+        }
+        let migrated = try JobStore(path: path, clock: clock)
+        XCTAssertEqual(migrated.schemaVersion, Migrations.all.count)
+        let j = try XCTUnwrap(try migrated.job(id: 1))
+        XCTAssertEqual(j.key, "k")
+        XCTAssertNil(j.etaSeconds)
+        XCTAssertNil(j.secondsLeft(now: 5), "a job not started has no estimate")
+        let c = try migrated.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
+        XCTAssertEqual(try migrated.heartbeat(jobID: 1, fence: c.fence, progress: 0.5, rate: nil, note: nil, etaSeconds: 30, leaseSeconds: 10), .ok)
+        XCTAssertEqual(try migrated.job(id: 1)!.etaSeconds, 30)
+    }
+
     func testLeaseExpiryFailsAfterLastAttempt() throws {
         _ = try store.enqueue(jobs(1, maxAttempts: 2))
         for attempt in 1...2 {
