@@ -62,6 +62,11 @@ extension Tensor {
     /// weight (Cout, Cin/groups, kh, kw), bias (Cout) -> (N, Cout, Ho, Wo).
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init()) -> Tensor {
         let geo = Tensor.convCheck(self.shape, weight.shape, o)
+        if Winograd.applies(shape, weight.shape, o) {
+            var result = Winograd.conv(self, weight, pad: o.padding.h)
+            if let bias { result.addChannelBias(bias) }
+            return result
+        }
         let n = shape[0], cin = shape[1], cout = weight.shape[0], g = o.groups
         let cinG = cin / g, coutG = cout / g
         let p = geo.positions, pin = shape[2] * shape[3], k = geo.rows
@@ -136,6 +141,14 @@ extension Tensor {
         let cinG = cin / g, coutG = cout / g
         let p = geo.positions, pin = shape[2] * shape[3], k = geo.rows
         checkSameShape(gy.shape, [n, cout, geo.outH, geo.outW], "conv2d backward: output gradient")
+        // The input gradient of a 3x3 stride-1 convolution is one too (flipped,
+        // transposed weight, padding 2 - p): Winograd when it pays.
+        let adjoint = Conv2DOptions(padding: 2 - o.padding.h)
+        if needInput, Winograd.applies(gy.shape, [cin, cout, 3, 3], adjoint), Winograd.applies(shape, weight.shape, o) {
+            let gx = Winograd.conv(gy, Winograd.adjointWeight(weight), pad: adjoint.padding.h)
+            let gw = needWeight ? conv2dBackward(weight, gy, o, needInput: false, needWeight: true).weight : nil
+            return (gx, gw)
+        }
         var gx = [Float](repeating: 0, count: needInput ? count : 0)
         var gw = [Float](repeating: 0, count: needWeight ? weight.count : 0)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: p)

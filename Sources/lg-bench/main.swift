@@ -12,7 +12,7 @@ import LGModels
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    usage: lg-bench [--quick] [--section conv|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
+    usage: lg-bench [--quick] [--section conv|winograd|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
       --quick       fewer repetitions (for a smoke test)
       --section S   run only the named sections (default: all)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
@@ -49,6 +49,22 @@ if wants("conv") {
     for row in bench.convRows() {
         print(row.format(peak: peak))
     }
+}
+if wants("winograd") {
+    print("")
+    print("3x3 conv, batch 1 (GFLOPS of the direct method) shape                      ms     GFLOPS  /sgemm  /sgemm@shape")
+    for row in bench.winogradRows() {
+        print(row.format(peak: peak))
+    }
+}
+if sections.contains("winograd-semantics") {
+    print("")
+    for on in [false, true] {
+        Winograd.enabled = on
+        print("Winograd \(on ? "on" : "off"):")
+        bench.semantics(only: ["NSE-1", "NSE-2"])
+    }
+    Winograd.enabled = true
 }
 if wants("dcgan") {
     print("")

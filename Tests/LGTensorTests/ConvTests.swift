@@ -115,4 +115,42 @@ final class ConvTests: XCTestCase {
         let call = c.conv2d(k, .init(padding: 1))
         assertClose(call.slice(axis: 0, 33..<34), c.slice(axis: 0, 33..<34).conv2d(k, .init(padding: 1)), atol: 1e-5)
     }
+
+    func testWinogradMatchesIm2col() {
+        // 3x3 stride-1 convolutions with enough channels take F(2x2, 3x3);
+        // forward and both gradients must match the im2col path, for odd and
+        // even sizes, paddings 0-2, batches, and chunks that split the tiles.
+        let saved = (Winograd.chunkBudget, Winograd.minimumTiles)
+        Winograd.minimumTiles = 1
+        defer { (Winograd.chunkBudget, Winograd.minimumTiles) = saved; Winograd.enabled = true }
+        for (i, (xs, cout, pad, budget)) in [([2, 32, 9, 7], 40, 1, 1 << 21), ([1, 48, 16, 16], 32, 1, 3000),
+                                             ([3, 32, 6, 11], 32, 0, 1 << 21), ([1, 32, 5, 8], 36, 2, 5000)].enumerated() {
+            Winograd.chunkBudget = budget
+            let x = randn(xs, seed: UInt64(i + 1)), w = randn([cout, xs[1], 3, 3], seed: UInt64(i + 30)), b = randn([cout], seed: 9)
+            let o = Conv2DOptions(padding: pad)
+            XCTAssertTrue(Winograd.applies(x.shape, w.shape, o), "case \(i)")
+            Winograd.enabled = true
+            let y = x.conv2d(w, bias: b, o)
+            let gy = randn(y.shape, seed: UInt64(i + 60))
+            let (gx, gw) = x.conv2dBackward(w, gy, o)
+            Winograd.enabled = false
+            let y2 = x.conv2d(w, bias: b, o)
+            let (gx2, gw2) = x.conv2dBackward(w, gy, o)
+            XCTAssertEqual(y.shape, y2.shape)
+            assertClose(y, y2, atol: 1e-3)
+            assertClose(gx!, gx2!, atol: 1e-3)
+            assertClose(gw!, gw2!, atol: 1e-3)
+            Winograd.enabled = true
+        }
+        // Not for strides, dilations, groups, 1x1 kernels, thin layers or few tiles.
+        Winograd.minimumTiles = saved.1
+        XCTAssertFalse(Winograd.applies([1, 64, 16, 16], [64, 64, 3, 3], .init(padding: 1)))
+        XCTAssertTrue(Winograd.applies([1, 64, 32, 32], [64, 64, 3, 3], .init(padding: 1)))
+        XCTAssertTrue(Winograd.applies([4, 64, 16, 16], [64, 64, 3, 3], .init(padding: 1)))
+        XCTAssertFalse(Winograd.applies([1, 64, 16, 16], [64, 64, 3, 3], .init(stride: 2, padding: 1)))
+        XCTAssertFalse(Winograd.applies([1, 64, 16, 16], [64, 64, 3, 3], .init(padding: 2, dilation: 2)))
+        XCTAssertFalse(Winograd.applies([1, 64, 16, 16], [64, 32, 3, 3], .init(padding: 1, groups: 2)))
+        XCTAssertFalse(Winograd.applies([1, 64, 16, 16], [64, 64, 1, 1], .init()))
+        XCTAssertFalse(Winograd.applies([1, 8, 16, 16], [64, 8, 3, 3], .init(padding: 1)))
+    }
 }

@@ -1,0 +1,210 @@
+/// 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3)
+/// (Lavin & Gray 2016): each 2x2 output tile comes from a 4x4 input tile in
+/// 16 multiplications instead of 36, so the GEMM work is 2.25x smaller than
+/// im2col's. Per call:
+///
+///   U = G g Gᵀ          the weights, 16 matrices of (Cout, Cin)
+///   V = Bᵀ d B          the input tiles, 16 matrices of (Cin, tiles)
+///   M_ξ = U_ξ V_ξ       16 GEMMs
+///   y = Aᵀ m A          the output tiles
+///
+/// Tiles cover every sample of the batch (one GEMM spans several samples)
+/// and are processed in chunks of tile rows so V and M stay a few MB.
+/// Float32 rounding differs from im2col's by about 1e-6 relative (the
+/// transforms only add, subtract and halve).
+public enum Winograd {
+    /// Off: every convolution takes the im2col path (tests compare the two;
+    /// the benchmark reports both).
+    nonisolated(unsafe) public static var enabled = true
+    /// Floats per chunk of transformed tiles (V, and M alike).
+    nonisolated(unsafe) static var chunkBudget = 1 << 21
+    /// Fewer output tiles than this (over the batch) stay with im2col: the
+    /// 16 GEMMs would be too narrow.
+    nonisolated(unsafe) static var minimumTiles = 256
+
+    /// True for 3x3, stride 1, no dilation, one group, equal padding 0-2,
+    /// enough channels and tiles for the GEMMs to dominate the transforms.
+    static func applies(_ x: [Int], _ w: [Int], _ o: Conv2DOptions) -> Bool {
+        guard enabled, w[2] == 3, w[3] == 3, o.stride == (1, 1), o.dilation == (1, 1), o.groups == 1,
+              o.padding.h == o.padding.w, (0...2).contains(o.padding.h) else { return false }
+        let ho = x[2] + 2 * o.padding.h - 2, wo = x[3] + 2 * o.padding.w - 2
+        guard ho > 0, wo > 0 else { return false }
+        let tiles = x[0] * ((ho + 1) / 2) * ((wo + 1) / 2)
+        return tiles >= minimumTiles && x[1] >= 32 && w[0] >= 32
+    }
+
+    /// The weight of the convolution that gives a stride-1 3x3 convolution's
+    /// input gradient: w'[ci][co][i][j] = w[co][ci][2-i][2-j] (with padding 2 - p).
+    static func adjointWeight(_ w: Tensor) -> Tensor {
+        let cout = w.shape[0], cin = w.shape[1]
+        var d = [Float](repeating: 0, count: w.count)
+        w.data.withUnsafeBufferPointer { s in
+            for co in 0..<cout { for ci in 0..<cin { for i in 0..<3 { for j in 0..<3 {
+                d[((ci * cout + co) * 3 + 2 - i) * 3 + 2 - j] = s[((co * cin + ci) * 3 + i) * 3 + j]
+            } } } }
+        }
+        return Tensor(shape: [cin, cout, 3, 3], data: d)
+    }
+
+    /// conv2d(x, w, padding: pad) for a 3x3 weight (Cout, Cin, 3, 3), stride 1.
+    static func conv(_ x: Tensor, _ w: Tensor, pad: Int) -> Tensor {
+        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[0]
+        precondition(w.shape == [cout, cin, 3, 3], "winograd: weight \(w.shape) for input \(x.shape)")
+        let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
+        let th = (ho + 1) / 2, tw = (wo + 1) / 2
+        let tileRows = n * th
+        let rowsPerChunk = max(1, min(tileRows, chunkBudget / max(1, 16 * max(cin, cout) * tw)))
+        let maxTiles = rowsPerChunk * tw
+        var u = [Float](repeating: 0, count: 16 * cout * cin)
+        var v = [Float](repeating: 0, count: 16 * cin * maxTiles)
+        var m = [Float](repeating: 0, count: 16 * cout * maxTiles)
+        var out = [Float](repeating: 0, count: n * cout * ho * wo)
+        w.data.withUnsafeBufferPointer { wp in
+            u.withUnsafeMutableBufferPointer { up in transformWeights(wp.baseAddress!, cout: cout, cin: cin, into: up.baseAddress!) }
+        }
+        x.data.withUnsafeBufferPointer { xp in
+        u.withUnsafeBufferPointer { up in
+        v.withUnsafeMutableBufferPointer { vp in
+        m.withUnsafeMutableBufferPointer { mp in
+        out.withUnsafeMutableBufferPointer { yp in
+            var r0 = 0
+            while r0 < tileRows {
+                let rows = r0..<min(tileRows, r0 + rowsPerChunk)
+                let tc = rows.count * tw
+                let input = Tiles(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+                input.transform(rows: rows, into: vp.baseAddress!)
+                for xi in 0..<16 {
+                    BLAS.gemm(transA: false, transB: false, m: cout, n: tc, k: cin,
+                              a: up.baseAddress! + xi * cout * cin, lda: cin,
+                              b: vp.baseAddress! + xi * cin * tc, ldb: tc,
+                              c: mp.baseAddress! + xi * cout * tc, ldc: tc)
+                }
+                let output = OutputTiles(base: yp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
+                output.write(rows: rows, from: mp.baseAddress!)
+                r0 = rows.upperBound
+            }
+        }}}}}
+        return Tensor(shape: [n, cout, ho, wo], data: out)
+    }
+
+    /// U_ξ[co][ci] = (G g Gᵀ)[ξ] with G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]].
+    static func transformWeights(_ w: UnsafePointer<Float>, cout: Int, cin: Int, into u: UnsafeMutablePointer<Float>) {
+        let plane = cout * cin
+        var t = [Float](repeating: 0, count: 12)
+        for co in 0..<cout {
+            for ci in 0..<cin {
+                let g = w + (co * cin + ci) * 9
+                // Rows: t = G g (4 x 3).
+                for j in 0..<3 {
+                    let g0 = g[j], g1 = g[3 + j], g2 = g[6 + j]
+                    t[j] = g0
+                    t[3 + j] = 0.5 * (g0 + g1 + g2)
+                    t[6 + j] = 0.5 * (g0 - g1 + g2)
+                    t[9 + j] = g2
+                }
+                // Columns: t Gᵀ (4 x 4).
+                let o = co * cin + ci
+                for i in 0..<4 {
+                    let a = t[3 * i], b = t[3 * i + 1], c = t[3 * i + 2]
+                    u[(4 * i) * plane + o] = a
+                    u[(4 * i + 1) * plane + o] = 0.5 * (a + b + c)
+                    u[(4 * i + 2) * plane + o] = 0.5 * (a - b + c)
+                    u[(4 * i + 3) * plane + o] = c
+                }
+            }
+        }
+    }
+
+    /// The input side: 4x4 tiles at stride 2 over a zero-padded NCHW batch.
+    /// Works a tile row at a time so every store runs along a row of V.
+    struct Tiles {
+        let base: UnsafePointer<Float>
+        let channels, h, w, tilesHigh, tilesWide, pad: Int
+
+        /// V_ξ[ci][t] = (Bᵀ d B)[ξ] for the tiles of tile rows `rows` (each
+        /// row index is sample * tilesHigh + ty), t counting from the chunk's first.
+        func transform(rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+            let tc = rows.count * tilesWide, tw = tilesWide
+            let width = 2 * tw + 2  // the padded columns the row's tiles read
+            let stride = channels * tc
+            Parallel.forEach(channels, minimum: max(1, 4096 / max(1, tc))) { range in
+                let d = UnsafeMutablePointer<Float>.allocate(capacity: 8 * width)
+                defer { d.deallocate() }
+                let sRows = d + 4 * width
+                for ci in range {
+                    for (k, r) in rows.enumerated() {
+                        let sample = r / tilesHigh, ty = r % tilesHigh
+                        let plane = base + (sample * channels + ci) * h * w
+                        // The four input rows of this tile row, zero-padded to `width`.
+                        for i in 0..<4 {
+                            let y = 2 * ty - pad + i, row = d + i * width
+                            row.update(repeating: 0, count: width)
+                            guard y >= 0 && y < h else { continue }
+                            let lo = max(0, pad), hi = min(width, w + pad)
+                            if hi > lo { (row + lo).update(from: plane + y * w + lo - pad, count: hi - lo) }
+                        }
+                        // Rows of Bᵀ d, along the whole row.
+                        let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width
+                        let s0 = sRows, s1 = sRows + width, s2 = sRows + 2 * width, s3 = sRows + 3 * width
+                        for x in 0..<width {
+                            s0[x] = d0[x] - d2[x]; s1[x] = d1[x] + d2[x]; s2[x] = d2[x] - d1[x]; s3[x] = d1[x] - d3[x]
+                        }
+                        // Columns: (Bᵀ d) B, one run of `tw` per ξ.
+                        let col = ci * tc + k * tw
+                        for i in 0..<4 {
+                            let sr = sRows + i * width
+                            let v0 = v + (4 * i) * stride + col, v1 = v0 + stride, v2 = v1 + stride, v3 = v2 + stride
+                            for tx in 0..<tw {
+                                let a = sr[2 * tx], b = sr[2 * tx + 1], c = sr[2 * tx + 2], e = sr[2 * tx + 3]
+                                v0[tx] = a - c; v1[tx] = b + c; v2[tx] = c - b; v3[tx] = b - e
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The output side: y = Aᵀ m A with Aᵀ = [[1,1,1,0],[0,1,-1,-1]], a tile
+    /// row at a time, each tile's 2x2 written where it falls inside the output.
+    struct OutputTiles {
+        let base: UnsafeMutablePointer<Float>
+        let channels, h, w, tilesHigh, tilesWide: Int
+
+        func write(rows: Range<Int>, from m: UnsafePointer<Float>) {
+            let tc = rows.count * tilesWide, tw = tilesWide
+            let stride = channels * tc
+            Parallel.forEach(channels, minimum: max(1, 4096 / max(1, tc))) { range in
+                // Rows of Aᵀ m: a_j (first output row) and b_j (second), j = column of m.
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 8 * tw)
+                defer { buf.deallocate() }
+                for co in range {
+                    for (k, r) in rows.enumerated() {
+                        let sample = r / tilesHigh, ty = r % tilesHigh
+                        let plane = base + (sample * channels + co) * h * w
+                        let col = co * tc + k * tw
+                        for j in 0..<4 {
+                            let m0 = m + j * stride + col, m1 = m0 + 4 * stride, m2 = m1 + 4 * stride, m3 = m2 + 4 * stride
+                            let a = buf + j * tw, b = buf + (4 + j) * tw
+                            for tx in 0..<tw {
+                                a[tx] = m0[tx] + m1[tx] + m2[tx]
+                                b[tx] = m1[tx] - m2[tx] - m3[tx]
+                            }
+                        }
+                        let y = 2 * ty
+                        for (row, sums) in [(y, buf), (y + 1, buf + 4 * tw)] where row < h {
+                            let out = plane + row * w
+                            let c0 = sums, c1 = sums + tw, c2 = sums + 2 * tw, c3 = sums + 3 * tw
+                            let full = w / 2
+                            for tx in 0..<full {
+                                out[2 * tx] = c0[tx] + c1[tx] + c2[tx]
+                                out[2 * tx + 1] = c1[tx] - c2[tx] - c3[tx]
+                            }
+                            if full < tw { out[2 * full] = c0[full] + c1[full] + c2[full] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
