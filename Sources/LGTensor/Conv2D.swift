@@ -60,9 +60,12 @@ public struct Conv2DOptions: Sendable, Equatable {
 extension Tensor {
     /// 2-d convolution (cross-correlation, as PyTorch): x (N, Cin, H, W),
     /// weight (Cout, Cin/groups, kh, kw), bias (Cout) -> (N, Cout, Ho, Wo).
-    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init()) -> Tensor {
+    /// `winograd`: whether 3x3 stride-1 layers may take Winograd F(2x2, 3x3)
+    /// (default: as `Winograd.policy` allows outside training).
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init(),
+                       winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
         let geo = Tensor.convCheck(self.shape, weight.shape, o)
-        if Winograd.applies(shape, weight.shape, o) {
+        if winograd, Winograd.applies(shape, weight.shape, o) {
             var result = Winograd.conv(self, weight, pad: o.padding.h)
             if let bias { result.addChannelBias(bias) }
             return result
@@ -144,7 +147,8 @@ extension Tensor {
         // The input gradient of a 3x3 stride-1 convolution is one too (flipped,
         // transposed weight, padding 2 - p): Winograd when it pays.
         let adjoint = Conv2DOptions(padding: 2 - o.padding.h)
-        if needInput, Winograd.applies(gy.shape, [cin, cout, 3, 3], adjoint), Winograd.applies(shape, weight.shape, o) {
+        if needInput, Winograd.allowed(training: true),
+           Winograd.applies(gy.shape, [cin, cout, 3, 3], adjoint), Winograd.applies(shape, weight.shape, o) {
             let gx = Winograd.conv(gy, Winograd.adjointWeight(weight), pad: adjoint.padding.h)
             let gw = needWeight ? conv2dBackward(weight, gy, o, needInput: false, needWeight: true).weight : nil
             return (gx, gw)
@@ -285,9 +289,10 @@ extension Tensor {
 extension Variable {
     /// 2-d convolution with an optional bias; see `Tensor.conv2d`.
     public func conv2d(_ weight: Variable, bias: Variable? = nil, _ o: Conv2DOptions = .init()) -> Variable {
-        let out = value.conv2d(weight.value, bias: bias?.value, o)
         let parents = [self, weight] + (bias.map { [$0] } ?? [])
-        guard Variable.tracking(parents) else { return Variable(out) }
+        let tracking = Variable.tracking(parents)
+        let out = value.conv2d(weight.value, bias: bias?.value, o, winograd: Winograd.allowed(training: tracking))
+        guard tracking else { return Variable(out) }
         let xv = value, wv = weight.value
         return Variable(out, parents: parents) { g in
             let (gx, gw) = xv.conv2dBackward(wv, g, o, needInput: self.requiresGrad, needWeight: weight.requiresGrad)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3)
 /// (Lavin & Gray 2016): each 2x2 output tile comes from a 4x4 input tile in
 /// 16 multiplications instead of 36, so the GEMM work is 2.25x smaller than
@@ -12,9 +14,43 @@
 /// and are processed in chunks of tile rows so V and M stay a few MB.
 /// Float32 rounding differs from im2col's by about 1e-6 relative (the
 /// transforms only add, subtract and halve).
+///
+/// Where it is used is a policy (`LG_WINOGRAD`): by default only where no
+/// gradient is recorded (generator forward passes, labelling, evaluation).
+/// Training can use it too (`always`: forward and input gradients; an NSE-2
+/// step at 256 px 1.5x faster), but its rounding, though tiny, moves the
+/// near-zero gradients that Adam's first steps turn into full-size updates:
+/// on the reference's 3-step NSE-2 fixture the step-2 gradients then differ
+/// by up to 8e-4 relative, above the 1e-4 tolerance, so exact reproduction
+/// keeps im2col in training.
 public enum Winograd {
-    /// Off: every convolution takes the im2col path (tests compare the two;
-    /// the benchmark reports both).
+    public enum Policy: String, Sendable {
+        /// Never: im2col everywhere.
+        case off
+        /// Outside training only (the default).
+        case inference
+        /// Also in training (forward and input gradient).
+        case always
+    }
+
+    /// From the environment variable LG_WINOGRAD (off | inference | always).
+    nonisolated(unsafe) public static var policy: Policy = {
+        guard let s = ProcessInfo.processInfo.environment["LG_WINOGRAD"] else { return .inference }
+        return Policy(rawValue: s) ?? .inference
+    }()
+
+    /// Whether a convolution may use Winograd: `training` when its result
+    /// is recorded for a backward pass (and for the backward pass itself).
+    public static func allowed(training: Bool) -> Bool {
+        switch policy {
+        case .off: return false
+        case .inference: return !training
+        case .always: return true
+        }
+    }
+
+    /// Off: every convolution takes the im2col path whatever the policy
+    /// (tests compare the two; the benchmark reports both).
     nonisolated(unsafe) public static var enabled = true
     /// Floats per chunk of transformed tiles (V, and M alike).
     nonisolated(unsafe) static var chunkBudget = 1 << 21

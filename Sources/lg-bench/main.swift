@@ -59,12 +59,13 @@ if wants("winograd") {
 }
 if sections.contains("winograd-semantics") {
     print("")
-    for on in [false, true] {
-        Winograd.enabled = on
-        print("Winograd \(on ? "on" : "off"):")
+    let saved = Winograd.policy
+    for policy in [Winograd.Policy.off, .inference, .always] {
+        Winograd.policy = policy
+        print("LG_WINOGRAD=\(policy.rawValue):")
         bench.semantics(only: ["NSE-1", "NSE-2"])
     }
-    Winograd.enabled = true
+    Winograd.policy = saved
 }
 if wants("dcgan") {
     print("")

@@ -120,9 +120,10 @@ final class ConvTests: XCTestCase {
         // 3x3 stride-1 convolutions with enough channels take F(2x2, 3x3);
         // forward and both gradients must match the im2col path, for odd and
         // even sizes, paddings 0-2, batches, and chunks that split the tiles.
-        let saved = (Winograd.chunkBudget, Winograd.minimumTiles)
+        let saved = (Winograd.chunkBudget, Winograd.minimumTiles, Winograd.policy)
         Winograd.minimumTiles = 1
-        defer { (Winograd.chunkBudget, Winograd.minimumTiles) = saved; Winograd.enabled = true }
+        Winograd.policy = .always  // the backward too
+        defer { (Winograd.chunkBudget, Winograd.minimumTiles, Winograd.policy) = saved; Winograd.enabled = true }
         for (i, (xs, cout, pad, budget)) in [([2, 32, 9, 7], 40, 1, 1 << 21), ([1, 48, 16, 16], 32, 1, 3000),
                                              ([3, 32, 6, 11], 32, 0, 1 << 21), ([1, 32, 5, 8], 36, 2, 5000)].enumerated() {
             Winograd.chunkBudget = budget
@@ -142,6 +143,12 @@ final class ConvTests: XCTestCase {
             assertClose(gw!, gw2!, atol: 1e-3)
             Winograd.enabled = true
         }
+        // The policy: by default not where gradients are recorded.
+        Winograd.policy = .inference
+        XCTAssertTrue(Winograd.allowed(training: false))
+        XCTAssertFalse(Winograd.allowed(training: true))
+        Winograd.policy = .off
+        XCTAssertFalse(Winograd.allowed(training: false))
         // Not for strides, dilations, groups, 1x1 kernels, thin layers or few tiles.
         Winograd.minimumTiles = saved.1
         XCTAssertFalse(Winograd.applies([1, 64, 16, 16], [64, 64, 3, 3], .init(padding: 1)))
