@@ -25,11 +25,6 @@ public struct StepRate: Sendable {
         let rate = Double(ds) / dt
         return (rate, Double(max(0, total - step)) / rate)
     }
-
-    /// "12s", "7m", "1.4h".
-    public static func duration(_ s: Double) -> String {
-        s < 60 ? String(format: "%.0fs", s) : s < 3600 ? String(format: "%.0fm", s / 60) : String(format: "%.1fh", s / 3600)
-    }
 }
 
 /// Sends a stepped job's progress to its context: the fraction, the rate

@@ -255,7 +255,7 @@ public final class WorkerRunner {
         for (i, slot) in slots.enumerated() {
             guard let s = slot else { continue }
             let rate = s.rate.map { String(format: "%.2f/s", $0) } ?? "-"
-            let eta = s.eta.map { " eta " + StepRate.duration($0) } ?? ""
+            let eta = s.eta.map { " eta " + DurationText.short($0) } ?? ""
             log("slot \(i): job \(s.job.id) \(s.job.kind) \(String(format: "%5.1f%%", s.progress * 100)) \(rate) \(s.note ?? "")\(eta)")
         }
     }

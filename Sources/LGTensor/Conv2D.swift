@@ -144,13 +144,12 @@ extension Tensor {
         let cinG = cin / g, coutG = cout / g
         let p = geo.positions, pin = shape[2] * shape[3], k = geo.rows
         checkSameShape(gy.shape, [n, cout, geo.outH, geo.outW], "conv2d backward: output gradient")
-        // The input gradient of a 3x3 stride-1 convolution is one too (flipped,
-        // transposed weight, padding 2 - p): Winograd when it pays.
-        let adjoint = Conv2DOptions(padding: 2 - o.padding.h)
-        if needInput, Winograd.allowed(training: true),
-           Winograd.applies(gy.shape, [cin, cout, 3, 3], adjoint), Winograd.applies(shape, weight.shape, o) {
-            let gx = Winograd.conv(gy, Winograd.adjointWeight(weight), pad: adjoint.padding.h)
-            let gw = needWeight ? conv2dBackward(weight, gy, o, needInput: false, needWeight: true).weight : nil
+        // A 3x3 stride-1 layer where Winograd pays: the input gradient is a
+        // convolution too (flipped, transposed weight, padding 2 - p) and the
+        // weight gradient has its own F(2x2, 3x3) form.
+        if Winograd.allowed(training: true), Winograd.applies(shape, weight.shape, o) {
+            let gx = needInput ? Winograd.conv(gy, Winograd.adjointWeight(weight), pad: 2 - o.padding.h) : nil
+            let gw = needWeight ? Winograd.weightGradient(self, gy, pad: o.padding.h) : nil
             return (gx, gw)
         }
         var gx = [Float](repeating: 0, count: needInput ? count : 0)

@@ -17,7 +17,7 @@ import Foundation
 ///
 /// Where it is used is a policy (`LG_WINOGRAD`): by default only where no
 /// gradient is recorded (generator forward passes, labelling, evaluation).
-/// Training can use it too (`always`: forward and input gradients; an NSE-2
+/// Training can use it too (`always`: forward and both gradients; an NSE-2
 /// step at 256 px 1.5x faster), but its rounding, though tiny, moves the
 /// near-zero gradients that Adam's first steps turn into full-size updates:
 /// on the reference's 3-step NSE-2 fixture the step-2 gradients then differ
@@ -123,6 +123,82 @@ public enum Winograd {
         return Tensor(shape: [n, cout, ho, wo], data: out)
     }
 
+    /// The weight gradient of conv2d(x, w, padding: pad) for a 3x3 weight,
+    /// stride 1, given the output gradient gy (N, Cout, Ho, Wo): with
+    /// y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A per tile,
+    ///
+    ///   ∂M = A ∂y Aᵀ            the output-gradient tiles, 16 x (Cout, tiles)
+    ///   ∂U_ξ = ∂M_ξ V_ξᵀ        16 GEMMs summed over every tile of the batch
+    ///   ∂g = Gᵀ ∂U G            (Cout, Cin, 3, 3)
+    ///
+    /// 2.25x fewer multiply-adds than im2col's (Cout, 9 Cin, positions) product.
+    static func weightGradient(_ x: Tensor, _ gy: Tensor, pad: Int) -> Tensor {
+        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = gy.shape[1]
+        let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
+        precondition(gy.shape == [n, cout, ho, wo], "winograd: output gradient \(gy.shape) for input \(x.shape)")
+        let th = (ho + 1) / 2, tw = (wo + 1) / 2
+        let tileRows = n * th
+        let rowsPerChunk = max(1, min(tileRows, chunkBudget / max(1, 16 * max(cin, cout) * tw)))
+        let maxTiles = rowsPerChunk * tw
+        var du = [Float](repeating: 0, count: 16 * cout * cin)
+        var v = [Float](repeating: 0, count: 16 * cin * maxTiles)
+        var dm = [Float](repeating: 0, count: 16 * cout * maxTiles)
+        x.data.withUnsafeBufferPointer { xp in
+        gy.data.withUnsafeBufferPointer { gp in
+        du.withUnsafeMutableBufferPointer { up in
+        v.withUnsafeMutableBufferPointer { vp in
+        dm.withUnsafeMutableBufferPointer { mp in
+            var r0 = 0
+            while r0 < tileRows {
+                let rows = r0..<min(tileRows, r0 + rowsPerChunk)
+                let tc = rows.count * tw
+                Tiles(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+                    .transform(rows: rows, into: vp.baseAddress!)
+                GradientTiles(base: gp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
+                    .transform(rows: rows, into: mp.baseAddress!)
+                for xi in 0..<16 {
+                    BLAS.gemm(transA: false, transB: true, m: cout, n: cin, k: tc,
+                              a: mp.baseAddress! + xi * cout * tc, lda: tc,
+                              b: vp.baseAddress! + xi * cin * tc, ldb: tc,
+                              beta: r0 == 0 ? 0 : 1,
+                              c: up.baseAddress! + xi * cout * cin, ldc: cin)
+                }
+                r0 = rows.upperBound
+            }
+        }}}}}
+        var gw = [Float](repeating: 0, count: cout * cin * 9)
+        du.withUnsafeBufferPointer { up in
+            gw.withUnsafeMutableBufferPointer { gp in untransformWeights(up.baseAddress!, cout: cout, cin: cin, into: gp.baseAddress!) }
+        }
+        return Tensor(shape: [cout, cin, 3, 3], data: gw)
+    }
+
+    /// ∂g[co][ci] = Gᵀ ∂U G (3 x 3 from the 16 planes of ∂U), the adjoint of
+    /// `transformWeights`: Gᵀ u = [u0 + ½(u1 + u2), ½(u1 - u2), ½(u1 + u2) + u3].
+    static func untransformWeights(_ u: UnsafePointer<Float>, cout: Int, cin: Int, into w: UnsafeMutablePointer<Float>) {
+        let plane = cout * cin
+        Parallel.forEach(plane, minimum: 256) { range in
+            var t = [Float](repeating: 0, count: 12)
+            for o in range {
+                // Rows: t = Gᵀ ∂U (3 x 4).
+                for j in 0..<4 {
+                    let u0 = u[j * plane + o], u1 = u[(4 + j) * plane + o], u2 = u[(8 + j) * plane + o], u3 = u[(12 + j) * plane + o]
+                    t[j] = u0 + 0.5 * (u1 + u2)
+                    t[4 + j] = 0.5 * (u1 - u2)
+                    t[8 + j] = 0.5 * (u1 + u2) + u3
+                }
+                // Columns: t G (3 x 3).
+                let g = w + o * 9
+                for i in 0..<3 {
+                    let a = t[4 * i], b = t[4 * i + 1], c = t[4 * i + 2], d = t[4 * i + 3]
+                    g[3 * i] = a + 0.5 * (b + c)
+                    g[3 * i + 1] = 0.5 * (b - c)
+                    g[3 * i + 2] = 0.5 * (b + c) + d
+                }
+            }
+        }
+    }
+
     /// U_ξ[co][ci] = (G g Gᵀ)[ξ] with G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]].
     static func transformWeights(_ w: UnsafePointer<Float>, cout: Int, cin: Int, into u: UnsafeMutablePointer<Float>) {
         let plane = cout * cin
@@ -193,6 +269,58 @@ public enum Winograd {
                             for tx in 0..<tw {
                                 let a = sr[2 * tx], b = sr[2 * tx + 1], c = sr[2 * tx + 2], e = sr[2 * tx + 3]
                                 v0[tx] = a - c; v1[tx] = b + c; v2[tx] = c - b; v3[tx] = b - e
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The output gradient's side: ∂M_ξ[co][t] = (A ∂y Aᵀ)[ξ] for the 2x2
+    /// output-gradient tiles of tile rows `rows` (zero past the output's edge),
+    /// in the layout of `Tiles.transform`. A ∂y Aᵀ maps [[p, q], [r, s]] to
+    /// rows (p, q), (p + r, q + s), (p - r, q - s), (-r, -s), and each row
+    /// (a, b) to (a, a + b, a - b, -b).
+    struct GradientTiles {
+        let base: UnsafePointer<Float>
+        let channels, h, w, tilesHigh, tilesWide: Int
+
+        func transform(rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
+            let tc = rows.count * tilesWide, tw = tilesWide
+            let stride = channels * tc
+            Parallel.forEach(channels, minimum: max(1, 4096 / max(1, tc))) { range in
+                // The two gradient rows zero-padded to 2 tw, then the four rows of A ∂y.
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 2 * tw)
+                defer { buf.deallocate() }
+                let width = 2 * tw
+                let r0 = buf, r1 = buf + width
+                let rowsOut = [buf + 2 * width, buf + 3 * width, buf + 4 * width, buf + 5 * width]
+                for co in range {
+                    for (k, r) in rows.enumerated() {
+                        let sample = r / tilesHigh, ty = r % tilesHigh
+                        let plane = base + (sample * channels + co) * h * w
+                        for (i, dst) in [r0, r1].enumerated() {
+                            let y = 2 * ty + i
+                            if y < h {
+                                dst.update(from: plane + y * w, count: w)
+                                if w < width { (dst + w).update(repeating: 0, count: width - w) }
+                            } else {
+                                dst.update(repeating: 0, count: width)
+                            }
+                        }
+                        let a0 = rowsOut[0], a1 = rowsOut[1], a2 = rowsOut[2], a3 = rowsOut[3]
+                        for x in 0..<width {
+                            let p = r0[x], q = r1[x]
+                            a0[x] = p; a1[x] = p + q; a2[x] = p - q; a3[x] = -q
+                        }
+                        let col = co * tc + k * tw
+                        for i in 0..<4 {
+                            let sr = rowsOut[i]
+                            let m0 = m + (4 * i) * stride + col, m1 = m0 + stride, m2 = m1 + stride, m3 = m2 + stride
+                            for tx in 0..<tw {
+                                let a = sr[2 * tx], b = sr[2 * tx + 1]
+                                m0[tx] = a; m1[tx] = a + b; m2[tx] = a - b; m3[tx] = -b
                             }
                         }
                     }

@@ -21,7 +21,7 @@ struct Status: ParsableCommand {
         print("")
         print(pad("id", 6) + pad("kind", 14) + pad("worker", 22) + pad("progress", 10) + pad("rate", 12) + pad("eta", 10) + "params")
         for j in running {
-            let eta = j.secondsLeft(now: now).map(format) ?? "?"
+            let eta = j.secondsLeft(now: now).map(DurationText.short) ?? "?"
             let rate = j.rate.map { String(format: "%.2f/s", $0) } ?? "-"
             let params = j.params.filter { ["G", "SE", "num_sample", "repeat", "repeat_ind", "loss", "layer_weight", "family", "domain"].contains($0.key) }
                 .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -30,9 +30,5 @@ struct Status: ParsableCommand {
         }
     }
 
-
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
-    func format(_ s: Double) -> String {
-        s < 60 ? String(format: "%.0fs", s) : s < 3600 ? String(format: "%.0fm", s / 60) : String(format: "%.1fh", s / 3600)
-    }
 }

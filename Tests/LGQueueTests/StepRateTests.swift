@@ -1,5 +1,6 @@
 import XCTest
 import LGRunner
+import LGStore
 
 final class StepRateTests: XCTestCase {
     /// A job resumed at step 9,000 reports the rate of this attempt, not 9,000 steps in its first seconds.
@@ -14,8 +15,8 @@ final class StepRateTests: XCTestCase {
         let b = r.observe(phase: "evaluating", step: 50, total: 100, now: 125)
         XCTAssertEqual(b.rate!, 10, accuracy: 1e-9)
         XCTAssertEqual(b.secondsLeft!, 5, accuracy: 1e-9)
-        XCTAssertEqual(StepRate.duration(990), "16m")
-        XCTAssertEqual(StepRate.duration(5400), "1.5h")
+        XCTAssertEqual(DurationText.short(990), "16m")
+        XCTAssertEqual(DurationText.short(5400), "1.5h")
     }
 
     /// StepProgress sends the fraction, the measured rate and the seconds left as a field.

@@ -118,7 +118,8 @@ final class ConvTests: XCTestCase {
 
     func testWinogradMatchesIm2col() {
         // 3x3 stride-1 convolutions with enough channels take F(2x2, 3x3);
-        // forward and both gradients must match the im2col path, for odd and
+        // forward and both gradients (the weight gradient by its own F(2x2, 3x3)
+        // form) must match the im2col path, for odd and
         // even sizes, paddings 0-2, batches, and chunks that split the tiles.
         let saved = (Winograd.chunkBudget, Winograd.minimumTiles, Winograd.policy)
         Winograd.minimumTiles = 1
@@ -134,6 +135,9 @@ final class ConvTests: XCTestCase {
             let y = x.conv2d(w, bias: b, o)
             let gy = randn(y.shape, seed: UInt64(i + 60))
             let (gx, gw) = x.conv2dBackward(w, gy, o)
+            let weightOnly = x.conv2dBackward(w, gy, o, needInput: false)
+            XCTAssertNil(weightOnly.input)
+            assertClose(weightOnly.weight!, gw!, atol: 0)
             Winograd.enabled = false
             let y2 = x.conv2d(w, bias: b, o)
             let (gx2, gw2) = x.conv2dBackward(w, gy, o)
