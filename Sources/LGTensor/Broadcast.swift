@@ -134,13 +134,12 @@ extension Tensor {
     /// Applies `f` to every element.
     @inlinable @inline(__always)
     public func map(_ f: (Float) -> Float) -> Tensor {
-        var out = [Float](repeating: 0, count: count)
-        data.withUnsafeBufferPointer { a in
-            out.withUnsafeMutableBufferPointer { o in
-                for i in 0..<o.count { o[i] = f(a[i]) }
+        let n = count
+        return data.withUnsafeBufferPointer { a in
+            Tensor(shape: shape) { o in
+                for i in 0..<n { o[i] = f(a[i]) }
             }
         }
-        return Tensor(shape: shape, data: out)
     }
 
     /// Sums a broadcast gradient back down to `target` shape.

@@ -273,14 +273,29 @@ extension Tensor {
     public func channelSums() -> Tensor {
         let n = shape[0], c = shape[1], p = count / max(1, n * c)
         var out = [Float](repeating: 0, count: c)
-        data.withUnsafeBufferPointer { d in
-            for i in 0..<n { for j in 0..<c {
-                var s: Float = 0
-                let base = (i * c + j) * p
-                for q in 0..<p { s += d[base + q] }
-                out[j] += s
-            } }
-        }
+        data.withUnsafeBufferPointer { dp in
+        out.withUnsafeMutableBufferPointer { op in
+            let d = UncheckedSendable(dp.baseAddress!), o = UncheckedSendable(op.baseAddress!)
+            // Channels across cores; each plane summed in eight lanes.
+            Parallel.forEach(c, minimum: max(1, Tensor.elementwiseGrain / max(1, n * p))) { range in
+                for j in range {
+                    var total: Float = 0
+                    for i in 0..<n {
+                        let base = d.value + (i * c + j) * p
+                        var lanes = SIMD8<Float>(repeating: 0)
+                        var q = 0
+                        while q + 8 <= p {
+                            lanes += UnsafeRawPointer(base + q).loadUnaligned(as: SIMD8<Float>.self)
+                            q += 8
+                        }
+                        var s = lanes.sum()
+                        while q < p { s += base[q]; q += 1 }
+                        total += s
+                    }
+                    o.value[j] = total
+                }
+            }
+        }}
         return Tensor(shape: [c], data: out)
     }
 }

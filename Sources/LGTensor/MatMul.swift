@@ -7,17 +7,17 @@ extension Tensor {
         let kb = transB ? b.shape[1] : b.shape[0]
         let n = transB ? b.shape[0] : b.shape[1]
         precondition(k == kb, "matmul: inner dimensions differ: \(shape)\(transA ? "ᵀ" : "") vs \(b.shape)\(transB ? "ᵀ" : "")")
-        var out = [Float](repeating: 0, count: m * n)
-        data.withUnsafeBufferPointer { pa in
+        if m == 0 || n == 0 { return Tensor(zeros: [m, n]) }
+        // beta = 0: the product overwrites every element of the output.
+        return data.withUnsafeBufferPointer { pa in
             b.data.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { pc in
+                Tensor(shape: [m, n]) { pc in
                     BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k,
                               a: pa.baseAddress!, lda: shape[1], b: pb.baseAddress!, ldb: b.shape[1],
-                              c: pc.baseAddress!, ldc: n)
+                              c: pc, ldc: n)
                 }
             }
         }
-        return Tensor(shape: [m, n], data: out)
     }
 }
 

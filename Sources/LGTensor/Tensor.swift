@@ -22,6 +22,18 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, data: [Float](repeating: 0, count: Tensor.count(of: shape)))
     }
 
+    /// A tensor whose every element `fill` writes (through the base address
+    /// of its storage, from any number of threads): no zero-fill first, for
+    /// ops that overwrite their whole output.
+    public init(shape: [Int], overwrittenBy fill: (UnsafeMutablePointer<Float>) -> Void) {
+        let n = Tensor.count(of: shape)
+        let data = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+            if n > 0 { fill(buffer.baseAddress!) }
+            initialized = n
+        }
+        self.init(shape: shape, data: data)
+    }
+
     /// A tensor filled with one value.
     public init(repeating value: Float, shape: [Int]) {
         self.init(shape: shape, data: [Float](repeating: value, count: Tensor.count(of: shape)))

@@ -70,12 +70,21 @@ extension Variable {
         }
     }
 
-    public func relu() -> Variable { unary({ max($0, 0) }, { x, _ in x > 0 ? 1 : 0 }) }
+    /// max(x, 0); the gradient passes where x > 0 (as PyTorch).
+    public func relu() -> Variable {
+        let out = value.rectified(slope: 0, gain: 1)
+        guard Variable.tracking(self) else { return Variable(out) }
+        let x = value
+        return Variable(out, parents: [self]) { g in [g.rectifiedGradient(input: x, slope: 0, gain: 1)] }
+    }
 
     /// LeakyReLU with negative slope `slope`, times `gain` (StyleGAN2 uses
     /// slope 0.2 and gain sqrt(2)).
     public func leakyRelu(_ slope: Float = 0.2, gain: Float = 1) -> Variable {
-        unary({ ($0 >= 0 ? $0 : $0 * slope) * gain }, { x, _ in (x >= 0 ? 1 : slope) * gain })
+        let out = value.rectified(slope: slope, gain: gain)
+        guard Variable.tracking(self) else { return Variable(out) }
+        let x = value
+        return Variable(out, parents: [self]) { g in [g.rectifiedGradient(input: x, slope: slope, gain: gain)] }
     }
 
     /// tanh through one `expf` (libm's `tanhf` is several times slower here);

@@ -164,4 +164,18 @@ final class ConvTests: XCTestCase {
         XCTAssertFalse(Winograd.applies([1, 64, 16, 16], [64, 64, 1, 1], .init()))
         XCTAssertFalse(Winograd.applies([1, 8, 16, 16], [64, 8, 3, 3], .init(padding: 1)))
     }
+    func testChannelSumsMatchNaive() {
+        // Bias gradients: per-channel sums over batch and positions, in eight
+        // lanes and across cores, against a double-precision sum.
+        for shape in [[3, 5, 7, 11], [2, 40, 64, 64], [1, 3, 1, 1]] {
+            let t = randn(shape, seed: UInt64(shape[1]))
+            let sums = t.channelSums()
+            let (n, c) = (shape[0], shape[1]), p = t.count / (n * c)
+            for j in 0..<c {
+                var e = 0.0
+                for i in 0..<n { for q in 0..<p { e += Double(t.data[(i * c + j) * p + q]) } }
+                XCTAssertEqual(Double(sums.data[j]), e, accuracy: 1e-5 * Double(p * n).squareRoot() + 1e-6, "\(shape) channel \(j)")
+            }
+        }
+    }
 }

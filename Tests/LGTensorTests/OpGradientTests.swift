@@ -22,6 +22,28 @@ final class OpGradientTests: XCTestCase {
         XCTAssertEqual(Variable(Tensor(shape: [2], data: [30, -30])).softplus().value.data[0], 30)
     }
 
+    /// The eight-lane, multi-core rectifiers against their per-element
+    /// definitions: sizes with a tail, sizes split across cores, zeros.
+    func testRectifiersMatchTheirDefinitions() {
+        for n in [13, 3 * Tensor.elementwiseGrain + 5] {
+            let x = randn([n], seed: UInt64(n)).map { abs($0) < 0.1 ? 0 : $0 }, g = randn([n], seed: 9)
+            for (slope, gain) in [(Float(0), Float(1)), (0.2, Float(2).squareRoot()), (0.01, 1)] {
+                let y = x.rectified(slope: slope, gain: gain), gx = g.rectifiedGradient(input: x, slope: slope, gain: gain)
+                for i in 0..<n {
+                    let v = x.data[i]
+                    let ey: Float = slope == 0 && gain == 1 ? max(v, 0) : (v >= 0 ? v : v * slope) * gain
+                    let eg: Float = slope == 0 && gain == 1 ? (v > 0 ? g.data[i] : 0) : g.data[i] * ((v >= 0 ? 1 : slope) * gain)
+                    XCTAssertEqual(y.data[i], ey, "forward \(i) of \(n), slope \(slope)")
+                    XCTAssertEqual(gx.data[i], eg, "gradient \(i) of \(n), slope \(slope)")
+                }
+            }
+        }
+        // ReLU passes no gradient at exactly zero (PyTorch's rule); the leaky form does.
+        let z = Tensor(shape: [1], data: [0]), one = Tensor(shape: [1], data: [1])
+        XCTAssertEqual(one.rectifiedGradient(input: z, slope: 0, gain: 1).data, [0])
+        XCTAssertEqual(one.rectifiedGradient(input: z, slope: 0.2, gain: 1).data, [1])
+    }
+
     func testReductionsConcatSlice() {
         gradCheck([randn([2, 3, 4])]) { $0[0].sum(axes: [1]) }
         gradCheck([randn([2, 3, 4])]) { $0[0].mean(axes: [0, 2], keepDims: true) }
