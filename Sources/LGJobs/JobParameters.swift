@@ -1,4 +1,5 @@
 import Foundation
+import LGTensor
 import LGModels
 import LGSemantics
 
@@ -50,6 +51,15 @@ public struct JobParameters: Sendable, Equatable, Codable {
             throw JobError.badParameter(name: "preset", value: p, expected: "paper, quick or smoke")
         }
         return JobParameters(defaults.merging(values) { _, given in given })
+    }
+
+    /// `winograd=off|inference|always`, nil when not given.
+    func winogradPolicy() throws -> Winograd.Policy? {
+        guard let v = self["winograd"] else { return nil }
+        guard let policy = Winograd.Policy(rawValue: v) else {
+            throw JobError.badParameter(name: "winograd", value: v, expected: Winograd.Policy.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return policy
     }
 
     func check(known: [String], kind: JobKind) throws {
@@ -164,10 +174,15 @@ public struct TrainOptions: Sendable, Equatable, Codable {
     public var lrSchedule = LearningRateSchedule.reference
     /// Learning-rate multiple of the layer weights theta (LSE, NSE-1).
     public var layerWeightLRScale: Float = 10
+    /// `winograd`: the convolution policy of this job (nil: the worker's
+    /// `LG_WINOGRAD`, by default `inference`); `always` is the fast one
+    /// (NSE-2 about 1.6x), `inference` the one that reproduces the reference's
+    /// first Adam steps to 1e-4.
+    public var winograd: Winograd.Policy?
 
     public static let keys = ModelChoice.keys + ["SE", "lr", "loss_type", "latent_strategy", "layer_weight", "epochs",
         "steps_per_epoch", "eval_samples", "eval", "eval_latent_strategy", "seed", "layers", "accumulation",
-        "milestones", "gamma", "layer_weight_lr_scale", "preset"]
+        "milestones", "gamma", "layer_weight_lr_scale", "winograd", "preset"]
 
     public init(generator: String, extractor: ExtractorType) {
         models = ModelChoice(generator: generator)
@@ -204,6 +219,7 @@ public struct TrainOptions: Sendable, Equatable, Codable {
         lrSchedule = LearningRateSchedule(milestones: try p.ints("milestones") ?? [20],
                                           gamma: Float(try p.double("gamma", default: 0.1)))
         layerWeightLRScale = Float(try p.double("layer_weight_lr_scale", default: 10))
+        winograd = try p.winogradPolicy()
     }
 
     public var lossKind: SegLossKind { SegLossKind(referenceName: lossType) }
@@ -223,6 +239,7 @@ public struct TrainOptions: Sendable, Equatable, Codable {
             "accumulation": accumulation.description, "milestones": lrSchedule.milestones.map(String.init).joined(separator: ","),
             "gamma": "\(lrSchedule.gamma)", "layer_weight_lr_scale": "\(layerWeightLRScale)"]
         if let l = layers { r["layers"] = l.map(String.init).joined(separator: ",") }
+        if let w = winograd { r["winograd"] = w.rawValue }
         if let p = models.predictor { r["predictor"] = p }
         if let l = models.labelResolution { r["label_resolution"] = "\(l)" }
         return r
@@ -246,9 +263,11 @@ public struct FewShotOptions: Sendable, Equatable, Codable {
     /// Regenerate features with new noise at every epoch end (StyleGAN2 `randomize_noise=True`).
     public var randomizeNoise = true
     public var lrSchedule = LearningRateSchedule.reference
+    /// The convolution policy of this job (see `TrainOptions.winograd`).
+    public var winograd: Winograd.Policy?
 
     public static let keys = ModelChoice.keys + ["num_sample", "repeat_ind", "seed", "lr", "epochs", "steps_per_epoch",
-        "eval_samples", "eval", "randomize_noise", "milestones", "gamma", "preset"]
+        "eval_samples", "eval", "randomize_noise", "milestones", "gamma", "winograd", "preset"]
 
     public init(_ parameters: JobParameters) throws {
         let p = try parameters.applyingPreset(.trainFewshot)
@@ -269,6 +288,7 @@ public struct FewShotOptions: Sendable, Equatable, Codable {
         randomizeNoise = try p.bool("randomize_noise", default: true)
         lrSchedule = LearningRateSchedule(milestones: try p.ints("milestones") ?? [20],
                                           gamma: Float(try p.double("gamma", default: 0.1)))
+        winograd = try p.winogradPolicy()
     }
 
     /// Checkpoint name `r{repeat}_n{num_sample}`.
@@ -283,6 +303,7 @@ public struct FewShotOptions: Sendable, Equatable, Codable {
             "randomize_noise": randomizeNoise ? "1" : "0", "layer_weight": "none", "loss_type": "normal",
             "latent_strategy": "trunc-wp", "milestones": lrSchedule.milestones.map(String.init).joined(separator: ","),
             "gamma": "\(lrSchedule.gamma)"]
+        if let w = winograd { r["winograd"] = w.rawValue }
         if let p = models.predictor { r["predictor"] = p }
         if let l = models.labelResolution { r["label_resolution"] = "\(l)" }
         return r

@@ -15,9 +15,15 @@ public enum Jobs {
                            context: JobRunContext = JobRunContext(), outputs: JobOutputs? = nil) throws -> JobReport {
         switch kind {
         case .train:
-            return try train(TrainOptions(parameters), registry: registry, context: context, outputs: outputs)
+            let options = try TrainOptions(parameters)
+            return try Winograd.with(policy: options.winograd) {
+                try train(options, registry: registry, context: context, outputs: outputs)
+            }
         case .trainFewshot:
-            return try trainFewshot(FewShotOptions(parameters), registry: registry, context: context, outputs: outputs)
+            let options = try FewShotOptions(parameters)
+            return try Winograd.with(policy: options.winograd) {
+                try trainFewshot(options, registry: registry, context: context, outputs: outputs)
+            }
         case .evaluate:
             return try evaluate(EvaluateOptions(parameters), registry: registry, context: context, outputs: outputs)
         }

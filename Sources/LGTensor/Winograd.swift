@@ -24,7 +24,7 @@ import Foundation
 /// by up to 8e-4 relative, above the 1e-4 tolerance, so exact reproduction
 /// keeps im2col in training.
 public enum Winograd {
-    public enum Policy: String, Sendable {
+    public enum Policy: String, Sendable, Codable, CaseIterable {
         /// Never: im2col everywhere.
         case off
         /// Outside training only (the default).
@@ -38,6 +38,17 @@ public enum Winograd {
         guard let s = ProcessInfo.processInfo.environment["LG_WINOGRAD"] else { return .inference }
         return Policy(rawValue: s) ?? .inference
     }()
+
+    /// Runs `body` under `policy` (nil: the current one), restoring the
+    /// previous policy after. The policy is process-wide: jobs run one per
+    /// process (`worker exec-job`), so a job's choice is its own.
+    public static func with<T>(policy: Policy?, _ body: () throws -> T) rethrows -> T {
+        guard let policy else { return try body() }
+        let saved = self.policy
+        self.policy = policy
+        defer { self.policy = saved }
+        return try body()
+    }
 
     /// Whether a convolution may use Winograd: `training` when its result
     /// is recorded for a backward pass (and for the backward pass itself).

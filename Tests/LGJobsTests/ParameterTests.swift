@@ -1,6 +1,7 @@
 import XCTest
 import LGModels
 import LGSemantics
+import LGTensor
 @testable import LGJobs
 
 final class ParameterTests: XCTestCase {
@@ -45,6 +46,25 @@ final class ParameterTests: XCTestCase {
         XCTAssertThrowsError(try TrainOptions(JobParameters(["G": "x", "lr": "-1"])))
         XCTAssertThrowsError(try JobParameters(assignments: ["novalue"]))
         XCTAssertEqual(try JobParameters(assignments: ["G=a=b"]).values, ["G": "a=b"])
+    }
+
+    /// `winograd=off|inference|always` chooses the job's convolution policy,
+    /// is recorded with its results, and is scoped to the job.
+    func testWinogradPolicyParameter() throws {
+        XCTAssertNil(try TrainOptions(JobParameters(["G": "x"])).winograd)
+        XCTAssertNil(try TrainOptions(JobParameters(["G": "x"])).record["winograd"])
+        let t = try TrainOptions(JobParameters(["G": "x", "SE": "NSE-2", "winograd": "always"]))
+        XCTAssertEqual(t.winograd, .always)
+        XCTAssertEqual(t.record["winograd"], "always")
+        XCTAssertEqual(try FewShotOptions(JobParameters(["G": "x", "winograd": "off"])).winograd, .off)
+        XCTAssertThrowsError(try TrainOptions(JobParameters(["G": "x", "winograd": "fast"]))) { e in
+            XCTAssertTrue("\(e)".contains("winograd") && "\(e)".contains("always"), "\(e)")
+        }
+        let before = Winograd.policy
+        let inside = Winograd.with(policy: before == .always ? .off : .always) { Winograd.policy }
+        XCTAssertNotEqual(inside, before)
+        XCTAssertEqual(Winograd.policy, before)
+        XCTAssertEqual(Winograd.with(policy: nil) { Winograd.policy }, before)
     }
 
     func testFewShotSeedsAndNames() throws {
