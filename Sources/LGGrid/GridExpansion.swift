@@ -116,6 +116,10 @@ public struct GridLibrary {
                 }
             } else if allFixed.contains(key) {
                 for i in blocks.indices where blocks[i].fixed?[key] != nil { blocks[i].fixed![key] = JSONValue.parse(value) }
+            } else if blocks.contains(where: { JobKindCatalog.addableParameters[$0.kind ?? ""]?.contains(key) == true }) {
+                for i in blocks.indices where JobKindCatalog.addableParameters[blocks[i].kind ?? ""]?.contains(key) == true {
+                    blocks[i].fixed = (blocks[i].fixed ?? [:]).merging([key: JSONValue.parse(value)]) { $1 }
+                }
             } else {
                 throw GridError.unknownKey(key, grid: name, axes: allAxes.sorted(), fixed: allFixed.sorted())
             }

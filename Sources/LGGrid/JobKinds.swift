@@ -14,4 +14,12 @@ public enum JobKindCatalog {
     }
 
     public static var allowed: [String] { production + (testKindsEnabled ? testOnly : []) }
+
+    /// Parameters `coordinator enqueue --set` may add to a grid's jobs of a
+    /// kind although the grid file does not name them (run-time choices that
+    /// make a different run, so a different job key).
+    public static let addableParameters: [String: [String]] = [
+        "train": ["winograd"],
+        "train_fewshot": ["winograd"],
+    ]
 }

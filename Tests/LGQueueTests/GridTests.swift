@@ -52,6 +52,19 @@ final class GridTests: XCTestCase {
         XCTAssertEqual(lw.params["loss_type"], .string("normallayer")); XCTAssertEqual(lw.params["eval"], .bool(false))
     }
 
+    /// Run-time choices a job kind takes (`winograd`) can be set on any grid
+    /// of that kind; they make other jobs (other keys), and kinds that do not
+    /// take them refuse them.
+    func testAddableParametersMakeOtherJobs() throws {
+        let plain = try lib.expand("sr_all_method", sets: ["G=stylegan2_ffhq", "SE=NSE-2"])
+        let fast = try lib.expand("sr_all_method", sets: ["G=stylegan2_ffhq", "SE=NSE-2", "winograd=always"])
+        XCTAssertNil(plain[0].params["winograd"])
+        XCTAssertEqual(fast[0].params["winograd"], .string("always"))
+        XCTAssertNotEqual(plain[0].key, fast[0].key)
+        XCTAssertEqual(try lib.expand("train_fewshot", sets: ["winograd=off"]).first?.params["winograd"], .string("off"))
+        XCTAssertThrowsError(try lib.expand("train_zoo", sets: ["winograd=always"])) { XCTAssertTrue("\($0)".contains("winograd")) }
+    }
+
     func testErrorsListTheValidChoices() {
         XCTAssertThrowsError(try lib.expand("nope")) { XCTAssertTrue("\($0)".contains("sr_all_method")) }
         XCTAssertThrowsError(try lib.expand("sr_all_method", sets: ["G=biggan"])) { XCTAssertTrue("\($0)".contains("stylegan2_ffhq")) }
