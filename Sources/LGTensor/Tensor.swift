@@ -124,3 +124,11 @@ extension Tensor: CustomStringConvertible {
 @inlinable func checkSameShape(_ a: [Int], _ b: [Int], _ op: String) {
     precondition(a == b, "\(op): shapes differ: \(a) vs \(b)")
 }
+
+extension Array where Element == Float {
+    /// `count` floats left as the allocator gives them: for scratch buffers
+    /// and outputs that a kernel writes in full before anything reads them.
+    @inlinable public init(uninitializedCount count: Int) {
+        self.init(unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+}

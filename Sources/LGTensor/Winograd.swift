@@ -10,6 +10,7 @@ import Foundation
 ///   M_ξ = U_ξ V_ξ       16 GEMMs
 ///   y = Aᵀ m A          the output tiles
 ///
+/// Every buffer is written in full before it is read (no zero-fill).
 /// Tiles cover every sample of the batch (one GEMM spans several samples)
 /// and are processed in chunks of tile rows so V and M stay a few MB.
 /// Float32 rounding differs from im2col's by about 1e-6 relative (the
@@ -102,10 +103,10 @@ public enum Winograd {
         let tileRows = n * th
         let rowsPerChunk = max(1, min(tileRows, chunkBudget / max(1, 16 * max(cin, cout) * tw)))
         let maxTiles = rowsPerChunk * tw
-        var u = [Float](repeating: 0, count: 16 * cout * cin)
-        var v = [Float](repeating: 0, count: 16 * cin * maxTiles)
-        var m = [Float](repeating: 0, count: 16 * cout * maxTiles)
-        var out = [Float](repeating: 0, count: n * cout * ho * wo)
+        var u = [Float](uninitializedCount: 16 * cout * cin)
+        var v = [Float](uninitializedCount: 16 * cin * maxTiles)
+        var m = [Float](uninitializedCount: 16 * cout * maxTiles)
+        var out = [Float](uninitializedCount: n * cout * ho * wo)
         w.data.withUnsafeBufferPointer { wp in
             u.withUnsafeMutableBufferPointer { up in transformWeights(wp.baseAddress!, cout: cout, cin: cin, into: up.baseAddress!) }
         }
@@ -151,9 +152,9 @@ public enum Winograd {
         let tileRows = n * th
         let rowsPerChunk = max(1, min(tileRows, chunkBudget / max(1, 16 * max(cin, cout) * tw)))
         let maxTiles = rowsPerChunk * tw
-        var du = [Float](repeating: 0, count: 16 * cout * cin)
-        var v = [Float](repeating: 0, count: 16 * cin * maxTiles)
-        var dm = [Float](repeating: 0, count: 16 * cout * maxTiles)
+        var du = [Float](uninitializedCount: 16 * cout * cin)
+        var v = [Float](uninitializedCount: 16 * cin * maxTiles)
+        var dm = [Float](uninitializedCount: 16 * cout * maxTiles)
         x.data.withUnsafeBufferPointer { xp in
         gy.data.withUnsafeBufferPointer { gp in
         du.withUnsafeMutableBufferPointer { up in
@@ -177,7 +178,7 @@ public enum Winograd {
                 r0 = rows.upperBound
             }
         }}}}}
-        var gw = [Float](repeating: 0, count: cout * cin * 9)
+        var gw = [Float](uninitializedCount: cout * cin * 9)
         du.withUnsafeBufferPointer { up in
             gw.withUnsafeMutableBufferPointer { gp in untransformWeights(up.baseAddress!, cout: cout, cin: cin, into: gp.baseAddress!) }
         }
