@@ -21,7 +21,8 @@ extension Tensor {
     public func upfirdn2d(_ kernel: Tensor, _ o: UpFirDnOptions) -> Tensor {
         precondition(rank == 4 && kernel.rank == 2, "upfirdn2d: input \(shape) must be 4-d, kernel \(kernel.shape) 2-d")
         let plan = FIRPlan(input: shape, kernel: kernel, o)
-        var out = [Float](repeating: 0, count: shape[0] * shape[1] * plan.oh * plan.ow)
+        // Every plane is overwritten by `forward`: no zero-fill here.
+        var out = [Float](uninitializedCount: shape[0] * shape[1] * plan.oh * plan.ow)
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { d in
                 plan.forEachPlanes(shape[0] * shape[1]) { planes, scratch in
@@ -39,7 +40,8 @@ extension Tensor {
     func upfirdn2dAdjoint(_ kernel: Tensor, _ o: UpFirDnOptions, inputShape: [Int]) -> Tensor {
         let plan = FIRPlan(input: inputShape, kernel: kernel, o)
         checkSameShape(shape, [inputShape[0], inputShape[1], plan.oh, plan.ow], "upfirdn2d backward: output gradient")
-        var gx = [Float](repeating: 0, count: inputShape.reduce(1, *))
+        // Every plane is overwritten by `adjoint`.
+        var gx = [Float](uninitializedCount: inputShape.reduce(1, *))
         data.withUnsafeBufferPointer { g in
             gx.withUnsafeMutableBufferPointer { d in
                 plan.forEachPlanes(inputShape[0] * inputShape[1]) { planes, scratch in
