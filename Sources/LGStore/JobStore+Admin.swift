@@ -48,6 +48,23 @@ extension JobStore {
         }
     }
 
+    /// One line per grid: counts by state and the fraction done, in grid
+    /// name order.
+    public func gridSummaries() throws -> [GridSummary] {
+        try locked {
+            var byGrid: [String: GridSummary] = [:]
+            for r in try db.query("SELECT grid, state, COUNT(*), SUM(progress) FROM jobs GROUP BY grid, state") {
+                let g = r[0].text ?? ""
+                guard let state = JobState(rawValue: r[1].text ?? "") else { continue }
+                var summary = byGrid[g] ?? GridSummary(grid: g)
+                summary.counts[state] = r[2].int ?? 0
+                if state == .running { summary.runningProgress = r[3].double ?? 0 }
+                byGrid[g] = summary
+            }
+            return byGrid.keys.sorted().map { byGrid[$0]! }
+        }
+    }
+
     /// Jobs, optionally filtered, in id order.
     public func jobs(state: JobState? = nil, grid: String? = nil, ids: [Int]? = nil, limit: Int? = nil) throws -> [JobRecord] {
         try locked {

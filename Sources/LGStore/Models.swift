@@ -148,3 +148,23 @@ public enum StoreError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// A grid's jobs by state and how far the grid has got (`coordinator status`).
+public struct GridSummary: Sendable, Equatable {
+    public var grid: String
+    public var counts: [JobState: Int] = [:]
+    /// Sum of the running jobs' progress fractions.
+    public var runningProgress: Double = 0
+
+    public init(grid: String, counts: [JobState: Int] = [:], runningProgress: Double = 0) {
+        self.grid = grid; self.counts = counts; self.runningProgress = runningProgress
+    }
+
+    public func count(_ s: JobState) -> Int { counts[s] ?? 0 }
+    /// Jobs that count toward the grid (cancelled ones do not).
+    public var total: Int { counts.filter { $0.key != .cancelled }.values.reduce(0, +) }
+    /// Succeeded jobs plus the running ones' progress, over the total.
+    public var fractionDone: Double {
+        total == 0 ? 1 : (Double(count(.succeeded)) + runningProgress) / Double(total)
+    }
+}

@@ -4,7 +4,7 @@ import LGStore
 
 /// `coordinator status`: counts by state and the running jobs.
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Counts by state; running jobs with worker, progress, rate and ETA.")
+    static let configuration = CommandConfiguration(abstract: "Counts by state, per grid, and the running jobs with worker, progress, rate and ETA.")
 
     @OptionGroup var queue: QueueOptions
 
@@ -15,6 +15,16 @@ struct Status: ParsableCommand {
         let store = try JobStore(path: queue.db)
         let counts = try store.counts(grid: grid)
         print(JobState.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: "  "))
+        let grids = grid == nil ? try store.gridSummaries() : []
+        if grids.count > 1 {
+            print("")
+            print(pad("grid", 22) + pad("done", 12) + pad("running", 9) + pad("queued", 8) + pad("failed", 8) + "progress")
+            for g in grids {
+                print(pad(g.grid, 22) + pad("\(g.count(.succeeded))/\(g.total)", 12) + pad(String(g.count(.running)), 9)
+                      + pad(String(g.count(.queued)), 8) + pad(String(g.count(.failed)), 8)
+                      + String(format: "%.0f%%", g.fractionDone * 100))
+            }
+        }
         let running = try store.jobs(state: .running, grid: grid)
         guard !running.isEmpty else { return }
         let now = Date().timeIntervalSince1970

@@ -46,6 +46,24 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.counts()[.queued], 7)
     }
 
+    /// `coordinator status`'s per-grid lines: counts by state and the
+    /// fraction done, running jobs counted by their progress.
+    func testGridSummaries() throws {
+        _ = try store.enqueue(jobs(3, grid: "a"))
+        _ = try store.enqueue(jobs(2, grid: "b"))
+        let claimed = try store.claim(owner: "w", limit: 2, leaseSeconds: 10)  // a's first two
+        XCTAssertEqual(claimed.map(\.id), [1, 2])
+        _ = try store.heartbeat(jobID: 1, fence: claimed[0].fence, progress: 0.5, rate: nil, note: nil, leaseSeconds: 10)
+        _ = try store.complete(jobID: 2, fence: claimed[1].fence, metrics: [:])
+        let s = try store.gridSummaries()
+        XCTAssertEqual(s.map(\.grid), ["a", "b"])
+        XCTAssertEqual(s[0].count(.succeeded), 1); XCTAssertEqual(s[0].count(.running), 1); XCTAssertEqual(s[0].count(.queued), 1)
+        XCTAssertEqual(s[0].total, 3)
+        XCTAssertEqual(s[0].fractionDone, 1.5 / 3, accuracy: 1e-12)
+        XCTAssertEqual(s[1].fractionDone, 0)
+        XCTAssertEqual(GridSummary(grid: "c", counts: [.cancelled: 2]).fractionDone, 1)
+    }
+
     func testClaimOrderPriorityAndExclusivity() throws {
         _ = try store.enqueue(jobs(3))
         _ = try store.enqueue(jobs(1, grid: "urgent", priority: 5))
