@@ -99,13 +99,11 @@ public enum Winograd {
         let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[0]
         precondition(w.shape == [cout, cin, 3, 3], "winograd: weight \(w.shape) for input \(x.shape)")
         let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
-        let th = (ho + 1) / 2, tw = (wo + 1) / 2
-        let tileRows = n * th
-        let rowsPerChunk = max(1, min(tileRows, chunkBudget / max(1, 16 * max(cin, cout) * tw)))
-        let maxTiles = rowsPerChunk * tw
+        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout))
+        let th = chunks.tilesHigh, tw = chunks.tilesWide
         var u = [Float](uninitializedCount: 16 * cout * cin)
-        var v = [Float](uninitializedCount: 16 * cin * maxTiles)
-        var m = [Float](uninitializedCount: 16 * cout * maxTiles)
+        var v = [Float](uninitializedCount: 16 * cin * chunks.maxTiles)
+        var m = [Float](uninitializedCount: 16 * cout * chunks.maxTiles)
         var out = [Float](uninitializedCount: n * cout * ho * wo)
         w.data.withUnsafeBufferPointer { wp in
             u.withUnsafeMutableBufferPointer { up in transformWeights(wp.baseAddress!, cout: cout, cin: cin, into: up.baseAddress!) }
@@ -115,11 +113,10 @@ public enum Winograd {
         v.withUnsafeMutableBufferPointer { vp in
         m.withUnsafeMutableBufferPointer { mp in
         out.withUnsafeMutableBufferPointer { yp in
-            var r0 = 0
-            while r0 < tileRows {
-                let rows = r0..<min(tileRows, r0 + rowsPerChunk)
+            let input = Tiles(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+            let output = OutputTiles(base: yp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
+            for rows in chunks.ranges {
                 let tc = rows.count * tw
-                let input = Tiles(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
                 input.transform(rows: rows, into: vp.baseAddress!)
                 for xi in 0..<16 {
                     BLAS.gemm(transA: false, transB: false, m: cout, n: tc, k: cin,
@@ -127,9 +124,7 @@ public enum Winograd {
                               b: vp.baseAddress! + xi * cin * tc, ldb: tc,
                               c: mp.baseAddress! + xi * cout * tc, ldc: tc)
                 }
-                let output = OutputTiles(base: yp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
                 output.write(rows: rows, from: mp.baseAddress!)
-                r0 = rows.upperBound
             }
         }}}}}
         return Tensor(shape: [n, cout, ho, wo], data: out)
@@ -148,34 +143,29 @@ public enum Winograd {
         let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = gy.shape[1]
         let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
         precondition(gy.shape == [n, cout, ho, wo], "winograd: output gradient \(gy.shape) for input \(x.shape)")
-        let th = (ho + 1) / 2, tw = (wo + 1) / 2
-        let tileRows = n * th
-        let rowsPerChunk = max(1, min(tileRows, chunkBudget / max(1, 16 * max(cin, cout) * tw)))
-        let maxTiles = rowsPerChunk * tw
+        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout))
+        let th = chunks.tilesHigh, tw = chunks.tilesWide
         var du = [Float](uninitializedCount: 16 * cout * cin)
-        var v = [Float](uninitializedCount: 16 * cin * maxTiles)
-        var dm = [Float](uninitializedCount: 16 * cout * maxTiles)
+        var v = [Float](uninitializedCount: 16 * cin * chunks.maxTiles)
+        var dm = [Float](uninitializedCount: 16 * cout * chunks.maxTiles)
         x.data.withUnsafeBufferPointer { xp in
         gy.data.withUnsafeBufferPointer { gp in
         du.withUnsafeMutableBufferPointer { up in
         v.withUnsafeMutableBufferPointer { vp in
         dm.withUnsafeMutableBufferPointer { mp in
-            var r0 = 0
-            while r0 < tileRows {
-                let rows = r0..<min(tileRows, r0 + rowsPerChunk)
+            let input = Tiles(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+            let gradient = GradientTiles(base: gp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
+            for rows in chunks.ranges {
                 let tc = rows.count * tw
-                Tiles(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
-                    .transform(rows: rows, into: vp.baseAddress!)
-                GradientTiles(base: gp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
-                    .transform(rows: rows, into: mp.baseAddress!)
+                input.transform(rows: rows, into: vp.baseAddress!)
+                gradient.transform(rows: rows, into: mp.baseAddress!)
                 for xi in 0..<16 {
                     BLAS.gemm(transA: false, transB: true, m: cout, n: cin, k: tc,
                               a: mp.baseAddress! + xi * cout * tc, lda: tc,
                               b: vp.baseAddress! + xi * cin * tc, ldb: tc,
-                              beta: r0 == 0 ? 0 : 1,
+                              beta: rows.lowerBound == 0 ? 0 : 1,
                               c: up.baseAddress! + xi * cout * cin, ldc: cin)
                 }
-                r0 = rows.upperBound
             }
         }}}}}
         var gw = [Float](uninitializedCount: cout * cin * 9)
@@ -239,6 +229,40 @@ public enum Winograd {
         }
     }
 
+    /// How a batch's tile rows (sample * tilesHigh + ty) are split into
+    /// chunks so the transformed tiles (16 planes of `channels` x tiles) stay
+    /// within `chunkBudget` floats.
+    struct TileChunks {
+        let tilesHigh, tilesWide, tileRows, rowsPerChunk: Int
+
+        init(batch: Int, outH: Int, outW: Int, channels: Int) {
+            tilesHigh = (outH + 1) / 2; tilesWide = (outW + 1) / 2
+            tileRows = batch * tilesHigh
+            rowsPerChunk = max(1, min(tileRows, chunkBudget / max(1, 16 * channels * tilesWide)))
+        }
+
+        /// Tiles in the largest chunk (the size of the V and M buffers).
+        var maxTiles: Int { rowsPerChunk * tilesWide }
+        /// The chunks' tile-row ranges, in order.
+        var ranges: [Range<Int>] {
+            stride(from: 0, to: tileRows, by: rowsPerChunk).map { $0..<min(tileRows, $0 + rowsPerChunk) }
+        }
+    }
+
+    /// Calls `body(channel, k, sample, ty, scratch)` for every channel and the
+    /// k-th tile row (sample, ty) of `rows`, channels across cores, each part
+    /// with its own `scratch` floats. The scaffolding of the three tile passes.
+    static func forEachChannelTileRow(channels: Int, rows: Range<Int>, tilesHigh: Int, tilesWide: Int, scratch: Int,
+                                      _ body: (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        Parallel.forEach(channels, minimum: max(1, 4096 / max(1, rows.count * tilesWide))) { range in
+            let buf = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
+            defer { buf.deallocate() }
+            for c in range {
+                for (k, r) in rows.enumerated() { body(c, k, r / tilesHigh, r % tilesHigh, buf) }
+            }
+        }
+    }
+
     /// The input side: 4x4 tiles at stride 2 over a zero-padded NCHW batch.
     /// Works a tile row at a time so every store runs along a row of V.
     struct Tiles {
@@ -251,38 +275,32 @@ public enum Winograd {
             let tc = rows.count * tilesWide, tw = tilesWide
             let width = 2 * tw + 2  // the padded columns the row's tiles read
             let stride = channels * tc
-            Parallel.forEach(channels, minimum: max(1, 4096 / max(1, tc))) { range in
-                let d = UnsafeMutablePointer<Float>.allocate(capacity: 8 * width)
-                defer { d.deallocate() }
+            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                           scratch: 8 * width) { ci, k, sample, ty, d in
                 let sRows = d + 4 * width
-                for ci in range {
-                    for (k, r) in rows.enumerated() {
-                        let sample = r / tilesHigh, ty = r % tilesHigh
-                        let plane = base + (sample * channels + ci) * h * w
-                        // The four input rows of this tile row, zero-padded to `width`.
-                        for i in 0..<4 {
-                            let y = 2 * ty - pad + i, row = d + i * width
-                            row.update(repeating: 0, count: width)
-                            guard y >= 0 && y < h else { continue }
-                            let lo = max(0, pad), hi = min(width, w + pad)
-                            if hi > lo { (row + lo).update(from: plane + y * w + lo - pad, count: hi - lo) }
-                        }
-                        // Rows of Bᵀ d, along the whole row.
-                        let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width
-                        let s0 = sRows, s1 = sRows + width, s2 = sRows + 2 * width, s3 = sRows + 3 * width
-                        for x in 0..<width {
-                            s0[x] = d0[x] - d2[x]; s1[x] = d1[x] + d2[x]; s2[x] = d2[x] - d1[x]; s3[x] = d1[x] - d3[x]
-                        }
-                        // Columns: (Bᵀ d) B, one run of `tw` per ξ.
-                        let col = ci * tc + k * tw
-                        for i in 0..<4 {
-                            let sr = sRows + i * width
-                            let v0 = v + (4 * i) * stride + col, v1 = v0 + stride, v2 = v1 + stride, v3 = v2 + stride
-                            for tx in 0..<tw {
-                                let a = sr[2 * tx], b = sr[2 * tx + 1], c = sr[2 * tx + 2], e = sr[2 * tx + 3]
-                                v0[tx] = a - c; v1[tx] = b + c; v2[tx] = c - b; v3[tx] = b - e
-                            }
-                        }
+                let plane = base + (sample * channels + ci) * h * w
+                // The four input rows of this tile row, zero-padded to `width`.
+                for i in 0..<4 {
+                    let y = 2 * ty - pad + i, row = d + i * width
+                    row.update(repeating: 0, count: width)
+                    guard y >= 0 && y < h else { continue }
+                    let lo = max(0, pad), hi = min(width, w + pad)
+                    if hi > lo { (row + lo).update(from: plane + y * w + lo - pad, count: hi - lo) }
+                }
+                // Rows of Bᵀ d, along the whole row.
+                let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width
+                let s0 = sRows, s1 = sRows + width, s2 = sRows + 2 * width, s3 = sRows + 3 * width
+                for x in 0..<width {
+                    s0[x] = d0[x] - d2[x]; s1[x] = d1[x] + d2[x]; s2[x] = d2[x] - d1[x]; s3[x] = d1[x] - d3[x]
+                }
+                // Columns: (Bᵀ d) B, one run of `tw` per ξ.
+                let col = ci * tc + k * tw
+                for i in 0..<4 {
+                    let sr = sRows + i * width
+                    let v0 = v + (4 * i) * stride + col, v1 = v0 + stride, v2 = v1 + stride, v3 = v2 + stride
+                    for tx in 0..<tw {
+                        let a = sr[2 * tx], b = sr[2 * tx + 1], c = sr[2 * tx + 2], e = sr[2 * tx + 3]
+                        v0[tx] = a - c; v1[tx] = b + c; v2[tx] = c - b; v3[tx] = b - e
                     }
                 }
             }
@@ -301,40 +319,33 @@ public enum Winograd {
         func transform(rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
             let tc = rows.count * tilesWide, tw = tilesWide
             let stride = channels * tc
-            Parallel.forEach(channels, minimum: max(1, 4096 / max(1, tc))) { range in
-                // The two gradient rows zero-padded to 2 tw, then the four rows of A ∂y.
-                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 2 * tw)
-                defer { buf.deallocate() }
-                let width = 2 * tw
-                let r0 = buf, r1 = buf + width
-                let rowsOut = [buf + 2 * width, buf + 3 * width, buf + 4 * width, buf + 5 * width]
-                for co in range {
-                    for (k, r) in rows.enumerated() {
-                        let sample = r / tilesHigh, ty = r % tilesHigh
-                        let plane = base + (sample * channels + co) * h * w
-                        for (i, dst) in [r0, r1].enumerated() {
-                            let y = 2 * ty + i
-                            if y < h {
-                                dst.update(from: plane + y * w, count: w)
-                                if w < width { (dst + w).update(repeating: 0, count: width - w) }
-                            } else {
-                                dst.update(repeating: 0, count: width)
-                            }
-                        }
-                        let a0 = rowsOut[0], a1 = rowsOut[1], a2 = rowsOut[2], a3 = rowsOut[3]
-                        for x in 0..<width {
-                            let p = r0[x], q = r1[x]
-                            a0[x] = p; a1[x] = p + q; a2[x] = p - q; a3[x] = -q
-                        }
-                        let col = co * tc + k * tw
-                        for i in 0..<4 {
-                            let sr = rowsOut[i]
-                            let m0 = m + (4 * i) * stride + col, m1 = m0 + stride, m2 = m1 + stride, m3 = m2 + stride
-                            for tx in 0..<tw {
-                                let a = sr[2 * tx], b = sr[2 * tx + 1]
-                                m0[tx] = a; m1[tx] = a + b; m2[tx] = a - b; m3[tx] = -b
-                            }
-                        }
+            let width = 2 * tw
+            // Scratch: the two gradient rows zero-padded to 2 tw, then the four rows of A ∂y.
+            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                           scratch: 6 * width) { co, k, sample, ty, buf in
+                let plane = base + (sample * channels + co) * h * w
+                for i in 0..<2 {
+                    let y = 2 * ty + i, dst = buf + i * width
+                    if y < h {
+                        dst.update(from: plane + y * w, count: w)
+                        if w < width { (dst + w).update(repeating: 0, count: width - w) }
+                    } else {
+                        dst.update(repeating: 0, count: width)
+                    }
+                }
+                let r0 = buf, r1 = buf + width, rowsOut = buf + 2 * width
+                let a0 = rowsOut, a1 = a0 + width, a2 = a1 + width, a3 = a2 + width
+                for x in 0..<width {
+                    let p = r0[x], q = r1[x]
+                    a0[x] = p; a1[x] = p + q; a2[x] = p - q; a3[x] = -q
+                }
+                let col = co * tc + k * tw
+                for i in 0..<4 {
+                    let sr = rowsOut + i * width
+                    let m0 = m + (4 * i) * stride + col, m1 = m0 + stride, m2 = m1 + stride, m3 = m2 + stride
+                    for tx in 0..<tw {
+                        let a = sr[2 * tx], b = sr[2 * tx + 1]
+                        m0[tx] = a; m1[tx] = a + b; m2[tx] = a - b; m3[tx] = -b
                     }
                 }
             }
@@ -350,35 +361,28 @@ public enum Winograd {
         func write(rows: Range<Int>, from m: UnsafePointer<Float>) {
             let tc = rows.count * tilesWide, tw = tilesWide
             let stride = channels * tc
-            Parallel.forEach(channels, minimum: max(1, 4096 / max(1, tc))) { range in
-                // Rows of Aᵀ m: a_j (first output row) and b_j (second), j = column of m.
-                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 8 * tw)
-                defer { buf.deallocate() }
-                for co in range {
-                    for (k, r) in rows.enumerated() {
-                        let sample = r / tilesHigh, ty = r % tilesHigh
-                        let plane = base + (sample * channels + co) * h * w
-                        let col = co * tc + k * tw
-                        for j in 0..<4 {
-                            let m0 = m + j * stride + col, m1 = m0 + 4 * stride, m2 = m1 + 4 * stride, m3 = m2 + 4 * stride
-                            let a = buf + j * tw, b = buf + (4 + j) * tw
-                            for tx in 0..<tw {
-                                a[tx] = m0[tx] + m1[tx] + m2[tx]
-                                b[tx] = m1[tx] - m2[tx] - m3[tx]
-                            }
-                        }
-                        let y = 2 * ty
-                        for (row, sums) in [(y, buf), (y + 1, buf + 4 * tw)] where row < h {
-                            let out = plane + row * w
-                            let c0 = sums, c1 = sums + tw, c2 = sums + 2 * tw, c3 = sums + 3 * tw
-                            let full = w / 2
-                            for tx in 0..<full {
-                                out[2 * tx] = c0[tx] + c1[tx] + c2[tx]
-                                out[2 * tx + 1] = c1[tx] - c2[tx] - c3[tx]
-                            }
-                            if full < tw { out[2 * full] = c0[full] + c1[full] + c2[full] }
-                        }
+            // Scratch: rows of Aᵀ m, a_j (first output row) and b_j (second), j = column of m.
+            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                           scratch: 8 * tw) { co, k, sample, ty, buf in
+                let plane = base + (sample * channels + co) * h * w
+                let col = co * tc + k * tw
+                for j in 0..<4 {
+                    let m0 = m + j * stride + col, m1 = m0 + 4 * stride, m2 = m1 + 4 * stride, m3 = m2 + 4 * stride
+                    let a = buf + j * tw, b = buf + (4 + j) * tw
+                    for tx in 0..<tw {
+                        a[tx] = m0[tx] + m1[tx] + m2[tx]
+                        b[tx] = m1[tx] - m2[tx] - m3[tx]
                     }
+                }
+                for i in 0..<2 where 2 * ty + i < h {
+                    let out = plane + (2 * ty + i) * w, sums = buf + 4 * i * tw
+                    let c0 = sums, c1 = sums + tw, c2 = sums + 2 * tw, c3 = sums + 3 * tw
+                    let full = w / 2
+                    for tx in 0..<full {
+                        out[2 * tx] = c0[tx] + c1[tx] + c2[tx]
+                        out[2 * tx + 1] = c1[tx] - c2[tx] - c3[tx]
+                    }
+                    if full < tw { out[2 * full] = c0[full] + c1[full] + c2[full] }
                 }
             }
         }
