@@ -102,6 +102,8 @@ public struct GridLibrary {
         for s in sets {
             guard let eq = s.firstIndex(of: "=") else { throw GridError.badSet(s) }
             let key = String(s[..<eq]), value = String(s[s.index(after: eq)...])
+            // Blocks whose job kind takes `key` although the grid does not name it.
+            let takers = blocks.indices.filter { JobKindCatalog.addableParameters[blocks[$0].kind ?? ""]?.contains(key) == true }
             if allAxes.contains(key) {
                 let wanted = value.split(separator: ",").map(String.init)
                 for i in blocks.indices {
@@ -116,10 +118,8 @@ public struct GridLibrary {
                 }
             } else if allFixed.contains(key) {
                 for i in blocks.indices where blocks[i].fixed?[key] != nil { blocks[i].fixed![key] = JSONValue.parse(value) }
-            } else if blocks.contains(where: { JobKindCatalog.addableParameters[$0.kind ?? ""]?.contains(key) == true }) {
-                for i in blocks.indices where JobKindCatalog.addableParameters[blocks[i].kind ?? ""]?.contains(key) == true {
-                    blocks[i].fixed = (blocks[i].fixed ?? [:]).merging([key: JSONValue.parse(value)]) { $1 }
-                }
+            } else if !takers.isEmpty {
+                for i in takers { blocks[i].fixed = (blocks[i].fixed ?? [:]).merging([key: JSONValue.parse(value)]) { $1 } }
             } else {
                 throw GridError.unknownKey(key, grid: name, axes: allAxes.sorted(), fixed: allFixed.sorted())
             }

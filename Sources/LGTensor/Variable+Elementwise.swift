@@ -70,13 +70,9 @@ extension Variable {
         }
     }
 
-    /// max(x, 0); the gradient passes where x > 0 (as PyTorch).
-    public func relu() -> Variable {
-        let out = value.rectified(slope: 0, gain: 1)
-        guard Variable.tracking(self) else { return Variable(out) }
-        let x = value
-        return Variable(out, parents: [self]) { g in [g.rectifiedGradient(input: x, slope: 0, gain: 1)] }
-    }
+    /// max(x, 0); the gradient passes where x > 0 (as PyTorch: `rectified`
+    /// and its gradient treat slope 0, gain 1 as ReLU).
+    public func relu() -> Variable { leakyRelu(0, gain: 1) }
 
     /// LeakyReLU with negative slope `slope`, times `gain` (StyleGAN2 uses
     /// slope 0.2 and gain sqrt(2)).
