@@ -18,8 +18,31 @@ public struct SegmenterSettings: Codable, Sendable, Equatable {
     /// Learning rate x 0.1 after these fractions of the steps.
     public var decayAt: [Double] = [0.7, 0.9]
     public var seed: UInt64 = 0
+    /// Per-class weights of the cross-entropy; nil (files written before the
+    /// option existed) is `.none`.
+    public var classWeighting: ClassWeighting? = nil
 
     public init(domain: String) { self.domain = domain }
+}
+
+/// How the segmenter's cross-entropy weighs classes.
+public enum ClassWeighting: String, Codable, Sendable, CaseIterable {
+    /// Plain mean over pixels (every pixel counts the same).
+    case none
+    /// Median-frequency balancing: class c weighs median(f) / f_c, clipped to
+    /// [0.1, 10], with pixel frequencies f measured on training renders; the
+    /// loss is sum(w_label * ce) / sum(w_label), as PyTorch's weighted mean.
+    /// Small classes (eyes, lips, lamps) count more, as mIoU counts them.
+    case balanced
+
+    /// Class weights from pixel frequencies (absent classes weigh 1).
+    public static func balancedWeights(frequencies: [Double]) -> [Float] {
+        let present = frequencies.filter { $0 > 0 }.sorted()
+        guard !present.isEmpty else { return frequencies.map { _ in 1 } }
+        let median = present.count % 2 == 1 ? present[present.count / 2]
+            : (present[present.count / 2 - 1] + present[present.count / 2]) / 2
+        return frequencies.map { f in f > 0 ? Float(min(10, max(0.1, median / f))) : 1 }
+    }
 }
 
 /// Held-out accuracy of a segmenter against the renderer's ground truth.
@@ -45,6 +68,8 @@ public final class SegmenterTrainer {
     public private(set) var step = 0
     private var rng: SeededRandom
     private let optimizer: Adam
+    /// Cross-entropy weight per class; nil for the plain mean.
+    public let classWeights: [Float]?
 
     public init(settings: SegmenterSettings) throws {
         self.settings = settings
@@ -58,6 +83,37 @@ public final class SegmenterTrainer {
         network.requiresParameterGradients = true
         optimizer = Adam([ParameterGroup(network.parameters, learningRate: settings.learningRate)])
         rng = SeededRandom(seed: settings.seed ^ 0x5e9_0000)
+        switch settings.classWeighting ?? .none {
+        case .none: classWeights = nil
+        case .balanced:
+            classWeights = ClassWeighting.balancedWeights(
+                frequencies: Self.pixelFrequencies(domain, resolution: settings.resolution, seed: settings.seed))
+        }
+    }
+
+    /// Pixel frequency of each class over 512 training renders (their own
+    /// seed stream, so the training batches are the same with or without
+    /// weighting).
+    public static func pixelFrequencies(_ domain: any RenderedDomain, resolution: Int, seed: UInt64,
+                                        samples: Int = 512) -> [Double] {
+        var rng = SeededRandom(seed: seed ^ 0xf8e9_0000)
+        var counts = [Int](repeating: 0, count: domain.classNames.count)
+        var total = 0
+        for _ in 0..<(samples / 64) {
+            let labels = domain.batch(resolution: resolution, seeds: DomainSeeds.training(64, rng: &rng)).labels
+            for v in labels.data { counts[Int(v)] += 1 }
+            total += labels.count
+        }
+        return counts.map { Double($0) / Double(max(total, 1)) }
+    }
+
+    /// Mean cross-entropy (`weights` nil), or its class-weighted mean
+    /// sum(w_label * ce) / sum(w_label).
+    static func loss(_ logits: Variable, _ labels: Labels, weights: [Float]?) -> Variable {
+        guard let w = weights else { return logits.crossEntropy(labels) }
+        let map = Tensor(shape: labels.shape, data: labels.data.map { w[Int($0)] })
+        let total = map.sumAll()
+        return (logits.crossEntropyPerPixel(labels) * Variable(map)).sum().scaled(1 / total)
     }
 
     public var learningRate: Float {
@@ -74,7 +130,7 @@ public final class SegmenterTrainer {
         defer { network.training = false }
         optimizer.groups[0].learningRate = learningRate
         optimizer.zeroGrad()
-        let loss = network.forward(Variable(images)).crossEntropy(labels)
+        let loss = Self.loss(network.forward(Variable(images)), labels, weights: classWeights)
         loss.backward()
         optimizer.step()
         step += 1

@@ -26,13 +26,22 @@ struct TrainSegmenter: ParsableCommand {
     @Option(help: "Adam learning rate (x0.1 at 70 % and 90 % of the steps).") var lr: Float = 0.002
     @Option(help: "Seed of the initial weights and the training renders.") var seed: UInt64 = 0
     @Option(help: "Held-out renders for the evaluation.") var evalSamples: Int = 1000
+    @Option(help: "Class weights of the cross-entropy: none, or balanced (median-frequency balancing: small classes count more).")
+    var classWeighting: String = "none"
     @Option(help: "Output .safetensors file.") var out: String
 
     func run() throws {
         var s = SegmenterSettings(domain: domain)
         s.resolution = resolution; s.featureScale = featureScale; s.steps = steps; s.batch = batch
         s.learningRate = lr; s.seed = seed
+        guard let weighting = ClassWeighting(rawValue: classWeighting) else {
+            throw ValidationError("--class-weighting must be one of \(ClassWeighting.allCases.map(\.rawValue).joined(separator: ", ")), not '\(classWeighting)'")
+        }
+        s.classWeighting = weighting
         let trainer = try SegmenterTrainer(settings: s)
+        if let w = trainer.classWeights {
+            print("class weights: " + zip(trainer.domain.classNames, w).map { "\($0) \(String(format: "%.2f", $1))" }.joined(separator: ", "))
+        }
         let start = Date()
         trainer.train(every: 50) { step, loss in
             let rate = Double(step) / Date().timeIntervalSince(start)

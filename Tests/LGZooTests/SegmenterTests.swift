@@ -47,6 +47,56 @@ final class SegmenterTests: XCTestCase {
         XCTAssertEqual(plain.predict(images).labels, a.network.predict(images).labels)
     }
 
+    /// Median-frequency balancing: the median class weighs 1, rarer classes
+    /// more (at most 10), commoner ones less (at least 0.1), absent ones 1.
+    func testBalancedWeights() {
+        let w = ClassWeighting.balancedWeights(frequencies: [0.5, 0.2, 0.1, 0.02, 0.001, 0])
+        XCTAssertEqual(w[2], 1, accuracy: 1e-6)           // median of the five present: 0.1
+        XCTAssertEqual(w[0], 0.2, accuracy: 1e-6)
+        XCTAssertEqual(w[1], 0.5, accuracy: 1e-6)
+        XCTAssertEqual(w[3], 5, accuracy: 1e-5)
+        XCTAssertEqual(w[4], 10)                           // 100, clipped
+        XCTAssertEqual(w[5], 1)
+        XCTAssertEqual(ClassWeighting.balancedWeights(frequencies: [0.9, 0.09, 0.01])[0], 0.1)
+    }
+
+    /// The weighted loss is sum(w_label * ce) / sum(w_label): with equal
+    /// weights it is the plain mean, and its gradient matches a hand-built
+    /// weighted mean; the balanced trainer weighs rare face parts above skin,
+    /// and an old settings file (without the field) still decodes.
+    func testClassWeightedLoss() throws {
+        var s = tinySettings(steps: 1)
+        s.classWeighting = .balanced
+        let t = try SegmenterTrainer(settings: s)
+        let w = try XCTUnwrap(t.classWeights)
+        let names = t.domain.classNames
+        XCTAssertGreaterThan(w[names.firstIndex(of: "eye")!], w[names.firstIndex(of: "skin")!])
+        XCTAssertNil(try SegmenterTrainer(settings: tinySettings(steps: 1)).classWeights)
+
+        var rng = SeededRandom(seed: 3)
+        let logits = rng.normalTensor([2, 3, 2, 2])
+        let labels = Labels(shape: [2, 2, 2], data: [0, 1, 2, 2, 1, 0, 0, 2])
+        let weights: [Float] = [0.5, 2, 1]
+        let map = Tensor(shape: [2, 2, 2], data: labels.data.map { weights[Int($0)] })
+        let weighted = SegmenterTrainer.loss(Variable(logits), labels, weights: weights)
+        let ce = Variable(logits).crossEntropyPerPixel(labels).value.data
+        var num: Float = 0
+        for (c, w) in zip(ce, map.data) { num += c * w }
+        let expected: Float = num / map.sumAll()
+        XCTAssertEqual(weighted.value.data[0], expected, accuracy: 1e-6)
+        XCTAssertEqual(SegmenterTrainer.loss(Variable(logits), labels, weights: [1, 1, 1]).value.data[0],
+                       Variable(logits).crossEntropy(labels).value.data[0], accuracy: 1e-6)
+        XCTAssertEqual(SegmenterTrainer.loss(Variable(logits), labels, weights: nil).value,
+                       Variable(logits).crossEntropy(labels).value)
+        let uniform = ClassWeighting.balancedWeights(frequencies: [0.3, 0.3, 0.3])
+        XCTAssertEqual(uniform, [1, 1, 1])
+
+        let old = #"{"batch":4,"decayAt":[0.7,0.9],"domain":"toyface","featureScale":16,"learningRate":0.01,"resolution":16,"seed":0,"steps":1}"#
+        let decoded = try JSONDecoder().decode(SegmenterSettings.self, from: Data(old.utf8))
+        XCTAssertNil(decoded.classWeighting)
+        XCTAssertEqual(decoded, tinySettings(steps: 1))
+    }
+
     func testBadSettingsAndFilesGiveClearErrors() throws {
         var s = tinySettings(steps: 1)
         s.resolution = 20
