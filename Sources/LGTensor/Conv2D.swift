@@ -73,12 +73,14 @@ extension Tensor {
         let n = shape[0], cin = shape[1], cout = weight.shape[0], g = o.groups
         let cinG = cin / g, coutG = cout / g
         let p = geo.positions, pin = shape[2] * shape[3], k = geo.rows
-        var out = [Float](repeating: 0, count: n * cout * p)
+        // Every buffer here is overwritten before it is read: the GEMMs run
+        // with beta 0, im2col writes its padding zeros, scatter covers the output.
+        var out = [Float](uninitializedCount: n * cout * p)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: p)
         let direct = geo.isIdentity && chunk == 1
         let tile = geo.tileRows()
-        var cols = [Float](repeating: 0, count: direct ? 0 : (chunk == 1 ? k * tile * geo.outW : k * chunk * p))
-        var tmp = [Float](repeating: 0, count: chunk > 1 ? coutG * chunk * p : 0)
+        var cols = [Float](uninitializedCount: direct ? 0 : (chunk == 1 ? k * tile * geo.outW : k * chunk * p))
+        var tmp = [Float](uninitializedCount: chunk > 1 ? coutG * chunk * p : 0)
         data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
         out.withUnsafeMutableBufferPointer { op in
@@ -156,8 +158,10 @@ extension Tensor {
         var gw = [Float](repeating: 0, count: needWeight ? weight.count : 0)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: p)
         let tile = geo.tileRows()
-        var cols = [Float](repeating: 0, count: chunk == 1 ? (geo.isIdentity ? 0 : k * tile * geo.outW) : k * chunk * p)
-        var gyBuf = [Float](repeating: 0, count: chunk > 1 ? coutG * chunk * p : 0)
+        // Scratch, overwritten before it is read (im2col, gather, beta-0 GEMMs);
+        // gx and gw above accumulate and start at zero.
+        var cols = [Float](uninitializedCount: chunk == 1 ? (geo.isIdentity ? 0 : k * tile * geo.outW) : k * chunk * p)
+        var gyBuf = [Float](uninitializedCount: chunk > 1 ? coutG * chunk * p : 0)
         data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
         gy.data.withUnsafeBufferPointer { gyp in

@@ -53,8 +53,10 @@ extension Tensor {
         let cout = coutG * g, pin = shape[2] * shape[3], pout = geo.height * geo.width, k = geo.rows
         var out = [Float](repeating: 0, count: n * cout * pout)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: pin)
-        var cols = [Float](repeating: 0, count: k * chunk * pin)
-        var xb = [Float](repeating: 0, count: chunk > 1 ? cinG * chunk * pin : 0)
+        // `out` accumulates (col2im) and starts at zero; the scratch is
+        // overwritten before it is read (beta-0 GEMM, gather).
+        var cols = [Float](uninitializedCount: k * chunk * pin)
+        var xb = [Float](uninitializedCount: chunk > 1 ? cinG * chunk * pin : 0)
         data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
         out.withUnsafeMutableBufferPointer { yp in
@@ -105,8 +107,9 @@ extension Tensor {
         var gx = [Float](repeating: 0, count: needInput ? count : 0)
         var gw = [Float](repeating: 0, count: needWeight ? weight.count : 0)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: pin)
-        var cols = [Float](repeating: 0, count: k * chunk * pin)
-        var buf = [Float](repeating: 0, count: chunk > 1 ? cinG * chunk * pin : 0)
+        // Scratch, overwritten before it is read (im2col, gather, beta-0 GEMM).
+        var cols = [Float](uninitializedCount: k * chunk * pin)
+        var buf = [Float](uninitializedCount: chunk > 1 ? cinG * chunk * pin : 0)
         data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
         gy.data.withUnsafeBufferPointer { gyp in
