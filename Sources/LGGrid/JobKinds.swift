@@ -5,7 +5,7 @@ import Foundation
 
 public enum JobKindCatalog {
     /// Kinds that real workers run (implemented against LGRunner.JobExecutor).
-    public static let production: [String] = ["train", "train_fewshot", "evaluate", "scs", "train_gan"]
+    public static let production: [String] = ["train", "train_fewshot", "evaluate", "scs", "train_gan", "train_segmenter"]
     /// Kinds that exist only for tests and benchmarks.
     public static let testOnly: [String] = ["test_sleep"]
 

@@ -65,9 +65,15 @@ public final class SegmenterTrainer {
     public let settings: SegmenterSettings
     public let domain: any RenderedDomain
     public let network: FaceParser
-    public private(set) var step = 0
-    private var rng: SeededRandom
-    private let optimizer: Adam
+    public internal(set) var step = 0
+    /// Training time so far, earlier runs of a resumed job included (kept
+    /// by whoever times the steps; checkpointed).
+    public var trainSeconds: Double = 0
+    /// Draws the training batches' seeds (checkpointed).
+    var rng: SeededRandom
+    /// Adam over the network's parameters (rebuilt when a checkpoint's
+    /// weights are loaded: loading replaces the parameter variables).
+    var optimizer: Adam
     /// Cross-entropy weight per class; nil for the plain mean.
     public let classWeights: [Float]?
 

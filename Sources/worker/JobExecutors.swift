@@ -160,3 +160,32 @@ struct GANJobExecutor: JobExecutor {
         }
     }
 }
+
+/// `train_segmenter` (LGZoo): a domain's segmenter, checkpointed through the
+/// coordinator so an interrupted run resumes exactly.
+struct SegmenterJobExecutor: JobExecutor {
+    func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
+        let options = try SegmenterJobOptions(parameters: textParameters(job.params))
+        var reporter = StepProgress(context)
+        let runContext = JobRunContext(
+            checkpointer: RunnerCheckpointer(context),
+            policy: CheckpointPolicy(intervalSeconds: 120),
+            progress: { p in
+                let fraction = p.total > 0 ? Double(p.step) / Double(p.total) : 0
+                var note = "\(p.phase.rawValue) \(p.step)/\(p.total)"
+                if let l = p.loss { note += String(format: " loss %.4f", l) }
+                reporter.report(fraction: p.phase == .training ? fraction * 0.95 : 0.95, phase: p.phase.rawValue,
+                                step: p.step, total: p.total, note: note)
+            },
+            isCancelled: { context.isCancelled },
+            log: { context.log($0) })
+        do {
+            let report = try SegmenterJob.run(options, context: runContext, expr: projectOutputs().exprDirectory)
+            context.log("train_segmenter \(options.name): held-out mIoU \(String(format: "%.1f", report.evaluation.datasetMIoU * 100)) %; "
+                        + "register it with `worker zoo-register --segmenter \(report.file.path)`")
+            return LGRunner.JobResult(metrics: report.metrics)
+        } catch JobError.cancelled {
+            throw JobCancelled()
+        }
+    }
+}

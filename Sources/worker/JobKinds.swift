@@ -10,5 +10,6 @@ let jobKinds: JobRegistry = {
     kinds["evaluate"] = TrainingJobExecutor(kind: .evaluate)
     kinds["scs"] = SCSJobExecutor()
     kinds["train_gan"] = GANJobExecutor()
+    kinds["train_segmenter"] = SegmenterJobExecutor()
     return JobRegistry(kinds)
 }()

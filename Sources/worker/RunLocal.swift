@@ -10,7 +10,7 @@ nonisolated(unsafe) private var stopRequested = false
 struct RunLocal: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-local",
-        abstract: "Run one train / train_fewshot / evaluate job locally.",
+        abstract: "Run one train / train_fewshot / evaluate / train_gan / train_segmenter job locally.",
         discussion: """
         Parameters use the names of docs (experiments.md): G, SE, lr, loss_type, \
         latent_strategy, layer_weight, epochs, steps_per_epoch, eval_samples, seed, \
@@ -24,10 +24,13 @@ struct RunLocal: ParsableCommand {
           worker run-local --kind train_fewshot --set G=stylegan2_ffhq --set num_sample=8 --set repeat_ind=0
           worker run-local --kind evaluate --set SE_path=expr/semantics/X/stylegan2_ffhq_LSE.safetensors
           worker run-local --kind train_gan --set family=stylegan2 --set domain=toyface --set steps=2000
+          worker run-local --kind train_segmenter --set domain=toyface --set feature_scale=4 --set steps=15000
         """
     )
 
-    @Option(help: "Job kind: \(JobKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    static let zooKinds = ["train_gan", "train_segmenter"]
+
+    @Option(help: "Job kind: \((JobKind.allCases.map(\.rawValue) + RunLocal.zooKinds).joined(separator: ", ")).")
     var kind: String
 
     @Option(name: .customLong("set"), help: "A job parameter NAME=VALUE (repeatable).")
@@ -55,13 +58,14 @@ struct RunLocal: ParsableCommand {
     var progressInterval: Double = 2
 
     func validate() throws {
-        guard JobKind(rawValue: kind) != nil || kind == "train_gan" else {
-            throw ValidationError("--kind must be one of \((JobKind.allCases.map(\.rawValue) + ["train_gan"]).joined(separator: ", "))")
+        guard JobKind(rawValue: kind) != nil || RunLocal.zooKinds.contains(kind) else {
+            throw ValidationError("--kind must be one of \((JobKind.allCases.map(\.rawValue) + RunLocal.zooKinds).joined(separator: ", "))")
         }
     }
 
     func run() throws {
         if kind == "train_gan" { return try runGAN() }
+        if kind == "train_segmenter" { return try runSegmenter() }
         let jobKind = JobKind(rawValue: kind)!
         let params = try JobParameters(assignments: assignments)
         let name = try Jobs.outputName(kind: jobKind, parameters: params)
@@ -84,12 +88,7 @@ struct RunLocal: ParsableCommand {
     /// `train_gan` (LGZoo): one zoo generator, checkpointed to
     /// expr/jobs/train_gan/NAME.ckpt and resumed from it when run again.
     func runGAN() throws {
-        var params: [String: String] = [:]
-        for a in assignments {
-            guard let eq = a.firstIndex(of: "=") else { throw ValidationError("--set expects NAME=VALUE, got '\(a)'") }
-            params[String(a[..<eq])] = String(a[a.index(after: eq)...])
-        }
-        let options = try GANJobOptions(parameters: params)
+        let options = try GANJobOptions(parameters: plainParameters())
         let ckptURL = URL(fileURLWithPath: checkpoint ?? "\(expr)/jobs/train_gan/\(options.name).ckpt")
         if fresh { try? FileManager.default.removeItem(at: ckptURL) }
         let context = localContext(checkpoint: ckptURL, force: { $0.step == $0.total }) { p in
@@ -100,6 +99,35 @@ struct RunLocal: ParsableCommand {
             print("generator, config and samples: \(report.directory.path)")
             print("job checkpoint: \(ckptURL.path)")
         }
+    }
+
+    /// `train_segmenter` (LGZoo): one domain segmenter, checkpointed to
+    /// expr/jobs/train_segmenter/NAME.ckpt and resumed from it when run again.
+    func runSegmenter() throws {
+        let options = try SegmenterJobOptions(parameters: plainParameters())
+        let ckptURL = URL(fileURLWithPath: checkpoint ?? "\(expr)/jobs/train_segmenter/\(options.name).ckpt")
+        if fresh { try? FileManager.default.removeItem(at: ckptURL) }
+        let context = localContext(checkpoint: ckptURL, force: { $0.step == $0.total && $0.phase == .training }) { p in
+            String(format: "train_segmenter %@ %d/%d  loss %.4f  %.1fs", p.phase.rawValue, p.step, p.total, p.loss ?? .nan, p.elapsedSeconds)
+        }
+        try stoppingOnCancel {
+            let report = try SegmenterJob.run(options, context: context, expr: URL(fileURLWithPath: expr))
+            let e = report.evaluation
+            print(String(format: "held-out (%d renders): mIoU %.1f %% over all pixels, %.1f %% per image, pixel accuracy %.1f %%",
+                         e.samples, e.datasetMIoU * 100, e.perImageMIoU * 100, e.pixelAccuracy * 100))
+            print("segmenter: \(report.file.path) (register: worker zoo-register --segmenter \(report.file.path))")
+            print("job checkpoint: \(ckptURL.path)")
+        }
+    }
+
+    /// `--set` assignments as a plain dictionary (the zoo kinds' parameters).
+    private func plainParameters() throws -> [String: String] {
+        var params: [String: String] = [:]
+        for a in assignments {
+            guard let eq = a.firstIndex(of: "=") else { throw ValidationError("--set expects NAME=VALUE, got '\(a)'") }
+            params[String(a[..<eq])] = String(a[a.index(after: eq)...])
+        }
+        return params
     }
 
     /// A context for a job in this process: checkpoints to `checkpoint`,

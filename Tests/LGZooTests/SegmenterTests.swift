@@ -1,5 +1,7 @@
 import Foundation
 import LGDomains
+import LGJobs
+import LGModelIO
 import LGModels
 import LGTensor
 import XCTest
@@ -133,5 +135,89 @@ final class LabelStatisticsTests: XCTestCase {
             XCTAssertEqual(d.reduce(0, +), 1, accuracy: 1e-9)
         }
         XCTAssertGreaterThan(stats.groundTruth[0], 0.2, "background covers a good part of every face render")
+    }
+}
+
+final class SegmenterJobTests: XCTestCase {
+    func tiny(steps: Int = 6) throws -> SegmenterJobOptions {
+        try SegmenterJobOptions(parameters: ["domain": "toyface", "resolution": "16", "feature_scale": "16",
+                                             "steps": String(steps), "batch": "2", "lr": "0.01", "eval_samples": "8"])
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("seg-job-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    /// Cancelled after 3 steps and run again, the job writes the same
+    /// segmenter (weights and BatchNorm statistics) and the same evaluation
+    /// as an uninterrupted run; the file is one `zoo-register --segmenter`
+    /// reads.
+    func testInterruptedJobResumesExactly() throws {
+        let o = try tiny()
+        let dirA = try temporaryDirectory(), dirB = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
+        let whole = try SegmenterJob.run(o, context: JobRunContext(checkpointer: MemoryCheckpointer()), expr: dirA)
+        XCTAssertEqual(whole.metrics["steps"], 6)
+        XCTAssertEqual(whole.file.lastPathComponent, "toyface_unet16_fs16_6_lr0.01_b2.safetensors")
+
+        let store = MemoryCheckpointer()
+        var steps = 0
+        let cancelling = JobRunContext(checkpointer: store, progress: { steps = $0.step }, isCancelled: { steps >= 3 })
+        XCTAssertThrowsError(try SegmenterJob.run(o, context: cancelling, expr: dirB)) { error in
+            XCTAssertEqual(error as? JobError, .cancelled(phase: "training", step: 3))
+        }
+        XCTAssertEqual(store.count, 1)
+        var logs: [String] = []
+        let resumed = try SegmenterJob.run(o, context: JobRunContext(checkpointer: store, log: { logs.append($0) }), expr: dirB)
+        XCTAssertTrue(logs.contains { $0.contains("resumed at step 3") }, "\(logs)")
+        XCTAssertEqual(resumed.metrics["steps"], 6)
+        XCTAssertEqual(resumed.evaluation, whole.evaluation)
+
+        let a = try Safetensors.read(whole.file).tensors, b = try Safetensors.read(resumed.file).tensors
+        XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
+        XCTAssertTrue(a.keys.contains { $0.hasSuffix("running_mean") })
+        for (k, t) in a { XCTAssertEqual(t, b[k], k) }
+        let (_, settings) = try SegmenterFiles.load(resumed.file)
+        XCTAssertEqual(settings, o.settings)
+        XCTAssertNotNil(whole.metrics["iou/skin"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dirA.appendingPathComponent("zoo/segmenters/\(o.name).json").path))
+    }
+
+    /// A checkpoint of other settings is refused; a corrupt one gets an
+    /// error that says what to do.
+    func testForeignAndCorruptCheckpointsAreRefused() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = MemoryCheckpointer()
+        var steps = 0
+        XCTAssertThrowsError(try SegmenterJob.run(try tiny(), context: JobRunContext(checkpointer: store, progress: { steps = $0.step },
+                                                                                       isCancelled: { steps >= 1 }), expr: dir))
+        XCTAssertThrowsError(try SegmenterJob.run(try tiny(steps: 7), context: JobRunContext(checkpointer: store), expr: dir)) {
+            guard case .checkpointMismatch = $0 as? JobError else { return XCTFail("\($0)") }
+        }
+        let corrupt = MemoryCheckpointer()
+        try corrupt.save(Data("not a checkpoint".utf8))
+        XCTAssertThrowsError(try SegmenterJob.run(try tiny(), context: JobRunContext(checkpointer: corrupt), expr: dir)) {
+            XCTAssertTrue("\($0)".contains("delete it"), "\($0)")
+        }
+    }
+
+    func testParametersAreChecked() throws {
+        let o = try SegmenterJobOptions(parameters: ["domain": "toychurch", "class_weighting": "balanced", "seed": "2"])
+        XCTAssertEqual(o.settings.classWeighting, .balanced)
+        XCTAssertEqual(o.name, "toychurch_unet32_fs4_2000_balanced_seed2")
+        XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["steps": "5"])) {
+            XCTAssertEqual($0 as? JobError, .missingParameter(kind: "train_segmenter", name: "domain"))
+        }
+        XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "width": "5"])) {
+            guard case .unknownParameters(_, let names, _) = $0 as? JobError else { return XCTFail("\($0)") }
+            XCTAssertEqual(names, ["width"])
+        }
+        XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "class_weighting": "inverse"])) {
+            XCTAssertTrue("\($0)".contains("none or balanced"), "\($0)")
+        }
+        XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "resolution": "8"]))
     }
 }
