@@ -38,6 +38,19 @@ final class RunnerCheckpointer: JobCheckpointing {
     func latest() throws -> Data? { try context.loadCheckpoint() }
 }
 
+/// The LGJobs / LGZoo run context of a queue job: checkpoints through the
+/// coordinator every `interval` seconds, the runner's cancellation and log.
+func queueRunContext(_ context: any LGRunner.JobContext, checkpointInterval interval: Double,
+                     progress: @escaping (JobProgress) -> Void) -> JobRunContext {
+    JobRunContext(checkpointer: RunnerCheckpointer(context), policy: CheckpointPolicy(intervalSeconds: interval),
+                  progress: progress, isCancelled: { context.isCancelled }, log: { context.log($0) })
+}
+
+/// Runs a job body, turning its `JobError.cancelled` into the runner's `JobCancelled`.
+func runningCancellable<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch JobError.cancelled { throw JobCancelled() }
+}
+
 /// `train`, `train_fewshot` and `evaluate` (LGJobs) as queue jobs.
 struct TrainingJobExecutor: JobExecutor {
     let kind: JobKind
@@ -46,26 +59,19 @@ struct TrainingJobExecutor: JobExecutor {
         let parameters = JobParameters(textParameters(job.params))
         let registry = try ModelRegistry.standard()
         var reporter = StepProgress(context)
-        let runContext = JobRunContext(
-            checkpointer: RunnerCheckpointer(context),
-            policy: CheckpointPolicy(intervalSeconds: 120),
-            progress: { p in
-                let fraction = p.total > 0 ? Double(p.step) / Double(p.total) : 0
-                let overall = p.phase == .training ? fraction * 0.9 : (p.phase == .evaluating ? 0.9 + 0.1 * fraction : 1)
-                var note = "\(p.phase.rawValue) \(p.step)/\(p.total)"
-                if let l = p.loss { note += String(format: " loss %.4f", l) }
-                if let m = p.runningMIoU { note += String(format: " mIoU %.3f", m) }
-                // The ETA covers the current phase (the note names it).
-                reporter.report(fraction: overall, phase: p.phase.rawValue, step: p.step, total: p.total, note: note)
-            },
-            isCancelled: { context.isCancelled },
-            log: { context.log($0) })
-        do {
+        let runContext = queueRunContext(context, checkpointInterval: 120) { p in
+            let fraction = p.total > 0 ? Double(p.step) / Double(p.total) : 0
+            let overall = p.phase == .training ? fraction * 0.9 : (p.phase == .evaluating ? 0.9 + 0.1 * fraction : 1)
+            var note = "\(p.phase.rawValue) \(p.step)/\(p.total)"
+            if let l = p.loss { note += String(format: " loss %.4f", l) }
+            if let m = p.runningMIoU { note += String(format: " mIoU %.3f", m) }
+            // The ETA covers the current phase (the note names it).
+            reporter.report(fraction: overall, phase: p.phase.rawValue, step: p.step, total: p.total, note: note)
+        }
+        return try runningCancellable {
             let report = try Jobs.run(kind: kind, parameters: parameters, registry: registry,
                                       context: runContext, outputs: projectOutputs())
             return LGRunner.JobResult(metrics: report.flatMetrics)
-        } catch JobError.cancelled {
-            throw JobCancelled()
         }
     }
 }
@@ -140,23 +146,16 @@ struct GANJobExecutor: JobExecutor {
     func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
         let options = try GANJobOptions(parameters: textParameters(job.params))
         var reporter = StepProgress(context)
-        let runContext = JobRunContext(
-            checkpointer: RunnerCheckpointer(context),
-            policy: CheckpointPolicy(intervalSeconds: 300),
-            progress: { p in
-                var note = "training \(p.step)/\(p.total)"
-                if let l = p.loss { note += String(format: " d_loss %.4f", l) }
-                reporter.report(fraction: p.total > 0 ? Double(p.step) / Double(p.total) : 0, phase: "training",
-                                step: p.step, total: p.total, note: note)
-            },
-            isCancelled: { context.isCancelled },
-            log: { context.log($0) })
-        do {
+        let runContext = queueRunContext(context, checkpointInterval: 300) { p in
+            var note = "training \(p.step)/\(p.total)"
+            if let l = p.loss { note += String(format: " d_loss %.4f", l) }
+            reporter.report(fraction: p.total > 0 ? Double(p.step) / Double(p.total) : 0, phase: "training",
+                            step: p.step, total: p.total, note: note)
+        }
+        return try runningCancellable {
             let report = try GANJob.run(options, context: runContext, expr: projectOutputs().exprDirectory)
             context.log("train_gan \(report.name): generator and samples in \(report.directory.path)")
             return LGRunner.JobResult(metrics: report.metrics)
-        } catch JobError.cancelled {
-            throw JobCancelled()
         }
     }
 }
@@ -167,25 +166,18 @@ struct SegmenterJobExecutor: JobExecutor {
     func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
         let options = try SegmenterJobOptions(parameters: textParameters(job.params))
         var reporter = StepProgress(context)
-        let runContext = JobRunContext(
-            checkpointer: RunnerCheckpointer(context),
-            policy: CheckpointPolicy(intervalSeconds: 120),
-            progress: { p in
-                let fraction = p.total > 0 ? Double(p.step) / Double(p.total) : 0
-                var note = "\(p.phase.rawValue) \(p.step)/\(p.total)"
-                if let l = p.loss { note += String(format: " loss %.4f", l) }
-                reporter.report(fraction: p.phase == .training ? fraction * 0.95 : 0.95, phase: p.phase.rawValue,
-                                step: p.step, total: p.total, note: note)
-            },
-            isCancelled: { context.isCancelled },
-            log: { context.log($0) })
-        do {
+        let runContext = queueRunContext(context, checkpointInterval: 120) { p in
+            let fraction = p.total > 0 ? Double(p.step) / Double(p.total) : 0
+            var note = "\(p.phase.rawValue) \(p.step)/\(p.total)"
+            if let l = p.loss { note += String(format: " loss %.4f", l) }
+            reporter.report(fraction: p.phase == .training ? fraction * 0.95 : 0.95, phase: p.phase.rawValue,
+                            step: p.step, total: p.total, note: note)
+        }
+        return try runningCancellable {
             let report = try SegmenterJob.run(options, context: runContext, expr: projectOutputs().exprDirectory)
             context.log("train_segmenter \(options.name): held-out mIoU \(String(format: "%.1f", report.evaluation.datasetMIoU * 100)) %; "
                         + "register it with `worker zoo-register --segmenter \(report.file.path)`")
             return LGRunner.JobResult(metrics: report.metrics)
-        } catch JobError.cancelled {
-            throw JobCancelled()
         }
     }
 }
