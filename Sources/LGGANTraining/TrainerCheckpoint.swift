@@ -14,9 +14,9 @@ import LGModels
 extension GANTrainer {
     public static let checkpointFormat = "lineargan-gan-training-checkpoint"
 
-    struct AdamMeta: Codable {
-        var learningRates: [Float]
-        var steps: [[Int?]]
+    /// Where optimiser `name`'s (G or D) moments live in a checkpoint.
+    static func momentKeys(_ name: String) -> Adam.MomentKeys {
+        Adam.MomentKeys(m: "adam/\(name)/m/", v: "adam/\(name)/v/")
     }
 
     struct State: Codable {
@@ -25,8 +25,8 @@ extension GANTrainer {
         var imagesSeen: Int
         var rng: RandomState
         var noise: RandomState?
-        var adamG: AdamMeta
-        var adamD: AdamMeta
+        var adamG: Adam.StateMeta
+        var adamD: Adam.StateMeta
         var lastDLoss: Float
         var lastGLoss: Float
     }
@@ -37,16 +37,10 @@ extension GANTrainer {
         for (k, t) in generator.store.checkpointTensors() { tensors["G/" + k] = t }
         for (k, t) in generatorEMA.store.checkpointTensors() { tensors["G_ema/" + k] = t }
         for (k, t) in discriminator.store.checkpointTensors() { tensors["D/" + k] = t }
-        func adam(_ opt: Adam, _ name: String) -> AdamMeta {
-            let snap = opt.snapshot()
-            for (gi, group) in snap.states.enumerated() {
-                for (pi, st) in group.enumerated() {
-                    guard let st else { continue }
-                    tensors["adam/\(name)/m/\(gi)/\(pi)"] = Tensor(shape: [st.m.count], data: st.m)
-                    tensors["adam/\(name)/v/\(gi)/\(pi)"] = Tensor(shape: [st.v.count], data: st.v)
-                }
-            }
-            return AdamMeta(learningRates: snap.learningRates, steps: snap.states.map { $0.map { $0?.step } })
+        func adam(_ opt: Adam, _ name: String) -> Adam.StateMeta {
+            let (meta, moments) = opt.exportState(keys: GANTrainer.momentKeys(name))
+            tensors.merge(moments) { a, _ in a }
+            return meta
         }
         let state = State(config: config, completedSteps: completedSteps, imagesSeen: imagesSeen,
                           rng: RandomState(rng), noise: GeneratorNoise.get(generator).map(RandomState.init),
@@ -117,23 +111,9 @@ struct LoadedCheckpoint {
     }
 
     func restoreState(into trainer: GANTrainer) throws {
-        func adam(_ opt: Adam, _ name: String, _ meta: GANTrainer.AdamMeta) throws {
-            var states: [[Adam.State?]] = []
-            for (gi, group) in meta.steps.enumerated() {
-                var g: [Adam.State?] = []
-                for (pi, step) in group.enumerated() {
-                    guard let step else { g.append(nil); continue }
-                    guard let m = tensors["adam/\(name)/m/\(gi)/\(pi)"], let v = tensors["adam/\(name)/v/\(gi)/\(pi)"],
-                          gi < opt.groups.count, pi < opt.groups[gi].parameters.count,
-                          m.count == opt.groups[gi].parameters[pi].value.count, v.count == m.count else {
-                        throw GANTrainingError.badCheckpoint(path: path, reason: "Adam moments of \(name) parameter \(gi)/\(pi) are missing or mis-sized")
-                    }
-                    g.append(Adam.State(step: step, m: m.data, v: v.data))
-                }
-                states.append(g)
-            }
-            do { try opt.restore(Adam.Snapshot(learningRates: meta.learningRates, states: states)) } catch {
-                throw GANTrainingError.badCheckpoint(path: path, reason: "\(error)")
+        func adam(_ opt: Adam, _ name: String, _ meta: Adam.StateMeta) throws {
+            do { try opt.importState(meta, tensors: tensors, keys: GANTrainer.momentKeys(name)) } catch {
+                throw GANTrainingError.badCheckpoint(path: path, reason: "optimiser \(name): \(error)")
             }
         }
         try adam(trainer.optimizerG, "G", state.adamG)

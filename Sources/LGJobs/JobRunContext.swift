@@ -76,6 +76,15 @@ public struct CheckpointPolicy: Sendable, Equatable {
     public init(intervalSeconds: Double? = 300, everySteps: Int? = nil) {
         self.intervalSeconds = intervalSeconds; self.everySteps = everySteps
     }
+
+    /// Whether a training loop that has completed `completedSteps` steps,
+    /// `secondsSinceLast` after its previous checkpoint, should write one now:
+    /// when the interval has passed, or at every multiple of `everySteps`.
+    public func isDue(completedSteps: Int, secondsSinceLast: Double) -> Bool {
+        if let s = intervalSeconds, secondsSinceLast >= s { return true }
+        if let n = everySteps, n > 0, completedSteps % n == 0 { return true }
+        return false
+    }
 }
 
 /// What a job gets from whoever runs it: checkpoint storage, a progress

@@ -58,16 +58,10 @@ struct JobState: Codable {
             }
         }
         if let opt = optimizer {
-            let snap = opt.snapshot()
-            s.learningRates = snap.learningRates
-            s.adamSteps = snap.states.map { $0.map { $0?.step } }
-            for (gi, group) in snap.states.enumerated() {
-                for (pi, st) in group.enumerated() {
-                    guard let st else { continue }
-                    tensors["adam_m/\(gi)/\(pi)"] = Tensor(shape: [st.m.count], data: st.m)
-                    tensors["adam_v/\(gi)/\(pi)"] = Tensor(shape: [st.v.count], data: st.v)
-                }
-            }
+            let (meta, moments) = opt.exportState(keys: JobState.momentKeys)
+            s.learningRates = meta.learningRates
+            s.adamSteps = meta.steps
+            tensors.merge(moments) { a, _ in a }
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
@@ -103,22 +97,16 @@ struct JobState: Codable {
             p.grad = tensors["grad/" + k].map { $0.reshaped(p.shape) }
         }
         guard let opt = optimizer else { return }
-        var states: [[Adam.State?]] = []
-        for (gi, group) in adamSteps.enumerated() {
-            var g: [Adam.State?] = []
-            for (pi, step) in group.enumerated() {
-                guard let step else { g.append(nil); continue }
-                guard let m = tensors["adam_m/\(gi)/\(pi)"], let v = tensors["adam_v/\(gi)/\(pi)"] else {
-                    throw JobError.corruptCheckpoint("optimiser moments of group \(gi) parameter \(pi) are missing")
-                }
-                g.append(Adam.State(step: step, m: m.data, v: v.data))
-            }
-            states.append(g)
-        }
-        if !states.isEmpty {
-            try opt.restore(Adam.Snapshot(learningRates: learningRates, states: states))
+        do {
+            try opt.importState(Adam.StateMeta(learningRates: learningRates, steps: adamSteps), tensors: tensors,
+                                keys: JobState.momentKeys)
+        } catch {
+            throw JobError.corruptCheckpoint("\(error)")
         }
     }
+
+    /// Where the optimiser's moments live in a job checkpoint (part of the format).
+    static let momentKeys = Adam.MomentKeys(m: "adam_m/", v: "adam_v/")
 
     func rng(_ name: String) throws -> SeededRandom {
         guard let r = rngs[name] else { throw JobError.corruptCheckpoint("no random state '\(name)'") }

@@ -92,24 +92,29 @@ public final class Adam {
     }
 
     /// Restores a snapshot taken from an optimiser over the same parameters.
-    public func restore(_ s: Snapshot) throws {
+    public func restore(_ s: Snapshot) throws(OptimizerError) {
         guard s.states.count == groups.count,
               zip(s.states, groups).allSatisfy({ $0.count == $1.parameters.count }) else {
-            throw OptimizerError.mismatchedSnapshot(expectedGroups: groups.map(\.parameters.count),
-                                                    found: s.states.map(\.count))
+            throw .mismatchedSnapshot(expectedGroups: groups.map(\.parameters.count), found: s.states.map(\.count))
         }
         for (gi, lr) in s.learningRates.enumerated() where gi < groups.count { groups[gi].learningRate = lr }
         states = s.states
     }
 }
 
-public enum OptimizerError: Error, CustomStringConvertible {
+public enum OptimizerError: Error, CustomStringConvertible, Equatable, Sendable {
     case mismatchedSnapshot(expectedGroups: [Int], found: [Int])
+    case missingMoment(key: String)
+    case missizedMoment(key: String, expected: Int, found: Int)
 
     public var description: String {
         switch self {
         case let .mismatchedSnapshot(e, f):
             return "optimiser state has parameter groups of sizes \(f), but this optimiser has \(e): the checkpoint belongs to a different model; start without resuming or use the matching checkpoint"
+        case let .missingMoment(key):
+            return "optimiser moment '\(key)' is missing from the checkpoint: the file is incomplete; delete it to start over"
+        case let .missizedMoment(key, e, f):
+            return "optimiser moment '\(key)' has \(f) values, its parameter \(e): the checkpoint belongs to a different model; delete it to start over"
         }
     }
 }

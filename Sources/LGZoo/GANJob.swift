@@ -112,9 +112,7 @@ public enum GANJob {
             if o.sampleEvery > 0, trainer.completedSteps % o.sampleEvery == 0 {
                 try trainer.writeSampleSheet(to: dir.appendingPathComponent(String(format: "samples_%07d.png", trainer.completedSteps)))
             }
-            if let every = context.policy.intervalSeconds, now - lastCheckpoint >= every {
-                try checkpoint(); lastCheckpoint = now
-            } else if let n = context.policy.everySteps, trainer.completedSteps % n == 0 {
+            if context.policy.isDue(completedSteps: trainer.completedSteps, secondsSinceLast: now - lastCheckpoint) {
                 try checkpoint(); lastCheckpoint = now
             }
         }

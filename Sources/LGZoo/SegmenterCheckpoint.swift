@@ -10,6 +10,8 @@ import LGTensor
 /// its metadata.
 extension SegmenterTrainer {
     static let checkpointFormat = "lineargan-segmenter-checkpoint"
+    /// Where Adam's moments live in the checkpoint (part of the format).
+    static let momentKeys = Adam.MomentKeys(m: "adam_m/", v: "adam_v/")
 
     struct CheckpointState: Codable {
         var settings: SegmenterSettings
@@ -24,16 +26,10 @@ extension SegmenterTrainer {
     public func checkpointData() throws -> Data {
         var tensors: [String: Tensor] = [:]
         for (k, t) in network.checkpointStateDict() { tensors["net/" + k] = t }
-        let snap = optimizer.snapshot()
-        for (gi, group) in snap.states.enumerated() {
-            for (pi, st) in group.enumerated() {
-                guard let st else { continue }
-                tensors["adam_m/\(gi)/\(pi)"] = Tensor(shape: [st.m.count], data: st.m)
-                tensors["adam_v/\(gi)/\(pi)"] = Tensor(shape: [st.v.count], data: st.v)
-            }
-        }
+        let (adam, moments) = optimizer.exportState(keys: Self.momentKeys)
+        tensors.merge(moments) { a, _ in a }
         let state = CheckpointState(settings: settings, step: step, rng: RandomState(rng),
-                                    adamSteps: snap.states.map { $0.map { $0?.step } }, learningRates: snap.learningRates,
+                                    adamSteps: adam.steps, learningRates: adam.learningRates,
                                     trainSeconds: trainSeconds)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
@@ -56,19 +52,12 @@ extension SegmenterTrainer {
             throw ZooError.badFile(path: "segmenter checkpoint", reason: "its network does not match its settings: \(error)")
         }
         optimizer = Adam([ParameterGroup(network.parameters, learningRate: settings.learningRate)])
-        var states: [[Adam.State?]] = []
-        for (gi, group) in state.adamSteps.enumerated() {
-            var g: [Adam.State?] = []
-            for (pi, s) in group.enumerated() {
-                guard let s else { g.append(nil); continue }
-                guard let m = tensors["adam_m/\(gi)/\(pi)"], let v = tensors["adam_v/\(gi)/\(pi)"] else {
-                    throw ZooError.badFile(path: "segmenter checkpoint", reason: "Adam moments of parameter \(pi) are missing")
-                }
-                g.append(Adam.State(step: s, m: m.data, v: v.data))
-            }
-            states.append(g)
+        do {
+            try optimizer.importState(Adam.StateMeta(learningRates: state.learningRates, steps: state.adamSteps),
+                                      tensors: tensors, keys: Self.momentKeys)
+        } catch {
+            throw ZooError.badFile(path: "segmenter checkpoint", reason: "\(error)")
         }
-        try optimizer.restore(Adam.Snapshot(learningRates: state.learningRates, states: states))
         switch state.rng.random() {
         case .success(let r): rng = r
         case .failure(let e): throw ZooError.badFile(path: "segmenter checkpoint", reason: "random state: \(e)")

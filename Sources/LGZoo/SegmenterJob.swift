@@ -107,9 +107,7 @@ public enum SegmenterJob {
                                          loss: runningLoss / Float(lossCount), learningRate: trainer.learningRate,
                                          elapsedSeconds: trainer.trainSeconds + now - runStart))
             if lossCount == 50 { runningLoss = 0; lossCount = 0 }
-            if let every = context.policy.intervalSeconds, now - lastCheckpoint >= every {
-                try checkpoint(); lastCheckpoint = now
-            } else if let n = context.policy.everySteps, trainer.step % n == 0 {
+            if context.policy.isDue(completedSteps: trainer.step, secondsSinceLast: now - lastCheckpoint) {
                 try checkpoint(); lastCheckpoint = now
             }
         }

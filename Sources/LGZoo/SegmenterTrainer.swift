@@ -103,14 +103,14 @@ public final class SegmenterTrainer {
     public static func pixelFrequencies(_ domain: any RenderedDomain, resolution: Int, seed: UInt64,
                                         samples: Int = 512) -> [Double] {
         var rng = SeededRandom(seed: seed ^ 0xf8e9_0000)
-        var counts = [Int](repeating: 0, count: domain.classNames.count)
-        var total = 0
-        for _ in 0..<(samples / 64) {
+        let classes = domain.classNames.count, batches = max(samples / 64, 1)
+        var sum = [Double](repeating: 0, count: classes)
+        for _ in 0..<batches {
             let labels = domain.batch(resolution: resolution, seeds: DomainSeeds.training(64, rng: &rng)).labels
-            for v in labels.data { counts[Int(v)] += 1 }
-            total += labels.count
+            // Equal-sized batches: the mean of their frequencies is the frequency over all of them.
+            for (c, f) in LabelStatistics.frequencies(labels, classes: classes).pixels.enumerated() { sum[c] += f }
         }
-        return counts.map { Double($0) / Double(max(total, 1)) }
+        return sum.map { $0 / Double(batches) }
     }
 
     /// Mean cross-entropy (`weights` nil), or its class-weighted mean

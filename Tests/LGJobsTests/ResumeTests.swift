@@ -101,4 +101,14 @@ final class ResumeTests: XCTestCase {
         let s = RandomState(r)
         XCTAssertEqual(try s.restored(), r)
     }
+
+    func testCheckpointPolicyIsDueByIntervalOrStepMultiple() {
+        let both = CheckpointPolicy(intervalSeconds: 60, everySteps: 5)
+        XCTAssertFalse(both.isDue(completedSteps: 3, secondsSinceLast: 10))
+        XCTAssertTrue(both.isDue(completedSteps: 3, secondsSinceLast: 60))
+        XCTAssertTrue(both.isDue(completedSteps: 10, secondsSinceLast: 0))
+        let never = CheckpointPolicy(intervalSeconds: nil, everySteps: nil)
+        XCTAssertFalse(never.isDue(completedSteps: 100, secondsSinceLast: 1e9))
+        XCTAssertFalse(CheckpointPolicy(intervalSeconds: nil, everySteps: 0).isDue(completedSteps: 0, secondsSinceLast: 0))
+    }
 }

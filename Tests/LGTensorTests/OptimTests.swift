@@ -71,6 +71,54 @@ final class OptimTests: XCTestCase {
         XCTAssertThrowsError(try other.restore(Adam([Variable(Tensor(zeros: [1]))], learningRate: 1).snapshot()))
     }
 
+    /// The checkpoint form (moments as tensors under key prefixes, the rest
+    /// as JSON) restores an optimiser that continues exactly, and rejects
+    /// missing or mis-sized moments by name.
+    func testStateTensorsRoundTripAndRejectBadMoments() throws {
+        let keys = Adam.MomentKeys(m: "adam/G/m/", v: "adam/G/v/")
+        func model() -> (Variable, Variable, Adam) {
+            var rng = SeededRandom(seed: 9)
+            let a = Variable(rng.normalTensor([3]), requiresGrad: true)
+            let b = Variable(rng.normalTensor([2, 2]), requiresGrad: true)
+            return (a, b, Adam([ParameterGroup([a], learningRate: 0.01), ParameterGroup([b], learningRate: 0.1)]))
+        }
+        func step(_ a: Variable, _ b: Variable, _ opt: Adam) {
+            opt.zeroGrad(); ((a * a).sum() + (b * b * b).sum()).backward(); opt.step()
+        }
+        let (a, b, opt) = model()
+        // Only `a` has been updated: `b`'s state is nil and has no tensors.
+        opt.zeroGrad(); (a * a).sum().backward(); opt.step()
+        var (meta, tensors) = opt.exportState(keys: keys)
+        XCTAssertEqual(meta.steps, [[1], [nil]])
+        XCTAssertEqual(Set(tensors.keys), ["adam/G/m/0/0", "adam/G/v/0/0"])
+        step(a, b, opt); step(a, b, opt)
+        (meta, tensors) = opt.exportState(keys: keys)
+        XCTAssertEqual(Set(tensors.keys), ["adam/G/m/0/0", "adam/G/v/0/0", "adam/G/m/1/0", "adam/G/v/1/0"])
+        let json = try JSONDecoder().decode(Adam.StateMeta.self, from: JSONEncoder().encode(meta))
+
+        let (a2, b2, opt2) = model()
+        a2.value = a.value; b2.value = b.value
+        try opt2.importState(json, tensors: tensors, keys: keys)
+        step(a, b, opt); step(a2, b2, opt2)
+        XCTAssertEqual(a2.value, a.value)
+        XCTAssertEqual(b2.value, b.value)
+
+        var missing = tensors; missing["adam/G/v/1/0"] = nil
+        XCTAssertThrowsError(try model().2.importState(json, tensors: missing, keys: keys)) {
+            XCTAssertEqual($0 as? OptimizerError, .missingMoment(key: "adam/G/v/1/0"))
+        }
+        var short = tensors; short["adam/G/m/1/0"] = Tensor(zeros: [3])
+        XCTAssertThrowsError(try model().2.importState(json, tensors: short, keys: keys)) {
+            XCTAssertEqual($0 as? OptimizerError, .missizedMoment(key: "adam/G/m/1/0", expected: 4, found: 3))
+        }
+        let oneGroup = Adam([Variable(Tensor(zeros: [3]), requiresGrad: true)], learningRate: 1)
+        XCTAssertThrowsError(try oneGroup.importState(json, tensors: tensors, keys: keys)) {
+            XCTAssertEqual($0 as? OptimizerError, .mismatchedSnapshot(expectedGroups: [1], found: [1, 1]))
+        }
+        // A checkpoint taken before any step leaves the optimiser untouched.
+        XCTAssertNoThrow(try oneGroup.importState(Adam.StateMeta(learningRates: [], steps: []), tensors: [:], keys: keys))
+    }
+
     func testSeededRandomIsReproducibleAndRestorable() {
         var a = SeededRandom(seed: 42), b = SeededRandom(seed: 42)
         XCTAssertEqual(a.normalTensor([10]), b.normalTensor([10]))
