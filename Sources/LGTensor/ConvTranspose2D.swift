@@ -40,8 +40,16 @@ extension Tensor {
         x[2] == 1 && x[3] == 1 && o.padding == 0 && o.outputPadding == 0 && o.dilation == 1 && o.groups == 1
     }
 
-    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, _ o: ConvTranspose2DOptions = .init()) -> Tensor {
+    /// `winograd`: whether 4x4 stride-2 layers may take Winograd F(2x2, 2x2)
+    /// per output phase (default: as `Winograd.policy` allows outside training).
+    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, _ o: ConvTranspose2DOptions = .init(),
+                                winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
         let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
+        if winograd, Winograd.appliesTransposed(shape, weight.shape, o) {
+            var result = Winograd.convTransposed(self, weight)
+            if let bias { result.addChannelBias(bias) }
+            return result
+        }
         if Tensor.convTransposeIsDense(shape, o) {
             let n = shape[0], cin = shape[1], k = weight.count / cin
             var result = reshaped([n, cin]).matmul(weight.reshaped([cin, k]))
@@ -163,9 +171,10 @@ extension Tensor {
 extension Variable {
     /// Transposed 2-d convolution with an optional bias; see `Tensor.convTranspose2d`.
     public func convTranspose2d(_ weight: Variable, bias: Variable? = nil, _ o: ConvTranspose2DOptions = .init()) -> Variable {
-        let out = value.convTranspose2d(weight.value, bias: bias?.value, o)
         let parents = [self, weight] + (bias.map { [$0] } ?? [])
-        guard Variable.tracking(parents) else { return Variable(out) }
+        let tracking = Variable.tracking(parents)
+        let out = value.convTranspose2d(weight.value, bias: bias?.value, o, winograd: Winograd.allowed(training: tracking))
+        guard tracking else { return Variable(out) }
         let xv = value, wv = weight.value
         return Variable(out, parents: parents) { g in
             let (gx, gw) = xv.convTranspose2dBackward(wv, g, o, needInput: self.requiresGrad, needWeight: weight.requiresGrad)

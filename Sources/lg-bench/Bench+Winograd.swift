@@ -28,3 +28,39 @@ extension Bench {
         return rows
     }
 }
+
+extension Bench {
+    /// DCGAN-64's 4x4 stride-2 transposed convolutions (batch 64) and its
+    /// whole forward pass, direct (im2col GEMM + col2im) against Winograd
+    /// F(2x2, 2x2) per output phase, alternating three times in one run; each
+    /// figure is the best of its three medians, so that a noisy neighbour
+    /// does not decide the ratio.
+    func winogradTransposed() {
+        var rng = SeededRandom(seed: 4)
+        let saved = Winograd.policy
+        defer { Winograd.policy = saved }
+        func compare(_ label: String, flops: Double, _ body: () -> Void) {
+            var best = [Double.infinity, .infinity]
+            for _ in 0..<(quick ? 1 : 3) {
+                for (i, policy) in [Winograd.Policy.off, .inference].enumerated() {
+                    Winograd.policy = policy
+                    best[i] = min(best[i], time(body))
+                }
+            }
+            print(String(format: "%-44@ direct %7.2f ms (%5.1f GFLOPS)  winograd %7.2f ms (%5.1f GFLOPS)  %.2fx",
+                         label as NSString, best[0] * 1e3, flops / best[0] / 1e9, best[1] * 1e3, flops / best[1] / 1e9,
+                         best[0] / best[1]))
+        }
+        for (cin, cout, r) in [(512, 256, 4), (256, 128, 8), (128, 64, 16)] {
+            let x = rng.normalTensor([64, cin, r, r]), w = rng.normalTensor([cin, cout, 4, 4], std: 0.02)
+            let flops = 2.0 * 64 * Double(cin * cout * 16 * r * r)
+            compare("conv_transpose2d fwd \(cin)->\(cout) 4x4 s2 @\(r), N=64", flops: flops) {
+                _ = x.convTranspose2d(w, .init(stride: 2, padding: 1))
+            }
+        }
+        let (g, z, flops) = dcganModel()
+        compare("DCGAN-64 forward, batch 64, with features", flops: flops) {
+            _ = GradMode.withoutGradients { g(z, features: true) }
+        }
+    }
+}

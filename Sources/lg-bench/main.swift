@@ -12,7 +12,7 @@ import LGModels
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    usage: lg-bench [--quick] [--section conv|winograd|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
+    usage: lg-bench [--quick] [--section conv|winograd|winograd-transposed|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
       --quick       fewer repetitions (for a smoke test)
       --section S   run only the named sections (default: all)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
@@ -66,6 +66,10 @@ if sections.contains("winograd-semantics") {
         bench.semantics(only: ["NSE-1", "NSE-2"])
     }
     Winograd.policy = saved
+}
+if sections.contains("winograd-transposed") {
+    print("")
+    bench.winogradTransposed()
 }
 if wants("dcgan") {
     print("")

@@ -116,6 +116,44 @@ final class ConvTests: XCTestCase {
         assertClose(call.slice(axis: 0, 33..<34), c.slice(axis: 0, 33..<34).conv2d(k, .init(padding: 1)), atol: 1e-5)
     }
 
+    func testWinogradTransposedMatchesDirect() {
+        // 4x4 stride-2 padding-1 transposed convolutions with enough channels
+        // take F(2x2, 2x2) per output phase; the result must match the
+        // im2col + col2im path for square and oblong inputs, batches, and
+        // chunks of whole samples (budget 3000 floats: one sample each).
+        let saved = (Winograd.chunkBudget, Winograd.minimumTransposedTiles, Winograd.policy)
+        Winograd.minimumTransposedTiles = 1
+        Winograd.policy = .inference
+        defer { (Winograd.chunkBudget, Winograd.minimumTransposedTiles, Winograd.policy) = saved; Winograd.enabled = true }
+        let o = ConvTranspose2DOptions(stride: 2, padding: 1)
+        for (i, (xs, cout, budget)) in [([2, 32, 4, 4], 40, 1 << 21), ([1, 48, 6, 10], 32, 3000),
+                                        ([3, 36, 2, 8], 33, 3000)].enumerated() {
+            Winograd.chunkBudget = budget
+            let x = randn(xs, seed: UInt64(i + 11)), w = randn([xs[1], cout, 4, 4], seed: UInt64(i + 40)), b = randn([cout], seed: 7)
+            XCTAssertTrue(Winograd.appliesTransposed(x.shape, w.shape, o), "case \(i)")
+            Winograd.enabled = true
+            let y = x.convTranspose2d(w, bias: b, o)
+            Winograd.enabled = false
+            let y2 = x.convTranspose2d(w, bias: b, o)
+            XCTAssertEqual(y.shape, [xs[0], cout, 2 * xs[2], 2 * xs[3]])
+            XCTAssertEqual(y.shape, y2.shape)
+            assertClose(y, y2, atol: 1e-3)
+            Winograd.enabled = true
+            // Where gradients are recorded the default policy keeps the direct form (same bits as disabled).
+            let xv = Variable(x, requiresGrad: true)
+            XCTAssertEqual(xv.convTranspose2d(Variable(w), bias: Variable(b), o).value, y2, "case \(i)")
+        }
+        // Not for other strides, paddings or kernels, odd sizes, groups or thin layers.
+        XCTAssertFalse(Winograd.appliesTransposed([1, 64, 4, 4], [64, 64, 4, 4], .init(stride: 2, padding: 0)))
+        XCTAssertFalse(Winograd.appliesTransposed([1, 64, 4, 4], [64, 64, 3, 3], .init(stride: 2, padding: 1)))
+        XCTAssertFalse(Winograd.appliesTransposed([1, 64, 5, 4], [64, 64, 4, 4], o))
+        XCTAssertFalse(Winograd.appliesTransposed([1, 64, 4, 4], [64, 32, 4, 4], .init(stride: 2, padding: 1, groups: 2)))
+        XCTAssertFalse(Winograd.appliesTransposed([1, 64, 4, 4], [64, 3, 4, 4], o))
+        Winograd.minimumTransposedTiles = saved.1
+        XCTAssertFalse(Winograd.appliesTransposed([1, 64, 4, 4], [64, 64, 4, 4], o))
+        XCTAssertTrue(Winograd.appliesTransposed([64, 512, 4, 4], [512, 256, 4, 4], o))
+    }
+
     func testWinogradMatchesIm2col() {
         // 3x3 stride-1 convolutions with enough channels take F(2x2, 3x3);
         // forward and both gradients (the weight gradient by its own F(2x2, 3x3)

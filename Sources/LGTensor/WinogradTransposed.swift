@@ -1,0 +1,200 @@
+/// The 4x4 stride-2 transposed convolution (padding 1: DCGAN's and
+/// StyleGAN's fused upsampling layers) by Winograd's F(2x2, 2x2).
+///
+/// Each output phase (py, px) = (oy mod 2, ox mod 2) is a stride-1 2x2
+/// correlation of the input: along one axis, output 2t + a takes input rows
+/// t + a - 1 and t + a with taps w[3 - a] and w[1 - a]. F(2, 2) gives two
+/// outputs of such a correlation in 3 multiplications instead of 4 (Bᵀ =
+/// [[1,-1,0],[0,1,0],[0,-1,1]], G = [[1,0],[1,1],[0,1]], Aᵀ = [[1,1,0],[0,1,1]]),
+/// so a 2x2 tile of one phase takes 9 instead of 16: per phase
+///
+///   U = G g Gᵀ          the phase's 2x2 taps, 9 matrices of (Cout, Cin)
+///   V = Bᵀ d B          3x3 input tiles at stride 2, 9 matrices of (Cin, tiles)
+///   M_ξ = U_ξ V_ξ       9 GEMMs
+///   y = Aᵀ m A          the phase's 2x2 output tiles (every other pixel of y)
+///
+/// 0.5625 of the direct form's multiply-adds and no col2im. The transforms
+/// only add and subtract, so the result differs from im2col + col2im by
+/// float32 rounding. Used where `Winograd.policy` allows (by default outside
+/// training) for layers with enough channels; see `appliesTransposed`.
+extension Winograd {
+    /// Fewer tiles per phase (over the batch) than this stay direct.
+    nonisolated(unsafe) static var minimumTransposedTiles = 64
+
+    /// True for a 4x4 kernel, stride 2, padding 1, no output padding or
+    /// dilation, one group, an even-sized input and at least 32 channels in
+    /// and out.
+    static func appliesTransposed(_ x: [Int], _ w: [Int], _ o: ConvTranspose2DOptions) -> Bool {
+        guard enabled, w[2] == 4, w[3] == 4, o.stride == 2, o.padding == 1, o.outputPadding == 0,
+              o.dilation == 1, o.groups == 1, x[2] % 2 == 0, x[3] % 2 == 0 else { return false }
+        return x[0] * (x[2] / 2) * (x[3] / 2) >= minimumTransposedTiles && x[1] >= 32 && w[1] >= 32
+    }
+
+    /// conv_transpose2d(x, w, stride 2, padding 1) for a weight (Cin, Cout, 4, 4).
+    /// Works on chunks of whole samples, all four phases at once: V (36
+    /// planes), 36 GEMMs, then every output pixel of the chunk.
+    static func convTransposed(_ x: Tensor, _ w: Tensor) -> Tensor {
+        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[1]
+        precondition(w.shape == [cin, cout, 4, 4] && h % 2 == 0 && wd % 2 == 0,
+                     "winograd transposed: weight \(w.shape) for input \(x.shape)")
+        let tiles = (h / 2) * (wd / 2)  // per sample and phase
+        let perChunk = max(1, min(n, chunkBudget / max(1, 36 * max(cin, cout) * tiles)))
+        let skew = TransposedChunk.skew
+        let uPlane = cin * cout + skew
+        var u = [Float](uninitializedCount: 36 * uPlane)
+        var v = [Float](uninitializedCount: 36 * (cin * perChunk * tiles + skew))
+        var m = [Float](uninitializedCount: 36 * (cout * perChunk * tiles + skew))
+        var out = [Float](uninitializedCount: n * cout * 4 * h * wd)
+        w.data.withUnsafeBufferPointer { wp in
+            u.withUnsafeMutableBufferPointer { up in
+                transformTransposedWeights(wp.baseAddress!, cin: cin, cout: cout, into: up.baseAddress!)
+            }
+        }
+        x.data.withUnsafeBufferPointer { xs in
+        u.withUnsafeBufferPointer { up in
+        v.withUnsafeMutableBufferPointer { vp in
+        m.withUnsafeMutableBufferPointer { mp in
+        out.withUnsafeMutableBufferPointer { yp in
+            for s0 in stride(from: 0, to: n, by: perChunk) {
+                let ns = min(perChunk, n - s0), tc = ns * tiles
+                let chunk = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: ns)
+                chunk.transformInput(xs.baseAddress! + s0 * cin * h * wd, into: vp.baseAddress!)
+                for plane in 0..<36 {
+                    BLAS.gemm(transA: true, transB: false, m: cout, n: tc, k: cin,
+                              a: up.baseAddress! + plane * uPlane, lda: cout,
+                              b: vp.baseAddress! + plane * chunk.inputPlane, ldb: tc,
+                              c: mp.baseAddress! + plane * chunk.outputPlane, ldc: tc)
+                }
+                chunk.writeOutput(mp.baseAddress!, into: yp.baseAddress! + s0 * cout * 4 * h * wd)
+            }
+        }}}}}
+        return Tensor(shape: [n, cout, 2 * h, 2 * wd], data: out)
+    }
+
+    /// U[phase][ξ] as (Cin, Cout) matrices (the GEMMs read them transposed),
+    /// planes `cin * cout + TransposedChunk.skew` floats apart:
+    /// s_i s_j (G g Gᵀ)[ξ] for the phase's taps g[i][j] = w[ci][co][3 - py - 2i][3 - px - 2j].
+    /// G g = (g0·, g0· + g1·, g1·), and each row (a, b) times Gᵀ is (a, a + b, b).
+    /// The signs s = (1, 1, -1) are those `TransposedChunk.transformInput` leaves out of V.
+    static func transformTransposedWeights(_ w: UnsafePointer<Float>, cin: Int, cout: Int,
+                                           into u: UnsafeMutablePointer<Float>) {
+        let plane = cin * cout + TransposedChunk.skew
+        Parallel.forEach(cin, minimum: 8) { range in
+            for ci in range {
+                for phase in 0..<4 {
+                    let py = phase / 2, px = phase % 2
+                    let i00 = (3 - py) * 4 + 3 - px, i01 = (3 - py) * 4 + 1 - px
+                    let i10 = (1 - py) * 4 + 3 - px, i11 = (1 - py) * 4 + 1 - px
+                    let base = u + phase * 9 * plane + ci * cout
+                    let k = w + ci * cout * 16
+                    for co in 0..<cout {
+                        let t = k + co * 16
+                        let g00 = t[i00], g01 = t[i01], g10 = t[i10], g11 = t[i11]
+                        let a1 = g00 + g10, b1 = g01 + g11
+                        base[co] = g00; base[plane + co] = g00 + g01; base[2 * plane + co] = -g01
+                        base[3 * plane + co] = a1; base[4 * plane + co] = a1 + b1; base[5 * plane + co] = -b1
+                        base[6 * plane + co] = -g10; base[7 * plane + co] = -(g10 + g11); base[8 * plane + co] = g11
+                    }
+                }
+            }
+        }
+    }
+
+    /// A chunk of whole samples: the 36 planes of transformed tiles (phase,
+    /// ξ; each Cin x tiles, tiles ordered sample, ty, tx) and the output.
+    struct TransposedChunk {
+        let channelsIn, channelsOut, h, w, samples: Int
+        var th: Int { h / 2 }
+        var tw: Int { w / 2 }
+        var tiles: Int { samples * th * tw }
+        /// Floats between consecutive planes of V (and of M, and U): the
+        /// planes' size plus one cache line, so that streams written or read
+        /// side by side do not fall into one cache set when the size is a
+        /// power of two (it often is: 512 channels x 256 tiles), which made
+        /// the transforms several times slower.
+        static let skew = 16
+        var inputPlane: Int { channelsIn * tiles + Self.skew }
+        var outputPlane: Int { channelsOut * tiles + Self.skew }
+
+        /// V for all phases, up to the signs (1, 1, -1) per axis that U
+        /// carries. With d the input zero-bordered by one pixel, Bᵀ d B is,
+        /// per axis, (d0 - d1, d1, -(d1 - d2)) over the tile's three rows
+        /// (columns) 2 t + p, + 1, + 2: so each V plane is a stride-2 sample
+        /// of one of four planes, d, its vertical difference, its horizontal
+        /// difference, or both, computed once per (channel, sample).
+        func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+            let pw = w + 2, pp = (h + 2) * pw, th = th, tw = tw
+            let stride = inputPlane, perSample = th * tw
+            // Per axis and ξ index: which plane kind (0: difference, 1: value) and the offset.
+            let kind = [0, 1, 0], offset = [0, 1, 1]
+            Parallel.forEach(samples * channelsIn, minimum: max(1, 512 / max(1, perSample))) { range in
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 4 * pp)
+                defer { buf.deallocate() }
+                // planes[ky * 2 + kx]: ky, kx = 0 difference, 1 value.
+                let dd = buf, dv = buf + pp, vd = buf + 2 * pp, vv = buf + 3 * pp
+                vv.update(repeating: 0, count: pp)
+                // Channel-major, so that consecutive parts write consecutive runs of V.
+                for q in range {
+                    let ci = q / samples, sample = q % samples
+                    let src = x + (sample * channelsIn + ci) * h * w
+                    for y in 0..<h { (vv + (y + 1) * pw + 1).update(from: src + y * w, count: w) }
+                    for y in 0...h {
+                        let r0 = vv + y * pw, r1 = r0 + pw
+                        let o1 = dv + y * pw, o2 = vd + y * pw, o3 = dd + y * pw
+                        for c in 0...w {
+                            let dy0 = r0[c] - r1[c], dy1 = r0[c + 1] - r1[c + 1]
+                            o1[c] = dy0                  // rows differenced, columns as they are
+                            o2[c] = r0[c] - r0[c + 1]    // rows as they are, columns differenced
+                            o3[c] = dy0 - dy1            // both
+                        }
+                    }
+                    let base = v + ci * tiles + sample * perSample
+                    for phase in 0..<4 {
+                        let py = phase / 2, px = phase % 2
+                        for i in 0..<3 {
+                            for j in 0..<3 {
+                                let src = buf + (kind[i] * 2 + kind[j]) * pp + (py + offset[i]) * pw + px + offset[j]
+                                let dst = base + (phase * 9 + 3 * i + j) * stride
+                                for ty in 0..<th {
+                                    let s = src + 2 * ty * pw, d = dst + ty * tw
+                                    for tx in 0..<tw { d[tx] = s[2 * tx] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// y[co][2 (2 ty + i) + py][2 (2 tx + j) + px] = (Aᵀ m A)[i][j] for
+        /// every phase: rows of Aᵀ m are (m0 + m1, m1 + m2), and likewise columns.
+        func writeOutput(_ m: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+            let ow = 2 * w, op = 4 * h * w, th = th, tw = tw
+            let stride = outputPlane, perSample = th * tw
+            Parallel.forEach(samples * channelsOut, minimum: max(1, 512 / max(1, perSample))) { range in
+                // Channel-major, so that consecutive parts read consecutive runs of M.
+                for q in range {
+                    let co = q / samples, sample = q % samples
+                    let out = y + (sample * channelsOut + co) * op
+                    for phase in 0..<4 {
+                        let py = phase / 2, px = phase % 2
+                        let src0 = m + phase * 9 * stride + co * tiles + sample * perSample
+                        for ty in 0..<th {
+                            let s = src0 + ty * tw
+                            let row0 = out + (4 * ty + py) * ow + px, row1 = row0 + 2 * ow
+                            for tx in 0..<tw {
+                                let m00 = s[tx], m01 = s[stride + tx], m02 = s[2 * stride + tx]
+                                let m10 = s[3 * stride + tx], m11 = s[4 * stride + tx], m12 = s[5 * stride + tx]
+                                let m20 = s[6 * stride + tx], m21 = s[7 * stride + tx], m22 = s[8 * stride + tx]
+                                let a0 = m00 + m10, a1 = m01 + m11, a2 = m02 + m12
+                                let b0 = m10 + m20, b1 = m11 + m21, b2 = m12 + m22
+                                row0[4 * tx] = a0 + a1; row0[4 * tx + 2] = a1 + a2
+                                row1[4 * tx] = b0 + b1; row1[4 * tx + 2] = b1 + b2
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
