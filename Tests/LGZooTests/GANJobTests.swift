@@ -23,8 +23,12 @@ final class GANJobTests: XCTestCase {
     /// Cancelled after 2 steps and run again, the job ends with the same
     /// exported generator as an uninterrupted run; the export loads through
     /// the LGModels loader.
+    /// Wide enough (32 channels, batch 4: 256 tiles at 16 px) that the
+    /// 16 px layers train through Winograd, the job's default policy.
     func testInterruptedRunResumesExactly() throws {
-        let o = try tiny(.stylegan2)
+        var o = try tiny(.stylegan2)
+        o.fmapsMax = 32; o.batch = 4
+        XCTAssertEqual(o.winograd, .always)
         let dirA = try temporaryDirectory(), dirB = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
         let whole = try GANJob.run(o, context: JobRunContext(checkpointer: MemoryCheckpointer()), expr: dirA)
@@ -76,6 +80,29 @@ final class GANJobTests: XCTestCase {
         XCTAssertThrowsError(try GANJobOptions(parameters: ["family": "pggan", "domain": "toyface", "stepz": "3"])) {
             XCTAssertTrue("\($0)".contains("stepz"))
         }
+        // The convolution policy: Winograd in training unless the job says otherwise.
+        XCTAssertEqual(try GANJobOptions(parameters: ["family": "pggan", "domain": "toyface"]).winograd, .always)
+        XCTAssertEqual(try GANJobOptions(parameters: ["family": "pggan", "domain": "toyface", "winograd": "off"]).winograd, .off)
+        XCTAssertThrowsError(try GANJobOptions(parameters: ["family": "pggan", "domain": "toyface", "winograd": "sometimes"])) {
+            XCTAssertTrue("\($0)".contains("inference"))
+        }
+    }
+
+    /// The job runs under its policy and puts the process's back after.
+    func testJobRunsUnderItsConvolutionPolicy() throws {
+        let expr = FileManager.default.temporaryDirectory.appendingPathComponent("gan-policy-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: expr) }
+        var o = try GANJobOptions(parameters: ["family": "stylegan2", "domain": "toyface", "resolution": "8", "fmaps_max": "8",
+                                               "latent_dim": "8", "batch": "2", "steps": "1", "sample_every": "0"])
+        let saved = Winograd.policy
+        defer { Winograd.policy = saved }
+        Winograd.policy = .inference
+        var seen: [Winograd.Policy] = []
+        let context = JobRunContext(progress: { _ in seen.append(Winograd.policy) })
+        o.winograd = .off
+        _ = try GANJob.run(o, context: context, expr: expr)
+        XCTAssertEqual(Set(seen), [.off])
+        XCTAssertEqual(Winograd.policy, .inference)
     }
 }
 
