@@ -13,6 +13,19 @@ public enum JobKind: String, Codable, Sendable, CaseIterable {
 /// A job's parameters as text, by the names experiments.md uses
 /// (`G`, `SE`, `lr`, `loss_type`, ...), as given with `--set NAME=VALUE` or
 /// stored with a queued job.
+extension Winograd.Policy {
+    /// A job's `winograd=` value (`off`, `inference` or `always`); nil when
+    /// not given. Every job kind that takes the parameter parses it here.
+    public static func jobParameter(_ value: String?) throws -> Winograd.Policy? {
+        guard let value else { return nil }
+        guard let policy = Winograd.Policy(rawValue: value) else {
+            throw JobError.badParameter(name: "winograd", value: value,
+                                        expected: Winograd.Policy.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return policy
+    }
+}
+
 public struct JobParameters: Sendable, Equatable, Codable {
     public var values: [String: String]
 
@@ -55,11 +68,7 @@ public struct JobParameters: Sendable, Equatable, Codable {
 
     /// `winograd=off|inference|always`, nil when not given.
     func winogradPolicy() throws -> Winograd.Policy? {
-        guard let v = self["winograd"] else { return nil }
-        guard let policy = Winograd.Policy(rawValue: v) else {
-            throw JobError.badParameter(name: "winograd", value: v, expected: Winograd.Policy.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return policy
+        try Winograd.Policy.jobParameter(self["winograd"])
     }
 
     func check(known: [String], kind: JobKind) throws {

@@ -50,17 +50,19 @@ extension Adam {
               zip(meta.steps, groups).allSatisfy({ $0.count == $1.parameters.count }) else {
             throw .mismatchedSnapshot(expectedGroups: groups.map(\.parameters.count), found: meta.steps.map(\.count))
         }
+        // The moment stored under `key`, sized like parameter pi of group gi.
+        func moment(_ key: String, _ gi: Int, _ pi: Int) throws(OptimizerError) -> [Float] {
+            let size = groups[gi].parameters[pi].value.count
+            guard let t = tensors[key] else { throw .missingMoment(key: key) }
+            guard t.count == size else { throw .missizedMoment(key: key, expected: size, found: t.count) }
+            return t.data
+        }
         var states: [[State?]] = []
         for (gi, group) in meta.steps.enumerated() {
             var g: [State?] = []
             for (pi, step) in group.enumerated() {
                 guard let step else { g.append(nil); continue }
-                let size = groups[gi].parameters[pi].value.count
-                for key in [keys.m(gi, pi), keys.v(gi, pi)] {
-                    guard let t = tensors[key] else { throw .missingMoment(key: key) }
-                    guard t.count == size else { throw .missizedMoment(key: key, expected: size, found: t.count) }
-                }
-                g.append(State(step: step, m: tensors[keys.m(gi, pi)]!.data, v: tensors[keys.v(gi, pi)]!.data))
+                g.append(State(step: step, m: try moment(keys.m(gi, pi), gi, pi), v: try moment(keys.v(gi, pi), gi, pi)))
             }
             states.append(g)
         }

@@ -39,11 +39,11 @@ extension Winograd {
                      "winograd transposed: weight \(w.shape) for input \(x.shape)")
         let tiles = (h / 2) * (wd / 2)  // per sample and phase
         let perChunk = max(1, min(n, chunkBudget / max(1, 36 * max(cin, cout) * tiles)))
-        let skew = TransposedChunk.skew
-        let uPlane = cin * cout + skew
+        let uPlane = TransposedChunk.weightPlane(cin: cin, cout: cout)
+        let largest = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: perChunk)
         var u = [Float](uninitializedCount: 36 * uPlane)
-        var v = [Float](uninitializedCount: 36 * (cin * perChunk * tiles + skew))
-        var m = [Float](uninitializedCount: 36 * (cout * perChunk * tiles + skew))
+        var v = [Float](uninitializedCount: 36 * largest.inputPlane)
+        var m = [Float](uninitializedCount: 36 * largest.outputPlane)
         var out = [Float](uninitializedCount: n * cout * 4 * h * wd)
         w.data.withUnsafeBufferPointer { wp in
             u.withUnsafeMutableBufferPointer { up in
@@ -56,8 +56,8 @@ extension Winograd {
         m.withUnsafeMutableBufferPointer { mp in
         out.withUnsafeMutableBufferPointer { yp in
             for s0 in stride(from: 0, to: n, by: perChunk) {
-                let ns = min(perChunk, n - s0), tc = ns * tiles
-                let chunk = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: ns)
+                let chunk = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: min(perChunk, n - s0))
+                let tc = chunk.tiles
                 chunk.transformInput(xs.baseAddress! + s0 * cin * h * wd, into: vp.baseAddress!)
                 for plane in 0..<36 {
                     BLAS.gemm(transA: true, transB: false, m: cout, n: tc, k: cin,
@@ -72,13 +72,13 @@ extension Winograd {
     }
 
     /// U[phase][ξ] as (Cin, Cout) matrices (the GEMMs read them transposed),
-    /// planes `cin * cout + TransposedChunk.skew` floats apart:
+    /// planes `TransposedChunk.weightPlane` floats apart:
     /// s_i s_j (G g Gᵀ)[ξ] for the phase's taps g[i][j] = w[ci][co][3 - py - 2i][3 - px - 2j].
     /// G g = (g0·, g0· + g1·, g1·), and each row (a, b) times Gᵀ is (a, a + b, b).
     /// The signs s = (1, 1, -1) are those `TransposedChunk.transformInput` leaves out of V.
     static func transformTransposedWeights(_ w: UnsafePointer<Float>, cin: Int, cout: Int,
                                            into u: UnsafeMutablePointer<Float>) {
-        let plane = cin * cout + TransposedChunk.skew
+        let plane = TransposedChunk.weightPlane(cin: cin, cout: cout)
         Parallel.forEach(cin, minimum: 8) { range in
             for ci in range {
                 for phase in 0..<4 {
@@ -115,6 +115,8 @@ extension Winograd {
         static let skew = 16
         var inputPlane: Int { channelsIn * tiles + Self.skew }
         var outputPlane: Int { channelsOut * tiles + Self.skew }
+        /// Floats between consecutive planes of U (Cin x Cout each).
+        static func weightPlane(cin: Int, cout: Int) -> Int { cin * cout + skew }
 
         /// V for all phases, up to the signs (1, 1, -1) per axis that U
         /// carries. With d the input zero-bordered by one pixel, Bᵀ d B is,

@@ -54,13 +54,7 @@ public struct GANJobOptions: Sendable, Equatable {
             guard let x = UInt64(s) else { throw JobError.badParameter(name: "seed", value: s, expected: "an integer >= 0") }
             seed = x
         }
-        if let s = p["winograd"] {
-            guard let w = Winograd.Policy(rawValue: s) else {
-                throw JobError.badParameter(name: "winograd", value: s,
-                                            expected: Winograd.Policy.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            winograd = w
-        }
+        if let w = try Winograd.Policy.jobParameter(p["winograd"]) { winograd = w }
     }
 
     /// `stylegan2_toyface32`: the zoo's model name.
