@@ -24,6 +24,15 @@ extension Winograd.Policy {
         }
         return policy
     }
+
+    /// The policy of a `train` or `train_fewshot` job that does not say:
+    /// `always` (an NSE-2 step 1.5-1.9x faster; its gradients differ from
+    /// im2col's by float32 rounding, 8e-4 relative on the reference's first
+    /// steps), unless the worker's environment sets `LG_WINOGRAD`.
+    /// `winograd=inference` reproduces the reference's first Adam steps to 1e-4.
+    public static var trainingDefault: Winograd.Policy {
+        ProcessInfo.processInfo.environment["LG_WINOGRAD"].flatMap(Winograd.Policy.init(rawValue:)) ?? .always
+    }
 }
 
 public struct JobParameters: Sendable, Equatable, Codable {
@@ -183,10 +192,11 @@ public struct TrainOptions: Sendable, Equatable, Codable {
     public var lrSchedule = LearningRateSchedule.reference
     /// Learning-rate multiple of the layer weights theta (LSE, NSE-1).
     public var layerWeightLRScale: Float = 10
-    /// `winograd`: the convolution policy of this job (nil: the worker's
-    /// `LG_WINOGRAD`, by default `inference`); `always` is the fast one
-    /// (NSE-2 about 1.6x), `inference` the one that reproduces the reference's
-    /// first Adam steps to 1e-4.
+    /// `winograd`: the convolution policy of this job (nil:
+    /// `Winograd.Policy.trainingDefault`, `always` unless the worker's
+    /// `LG_WINOGRAD` says otherwise); `always` is the fast one (NSE-2 about
+    /// 1.6x), `inference` the one that reproduces the reference's first Adam
+    /// steps to 1e-4.
     public var winograd: Winograd.Policy?
 
     public static let keys = ModelChoice.keys + ["SE", "lr", "loss_type", "latent_strategy", "layer_weight", "epochs",

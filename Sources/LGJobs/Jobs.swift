@@ -16,12 +16,12 @@ public enum Jobs {
         switch kind {
         case .train:
             let options = try TrainOptions(parameters)
-            return try Winograd.with(policy: options.winograd) {
+            return try Winograd.with(policy: options.winograd ?? .trainingDefault) {
                 try train(options, registry: registry, context: context, outputs: outputs)
             }
         case .trainFewshot:
             let options = try FewShotOptions(parameters)
-            return try Winograd.with(policy: options.winograd) {
+            return try Winograd.with(policy: options.winograd ?? .trainingDefault) {
                 try trainFewshot(options, registry: registry, context: context, outputs: outputs)
             }
         case .evaluate:

@@ -21,6 +21,12 @@ extension Winograd {
     /// Fewer tiles per phase (over the batch) than this stay direct.
     nonisolated(unsafe) static var minimumTransposedTiles = 64
 
+    /// Floats of V and M together per chunk of samples (at most 128 MB).
+    /// Larger than the 3x3 path's `chunkBudget`: fewer, wider GEMMs (the
+    /// whole batch of DCGAN-64's layers at once) measured 5-10 % faster on
+    /// the DCGAN-64 forward than 2M-float chunks, in alternating runs.
+    nonisolated(unsafe) static var transposedChunkBudget = 1 << 25
+
     /// True for a 4x4 kernel, stride 2, padding 1, no output padding or
     /// dilation, one group, an even-sized input and at least 32 channels in
     /// and out.
@@ -31,18 +37,18 @@ extension Winograd {
     }
 
     /// conv_transpose2d(x, w, stride 2, padding 1) for a weight (Cin, Cout, 4, 4).
-    /// Works on chunks of whole samples, all four phases at once: V (36
-    /// planes), 36 GEMMs, then every output pixel of the chunk.
+    /// Works on chunks of whole samples, all four phases at once: V (25
+    /// distinct planes), 36 GEMMs, then every output pixel of the chunk.
     static func convTransposed(_ x: Tensor, _ w: Tensor) -> Tensor {
         let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[1]
         precondition(w.shape == [cin, cout, 4, 4] && h % 2 == 0 && wd % 2 == 0,
                      "winograd transposed: weight \(w.shape) for input \(x.shape)")
         let tiles = (h / 2) * (wd / 2)  // per sample and phase
-        let perChunk = max(1, min(n, chunkBudget / max(1, 36 * max(cin, cout) * tiles)))
+        let perChunk = max(1, min(n, transposedChunkBudget / max(1, (25 * cin + 36 * cout) * tiles)))
         let uPlane = TransposedChunk.weightPlane(cin: cin, cout: cout)
         let largest = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: perChunk)
         var u = [Float](uninitializedCount: 36 * uPlane)
-        var v = [Float](uninitializedCount: 36 * largest.inputPlane)
+        var v = [Float](uninitializedCount: 25 * largest.inputPlane)
         var m = [Float](uninitializedCount: 36 * largest.outputPlane)
         var out = [Float](uninitializedCount: n * cout * 4 * h * wd)
         w.data.withUnsafeBufferPointer { wp in
@@ -60,9 +66,11 @@ extension Winograd {
                 let tc = chunk.tiles
                 chunk.transformInput(xs.baseAddress! + s0 * cin * h * wd, into: vp.baseAddress!)
                 for plane in 0..<36 {
+                    let phase = plane / 9, xi = plane % 9
+                    let vPlane = TransposedChunk.inputPlaneIndex(py: phase / 2, px: phase % 2, i: xi / 3, j: xi % 3)
                     BLAS.gemm(transA: true, transB: false, m: cout, n: tc, k: cin,
                               a: up.baseAddress! + plane * uPlane, lda: cout,
-                              b: vp.baseAddress! + plane * chunk.inputPlane, ldb: tc,
+                              b: vp.baseAddress! + vPlane * chunk.inputPlane, ldb: tc,
                               c: mp.baseAddress! + plane * chunk.outputPlane, ldc: tc)
                 }
                 chunk.writeOutput(mp.baseAddress!, into: yp.baseAddress! + s0 * cout * 4 * h * wd)
@@ -100,7 +108,7 @@ extension Winograd {
         }
     }
 
-    /// A chunk of whole samples: the 36 planes of transformed tiles (phase,
+    /// A chunk of whole samples: the 25 planes of transformed tiles (row and
     /// ξ; each Cin x tiles, tiles ordered sample, ty, tx) and the output.
     struct TransposedChunk {
         let channelsIn, channelsOut, h, w, samples: Int
@@ -118,54 +126,66 @@ extension Winograd {
         /// Floats between consecutive planes of U (Cin x Cout each).
         static func weightPlane(cin: Int, cout: Int) -> Int { cin * cout + skew }
 
-        /// V for all phases, up to the signs (1, 1, -1) per axis that U
-        /// carries. With d the input zero-bordered by one pixel, Bᵀ d B is,
-        /// per axis, (d0 - d1, d1, -(d1 - d2)) over the tile's three rows
-        /// (columns) 2 t + p, + 1, + 2: so each V plane is a stride-2 sample
-        /// of one of four planes, d, its vertical difference, its horizontal
-        /// difference, or both, computed once per (channel, sample).
+        /// The 25 distinct planes of V for all phases, up to the signs (1, 1,
+        /// -1) per axis that U carries. With d the input zero-bordered by one
+        /// pixel, Bᵀ d B is, per axis, (d0 - d1, d1, -(d1 - d2)) over the
+        /// tile's three rows (columns) 2 t + p, + 1, + 2. Over both phases an
+        /// axis needs only five such combinations per tile, numbered `2 p + i`
+        /// for phase p and ξ index i (phase 0's third is phase 1's first):
+        /// 0: d[2t] - d[2t+1], 1: d[2t+1], 2: d[2t+1] - d[2t+2], 3: d[2t+2],
+        /// 4: d[2t+2] - d[2t+3]. The plane for row choice r and column choice
+        /// c has index `5 r + c` (`inputPlaneIndex`). Per (channel, sample),
+        /// the five column combinations of every input row come first (C, in
+        /// the even and odd rows of d apart, each (tiles + 1) x tiles wide);
+        /// then each plane is one contiguous run of row combinations of C.
         func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
-            let pw = w + 2, pp = (h + 2) * pw, th = th, tw = tw
+            let h = h, w = w, th = th, tw = tw, cp = (th + 1) * tw, n = th * tw
             let stride = inputPlane, perSample = th * tw
-            // Per axis and ξ index: which plane kind (0: difference, 1: value) and the offset.
-            let kind = [0, 1, 0], offset = [0, 1, 1]
             Parallel.forEach(samples * channelsIn, minimum: max(1, 512 / max(1, perSample))) { range in
-                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 4 * pp)
+                // C[5 a + c][u][t]: column combination c of d's row 2u + a.
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 10 * cp)
                 defer { buf.deallocate() }
-                // planes[ky * 2 + kx]: ky, kx = 0 difference, 1 value.
-                let dd = buf, dv = buf + pp, vd = buf + 2 * pp, vv = buf + 3 * pp
-                vv.update(repeating: 0, count: pp)
-                // Channel-major, so that consecutive parts write consecutive runs of V.
+                for c in 0..<5 {
+                    (buf + c * cp).update(repeating: 0, count: tw)              // d row 0: border
+                    (buf + (5 + c) * cp + th * tw).update(repeating: 0, count: tw)  // d row h + 1: border
+                }
                 for q in range {
                     let ci = q / samples, sample = q % samples
                     let src = x + (sample * channelsIn + ci) * h * w
-                    for y in 0..<h { (vv + (y + 1) * pw + 1).update(from: src + y * w, count: w) }
-                    for y in 0...h {
-                        let r0 = vv + y * pw, r1 = r0 + pw
-                        let o1 = dv + y * pw, o2 = vd + y * pw, o3 = dd + y * pw
-                        for c in 0...w {
-                            let dy0 = r0[c] - r1[c], dy1 = r0[c + 1] - r1[c + 1]
-                            o1[c] = dy0                  // rows differenced, columns as they are
-                            o2[c] = r0[c] - r0[c + 1]    // rows as they are, columns differenced
-                            o3[c] = dy0 - dy1            // both
+                    // x row y is d row y + 1 = 2u + a; d[2t] = x[2t - 1], d[2t + 1] = x[2t].
+                    for y in 0..<h {
+                        let s = src + y * w
+                        let o = buf + 5 * ((y + 1) & 1) * cp + ((y + 1) >> 1) * tw
+                        var previous: Float = 0  // x[2t - 1]
+                        for t in 0..<tw {
+                            let even = s[2 * t], odd = s[2 * t + 1]
+                            let next: Float = t + 1 < tw ? s[2 * t + 2] : 0
+                            o[t] = previous - even
+                            o[cp + t] = even
+                            o[2 * cp + t] = even - odd
+                            o[3 * cp + t] = odd
+                            o[4 * cp + t] = odd - next
+                            previous = odd
                         }
                     }
                     let base = v + ci * tiles + sample * perSample
-                    for phase in 0..<4 {
-                        let py = phase / 2, px = phase % 2
-                        for i in 0..<3 {
-                            for j in 0..<3 {
-                                let src = buf + (kind[i] * 2 + kind[j]) * pp + (py + offset[i]) * pw + px + offset[j]
-                                let dst = base + (phase * 9 + 3 * i + j) * stride
-                                for ty in 0..<th {
-                                    let s = src + 2 * ty * pw, d = dst + ty * tw
-                                    for tx in 0..<tw { d[tx] = s[2 * tx] }
-                                }
-                            }
-                        }
+                    for c in 0..<5 {
+                        let c0 = UnsafePointer(buf + c * cp), c1 = UnsafePointer(buf + (5 + c) * cp)  // d rows 2u, 2u + 1
+                        let o0 = base + c * stride, o1 = o0 + 5 * stride, o2 = o1 + 5 * stride
+                        let o3 = o2 + 5 * stride, o4 = o3 + 5 * stride
+                        for k in 0..<n { o0[k] = c0[k] - c1[k] }
+                        o1.update(from: c1, count: n)
+                        for k in 0..<n { o2[k] = c1[k] - c0[k + tw] }
+                        o3.update(from: c0 + tw, count: n)
+                        for k in 0..<n { o4[k] = c0[k + tw] - c1[k + tw] }
                     }
                 }
             }
+        }
+
+        /// The plane of V that phase (py, px), ξ = (i, j) reads.
+        static func inputPlaneIndex(py: Int, px: Int, i: Int, j: Int) -> Int {
+            (2 * py + i) * 5 + 2 * px + j
         }
 
         /// y[co][2 (2 ty + i) + py][2 (2 tx + j) + px] = (Aᵀ m A)[i][j] for

@@ -80,7 +80,12 @@ if sections.contains("micro") {
 }
 if wants("semantics") || !chosen.isDisjoint(with: ["LSE", "NSE-1", "NSE-2"]) {
     print("")
-    bench.semantics(only: chosen.intersection(["LSE", "NSE-1", "NSE-2"]))
+    // Under the `train` job's default convolution policy (Winograd.Policy.trainingDefault
+    // in LGJobs: `always` unless LG_WINOGRAD is set); `--section winograd-semantics`
+    // compares the three policies.
+    let policy = ProcessInfo.processInfo.environment["LG_WINOGRAD"].flatMap(Winograd.Policy.init(rawValue:)) ?? .always
+    print("extractor training steps, LG_WINOGRAD=\(policy.rawValue) (the train job's default)")
+    Winograd.with(policy: policy) { bench.semantics(only: chosen.intersection(["LSE", "NSE-1", "NSE-2"])) }
 }
 if wants("gan") {
     print("")

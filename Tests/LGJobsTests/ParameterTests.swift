@@ -65,6 +65,10 @@ final class ParameterTests: XCTestCase {
         XCTAssertNotEqual(inside, before)
         XCTAssertEqual(Winograd.policy, before)
         XCTAssertEqual(Winograd.with(policy: nil) { Winograd.policy }, before)
+        // Training jobs that do not say run under Winograd, unless the worker's environment says otherwise.
+        if ProcessInfo.processInfo.environment["LG_WINOGRAD"] == nil {
+            XCTAssertEqual(Winograd.Policy.trainingDefault, .always)
+        }
     }
 
     func testFewShotSeedsAndNames() throws {

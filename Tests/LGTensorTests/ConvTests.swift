@@ -121,14 +121,14 @@ final class ConvTests: XCTestCase {
         // take F(2x2, 2x2) per output phase; the result must match the
         // im2col + col2im path for square and oblong inputs, batches, and
         // chunks of whole samples (budget 3000 floats: one sample each).
-        let saved = (Winograd.chunkBudget, Winograd.minimumTransposedTiles, Winograd.policy)
+        let saved = (Winograd.transposedChunkBudget, Winograd.minimumTransposedTiles, Winograd.policy)
         Winograd.minimumTransposedTiles = 1
         Winograd.policy = .inference
-        defer { (Winograd.chunkBudget, Winograd.minimumTransposedTiles, Winograd.policy) = saved; Winograd.enabled = true }
+        defer { (Winograd.transposedChunkBudget, Winograd.minimumTransposedTiles, Winograd.policy) = saved; Winograd.enabled = true }
         let o = ConvTranspose2DOptions(stride: 2, padding: 1)
         for (i, (xs, cout, budget)) in [([2, 32, 4, 4], 40, 1 << 21), ([1, 48, 6, 10], 32, 3000),
                                         ([3, 36, 2, 8], 33, 3000)].enumerated() {
-            Winograd.chunkBudget = budget
+            Winograd.transposedChunkBudget = budget
             let x = randn(xs, seed: UInt64(i + 11)), w = randn([xs[1], cout, 4, 4], seed: UInt64(i + 40)), b = randn([cout], seed: 7)
             XCTAssertTrue(Winograd.appliesTransposed(x.shape, w.shape, o), "case \(i)")
             Winograd.enabled = true
