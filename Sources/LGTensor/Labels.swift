@@ -35,4 +35,20 @@ public struct Labels: Sendable, Equatable {
         }
         return Labels(shape: [n, scores.shape[2], scores.shape[3]], data: out)
     }
+
+    /// Samples `range` of an (N, ...) label map.
+    public func slice(_ range: Range<Int>) -> Labels {
+        precondition(!shape.isEmpty && range.lowerBound >= 0 && range.upperBound <= shape[0],
+                     "label slice \(range) of shape \(shape)")
+        let per = shape.dropFirst().reduce(1, *)
+        return Labels(shape: [range.count] + shape.dropFirst(), data: Array(data[(range.lowerBound * per)..<(range.upperBound * per)]))
+    }
+
+    /// (N_i, ...) label maps of one sample shape joined along the first axis.
+    public static func concat(_ parts: [Labels]) -> Labels {
+        precondition(!parts.isEmpty, "concat of no label maps")
+        let rest = Array(parts[0].shape.dropFirst())
+        precondition(parts.allSatisfy { Array($0.shape.dropFirst()) == rest }, "concat of label maps \(parts.map(\.shape))")
+        return Labels(shape: [parts.map { $0.shape[0] }.reduce(0, +)] + rest, data: parts.flatMap(\.data))
+    }
 }

@@ -78,12 +78,12 @@ struct Label: ParsableCommand {
         let latent = GradMode.withoutGradients { g.latent(fromZ: Variable(z), strategy: LatentStrategy(rawValue: strategy)!).value }
         let (image, features) = g.generate(latent, features: true)
         let labels = p.labels(image: image, labelResolution: r)
-        var rows: [Tensor] = [image.resizeBilinear(height: r, width: r, alignCorners: false), colour(labels, classes: p.nClasses)]
+        var rows: [Tensor] = [image.resizeBilinear(height: r, width: r, alignCorners: false), Self.colour(labels, classes: p.nClasses)]
         var agreement: [String] = []
         for (path, e) in zip(extractor, extractors) {
             let outputs = try GradMode.withoutGradients { try e.forward(features.map { Variable($0) }, size: r) }
             let predicted = Labels.argmax(outputs.last!.value)
-            rows.append(colour(predicted, classes: p.nClasses))
+            rows.append(Self.colour(predicted, classes: p.nClasses))
             let same = zip(predicted.data, labels.data).filter { $0 == $1 }.count
             agreement.append("\(URL(fileURLWithPath: path).lastPathComponent): pixel agreement with the predictor \(String(format: "%.3f", Double(same) / Double(labels.count)))")
         }
@@ -104,7 +104,7 @@ struct Label: ParsableCommand {
     }
 
     /// Label maps as images in [-1, 1] coloured by the sheet palette.
-    func colour(_ labels: Labels, classes: Int) -> Tensor {
+    static func colour(_ labels: Labels, classes: Int) -> Tensor {
         let palette = ImageSheet.labelPalette(max(classes, 1))
         let n = labels.shape[0], hw = labels.shape[1] * labels.shape[2]
         var out = [Float](repeating: 0, count: n * 3 * hw)
