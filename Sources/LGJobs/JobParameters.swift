@@ -244,9 +244,13 @@ public struct TrainOptions: Sendable, Equatable, Codable {
     public var lossKind: SegLossKind { SegLossKind(referenceName: lossType) }
     public var evaluationStrategy: LatentStrategy { evalLatentStrategy ?? latentStrategy }
 
-    /// `{G}_{SE}_l{loss}_ls{latent}_lw{layer_weight}_lr{lr}` (train.py's DIR).
+    /// `{G}_{SE}_l{loss}_ls{latent}_lw{layer_weight}_lr{lr}` (train.py's
+    /// DIR), plus `_e{epochs}x{steps_per_epoch}` when the schedule is not the
+    /// reference's 50 x 1024: a quick run then never overwrites the
+    /// extractor of a full one.
     public var outputName: String {
-        "\(models.generator)_\(extractor.rawValue)_l\(lossType)_ls\(latentStrategy.rawValue)_lw\(layerWeight.rawValue)_lr\(pythonFloat(lr))"
+        let name = "\(models.generator)_\(extractor.rawValue)_l\(lossType)_ls\(latentStrategy.rawValue)_lw\(layerWeight.rawValue)_lr\(pythonFloat(lr))"
+        return epochs == 50 && stepsPerEpoch == 1024 ? name : name + "_e\(epochs)x\(stepsPerEpoch)"
     }
 
     /// Every parameter by its reference name, as recorded with the results.

@@ -24,6 +24,9 @@ final class ParameterTests: XCTestCase {
         XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "loss_type": "normallayer", "eval": "0"])).lossKind, .normallayer)
         XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "eval": "0"])).evalSamples, 0)
         XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "lr": "1e-05"])).outputName, "x_LSE_lnormal_lstrunc-wp_lwsoftplus_lr1e-05")
+        // Another schedule than the reference's 50 x 1024 gets its own folder: a quick run never overwrites a full one.
+        XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "epochs": "8", "steps_per_epoch": "256"])).outputName,
+                       "x_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001_e8x256")
     }
 
     func testPresetsAndOverrides() throws {

@@ -185,11 +185,11 @@ final class WorkerCLITests: XCTestCase {
         try worker(["run-local", "--kind", "train", "--configs", configs.path, "--expr", expr, "--results", results,
                     "--set", "G=stylegan_toyface16", "--set", "SE=LSE", "--set", "epochs=1", "--set", "steps_per_epoch=2",
                     "--set", "eval_samples=2"])
-        let lse = expr + "/semantics/stylegan_toyface16_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001/stylegan_toyface16_LSE.safetensors"
+        let lse = expr + "/semantics/stylegan_toyface16_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001_e1x2/stylegan_toyface16_LSE.safetensors"
         let out = dir.appendingPathComponent("render-eval").path
         let e = try worker(["render-eval", "--configs", configs.path, "--generator", "stylegan_toyface16", "--extractor", lse,
                             "--count", "3", "--steps", "2", "--candidates", "4", "--sheet-count", "2", "--out", out])
-        XCTAssertTrue(e.output.contains("| predictor on the renders |") && e.output.contains("(1x2)"), e.output)
+        XCTAssertTrue(e.output.contains("| predictor on the renders |") && e.output.contains("lr0.001_e1x2 (1x2)"), e.output)
         for f in ["render-eval.json", "render-eval.md", "sheet.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + f), f)
         }
