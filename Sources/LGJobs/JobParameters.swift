@@ -24,15 +24,6 @@ extension Winograd.Policy {
         }
         return policy
     }
-
-    /// The policy of a `train` or `train_fewshot` job that does not say:
-    /// `always` (an NSE-2 step 1.5-1.9x faster; its gradients differ from
-    /// im2col's by float32 rounding, 8e-4 relative on the reference's first
-    /// steps), unless the worker's environment sets `LG_WINOGRAD`.
-    /// `winograd=inference` reproduces the reference's first Adam steps to 1e-4.
-    public static var trainingDefault: Winograd.Policy {
-        ProcessInfo.processInfo.environment["LG_WINOGRAD"].flatMap(Winograd.Policy.init(rawValue:)) ?? .always
-    }
 }
 
 public struct JobParameters: Sendable, Equatable, Codable {

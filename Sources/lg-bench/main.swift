@@ -80,10 +80,9 @@ if sections.contains("micro") {
 }
 if wants("semantics") || !chosen.isDisjoint(with: ["LSE", "NSE-1", "NSE-2"]) {
     print("")
-    // Under the `train` job's default convolution policy (Winograd.Policy.trainingDefault
-    // in LGJobs: `always` unless LG_WINOGRAD is set); `--section winograd-semantics`
-    // compares the three policies.
-    let policy = ProcessInfo.processInfo.environment["LG_WINOGRAD"].flatMap(Winograd.Policy.init(rawValue:)) ?? .always
+    // Under the `train` job's default convolution policy; `--section
+    // winograd-semantics` compares the three policies.
+    let policy = Winograd.Policy.trainingDefault
     print("extractor training steps, LG_WINOGRAD=\(policy.rawValue) (the train job's default)")
     Winograd.with(policy: policy) { bench.semantics(only: chosen.intersection(["LSE", "NSE-1", "NSE-2"])) }
 }
