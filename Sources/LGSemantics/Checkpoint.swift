@@ -57,9 +57,17 @@ public enum SemanticCheckpoint {
     /// Loads a checkpoint of either format: `.pth` / `.pt` / `.tar` through
     /// `importReference`, anything else as the project's safetensors.
     public static func loadAny(_ url: URL) throws -> any SemanticExtractor {
+        try loadAnyWithMetadata(url).extractor
+    }
+
+    /// `loadAny` reading the file once, with the safetensors metadata (the
+    /// training job's record: schedule, generator, ...); empty for a
+    /// reference `.pth`, which has none.
+    public static func loadAnyWithMetadata(_ url: URL) throws -> (extractor: any SemanticExtractor, metadata: [String: String]) {
         let ext = url.pathExtension.lowercased()
-        if ext == "pth" || ext == "pt" || ext == "tar" { return try importReference(url) }
-        return try load(url)
+        if ext == "pth" || ext == "pt" || ext == "tar" { return (try importReference(url), [:]) }
+        let (arch, params, metadata) = try read(url)
+        return (try makeSemanticExtractor(arch, stateDict: StateDict(params, source: url.path)), metadata)
     }
 
     /// Imports a reference checkpoint `{"arch": {...}, "param": state_dict}`.

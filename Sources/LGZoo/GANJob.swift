@@ -20,12 +20,14 @@ public struct GANJobOptions: Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Sample sheet every this many steps (0: only at the end).
     public var sampleEvery = 1000
-    /// The convolution policy (`winograd=off|inference|always`). GAN
-    /// training has no reference run to reproduce, so it defaults to
-    /// `always`: 3x3 layers with enough channels and tiles train through
-    /// Winograd F(2x2, 3x3), 1.1-1.45x faster steps at the zoo's size
-    /// (docs/gan-training.md). A run resumes under the policy it is given.
-    public var winograd = Winograd.Policy.always
+    /// The convolution policy (`winograd=off|inference|always`); nil: the
+    /// training default (`Winograd.Policy.trainingDefault`: `always` unless
+    /// the worker's `LG_WINOGRAD` says otherwise), as for `train` jobs. GAN
+    /// training has no reference run to reproduce: with `always`, 3x3 layers
+    /// with enough channels and tiles train through Winograd F(2x2, 3x3),
+    /// 1.1-1.45x faster steps at the zoo's size (docs/gan-training.md).
+    /// A run resumes under the policy it is given.
+    public var winograd: Winograd.Policy? = nil
 
     public static let known = ["family", "domain", "resolution", "fmaps_max", "latent_dim", "mapping_layers",
                                "batch", "steps", "seed", "sample_every", "winograd"]
@@ -78,7 +80,7 @@ public struct GANJobReport: Sendable {
 /// resume), and exports G_ema with genforce keys plus its config.
 public enum GANJob {
     public static func run(_ o: GANJobOptions, context: JobRunContext, expr: URL) throws -> GANJobReport {
-        try Winograd.with(policy: o.winograd) { try train(o, context: context, expr: expr) }
+        try Winograd.with(policy: o.winograd ?? .trainingDefault) { try train(o, context: context, expr: expr) }
     }
 
     static func train(_ o: GANJobOptions, context: JobRunContext, expr: URL) throws -> GANJobReport {

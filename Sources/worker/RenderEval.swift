@@ -65,7 +65,8 @@ struct RenderEval: ParsableCommand {
         }
         let paths = try extractor.isEmpty ? discoverExtractors() : extractor
         let extractors = try paths.map { path in
-            (name: extractorName(path), extractor: try SemanticCheckpoint.loadAny(URL(fileURLWithPath: path)))
+            let (extractor, metadata) = try SemanticCheckpoint.loadAnyWithMetadata(URL(fileURLWithPath: path))
+            return (name: extractorName(path, metadata: metadata), extractor: extractor)
         }
         let g = try registry.loadGenerator(generator)
         let p = try registry.loadPredictor(registry.predictorName(forGenerator: generator))
@@ -117,13 +118,12 @@ struct RenderEval: ParsableCommand {
     /// name), with the training schedule its metadata records ("50x1024":
     /// epochs x steps), since a quick run writes into the same folder as a
     /// full one.
-    func extractorName(_ path: String) -> String {
+    func extractorName(_ path: String, metadata meta: [String: String]) -> String {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().lastPathComponent
         let name = folder.hasPrefix(generator + "_") ? String(folder.dropFirst(generator.count + 1))
                                                      : url.deletingPathExtension().lastPathComponent
-        guard url.pathExtension == "safetensors", let meta = try? SemanticCheckpoint.read(url).2,
-              let epochs = meta["epochs"], let steps = meta["steps_per_epoch"] else { return name }
+        guard let epochs = meta["epochs"], let steps = meta["steps_per_epoch"] else { return name }
         return "\(name) (\(epochs)x\(steps))"
     }
 

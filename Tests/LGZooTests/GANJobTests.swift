@@ -28,7 +28,7 @@ final class GANJobTests: XCTestCase {
     func testInterruptedRunResumesExactly() throws {
         var o = try tiny(.stylegan2)
         o.fmapsMax = 32; o.batch = 4
-        XCTAssertEqual(o.winograd, .always)
+        XCTAssertNil(o.winograd)  // the training default: always, unless LG_WINOGRAD says otherwise
         let dirA = try temporaryDirectory(), dirB = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
         let whole = try GANJob.run(o, context: JobRunContext(checkpointer: MemoryCheckpointer()), expr: dirA)
@@ -80,8 +80,9 @@ final class GANJobTests: XCTestCase {
         XCTAssertThrowsError(try GANJobOptions(parameters: ["family": "pggan", "domain": "toyface", "stepz": "3"])) {
             XCTAssertTrue("\($0)".contains("stepz"))
         }
-        // The convolution policy: Winograd in training unless the job says otherwise.
-        XCTAssertEqual(try GANJobOptions(parameters: ["family": "pggan", "domain": "toyface"]).winograd, .always)
+        // The convolution policy: the training default (Winograd unless
+        // LG_WINOGRAD says otherwise) unless the job says.
+        XCTAssertNil(try GANJobOptions(parameters: ["family": "pggan", "domain": "toyface"]).winograd)
         XCTAssertEqual(try GANJobOptions(parameters: ["family": "pggan", "domain": "toyface", "winograd": "off"]).winograd, .off)
         XCTAssertThrowsError(try GANJobOptions(parameters: ["family": "pggan", "domain": "toyface", "winograd": "sometimes"])) {
             XCTAssertTrue("\($0)".contains("inference"))
@@ -102,6 +103,14 @@ final class GANJobTests: XCTestCase {
         o.winograd = .off
         _ = try GANJob.run(o, context: context, expr: expr)
         XCTAssertEqual(Set(seen), [.off])
+        XCTAssertEqual(Winograd.policy, .inference)
+        // A job that does not say runs under the training default (the
+        // worker's LG_WINOGRAD, else always), not the process's policy.
+        seen = []
+        o.winograd = nil
+        _ = try GANJob.run(o, context: JobRunContext(progress: { _ in seen.append(Winograd.policy) }),
+                           expr: expr.appendingPathComponent("default"))
+        XCTAssertEqual(Set(seen), [Winograd.Policy.trainingDefault])
         XCTAssertEqual(Winograd.policy, .inference)
     }
 }
