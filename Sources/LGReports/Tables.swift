@@ -77,13 +77,49 @@ public struct Reports {
     static func percent(_ v: Double) -> Double { v <= 1.0 ? v * 100 : v }
     static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 
-    /// Table-1 runs: train jobs with the default loss and layer weighting.
+    /// Table-1 runs: train jobs with the default loss and layer weighting
+    /// (and the default 10x learning rate of the layer weights: a probe at
+    /// another scale is not a Table-1 cell).
     func fullRuns() throws -> [Done] {
+        try trainRuns().filter { ($0.job.params["layer_weight"]?.stringValue ?? "softplus") == "softplus" }
+    }
+
+    /// Train jobs with the default loss and layer-weight learning-rate scale,
+    /// any layer weighting.
+    func trainRuns() throws -> [Done] {
         try succeeded(kind: "train").filter {
             ($0.job.params["loss_type"]?.stringValue ?? "normal") == "normal"
-                && ($0.job.params["layer_weight"]?.stringValue ?? "softplus") == "softplus"
+                && ($0.job.params["layer_weight_lr_scale"].map { $0.doubleValue == 10 } ?? true)
                 && $0.metrics["mIoU"] != nil
         }
+    }
+
+    /// The LSE's layer weightings, in the reference's names.
+    public static let layerWeights = ["softplus", "sigmoid", "none"]
+
+    /// SE_lw.tex: the LSE under each layer weighting next to the nonlinear
+    /// extractors, for every G with an LSE run under a weighting other than
+    /// the default; the last column is the relative gap (%) of the best LSE
+    /// to NSE-1, the paper's measure (1.6-7.8 % in its Table 1).
+    public func layerWeightTable() throws -> Table {
+        let runs = try trainRuns()
+        func lse(_ g: String, _ lw: String) -> Double? {
+            miou(runs.filter { ($0.job.params["layer_weight"]?.stringValue ?? "softplus") == lw }, G: g, SE: "LSE")
+        }
+        let full = try fullRuns()
+        let gs = Set(runs.filter { $0.job.params["SE"]?.stringValue == "LSE"
+                && ($0.job.params["layer_weight"]?.stringValue ?? "softplus") != "softplus" }
+            .compactMap { $0.job.params["G"]?.stringValue }).sorted()
+        let rows: [[String?]] = gs.map { g in
+            let l = Reports.layerWeights.map { lse(g, $0) }
+            let nse1 = miou(full, G: g, SE: "NSE-1"), nse2 = miou(full, G: g, SE: "NSE-2")
+            var gap: String?
+            if let best = l.compactMap({ $0 }).max(), let n1 = nse1, n1 > 0 { gap = Reports.fmt((n1 - best) / n1 * 100) }
+            return [g] + l.map { $0.map(Reports.fmt) } + [nse1.map(Reports.fmt), nse2.map(Reports.fmt), gap]
+        }
+        return Table(title: "SE_lw: mIoU (%) of the LSE under each layer weighting, and the nonlinear extractors",
+                     header: ["GAN"] + Reports.layerWeights.map { "LSE \($0)" } + ["NSE-1", "NSE-2", "best LSE gap to NSE-1 (%)"],
+                     rows: rows)
     }
 
     func miou(_ runs: [Done], G: String, SE: String) -> Double? {
@@ -174,15 +210,27 @@ public struct Reports {
     }
 
     /// SE_{G}.tex: per-class IoU (%) per method for one G.
+    /// Rows LSE, NSE-1, NSE-2, then the LSE under each other layer
+    /// weighting that has a run ("LSE (none)").
     public func classTable(G: String) throws -> Table {
-        let runs = try fullRuns().filter { $0.job.params["G"]?.stringValue == G }
+        let all = try trainRuns().filter { $0.job.params["G"]?.stringValue == G }
+        func weighting(_ r: Done) -> String { r.job.params["layer_weight"]?.stringValue ?? "softplus" }
+        let runs = all.filter { weighting($0) == "softplus" }
         var classes: [String] = []
         for r in runs { for k in r.metrics.keys.sorted() where k.hasPrefix("iou/") && !classes.contains(String(k.dropFirst(4))) { classes.append(String(k.dropFirst(4))) } }
         var rows: [[String?]] = []
+        func row(_ label: String, _ run: Done?) -> [String?] {
+            [label] + classes.map { c in run?.metrics["iou/\(c)"].flatMap { $0 < 0 ? nil : Reports.fmt(Reports.percent($0)) } }
+                + [run?.metrics["mIoU"].map { Reports.fmt(Reports.percent($0)) }]
+        }
+        func newest(_ rs: [Done]) -> Done? { rs.max { ($0.job.finishedAt ?? 0) < ($1.job.finishedAt ?? 0) } }
         for m in Reports.methods {
-            let run = runs.filter { $0.job.params["SE"]?.stringValue == m }.max { ($0.job.finishedAt ?? 0) < ($1.job.finishedAt ?? 0) }
-            rows.append([m] + classes.map { c in run?.metrics["iou/\(c)"].flatMap { $0 < 0 ? nil : Reports.fmt(Reports.percent($0)) } }
-                        + [run?.metrics["mIoU"].map { Reports.fmt(Reports.percent($0)) }])
+            rows.append(row(m, newest(runs.filter { $0.job.params["SE"]?.stringValue == m })))
+        }
+        for lw in Reports.layerWeights.dropFirst() {
+            if let run = newest(all.filter { $0.job.params["SE"]?.stringValue == "LSE" && weighting($0) == lw }) {
+                rows.append(row("LSE (\(lw))", run))
+            }
         }
         return Table(title: "SE_\(G): per-class IoU (%)", header: ["method"] + classes + ["mIoU"], rows: rows,
                      note: classes.isEmpty ? "no per-class IoU recorded for \(G) yet" : nil)

@@ -21,7 +21,7 @@ struct CollectorOptions: ParsableArguments {
 }
 
 struct Tex: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write SE.tex, SE_{G}.tex for each trained G, SE_other.tex (generators outside the paper's grid), fewshot.tex and scs.tex.")
+    static let configuration = CommandConfiguration(abstract: "Write SE.tex, SE_{G}.tex for each trained G, SE_zoo.tex (the embedded zoo), SE_other.tex (generators outside the paper's grid), SE_lw.tex (the LSE under each layer weighting), fewshot.tex and scs.tex.")
     @OptionGroup var opts: CollectorOptions
     @Option(help: "Output folder.") var out: String = "results"
     func run() throws {
@@ -32,6 +32,8 @@ struct Tex: ParsableCommand {
         if !zoo.isEmpty { files.append(("SE_zoo.tex", zoo)) }
         let other = try r.otherSETable()
         if !other.rows.isEmpty { files.append(("SE_other.tex", other)) }
+        let lw = try r.layerWeightTable()
+        if !lw.rows.isEmpty { files.append(("SE_lw.tex", lw)) }
         for g in try r.trainedGs() { files.append(("SE_\(g).tex", try r.classTable(G: g))) }
         for (name, t) in files {
             try t.latex().write(toFile: (out as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
@@ -47,7 +49,7 @@ struct Markdown: ParsableCommand {
         let r = try opts.reports()
         // Tables without a single finished cell are named, not printed.
         var empty: [String] = []
-        for t in [try r.seTable(), try r.zooSETable(), try r.otherSETable(), try r.fewshotTable(), try r.scsTable()] + (try r.trainedGs().map { try r.classTable(G: $0) }) {
+        for t in [try r.seTable(), try r.zooSETable(), try r.otherSETable(), try r.layerWeightTable(), try r.fewshotTable(), try r.scsTable()] + (try r.trainedGs().map { try r.classTable(G: $0) }) {
             if t.isEmpty { empty.append(String(t.title.prefix { $0 != ":" })) } else { print(t.markdown()) }
         }
         if !empty.isEmpty { print("(no finished jobs yet for: \(empty.joined(separator: ", ")))") }

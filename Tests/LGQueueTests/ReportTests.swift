@@ -65,4 +65,31 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(try rep.seTable().isEmpty)
         XCTAssertEqual(try rep.otherSETable().rows.map { $0[0] }, ["stylegan2_toyfacex"])
     }
+
+    /// The LSE under other layer weightings gets its own table and class
+    /// rows; a probe at another layer-weight learning rate is no Table-1 cell.
+    func testLayerWeightingTableAndProbes() throws {
+        let jobs = try CompletedJobs(), store = jobs.store
+        let run = { (p: [String: JSONValue], m: [String: Double]) in try jobs.add("train", p, m) }
+        let rep = Reports(store: store)
+        XCTAssertTrue(try rep.layerWeightTable().rows.isEmpty)
+        try run(["G": "pggan_toybedroom32", "SE": "LSE", "layer_weight": "softplus", "layer_weight_lr_scale": .int(10)],
+                ["mIoU": 0.269, "iou/bed": 0.41, "iou/floor": 0.73])
+        try run(["G": "pggan_toybedroom32", "SE": "NSE-1", "layer_weight": "softplus"], ["mIoU": 0.300, "iou/bed": 0.46, "iou/floor": 0.75])
+        try run(["G": "pggan_toybedroom32", "SE": "NSE-2"], ["mIoU": 0.363])
+        try run(["G": "pggan_toybedroom32", "SE": "LSE", "layer_weight": "none", "layer_weight_lr_scale": .int(10)],
+                ["mIoU": 0.290, "iou/bed": 0.42, "iou/floor": 0.74])
+        // A probe (lr scale 1) finishing last does not replace the Table-1 cell.
+        try run(["G": "pggan_toybedroom32", "SE": "LSE", "layer_weight": "softplus", "layer_weight_lr_scale": .int(1)], ["mIoU": 0.5])
+        try run(["G": "pggan_toybedroom32", "SE": "LSE", "layer_weight": "none", "layer_weight_lr_scale": .int(1)], ["mIoU": 0.6])
+        XCTAssertEqual(try rep.zooSETable().rows[0][4], "26.9")  // PGGAN / toybedroom / LSE
+        let lw = try rep.layerWeightTable()
+        XCTAssertEqual(lw.header, ["GAN", "LSE softplus", "LSE sigmoid", "LSE none", "NSE-1", "NSE-2", "best LSE gap to NSE-1 (%)"])
+        XCTAssertEqual(lw.rows, [["pggan_toybedroom32", "26.9", nil, "29.0", "30.0", "36.3", "3.3"]])
+        let cls = try rep.classTable(G: "pggan_toybedroom32")
+        XCTAssertEqual(cls.header, ["method", "bed", "floor", "mIoU"])
+        XCTAssertEqual(cls.rows.map { $0[0] }, ["LSE", "NSE-1", "NSE-2", "LSE (none)"])
+        XCTAssertEqual(cls.rows[3], ["LSE (none)", "42.0", "74.0", "29.0"])
+        XCTAssertEqual(cls.rows[0], ["LSE", "41.0", "73.0", "26.9"])
+    }
 }
