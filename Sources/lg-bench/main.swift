@@ -16,7 +16,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
       --quick       fewer repetitions (for a smoke test)
       --section S   run only the named sections (default: all)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
-      --profile S   repeat one kernel for a profiler: conv:C,R | conv-bwd:C,R | tconv:CIN,COUT,R
+      --profile S   repeat one kernel for a profiler: conv:C,R | conv-bwd:C,R | tconv:CIN,COUT,R | dconv:CIN,COUT,R
     Build in release mode: swift run -c release lg-bench
     """)
     exit(0)

@@ -32,6 +32,13 @@ final class ConvTests: XCTestCase {
             ([3, 4, 9, 9], [6, 2, 3, 2], .init(stride: (2, 1), padding: (1, 0), dilation: (1, 2), groups: 2)),
             ([1, 5, 5, 5], [3, 5, 1, 1], .init()),
             ([4, 2, 4, 4], [2, 1, 3, 3], .init(stride: 2, padding: 2, dilation: 2, groups: 2)),
+            // Stride 2 without dilation (im2colStride2): DCGAN's 4x4 layers,
+            // odd widths, wide rows (the eight-lane split), paddings 0-3.
+            ([2, 3, 8, 8], [4, 3, 4, 4], .init(stride: 2, padding: 1)),
+            ([1, 2, 5, 37], [3, 2, 4, 4], .init(stride: 2, padding: 1)),
+            ([2, 2, 6, 35], [2, 2, 3, 5], .init(stride: (1, 2), padding: (1, 3))),
+            ([1, 3, 4, 34], [2, 3, 2, 3], .init(stride: 2, padding: 0)),
+            ([1, 1, 3, 3], [1, 1, 1, 2], .init(stride: 2, padding: 2)),
         ]
         for (i, c) in cases.enumerated() {
             let x = randn(c.x, seed: UInt64(i + 1)), w = randn(c.w, seed: UInt64(i + 10))
