@@ -236,12 +236,25 @@ public struct TrainOptions: Sendable, Equatable, Codable {
     public var evaluationStrategy: LatentStrategy { evalLatentStrategy ?? latentStrategy }
 
     /// `{G}_{SE}_l{loss}_ls{latent}_lw{layer_weight}_lr{lr}` (train.py's
-    /// DIR), plus `_e{epochs}x{steps_per_epoch}` when the schedule is not the
-    /// reference's 50 x 1024: a quick run then never overwrites the
-    /// extractor of a full one.
+    /// DIR), plus a suffix per parameter outside that name which differs
+    /// from the reference, so that such a run never overwrites the extractor
+    /// of a reference one: `_e{epochs}x{steps_per_epoch}` (another schedule:
+    /// the quick preset), `_lws{scale}` (layer-weight lr scale other than
+    /// 10), `_L{layers}`, `_acc{epoch-steps,...}`, `_s{seed}`,
+    /// `_P{predictor}`, `_res{label_resolution}`, in that order.
     public var outputName: String {
         let name = "\(models.generator)_\(extractor.rawValue)_l\(lossType)_ls\(latentStrategy.rawValue)_lw\(layerWeight.rawValue)_lr\(pythonFloat(lr))"
-        return epochs == 50 && stepsPerEpoch == 1024 ? name : name + "_e\(epochs)x\(stepsPerEpoch)"
+        var suffix = ""
+        if epochs != 50 || stepsPerEpoch != 1024 { suffix += "_e\(epochs)x\(stepsPerEpoch)" }
+        if layerWeightLRScale != 10 { suffix += "_lws\(pythonFloat(Double(layerWeightLRScale)))" }
+        if let l = layers { suffix += "_L" + l.map(String.init).joined(separator: "-") }
+        if accumulation != .reference {
+            suffix += "_acc" + accumulation.entries.map { "\($0.epoch)-\($0.steps)" }.joined(separator: ",")
+        }
+        if seed != 0 { suffix += "_s\(seed)" }
+        if let p = models.predictor { suffix += "_P\(p)" }
+        if let r = models.labelResolution { suffix += "_res\(r)" }
+        return name + suffix
     }
 
     /// Every parameter by its reference name, as recorded with the results.

@@ -27,6 +27,16 @@ final class ParameterTests: XCTestCase {
         // Another schedule than the reference's 50 x 1024 gets its own folder: a quick run never overwrites a full one.
         XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "epochs": "8", "steps_per_epoch": "256"])).outputName,
                        "x_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001_e8x256")
+        // So does every other departure from the reference outside train.py's name
+        // (a probe at layer-weight lr scale 1 must not replace the Table-1 LSE).
+        XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "layer_weight_lr_scale": "1"])).outputName,
+                       "x_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001_lws1.0")
+        XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "layer_weight_lr_scale": "10", "seed": "0"])).outputName,
+                       "x_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001")
+        XCTAssertEqual(try TrainOptions(JobParameters(["G": "x", "epochs": "8", "steps_per_epoch": "256", "layers": "0,3",
+                                                       "accumulation": "0:1,4:8", "seed": "7", "predictor": "p2",
+                                                       "label_resolution": "64"])).outputName,
+                       "x_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001_e8x256_L0-3_acc0-1,4-8_s7_Pp2_res64")
     }
 
     func testPresetsAndOverrides() throws {
