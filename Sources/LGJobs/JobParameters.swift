@@ -257,6 +257,20 @@ public struct TrainOptions: Sendable, Equatable, Codable {
         return name + suffix
     }
 
+    /// Whether `folder` (a name under expr/semantics) is the output of a
+    /// `train` run of `generator` that departs from the reference only in
+    /// train.py's own parameters (extractor, loss, latent strategy, layer
+    /// weighting, lr): an `outputName` without any suffix.
+    public static func isReferenceRun(folder: String, generator: String) -> Bool {
+        guard folder.hasPrefix(generator + "_") else { return false }
+        let parts = folder.dropFirst(generator.count + 1).split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 5, ExtractorType(rawValue: String(parts[0])) != nil else { return false }
+        return zip(parts.dropFirst(), ["l", "ls", "lw", "lr"]).allSatisfy { part, prefix in
+            part.hasPrefix(prefix) && part.count > prefix.count
+                && (prefix != "l" || !part.hasPrefix("ls") && !part.hasPrefix("lw") && !part.hasPrefix("lr"))
+        }
+    }
+
     /// Every parameter by its reference name, as recorded with the results.
     public var record: [String: String] {
         var r: [String: String] = ["G": models.generator, "SE": extractor.rawValue, "lr": pythonFloat(lr),

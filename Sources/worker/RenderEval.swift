@@ -21,7 +21,10 @@ struct RenderEval: ParsableCommand {
         (the ceiling: the extractors learnt from its labels), the predictor on \
         the reconstructions (what the inversion loses), and each extractor; \
         and each extractor against the predictor on the reconstructions. \
-        Without --extractor it takes every checkpoint under \
+        Without --extractor it takes the checkpoints of the generator's \
+        reference-schedule train runs (the Table 1 ones: folders \
+        expr/semantics/GENERATOR_{SE}_l{loss}_ls{latent}_lw{weighting}_lr{lr} \
+        with no suffix), or with --all-runs every checkpoint under \
         expr/semantics/GENERATOR_*/. Writes render-eval.json, render-eval.md and \
         sheet.png (rows: renders, reconstructions, exact labels, predictor on \
         the renders, one row per extractor) into --out.
@@ -32,8 +35,10 @@ struct RenderEval: ParsableCommand {
     )
 
     @Option(help: "A registered zoo generator (see `worker models`).") var generator: String
-    @Option(help: "Extractor checkpoints; repeatable (default: expr/semantics/GENERATOR_*/*.safetensors).")
+    @Option(help: "Extractor checkpoints; repeatable (default: those of the generator's reference-schedule train runs, expr/semantics/GENERATOR_{SE}_l{loss}_ls{latent}_lw{weighting}_lr{lr}/).")
     var extractor: [String] = []
+    @Flag(help: "Without --extractor: every checkpoint under expr/semantics/GENERATOR_*/, quick runs (_e...), probes and few-shot ones included.")
+    var allRuns = false
     @Option(help: "Held-out renders to invert.") var count: Int = 64
     @Option(help: "StyleGAN family: fit wp (one w per layer) or one w per render (made into wp as trunc-wp does; fits worse). PGGAN: z.")
     var space: InversionSpace = .wp
@@ -43,7 +48,8 @@ struct RenderEval: ParsableCommand {
     @Option(help: "Renders inverted together.") var batch: Int = 32
     @Option(help: "Seed of the candidates (and of the noise of generators that randomise it).") var seed: UInt64 = 0
     @Option(help: "Samples shown in sheet.png.") var sheetCount: Int = 8
-    @Option(help: "Output folder (default: expr/render-eval/GENERATOR).") var out: String?
+    @Option(help: "Experiment folder whose semantics/ holds the extractor checkpoints (without --extractor).") var expr: String = "expr"
+    @Option(help: "Output folder (default: EXPR/render-eval/GENERATOR).") var out: String?
     @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).") var configs: String?
     @OptionGroup var sheetScale: SheetScaleOption
 
@@ -64,9 +70,17 @@ struct RenderEval: ParsableCommand {
             throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
         }
         let paths = try extractor.isEmpty ? discoverExtractors() : extractor
-        let extractors = try paths.map { path in
+        var extractors: [(name: String, extractor: any SemanticExtractor)] = []
+        for path in paths {
             let (extractor, metadata) = try SemanticCheckpoint.loadAnyWithMetadata(URL(fileURLWithPath: path))
-            return (name: extractorName(path, metadata: metadata), extractor: extractor)
+            // Runs written before quick ones got their own folder are told by
+            // the schedule their metadata records.
+            if self.extractor.isEmpty && !allRuns, let e = metadata["epochs"], let s = metadata["steps_per_epoch"],
+               e != "50" || s != "1024" { continue }
+            extractors.append((name: extractorName(path, metadata: metadata), extractor: extractor))
+        }
+        guard !extractors.isEmpty else {
+            throw ValidationError("the checkpoints found are all of other schedules than 50 x 1024; add --all-runs to take them")
         }
         let g = try registry.loadGenerator(generator)
         let p = try registry.loadPredictor(registry.predictorName(forGenerator: generator))
@@ -81,7 +95,7 @@ struct RenderEval: ParsableCommand {
         let report = Self.report(result)
         print(report, terminator: "")
 
-        let dir = URL(fileURLWithPath: out ?? "expr/render-eval/\(generator)")
+        let dir = URL(fileURLWithPath: out ?? "\(expr)/render-eval/\(generator)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -100,16 +114,20 @@ struct RenderEval: ParsableCommand {
         print("wrote render-eval.json, render-eval.md\(shown > 0 ? ", sheet.png" : "") to \(dir.path)")
     }
 
-    /// Every extractor checkpoint of this generator under expr/semantics.
+    /// The extractor checkpoints of this generator's reference-schedule train
+    /// runs under expr/semantics (every one with --all-runs).
     func discoverExtractors() throws -> [String] {
-        let root = URL(fileURLWithPath: "expr/semantics")
+        let root = URL(fileURLWithPath: expr).appendingPathComponent("semantics")
         let folders = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        let found = folders.filter { $0.hasPrefix(generator + "_") }.sorted().flatMap { folder -> [String] in
+        let chosen = folders.filter {
+            allRuns ? $0.hasPrefix(generator + "_") : TrainOptions.isReferenceRun(folder: $0, generator: generator)
+        }
+        let found = chosen.sorted().flatMap { folder -> [String] in
             let files = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []
             return files.filter { $0.hasSuffix(".safetensors") }.sorted().map { root.appendingPathComponent(folder).appendingPathComponent($0).path }
         }
         guard !found.isEmpty else {
-            throw ValidationError("no extractor checkpoints under expr/semantics/\(generator)_*/; train some first (e.g. `coordinator enqueue sr_all_method_zoo --set G=\(generator)`) or give --extractor PATH")
+            throw ValidationError("no extractor checkpoints of \(allRuns ? "any" : "a reference-schedule") train run under \(root.path)/\(generator)_*/; train some first (e.g. `coordinator enqueue sr_all_method_zoo --preset full --set G=\(generator)`)\(allRuns ? "" : ", add --all-runs to take quick runs too,") or give --extractor PATH")
         }
         return found
     }

@@ -37,6 +37,15 @@ final class ParameterTests: XCTestCase {
                                                        "accumulation": "0:1,4:8", "seed": "7", "predictor": "p2",
                                                        "label_resolution": "64"])).outputName,
                        "x_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001_e8x256_L0-3_acc0-1,4-8_s7_Pp2_res64")
+        // Reference runs (no suffix) are told apart by name alone.
+        for (folder, yes) in [("g_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001", true), ("g_NSE-2_lfocal_lsnotrunc-mixwp_lwnone_lr1e-05", true),
+                              ("g_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.01_e8x256", false), ("g_LSE_lnormal_lstrunc-wp_lwnone_lr0.001_lws1.0", false),
+                              ("g_LSE_fewshot", false), ("g2_LSE_lnormal_lstrunc-wp_lwsoftplus_lr0.001", false),
+                              ("g_NSE-3_lnormal_lstrunc-wp_lwsoftplus_lr0.001", false)] {
+            XCTAssertEqual(TrainOptions.isReferenceRun(folder: folder, generator: "g"), yes, folder)
+        }
+        let named = try TrainOptions(JobParameters(["G": "g", "SE": "NSE-1", "layer_weight": "none"]))
+        XCTAssertTrue(TrainOptions.isReferenceRun(folder: named.outputName, generator: "g"))
     }
 
     func testPresetsAndOverrides() throws {

@@ -193,5 +193,15 @@ final class WorkerCLITests: XCTestCase {
         for f in ["render-eval.json", "render-eval.md", "sheet.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + f), f)
         }
+        // Without --extractor it takes reference-schedule runs only: this quick
+        // one needs --all-runs.
+        let quick = try worker(["render-eval", "--configs", configs.path, "--generator", "stylegan_toyface16", "--expr", expr,
+                                "--count", "2", "--steps", "1", "--candidates", "2", "--sheet-count", "0"], expectSuccess: false)
+        XCTAssertNotEqual(quick.status, 0)
+        XCTAssertTrue(quick.output.contains("--all-runs"), quick.output)
+        let all = try worker(["render-eval", "--configs", configs.path, "--generator", "stylegan_toyface16", "--expr", expr,
+                              "--all-runs", "--count", "2", "--steps", "1", "--candidates", "2", "--sheet-count", "0"])
+        XCTAssertTrue(all.output.contains("lr0.001_e1x2 (1x2)"), all.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: expr + "/render-eval/stylegan_toyface16/render-eval.json"))
     }
 }
