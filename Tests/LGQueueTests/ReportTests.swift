@@ -84,8 +84,13 @@ final class ReportTests: XCTestCase {
         try run(["G": "pggan_toybedroom32", "SE": "LSE", "layer_weight": "none", "layer_weight_lr_scale": .int(1)], ["mIoU": 0.6])
         XCTAssertEqual(try rep.zooSETable().rows[0][4], "26.9")  // PGGAN / toybedroom / LSE
         let lw = try rep.layerWeightTable()
-        XCTAssertEqual(lw.header, ["GAN", "LSE softplus", "LSE sigmoid", "LSE none", "NSE-1", "NSE-2", "best LSE gap to NSE-1 (%)"])
-        XCTAssertEqual(lw.rows, [["pggan_toybedroom32", "26.9", nil, "29.0", "30.0", "36.3", "3.3"]])
+        // Weightings without any run (sigmoid here) get no column.
+        XCTAssertEqual(lw.header, ["GAN", "LSE softplus", "LSE none", "NSE-1", "NSE-2", "best LSE gap to NSE-1 (%)"])
+        XCTAssertEqual(lw.rows, [["pggan_toybedroom32", "26.9", "29.0", "30.0", "36.3", "3.3"]])
+        try run(["G": "stylegan_toyface32", "SE": "LSE", "layer_weight": "sigmoid"], ["mIoU": 0.40])
+        let withSigmoid = try rep.layerWeightTable()
+        XCTAssertEqual(withSigmoid.header[1...3], ["LSE softplus", "LSE sigmoid", "LSE none"])
+        XCTAssertEqual(withSigmoid.rows[1], ["stylegan_toyface32", nil, "40.0", nil, nil, nil, nil])
         let cls = try rep.classTable(G: "pggan_toybedroom32")
         XCTAssertEqual(cls.header, ["method", "bed", "floor", "mIoU"])
         XCTAssertEqual(cls.rows.map { $0[0] }, ["LSE", "NSE-1", "NSE-2", "LSE (none)"])
