@@ -245,7 +245,7 @@ public struct TrainOptions: Sendable, Equatable, Codable {
     public var outputName: String {
         let name = "\(models.generator)_\(extractor.rawValue)_l\(lossType)_ls\(latentStrategy.rawValue)_lw\(layerWeight.rawValue)_lr\(pythonFloat(lr))"
         var suffix = ""
-        if epochs != 50 || stepsPerEpoch != 1024 { suffix += "_e\(epochs)x\(stepsPerEpoch)" }
+        if !Self.isReferenceSchedule(epochs: epochs, stepsPerEpoch: stepsPerEpoch) { suffix += "_e\(epochs)x\(stepsPerEpoch)" }
         if layerWeightLRScale != 10 { suffix += "_lws\(pythonFloat(Double(layerWeightLRScale)))" }
         if let l = layers { suffix += "_L" + l.map(String.init).joined(separator: "-") }
         if accumulation != .reference {
@@ -255,6 +255,21 @@ public struct TrainOptions: Sendable, Equatable, Codable {
         if let p = models.predictor { suffix += "_P\(p)" }
         if let r = models.labelResolution { suffix += "_res\(r)" }
         return name + suffix
+    }
+
+    /// The paper's training schedule: 50 epochs of 1,024 steps.
+    public static let referenceEpochs = 50, referenceStepsPerEpoch = 1024
+
+    public static func isReferenceSchedule(epochs: Int, stepsPerEpoch: Int) -> Bool {
+        epochs == referenceEpochs && stepsPerEpoch == referenceStepsPerEpoch
+    }
+
+    /// Whether a checkpoint's metadata (a `train` job's `record`) names
+    /// another schedule than the reference; false when it records none (a
+    /// checkpoint from elsewhere, taken as it is).
+    public static func recordsOtherSchedule(_ metadata: [String: String]) -> Bool {
+        guard let e = metadata["epochs"], let s = metadata["steps_per_epoch"] else { return false }
+        return Int(e) != referenceEpochs || Int(s) != referenceStepsPerEpoch
     }
 
     /// Whether `folder` (a name under expr/semantics) is the output of a

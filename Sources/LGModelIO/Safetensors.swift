@@ -93,6 +93,58 @@ public enum Safetensors {
         return try decode([UInt8](data))
     }
 
+    /// Reads only the `__metadata__` of a file (its 8-byte length and JSON
+    /// header, not the tensor data): what a caller choosing among many
+    /// checkpoints by their records needs.
+    public static func readMetadata(_ url: URL) throws -> [String: String] {
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw ModelIOError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        defer { try? handle.close() }
+        do {
+            let fileSize = try handle.seekToEnd()
+            try handle.seek(toOffset: 0)
+            let prefix = [UInt8](try handle.read(upToCount: 8) ?? Data())
+            guard prefix.count == 8 else {
+                throw ModelIOError.corruptSafetensors("the file is \(prefix.count) bytes, shorter than the 8-byte header length")
+            }
+            let n = loadLE(prefix, 0, UInt64.self)
+            guard n >= 2, n <= fileSize - 8, n <= 100_000_000 else {
+                throw ModelIOError.corruptSafetensors("the header length \(n) does not fit the file (\(fileSize) bytes)")
+            }
+            let headerBytes = try handle.read(upToCount: Int(n)) ?? Data()
+            guard headerBytes.count == Int(n) else {
+                throw ModelIOError.corruptSafetensors("the file ends inside its JSON header")
+            }
+            let json: Any
+            do { json = try JSONSerialization.jsonObject(with: headerBytes) } catch {
+                throw ModelIOError.corruptSafetensors("the JSON header cannot be parsed (\(error.localizedDescription))")
+            }
+            guard let header = json as? [String: Any] else {
+                throw ModelIOError.corruptSafetensors("the JSON header is not an object")
+            }
+            return try header["__metadata__"].map(parseMetadata) ?? [:]
+        } catch let e as ModelIOError {
+            throw e
+        } catch {
+            throw ModelIOError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// The `__metadata__` object: string keys to string values.
+    static func parseMetadata(_ value: Any) throws -> [String: String] {
+        guard let m = value as? [String: Any] else {
+            throw ModelIOError.corruptSafetensors("__metadata__ is not an object")
+        }
+        var metadata: [String: String] = [:]
+        for (k, v) in m {
+            guard let s = v as? String else { throw ModelIOError.corruptSafetensors("__metadata__ value for '\(k)' is not a string") }
+            metadata[k] = s
+        }
+        return metadata
+    }
+
     /// Decodes safetensors bytes keeping each tensor's dtype.
     public static func decode(_ bytes: [UInt8]) throws -> (tensors: [String: TorchTensor], metadata: [String: String]) {
         guard bytes.count >= 8 else {
@@ -116,13 +168,7 @@ public enum Safetensors {
         var ranges: [(Int, Int, String)] = []
         for (name, value) in header {
             if name == "__metadata__" {
-                guard let m = value as? [String: Any] else {
-                    throw ModelIOError.corruptSafetensors("__metadata__ is not an object")
-                }
-                for (k, v) in m {
-                    guard let s = v as? String else { throw ModelIOError.corruptSafetensors("__metadata__ value for '\(k)' is not a string") }
-                    metadata[k] = s
-                }
+                metadata = try parseMetadata(value)
                 continue
             }
             guard let info = value as? [String: Any], let dt = info["dtype"] as? String,

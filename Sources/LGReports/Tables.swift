@@ -62,7 +62,19 @@ public struct Reports {
     public static let fewshotGs = ["stylegan2_ffhq", "stylegan2_bedroom", "stylegan2_church"]
     public static let scsGs = ["stylegan2_bedroom", "stylegan2_church", "stylegan2_ffhq"]
 
-    struct Done { var job: JobRecord; var metrics: [String: Double] }
+    struct Done {
+        var job: JobRecord
+        var metrics: [String: Double]
+        /// The LSE's layer weighting (the reference's default when unset).
+        var layerWeight: String { job.params["layer_weight"]?.stringValue ?? "softplus" }
+        var G: String? { job.params["G"]?.stringValue }
+        var SE: String? { job.params["SE"]?.stringValue }
+    }
+
+    /// The run that finished last (a rerun replaces an older cell).
+    static func newest(_ runs: [Done]) -> Done? {
+        runs.max { ($0.job.finishedAt ?? 0) < ($1.job.finishedAt ?? 0) }
+    }
 
     func succeeded(kind: String) throws -> [Done] {
         try store.jobs(state: .succeeded).filter { $0.kind == kind }.map { Done(job: $0, metrics: try store.metrics(jobID: $0.id)) }
@@ -71,7 +83,7 @@ public struct Reports {
     /// Table columns: the paper's generators, then every other generator
     /// (the zoo's, the DCGAN, ...) that has runs, in name order.
     static func columns(_ paper: [String], plusGeneratorsOf runs: [Done]) -> [String] {
-        paper + Set(runs.compactMap { $0.job.params["G"]?.stringValue }).subtracting(paper).sorted()
+        paper + Set(runs.compactMap { $0.G }).subtracting(paper).sorted()
     }
 
     static func percent(_ v: Double) -> Double { v <= 1.0 ? v * 100 : v }
@@ -81,7 +93,7 @@ public struct Reports {
     /// (and the default 10x learning rate of the layer weights: a probe at
     /// another scale is not a Table-1 cell).
     func fullRuns() throws -> [Done] {
-        try trainRuns().filter { ($0.job.params["layer_weight"]?.stringValue ?? "softplus") == "softplus" }
+        try trainRuns().filter { $0.layerWeight == "softplus" }
     }
 
     /// Train jobs with the default loss and layer-weight learning-rate scale,
@@ -105,12 +117,10 @@ public struct Reports {
     public func layerWeightTable() throws -> Table {
         let runs = try trainRuns()
         func lse(_ g: String, _ lw: String) -> Double? {
-            miou(runs.filter { ($0.job.params["layer_weight"]?.stringValue ?? "softplus") == lw }, G: g, SE: "LSE")
+            miou(runs.filter { $0.layerWeight == lw }, G: g, SE: "LSE")
         }
         let full = try fullRuns()
-        let gs = Set(runs.filter { $0.job.params["SE"]?.stringValue == "LSE"
-                && ($0.job.params["layer_weight"]?.stringValue ?? "softplus") != "softplus" }
-            .compactMap { $0.job.params["G"]?.stringValue }).sorted()
+        let gs = Set(runs.filter { $0.SE == "LSE" && $0.layerWeight != "softplus" }.compactMap(\.G)).sorted()
         // The default weighting, then the others that have a run.
         let weightings = Reports.layerWeights.filter { lw in lw == "softplus" || gs.contains { lse($0, lw) != nil } }
         let rows: [[String?]] = gs.map { g in
@@ -126,8 +136,7 @@ public struct Reports {
     }
 
     func miou(_ runs: [Done], G: String, SE: String) -> Double? {
-        runs.filter { $0.job.params["G"]?.stringValue == G && $0.job.params["SE"]?.stringValue == SE }
-            .max { ($0.job.finishedAt ?? 0) < ($1.job.finishedAt ?? 0) }
+        Reports.newest(runs.filter { $0.G == G && $0.SE == SE })
             .flatMap { $0.metrics["mIoU"] }.map(Reports.percent)
     }
 
@@ -175,10 +184,10 @@ public struct Reports {
             for (_, d) in Reports.zooDomains {
                 for m in Reports.methods {
                     let matching = runs.filter {
-                        guard let g = $0.job.params["G"]?.stringValue, let c = Reports.zooCell(g) else { return false }
-                        return c.family == f && c.domain == d && $0.job.params["SE"]?.stringValue == m
+                        guard let g = $0.G, let c = Reports.zooCell(g) else { return false }
+                        return c.family == f && c.domain == d && $0.SE == m
                     }
-                    let v = matching.max { ($0.job.finishedAt ?? 0) < ($1.job.finishedAt ?? 0) }.flatMap { $0.metrics["mIoU"] }
+                    let v = Reports.newest(matching).flatMap { $0.metrics["mIoU"] }
                     r.append(v.map { Reports.fmt(Reports.percent($0)) })
                 }
             }
@@ -199,7 +208,7 @@ public struct Reports {
     /// LSE's relative gap to the best nonlinear extractor.
     public func otherSETable() throws -> Table {
         let runs = try fullRuns()
-        let gs = Set(runs.compactMap { $0.job.params["G"]?.stringValue }).filter { !Reports.isPaperShaped($0) }.sorted()
+        let gs = Set(runs.compactMap { $0.G }).filter { !Reports.isPaperShaped($0) }.sorted()
         let rows: [[String?]] = gs.map { g in
             let v = Reports.methods.map { miou(runs, G: g, SE: $0) }
             var gap: String?
@@ -216,9 +225,8 @@ public struct Reports {
     /// Rows LSE, NSE-1, NSE-2, then the LSE under each other layer
     /// weighting that has a run ("LSE (none)").
     public func classTable(G: String) throws -> Table {
-        let all = try trainRuns().filter { $0.job.params["G"]?.stringValue == G }
-        func weighting(_ r: Done) -> String { r.job.params["layer_weight"]?.stringValue ?? "softplus" }
-        let runs = all.filter { weighting($0) == "softplus" }
+        let all = try trainRuns().filter { $0.G == G }
+        let runs = all.filter { $0.layerWeight == "softplus" }
         var classes: [String] = []
         for r in runs { for k in r.metrics.keys.sorted() where k.hasPrefix("iou/") && !classes.contains(String(k.dropFirst(4))) { classes.append(String(k.dropFirst(4))) } }
         var rows: [[String?]] = []
@@ -226,12 +234,11 @@ public struct Reports {
             [label] + classes.map { c in run?.metrics["iou/\(c)"].flatMap { $0 < 0 ? nil : Reports.fmt(Reports.percent($0)) } }
                 + [run?.metrics["mIoU"].map { Reports.fmt(Reports.percent($0)) }]
         }
-        func newest(_ rs: [Done]) -> Done? { rs.max { ($0.job.finishedAt ?? 0) < ($1.job.finishedAt ?? 0) } }
         for m in Reports.methods {
-            rows.append(row(m, newest(runs.filter { $0.job.params["SE"]?.stringValue == m })))
+            rows.append(row(m, Reports.newest(runs.filter { $0.SE == m })))
         }
         for lw in Reports.layerWeights.dropFirst() {
-            if let run = newest(all.filter { $0.job.params["SE"]?.stringValue == "LSE" && weighting($0) == lw }) {
+            if let run = Reports.newest(all.filter { $0.SE == "LSE" && $0.layerWeight == lw }) {
                 rows.append(row("LSE (\(lw))", run))
             }
         }
@@ -249,7 +256,7 @@ public struct Reports {
         for n in [1, 4, 8, 16] {
             var r: [String?] = ["\(n)"]
             for g in gs {
-                let xs = few.filter { $0.job.params["G"]?.stringValue == g && $0.job.params["num_sample"]?.intValue == n }
+                let xs = few.filter { $0.G == g && $0.job.params["num_sample"]?.intValue == n }
                     .map { Reports.percent($0.metrics["mIoU"]!) }
                 guard !xs.isEmpty else { r.append(nil); continue }
                 let mean = xs.reduce(0, +) / Double(xs.count)
@@ -280,19 +287,19 @@ public struct Reports {
         var rows: [[String?]] = []
         for n in [1, 4, 8, 16] {
             rows.append(["\(n)"] + gs.map { g in
-                cell(runs.filter { $0.job.params["G"]?.stringValue == g && $0.job.params["num_sample"]?.intValue == n
+                cell(runs.filter { $0.G == g && $0.job.params["num_sample"]?.intValue == n
                         && $0.job.params["extractor"]?.stringValue != "predictor" }
                     .map { Reports.percent($0.metrics["mIoU"]!) }, expected: 5)
             })
         }
         rows.append(["baseline"] + gs.map { g in
-            cell(runs.filter { $0.job.params["G"]?.stringValue == g && $0.job.params["extractor"]?.stringValue == "predictor" }
+            cell(runs.filter { $0.G == g && $0.job.params["extractor"]?.stringValue == "predictor" }
                 .map { Reports.percent($0.metrics["mIoU"]!) }, expected: 1)
         })
         // Plain random draws for the same targets (no selection, no
         // optimisation): the reference the sampled mIoU has to beat.
         rows.append(["random"] + gs.map { g in
-            let xs = runs.filter { $0.job.params["G"]?.stringValue == g }.compactMap { $0.metrics["random_mIoU"] }
+            let xs = runs.filter { $0.G == g }.compactMap { $0.metrics["random_mIoU"] }
             return xs.isEmpty ? nil : Reports.fmt(Reports.percent(xs.reduce(0, +) / Double(xs.count)))
         })
         return Table(title: "scs: semantic-conditional sampling mIoU (%) against the targets", header: ["N"] + gs, rows: rows)
@@ -313,6 +320,6 @@ public struct Reports {
 
     /// The Gs that have Table-1 runs (for SE_{G}.tex).
     public func trainedGs() throws -> [String] {
-        Array(Set(try fullRuns().compactMap { $0.job.params["G"]?.stringValue })).sorted()
+        Array(Set(try fullRuns().compactMap { $0.G })).sorted()
     }
 }

@@ -50,8 +50,20 @@ public enum SemanticCheckpoint {
 
     /// Loads a project checkpoint into a ready extractor.
     public static func load(_ url: URL) throws -> any SemanticExtractor {
-        let (arch, params, _) = try read(url)
-        return try makeSemanticExtractor(arch, stateDict: StateDict(params, source: url.path))
+        try loadWithMetadata(url).extractor
+    }
+
+    /// `load`, with the safetensors metadata (the training job's record:
+    /// schedule, generator, ...).
+    public static func loadWithMetadata(_ url: URL) throws -> (extractor: any SemanticExtractor, metadata: [String: String]) {
+        let (arch, params, metadata) = try read(url)
+        return (try makeSemanticExtractor(arch, stateDict: StateDict(params, source: url.path)), metadata)
+    }
+
+    /// Whether `url` names a reference `.pth` / `.pt` / `.tar` checkpoint
+    /// (imported with `importReference`) rather than the project's safetensors.
+    public static func isReferenceFile(_ url: URL) -> Bool {
+        ["pth", "pt", "tar"].contains(url.pathExtension.lowercased())
     }
 
     /// Loads a checkpoint of either format: `.pth` / `.pt` / `.tar` through
@@ -64,10 +76,13 @@ public enum SemanticCheckpoint {
     /// training job's record: schedule, generator, ...); empty for a
     /// reference `.pth`, which has none.
     public static func loadAnyWithMetadata(_ url: URL) throws -> (extractor: any SemanticExtractor, metadata: [String: String]) {
-        let ext = url.pathExtension.lowercased()
-        if ext == "pth" || ext == "pt" || ext == "tar" { return (try importReference(url), [:]) }
-        let (arch, params, metadata) = try read(url)
-        return (try makeSemanticExtractor(arch, stateDict: StateDict(params, source: url.path)), metadata)
+        isReferenceFile(url) ? (try importReference(url), [:]) : try loadWithMetadata(url)
+    }
+
+    /// The metadata of a checkpoint without reading its parameters (empty
+    /// for a reference `.pth`, which has none).
+    public static func readMetadata(_ url: URL) throws -> [String: String] {
+        isReferenceFile(url) ? [:] : try Safetensors.readMetadata(url)
     }
 
     /// Imports a reference checkpoint `{"arch": {...}, "param": state_dict}`.

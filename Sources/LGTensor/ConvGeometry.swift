@@ -40,6 +40,27 @@ public struct ConvGeometry: Sendable, Equatable {
         kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0
     }
 
+    /// The output columns whose input column `ox * strideW + xoff` lies
+    /// inside the image (`xoff` = the kernel column's offset `kj *
+    /// dilationW - padW`); the columns outside it read zero padding.
+    @inlinable
+    public func validColumns(xoff: Int) -> Range<Int> {
+        let ow = outW
+        let lo = xoff >= 0 ? 0 : min(ow, (-xoff + strideW - 1) / strideW)
+        let hi = max(lo, min(ow, (width - 1 - xoff) >= 0 ? (width - 1 - xoff) / strideW + 1 : 0))
+        return lo..<hi
+    }
+
+    /// Zeroes the padding columns of one unfolded row `d` of `count` columns
+    /// around `valid` (one store when a single column is padding, the
+    /// common case of a 3x3 kernel with padding 1).
+    @inlinable
+    static func zeroPadding(_ d: UnsafeMutablePointer<Float>, count: Int, valid: Range<Int>) {
+        let lo = valid.lowerBound, hi = valid.upperBound
+        if lo == 1 { d[0] = 0 } else if lo > 0 { d.update(repeating: 0, count: lo) }
+        if hi == count - 1 { d[hi] = 0 } else if hi < count { (d + hi).update(repeating: 0, count: count - hi) }
+    }
+
     /// Unfolds `image` (channels x height x width) into `cols`, whose rows
     /// have leading dimension `ld`. Only output rows `rows` (all by default)
     /// are unfolded; column `(oy - rows.lowerBound) * outW + ox` holds position (oy, ox).
@@ -60,9 +81,8 @@ public struct ConvGeometry: Sendable, Equatable {
                     let dst = cols + row * ld
                     row += 1
                     let xoff = kj * dilationW - padW
-                    // Range of output columns whose input column is inside the image.
-                    let oxLo = xoff >= 0 ? 0 : min(ow, (-xoff + strideW - 1) / strideW)
-                    let oxHi = max(oxLo, min(ow, (width - 1 - xoff) >= 0 ? (width - 1 - xoff) / strideW + 1 : 0))
+                    let valid = validColumns(xoff: xoff)
+                    let oxLo = valid.lowerBound, oxHi = valid.upperBound
                     for oy in yr {
                         let iy = oy * strideH - padH + ki * dilationH
                         let d = dst + (oy - yr.lowerBound) * ow
@@ -71,14 +91,13 @@ public struct ConvGeometry: Sendable, Equatable {
                             continue
                         }
                         let src = plane + iy * width
-                        if oxLo == 1 { d[0] = 0 } else if oxLo > 0 { d.update(repeating: 0, count: oxLo) }
+                        ConvGeometry.zeroPadding(d, count: ow, valid: valid)
                         if strideW == 1 {
                             (d + oxLo).update(from: src + oxLo + xoff, count: oxHi - oxLo)
                         } else {
                             var ix = oxLo * strideW + xoff
                             for ox in oxLo..<oxHi { d[ox] = src[ix]; ix += strideW }
                         }
-                        if oxHi == ow - 1 { d[oxHi] = 0 } else if oxHi < ow { (d + oxHi).update(repeating: 0, count: ow - oxHi) }
                     }
                 }
             }
@@ -133,11 +152,9 @@ public struct ConvGeometry: Sendable, Equatable {
                         // Input column 2 ox + xoff is pixel ox + shift of the even or odd half.
                         let parity = xoff & 1, shift = (xoff - parity) / 2
                         let from = parity == 0 ? UnsafePointer(even) : UnsafePointer(odd)
-                        let oxLo = xoff >= 0 ? 0 : min(ow, (-xoff + 1) / 2)
-                        let oxHi = max(oxLo, min(ow, (w - 1 - xoff) >= 0 ? (w - 1 - xoff) / 2 + 1 : 0))
-                        if oxLo > 0 { d.update(repeating: 0, count: oxLo) }
-                        (d + oxLo).update(from: from + oxLo + shift, count: oxHi - oxLo)
-                        if oxHi < ow { (d + oxHi).update(repeating: 0, count: ow - oxHi) }
+                        let valid = validColumns(xoff: xoff)
+                        ConvGeometry.zeroPadding(d, count: ow, valid: valid)
+                        (d + valid.lowerBound).update(from: from + valid.lowerBound + shift, count: valid.count)
                     }
                 }
             }
@@ -159,15 +176,14 @@ public struct ConvGeometry: Sendable, Equatable {
                     let src = cols + row * ld
                     row += 1
                     let xoff = kj * dilationW - padW
-                    let oxLo = xoff >= 0 ? 0 : min(ow, (-xoff + strideW - 1) / strideW)
-                    let oxHi = max(oxLo, min(ow, (width - 1 - xoff) >= 0 ? (width - 1 - xoff) / strideW + 1 : 0))
+                    let valid = validColumns(xoff: xoff)
                     for oy in yr {
                         let iy = oy * strideH - padH + ki * dilationH
                         if iy < 0 || iy >= height { continue }
                         let dst = plane + iy * width
                         let s = src + (oy - yr.lowerBound) * ow
-                        var ix = oxLo * strideW + xoff
-                        for ox in oxLo..<oxHi { dst[ix] += s[ox]; ix += strideW }
+                        var ix = valid.lowerBound * strideW + xoff
+                        for ox in valid { dst[ix] += s[ox]; ix += strideW }
                     }
                 }
             }

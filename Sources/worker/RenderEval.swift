@@ -72,15 +72,16 @@ struct RenderEval: ParsableCommand {
         let paths = try extractor.isEmpty ? discoverExtractors() : extractor
         var extractors: [(name: String, extractor: any SemanticExtractor)] = []
         for path in paths {
-            let (extractor, metadata) = try SemanticCheckpoint.loadAnyWithMetadata(URL(fileURLWithPath: path))
+            let url = URL(fileURLWithPath: path)
             // Runs written before quick ones got their own folder are told by
-            // the schedule their metadata records.
-            if self.extractor.isEmpty && !allRuns, let e = metadata["epochs"], let s = metadata["steps_per_epoch"],
-               e != "50" || s != "1024" { continue }
+            // the schedule their metadata records (read from the header alone).
+            if self.extractor.isEmpty && !allRuns,
+               TrainOptions.recordsOtherSchedule(try SemanticCheckpoint.readMetadata(url)) { continue }
+            let (extractor, metadata) = try SemanticCheckpoint.loadAnyWithMetadata(url)
             extractors.append((name: extractorName(path, metadata: metadata), extractor: extractor))
         }
         guard !extractors.isEmpty else {
-            throw ValidationError("the checkpoints found are all of other schedules than 50 x 1024; add --all-runs to take them")
+            throw ValidationError("the checkpoints found are all of other schedules than \(TrainOptions.referenceEpochs) x \(TrainOptions.referenceStepsPerEpoch); add --all-runs to take them")
         }
         let g = try registry.loadGenerator(generator)
         let p = try registry.loadPredictor(registry.predictorName(forGenerator: generator))

@@ -46,6 +46,11 @@ final class ParameterTests: XCTestCase {
         }
         let named = try TrainOptions(JobParameters(["G": "g", "SE": "NSE-1", "layer_weight": "none"]))
         XCTAssertTrue(TrainOptions.isReferenceRun(folder: named.outputName, generator: "g"))
+        // A checkpoint's recorded schedule: another one is told apart, none recorded is taken as it is.
+        XCTAssertFalse(TrainOptions.recordsOtherSchedule(named.record))
+        XCTAssertTrue(TrainOptions.recordsOtherSchedule(try TrainOptions(JobParameters(["G": "g", "preset": "quick"])).record))
+        XCTAssertTrue(TrainOptions.recordsOtherSchedule(["epochs": "50", "steps_per_epoch": "512"]))
+        XCTAssertFalse(TrainOptions.recordsOtherSchedule([:]))
     }
 
     func testPresetsAndOverrides() throws {

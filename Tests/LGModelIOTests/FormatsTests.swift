@@ -86,6 +86,29 @@ final class SafetensorsTests: XCTestCase {
         assertModelIOError(try Safetensors.read(URL(fileURLWithPath: "/nonexistent/x.safetensors")))
         assertModelIOError(try Safetensors.write(["w": Tensor(scalar: 1)], to: URL(fileURLWithPath: "/nonexistent/dir/x.safetensors")))
     }
+
+    func testReadMetadataReadsTheHeaderOnly() throws {
+        let meta = ["epochs": "50", "arch": #"{"type":"LSE"}"#]
+        let url = temporaryURL("meta.safetensors")
+        try Safetensors.write(["w": Tensor(shape: [1000], data: [Float](repeating: 1, count: 1000))], metadata: meta, to: url)
+        XCTAssertEqual(try Safetensors.readMetadata(url), meta)
+        // The tensor data cut away: the full read fails, the header alone still reads.
+        let bytes = try [UInt8](Data(contentsOf: url))
+        let headerEnd = 8 + Int(loadLE(bytes, 0, UInt64.self))
+        let cut = temporaryURL("meta-cut.safetensors")
+        try Data(bytes[0..<(headerEnd + 10)]).write(to: cut)
+        assertModelIOError(try Safetensors.read(cut))
+        XCTAssertEqual(try Safetensors.readMetadata(cut), meta)
+        // Cut inside the header or its length: a clear error.
+        for n in [0, 5, 8, headerEnd - 1] {
+            try Data(bytes[0..<n]).write(to: cut)
+            assertModelIOError(try Safetensors.readMetadata(cut), "cut at \(n)")
+        }
+        // No metadata: empty; a missing file: an error naming it.
+        try Safetensors.write(["w": Tensor(scalar: 1)], to: url)
+        XCTAssertEqual(try Safetensors.readMetadata(url), [:])
+        assertModelIOError(try Safetensors.readMetadata(URL(fileURLWithPath: "/nonexistent/x.safetensors")))
+    }
 }
 
 final class NPYTests: XCTestCase {

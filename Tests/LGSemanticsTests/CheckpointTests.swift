@@ -41,6 +41,7 @@ final class CheckpointTests: XCTestCase {
             let (again, againMeta) = try SemanticCheckpoint.loadAnyWithMetadata(url)
             XCTAssertEqual(again.arch, arch)
             XCTAssertEqual(againMeta, meta)
+            XCTAssertEqual(try SemanticCheckpoint.readMetadata(url), meta)
             XCTAssertEqual(back.namedParameters.map(\.0), se.namedParameters.map(\.0))
             for ((_, p), (_, q)) in zip(se.namedParameters, back.namedParameters) { XCTAssertEqual(p.value, q.value) }
             let o1 = try se.forward(feats, size: 16), o2 = try back.forward(feats, size: 16)
