@@ -23,6 +23,7 @@ struct Row {
 
 struct Bench {
     var quick: Bool
+    var torch: TorchReference = .quoted
 
     /// Median wall time of `body` over several runs after a warm-up.
     func time(_ body: () -> Void) -> Double {
@@ -143,8 +144,9 @@ struct Bench {
     func dcgan(peak: Double) {
         let (g, z, flops) = dcganModel()
         let t = time { _ = GradMode.withoutGradients { g(z, features: true) } }
-        print(String(format: "DCGAN-64 forward, batch 64, with features: %.1f ms (%.0f images/s, %.1f GFLOPS, %.0f%% of sgemm); PyTorch CPU reference on this machine: ~170 ms -> %.2fx",
-                     t * 1e3, 64 / t, flops / t / 1e9, 100 * flops / t / 1e9 / peak, 0.170 / t))
+        print(String(format: "DCGAN-64 forward, batch 64, with features: %.1f ms (%.0f images/s, %.1f GFLOPS, %.0f%% of sgemm); %@: %.0f ms -> %.2fx as fast",
+                     t * 1e3, 64 / t, flops / t / 1e9, 100 * flops / t / 1e9 / peak, torch.source,
+                     torch.dcganForward * 1e3, torch.dcganForward / t))
     }
 
     /// StyleGAN2-256 synthesis with features at batch 1 (the paper's
@@ -165,7 +167,7 @@ struct Bench {
             flops += 2 * cin * c * 9 * Double(r * r / 4) + 2 * c * c * 9 * Double(r * r)
             r *= 2
         }
-        print(String(format: "StyleGAN2-256 synthesis with features, batch 1: %.0f ms (%.1f GFLOPS in convolutions, %.0f%% of sgemm); PyTorch CPU on this machine: 1.6-2.0 s -> %.2fx",
+        print(String(format: "StyleGAN2-256 synthesis with features, batch 1: %.0f ms (%.1f GFLOPS in convolutions, %.0f%% of sgemm); PyTorch CPU figure quoted in the issues: 1.6-2.0 s -> %.2fx as fast",
                      t * 1e3, flops / t / 1e9, 100 * flops / t / 1e9 / peak, 1.8 / t))
     }
 }

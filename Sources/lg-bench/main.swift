@@ -17,6 +17,8 @@ if arguments.contains("--help") || arguments.contains("-h") {
       --section S   run only the named sections (default: all)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
       --profile S   repeat one kernel for a profiler: conv:C,R | conv-bwd:C,R | tconv:CIN,COUT,R | dconv:CIN,COUT,R
+      --torch-reference FILE   compare with PyTorch figures measured on this machine
+                    (scripts/torch-reference.py --out FILE) instead of the issues' quoted ones
     Build in release mode: swift run -c release lg-bench
     """)
     exit(0)
@@ -24,17 +26,25 @@ if arguments.contains("--help") || arguments.contains("-h") {
 let quick = arguments.contains("--quick")
 var sections = Set<String>()
 var profileSpec: String?
+var torchPath: String?
 var i = 0
 while i < arguments.count {
     if arguments[i] == "--section", i + 1 < arguments.count { sections.insert(arguments[i + 1]); i += 1 }
     if arguments[i] == "--profile", i + 1 < arguments.count { profileSpec = arguments[i + 1]; i += 1 }
     if arguments[i] == "--threads", i + 1 < arguments.count, let n = Int(arguments[i + 1]) { BLAS.setThreads(n); i += 1 }
+    if arguments[i] == "--torch-reference", i + 1 < arguments.count { torchPath = arguments[i + 1]; i += 1 }
     i += 1
 }
 let chosen = sections
 @MainActor func wants(_ s: String) -> Bool { chosen.isEmpty || chosen.contains(s) }
 
-let bench = Bench(quick: quick)
+var bench = Bench(quick: quick)
+if let torchPath {
+    do { bench.torch = try TorchReference.load(torchPath) } catch {
+        FileHandle.standardError.write(Data("lg-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
 if let profileSpec {
     bench.profile(profileSpec)
     exit(0)
