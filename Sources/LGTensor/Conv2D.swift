@@ -60,13 +60,14 @@ public struct Conv2DOptions: Sendable, Equatable {
 extension Tensor {
     /// 2-d convolution (cross-correlation, as PyTorch): x (N, Cin, H, W),
     /// weight (Cout, Cin/groups, kh, kw), bias (Cout) -> (N, Cout, Ho, Wo).
-    /// `winograd`: whether 3x3 stride-1 layers may take Winograd F(2x2, 3x3)
+    /// `winograd`: whether 3x3 stride-1 layers may take Winograd (F(2x2, 3x3),
+    /// or F(4x4, 3x3) on large maps: `Winograd.useF4`)
     /// (default: as `Winograd.policy` allows outside training).
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init(),
                        winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
         let geo = Tensor.convCheck(self.shape, weight.shape, o)
         if winograd, Winograd.applies(shape, weight.shape, o) {
-            var result = Winograd.conv(self, weight, pad: o.padding.h)
+            var result = Winograd.convAuto(self, weight, pad: o.padding.h)
             if let bias { result.addChannelBias(bias) }
             return result
         }
@@ -150,8 +151,8 @@ extension Tensor {
         // convolution too (flipped, transposed weight, padding 2 - p) and the
         // weight gradient has its own F(2x2, 3x3) form.
         if Winograd.allowed(training: true), Winograd.applies(shape, weight.shape, o) {
-            let gx = needInput ? Winograd.conv(gy, Winograd.adjointWeight(weight), pad: 2 - o.padding.h) : nil
-            let gw = needWeight ? Winograd.weightGradient(self, gy, pad: o.padding.h) : nil
+            let gx = needInput ? Winograd.convAuto(gy, Winograd.adjointWeight(weight), pad: 2 - o.padding.h) : nil
+            let gw = needWeight ? Winograd.weightGradientAuto(self, gy, pad: o.padding.h) : nil
             return (gx, gw)
         }
         var gx = [Float](repeating: 0, count: needInput ? count : 0)

@@ -235,10 +235,12 @@ public enum Winograd {
     struct TileChunks {
         let tilesHigh, tilesWide, tileRows, rowsPerChunk: Int
 
-        init(batch: Int, outH: Int, outW: Int, channels: Int) {
-            tilesHigh = (outH + 1) / 2; tilesWide = (outW + 1) / 2
+        /// `tile` output pixels a side (2 for F(2x2, 3x3), 4 for F(4x4, 3x3)),
+        /// `planes` transformed values per tile (16, 36).
+        init(batch: Int, outH: Int, outW: Int, channels: Int, tile: Int = 2, planes: Int = 16, budget: Int = chunkBudget) {
+            tilesHigh = (outH + tile - 1) / tile; tilesWide = (outW + tile - 1) / tile
             tileRows = batch * tilesHigh
-            rowsPerChunk = max(1, min(tileRows, chunkBudget / max(1, 16 * channels * tilesWide)))
+            rowsPerChunk = max(1, min(tileRows, budget / max(1, planes * channels * tilesWide)))
         }
 
         /// Tiles in the largest chunk (the size of the V and M buffers).

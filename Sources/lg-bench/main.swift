@@ -12,7 +12,7 @@ import LGModels
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    usage: lg-bench [--quick] [--section conv|winograd|winograd-transposed|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
+    usage: lg-bench [--quick] [--section conv|winograd|winograd-f4|winograd-transposed|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
       --quick       fewer repetitions (for a smoke test)
       --section S   run only the named sections (default: all)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
@@ -76,6 +76,21 @@ if sections.contains("winograd-semantics") {
         bench.semantics(only: ["NSE-1", "NSE-2"])
     }
     Winograd.policy = saved
+}
+if sections.contains("winograd-f4") {
+    // F(2x2, 3x3) against F(4x4, 3x3) on large maps, alternating twice.
+    let saved = Winograd.largeTiles
+    for round in 0..<2 {
+        for large in [false, true] {
+            Winograd.largeTiles = large
+            print("")
+            print("round \(round + 1), \(large ? "F(4x4, 3x3) on large maps" : "F(2x2, 3x3) only"):")
+            print("3x3 conv, batch 1 (GFLOPS of the direct method) shape                      ms     GFLOPS  /sgemm  /sgemm@shape")
+            for row in bench.winogradRows() { print(row.format(peak: peak)) }
+            Winograd.with(policy: .trainingDefault) { bench.semantics(only: ["NSE-2"]) }
+        }
+    }
+    Winograd.largeTiles = saved
 }
 if sections.contains("winograd-transposed") {
     print("")

@@ -209,6 +209,55 @@ final class ConvTests: XCTestCase {
         XCTAssertFalse(Winograd.applies([1, 64, 16, 16], [64, 64, 1, 1], .init()))
         XCTAssertFalse(Winograd.applies([1, 8, 16, 16], [64, 8, 3, 3], .init(padding: 1)))
     }
+    func testWinogradF4MatchesIm2col() {
+        // Large maps take F(4x4, 3x3): forward and both gradients against
+        // im2col, for sizes that are not multiples of 4 (partial edge tiles),
+        // paddings 0-2, batches, and chunks that split the tiles.
+        let saved = (Winograd.chunkBudget, Winograd.minimumTiles, Winograd.minimumTilesF4, Winograd.policy)
+        Winograd.minimumTiles = 1
+        Winograd.minimumTilesF4 = 1
+        Winograd.policy = .always
+        defer {
+            (Winograd.chunkBudget, Winograd.minimumTiles, Winograd.minimumTilesF4, Winograd.policy) = saved
+            Winograd.enabled = true; Winograd.largeTiles = true
+        }
+        for (i, (xs, cout, pad, budget)) in [([2, 32, 9, 10], 40, 1, 1 << 21), ([1, 48, 16, 16], 32, 1, 4000),
+                                             ([3, 32, 10, 13], 32, 0, 1 << 21), ([1, 32, 11, 8], 36, 2, 9000),
+                                             ([1, 64, 33, 35], 64, 1, 1 << 21)].enumerated() {
+            Winograd.chunkBudget = budget
+            let x = randn(xs, seed: UInt64(i + 1)), w = randn([cout, xs[1], 3, 3], seed: UInt64(i + 30)), b = randn([cout], seed: 9)
+            let o = Conv2DOptions(padding: pad)
+            let ho = xs[2] + 2 * pad - 2, wo = xs[3] + 2 * pad - 2
+            XCTAssertTrue(Winograd.applies(x.shape, w.shape, o), "case \(i)")
+            XCTAssertTrue(Winograd.useF4(batch: xs[0], outH: ho, outW: wo), "case \(i)")
+            Winograd.enabled = true
+            let y = x.conv2d(w, bias: b, o)
+            let gy = randn(y.shape, seed: UInt64(i + 60))
+            let (gx, gw) = x.conv2dBackward(w, gy, o)
+            Winograd.enabled = false
+            let y2 = x.conv2d(w, bias: b, o)
+            let (gx2, gw2) = x.conv2dBackward(w, gy, o)
+            XCTAssertEqual(y.shape, y2.shape)
+            // Values are sums of 9 Cin products of unit normals (about 15-25 in size).
+            assertClose(y, y2, atol: 2e-3)
+            assertClose(gx!, gx2!, atol: 2e-3)
+            // Weight gradients sum over every position of the batch (hundreds).
+            assertClose(gw!, gw2!, atol: 2e-2)
+            // F(2x2, 3x3) for comparison: the same within rounding.
+            Winograd.enabled = true; Winograd.largeTiles = false
+            assertClose(x.conv2d(w, bias: b, o), y, atol: 2e-3)
+            Winograd.largeTiles = true
+        }
+        Winograd.minimumTilesF4 = saved.2
+        // By default only where its 36 GEMMs get at least 1,024 columns.
+        XCTAssertFalse(Winograd.useF4(batch: 1, outH: 64, outW: 64))
+        XCTAssertTrue(Winograd.useF4(batch: 1, outH: 128, outW: 128))
+        XCTAssertTrue(Winograd.useF4(batch: 16, outH: 32, outW: 32))
+        XCTAssertFalse(Winograd.useF4(batch: 64, outH: 4, outW: 4))
+        Winograd.largeTiles = false
+        XCTAssertFalse(Winograd.useF4(batch: 1, outH: 256, outW: 256))
+    }
+
     func testChannelSumsMatchNaive() {
         // Bias gradients: per-channel sums over batch and positions, in eight
         // lanes and across cores, against a double-precision sum.

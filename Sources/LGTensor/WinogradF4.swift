@@ -1,0 +1,359 @@
+import Foundation
+
+/// 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3) (Lavin & Gray 2016):
+/// each 4x4 output tile comes from a 6x6 input tile in 36 multiplications
+/// instead of 144, so the GEMM work is 4x smaller than im2col's (F(2x2, 3x3):
+/// 2.25x). The same four steps as `Winograd.conv`, with 36 planes:
+///
+///   U = G g Gᵀ     Gᵀ rows [¼,0,0], [-⅙,-⅙,-⅙], [-⅙,⅙,-⅙], [1/24,1/12,⅙], [1/24,-1/12,⅙], [0,0,1]
+///   V = Bᵀ d B     Bᵀ rows [4,0,-5,0,1,0], [0,-4,-4,1,1,0], [0,4,-4,-1,1,0],
+///                          [0,-2,-1,2,1,0], [0,2,-1,-2,1,0], [0,4,0,-5,0,1]
+///   M_ξ = U_ξ V_ξ  36 GEMMs
+///   y = Aᵀ m A     Aᵀ rows [1,1,1,1,1,0], [0,1,-1,2,-2,0], [0,1,1,4,4,0], [0,1,-1,8,-8,1]
+///
+/// The interpolation points 0, ±1, ±2 scale values by up to 8 and 1/24, so
+/// float32 rounding is larger than F(2x2, 3x3)'s (about 1e-5 relative to
+/// the output's scale against 1e-6). It is used where the maps are large
+/// enough to fill its GEMMs (`Winograd.useF4`); smaller ones keep F(2x2, 3x3).
+extension Winograd {
+    /// Off: every Winograd convolution uses F(2x2, 3x3) (benchmarks compare the two).
+    nonisolated(unsafe) public static var largeTiles = true
+    /// Fewer 4x4 output tiles than this (over the batch) keep F(2x2, 3x3).
+    nonisolated(unsafe) static var minimumTilesF4 = 1024
+    /// Floats per chunk of transformed tiles for F(4x4, 3x3) (V, and M alike).
+    nonisolated(unsafe) static var chunkBudgetF4: Int = {
+        Int(ProcessInfo.processInfo.environment["LG_F4_BUDGET"] ?? "") ?? (1 << 21)
+    }()
+
+    /// Whether a convolution that `applies` takes F(4x4, 3x3).
+    static func useF4(batch: Int, outH: Int, outW: Int) -> Bool {
+        largeTiles && outH >= 8 && outW >= 8 && batch * ((outH + 3) / 4) * ((outW + 3) / 4) >= minimumTilesF4
+    }
+
+    /// conv2d(x, w, padding: pad), 3x3, stride 1, choosing F(4x4) or F(2x2) tiles.
+    static func convAuto(_ x: Tensor, _ w: Tensor, pad: Int) -> Tensor {
+        let ho = x.shape[2] + 2 * pad - 2, wo = x.shape[3] + 2 * pad - 2
+        return useF4(batch: x.shape[0], outH: ho, outW: wo) ? convF4(x, w, pad: pad) : conv(x, w, pad: pad)
+    }
+
+    /// The weight gradient, choosing the tiles as `convAuto` does.
+    static func weightGradientAuto(_ x: Tensor, _ gy: Tensor, pad: Int) -> Tensor {
+        useF4(batch: gy.shape[0], outH: gy.shape[2], outW: gy.shape[3])
+            ? weightGradientF4(x, gy, pad: pad) : weightGradient(x, gy, pad: pad)
+    }
+
+    /// `conv` with F(4x4, 3x3) tiles.
+    static func convF4(_ x: Tensor, _ w: Tensor, pad: Int) -> Tensor {
+        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[0]
+        precondition(w.shape == [cout, cin, 3, 3], "winograd: weight \(w.shape) for input \(x.shape)")
+        let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
+        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout), tile: 4, planes: 36, budget: chunkBudgetF4)
+        let th = chunks.tilesHigh, tw = chunks.tilesWide
+        var u = [Float](uninitializedCount: 36 * cout * cin)
+        var v = [Float](uninitializedCount: 36 * cin * chunks.maxTiles)
+        var m = [Float](uninitializedCount: 36 * cout * chunks.maxTiles)
+        var out = [Float](uninitializedCount: n * cout * ho * wo)
+        w.data.withUnsafeBufferPointer { wp in
+            u.withUnsafeMutableBufferPointer { up in transformWeightsF4(wp.baseAddress!, cout: cout, cin: cin, into: up.baseAddress!) }
+        }
+        x.data.withUnsafeBufferPointer { xp in
+        u.withUnsafeBufferPointer { up in
+        v.withUnsafeMutableBufferPointer { vp in
+        m.withUnsafeMutableBufferPointer { mp in
+        out.withUnsafeMutableBufferPointer { yp in
+            let input = TilesF4(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+            let output = OutputTilesF4(base: yp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
+            for rows in chunks.ranges {
+                let tc = rows.count * tw
+                input.transform(rows: rows, into: vp.baseAddress!)
+                for xi in 0..<36 {
+                    BLAS.gemm(transA: false, transB: false, m: cout, n: tc, k: cin,
+                              a: up.baseAddress! + xi * cout * cin, lda: cin,
+                              b: vp.baseAddress! + xi * cin * tc, ldb: tc,
+                              c: mp.baseAddress! + xi * cout * tc, ldc: tc)
+                }
+                output.write(rows: rows, from: mp.baseAddress!)
+            }
+        }}}}}
+        return Tensor(shape: [n, cout, ho, wo], data: out)
+    }
+
+    /// `weightGradient` with F(4x4, 3x3) tiles: ∂M = A ∂y Aᵀ (36 planes),
+    /// ∂U_ξ = ∂M_ξ V_ξᵀ summed over the batch's tiles, ∂g = Gᵀ ∂U G.
+    static func weightGradientF4(_ x: Tensor, _ gy: Tensor, pad: Int) -> Tensor {
+        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = gy.shape[1]
+        let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
+        precondition(gy.shape == [n, cout, ho, wo], "winograd: output gradient \(gy.shape) for input \(x.shape)")
+        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout), tile: 4, planes: 36, budget: chunkBudgetF4)
+        let th = chunks.tilesHigh, tw = chunks.tilesWide
+        var du = [Float](uninitializedCount: 36 * cout * cin)
+        var v = [Float](uninitializedCount: 36 * cin * chunks.maxTiles)
+        var dm = [Float](uninitializedCount: 36 * cout * chunks.maxTiles)
+        x.data.withUnsafeBufferPointer { xp in
+        gy.data.withUnsafeBufferPointer { gp in
+        du.withUnsafeMutableBufferPointer { up in
+        v.withUnsafeMutableBufferPointer { vp in
+        dm.withUnsafeMutableBufferPointer { mp in
+            let input = TilesF4(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+            let gradient = GradientTilesF4(base: gp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
+            for rows in chunks.ranges {
+                let tc = rows.count * tw
+                input.transform(rows: rows, into: vp.baseAddress!)
+                gradient.transform(rows: rows, into: mp.baseAddress!)
+                for xi in 0..<36 {
+                    BLAS.gemm(transA: false, transB: true, m: cout, n: cin, k: tc,
+                              a: mp.baseAddress! + xi * cout * tc, lda: tc,
+                              b: vp.baseAddress! + xi * cin * tc, ldb: tc,
+                              beta: rows.lowerBound == 0 ? 0 : 1,
+                              c: up.baseAddress! + xi * cout * cin, ldc: cin)
+                }
+            }
+        }}}}}
+        var gw = [Float](uninitializedCount: cout * cin * 9)
+        du.withUnsafeBufferPointer { up in
+            gw.withUnsafeMutableBufferPointer { gp in untransformWeightsF4(up.baseAddress!, cout: cout, cin: cin, into: gp.baseAddress!) }
+        }
+        return Tensor(shape: [cout, cin, 3, 3], data: gw)
+    }
+
+    /// U_ξ[co][ci] = (G g Gᵀ)[ξ], ξ = 6 i + j. Eight (co, ci) pairs at a
+    /// time in SIMD lanes, so each plane gets eight contiguous floats per
+    /// store instead of one float in each of 36 planes.
+    static func transformWeightsF4(_ w: UnsafePointer<Float>, cout: Int, cin: Int, into u: UnsafeMutablePointer<Float>) {
+        let plane = cout * cin
+        typealias V = SIMD8<Float>
+        @inline(__always) func g6(_ a: V, _ b: V, _ c: V) -> (V, V, V, V, V, V) {
+            let q = a * (1 / 24 as Float) + c * (1 / 6 as Float), r = b * (1 / 12 as Float)
+            return (a * 0.25, (a + b + c) * (-1 / 6 as Float), (a - b + c) * (-1 / 6 as Float), q + r, q - r, c)
+        }
+        Parallel.forEach((plane + 7) / 8, minimum: 32) { blocks in
+            let scratch = UnsafeMutablePointer<V>.allocate(capacity: 27)
+            defer { scratch.deallocate() }
+            let g = scratch, t = scratch + 9
+            for blk in blocks {
+                let o = blk * 8, lanes = min(8, plane - o)
+                // g[k] for the eight pairs, k = 3 row + column.
+                if lanes < 8 { for k in 0..<9 { g[k] = V() } }
+                for l in 0..<lanes { let src = w + (o + l) * 9; for k in 0..<9 { g[k][l] = src[k] } }
+                // Rows: t = G g (6 x 3).
+                for j in 0..<3 {
+                    let r = g6(g[j], g[3 + j], g[6 + j])
+                    t[j] = r.0; t[3 + j] = r.1; t[6 + j] = r.2; t[9 + j] = r.3; t[12 + j] = r.4; t[15 + j] = r.5
+                }
+                // Columns: t Gᵀ (6 x 6), stored plane by plane.
+                for i in 0..<6 {
+                    let r = g6(t[3 * i], t[3 * i + 1], t[3 * i + 2])
+                    let base = u + 6 * i * plane + o
+                    @inline(__always) func put(_ j: Int, _ v: V) {
+                        let dst = base + j * plane
+                        if lanes == 8 {
+                            UnsafeMutableRawPointer(dst).storeBytes(of: v, as: V.self)
+                        } else {
+                            for l in 0..<lanes { dst[l] = v[l] }
+                        }
+                    }
+                    put(0, r.0); put(1, r.1); put(2, r.2); put(3, r.3); put(4, r.4); put(5, r.5)
+                }
+            }
+        }
+    }
+
+    /// ∂g[co][ci] = Gᵀ ∂U G (3 x 3 from the 36 planes of ∂U), the adjoint of
+    /// `transformWeightsF4`, eight pairs at a time.
+    static func untransformWeightsF4(_ u: UnsafePointer<Float>, cout: Int, cin: Int, into w: UnsafeMutablePointer<Float>) {
+        let plane = cout * cin
+        typealias V = SIMD8<Float>
+        @inline(__always) func gt(_ a: V, _ b: V, _ c: V, _ d: V, _ e: V, _ f: V) -> (V, V, V) {
+            let bc = (b + c) * (1 / 6 as Float), de = d + e
+            return (a * 0.25 - bc + de * (1 / 24 as Float), (c - b) * (1 / 6 as Float) + (d - e) * (1 / 12 as Float),
+                    de * (1 / 6 as Float) - bc + f)
+        }
+        Parallel.forEach((plane + 7) / 8, minimum: 32) { blocks in
+            let scratch = UnsafeMutablePointer<V>.allocate(capacity: 54)
+            defer { scratch.deallocate() }
+            let m = scratch, t = scratch + 36
+            for blk in blocks {
+                let o = blk * 8, lanes = min(8, plane - o)
+                if lanes < 8 { for xi in 0..<36 { m[xi] = V() } }
+                for xi in 0..<36 {
+                    let src = u + xi * plane + o
+                    if lanes == 8 {
+                        m[xi] = UnsafeRawPointer(src).loadUnaligned(as: V.self)
+                    } else {
+                        for l in 0..<lanes { m[xi][l] = src[l] }
+                    }
+                }
+                // Rows: t = Gᵀ ∂U (3 x 6).
+                for j in 0..<6 {
+                    let r = gt(m[j], m[6 + j], m[12 + j], m[18 + j], m[24 + j], m[30 + j])
+                    t[j] = r.0; t[6 + j] = r.1; t[12 + j] = r.2
+                }
+                // Columns: t G (3 x 3), scattered to the pairs' 3x3 kernels.
+                for i in 0..<3 {
+                    let r = gt(t[6 * i], t[6 * i + 1], t[6 * i + 2], t[6 * i + 3], t[6 * i + 4], t[6 * i + 5])
+                    for l in 0..<lanes {
+                        let dst = w + (o + l) * 9 + 3 * i
+                        dst[0] = r.0[l]; dst[1] = r.1[l]; dst[2] = r.2[l]
+                    }
+                }
+            }
+        }
+    }
+
+    /// The input side: 6x6 tiles at stride 4 over a zero-padded NCHW batch,
+    /// a tile row at a time (as `Tiles`).
+    struct TilesF4 {
+        let base: UnsafePointer<Float>
+        let channels, h, w, tilesHigh, tilesWide, pad: Int
+
+        /// V_ξ[ci][t] = (Bᵀ d B)[ξ] for the tiles of tile rows `rows`.
+        func transform(rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+            let tc = rows.count * tilesWide, tw = tilesWide
+            let width = 4 * tw + 2  // the padded columns the row's tiles read
+            let stride = channels * tc
+            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                           scratch: 12 * width) { ci, k, sample, ty, d in
+                let plane = base + (sample * channels + ci) * h * w
+                // The six input rows of this tile row, zero-padded to `width`.
+                for i in 0..<6 {
+                    let y = 4 * ty - pad + i, row = d + i * width
+                    row.update(repeating: 0, count: width)
+                    guard y >= 0 && y < h else { continue }
+                    let lo = max(0, pad), hi = min(width, w + pad)
+                    if hi > lo { (row + lo).update(from: plane + y * w + lo - pad, count: hi - lo) }
+                }
+                // Rows of Bᵀ d, along the whole row.
+                let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width, d4 = d + 4 * width, d5 = d + 5 * width
+                let s = d + 6 * width
+                let s0 = s, s1 = s + width, s2 = s + 2 * width, s3 = s + 3 * width, s4 = s + 4 * width, s5 = s + 5 * width
+                for x in 0..<width {
+                    let a = d0[x], b = d1[x], c = d2[x], e = d3[x], f = d4[x], g = d5[x]
+                    s0[x] = 4 * a - 5 * c + f
+                    s1[x] = f + e - 4 * (b + c)
+                    s2[x] = f - e + 4 * (b - c)
+                    s3[x] = f - c + 2 * (e - b)
+                    s4[x] = f - c - 2 * (e - b)
+                    s5[x] = 4 * b - 5 * e + g
+                }
+                // Columns: (Bᵀ d) B, one run of `tw` per ξ.
+                let col = ci * tc + k * tw
+                for i in 0..<6 {
+                    let sr = s + i * width
+                    let v0 = v + (6 * i) * stride + col, v1 = v0 + stride, v2 = v1 + stride
+                    let v3 = v2 + stride, v4 = v3 + stride, v5 = v4 + stride
+                    for tx in 0..<tw {
+                        let p = sr + 4 * tx
+                        let a = p[0], b = p[1], c = p[2], e = p[3], f = p[4], g = p[5]
+                        v0[tx] = 4 * a - 5 * c + f
+                        v1[tx] = f + e - 4 * (b + c)
+                        v2[tx] = f - e + 4 * (b - c)
+                        v3[tx] = f - c + 2 * (e - b)
+                        v4[tx] = f - c - 2 * (e - b)
+                        v5[tx] = 4 * b - 5 * e + g
+                    }
+                }
+            }
+        }
+    }
+
+    /// The output gradient's side: ∂M_ξ = (A ∂y Aᵀ)[ξ] for the 4x4
+    /// output-gradient tiles (zero past the output's edge); A maps
+    /// (p0, p1, p2, p3) to (p0, p0+p1+p2+p3, p0-p1+p2-p3, p0+2p1+4p2+8p3, p0-2p1+4p2-8p3, p3).
+    struct GradientTilesF4 {
+        let base: UnsafePointer<Float>
+        let channels, h, w, tilesHigh, tilesWide: Int
+
+        func transform(rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
+            let tc = rows.count * tilesWide, tw = tilesWide
+            let stride = channels * tc
+            let width = 4 * tw
+            // Scratch: the four gradient rows zero-padded to 4 tw, then the six rows of A ∂y.
+            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                           scratch: 10 * width) { co, k, sample, ty, buf in
+                let plane = base + (sample * channels + co) * h * w
+                for i in 0..<4 {
+                    let y = 4 * ty + i, dst = buf + i * width
+                    if y < h {
+                        dst.update(from: plane + y * w, count: w)
+                        if w < width { (dst + w).update(repeating: 0, count: width - w) }
+                    } else {
+                        dst.update(repeating: 0, count: width)
+                    }
+                }
+                let r0 = buf, r1 = buf + width, r2 = buf + 2 * width, r3 = buf + 3 * width
+                let s = buf + 4 * width
+                let a0 = s, a1 = s + width, a2 = s + 2 * width, a3 = s + 3 * width, a4 = s + 4 * width, a5 = s + 5 * width
+                for x in 0..<width {
+                    let p0 = r0[x], p1 = r1[x], p2 = r2[x], p3 = r3[x]
+                    let even = p0 + p2, odd = p1 + p3, even4 = p0 + 4 * p2, odd2 = 2 * p1 + 8 * p3
+                    a0[x] = p0; a1[x] = even + odd; a2[x] = even - odd; a3[x] = even4 + odd2; a4[x] = even4 - odd2; a5[x] = p3
+                }
+                let col = co * tc + k * tw
+                for i in 0..<6 {
+                    let sr = s + i * width
+                    let m0 = m + (6 * i) * stride + col, m1 = m0 + stride, m2 = m1 + stride
+                    let m3 = m2 + stride, m4 = m3 + stride, m5 = m4 + stride
+                    for tx in 0..<tw {
+                        let p = sr + 4 * tx
+                        let p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3]
+                        let even = p0 + p2, odd = p1 + p3, even4 = p0 + 4 * p2, odd2 = 2 * p1 + 8 * p3
+                        m0[tx] = p0; m1[tx] = even + odd; m2[tx] = even - odd; m3[tx] = even4 + odd2; m4[tx] = even4 - odd2; m5[tx] = p3
+                    }
+                }
+            }
+        }
+    }
+
+    /// The output side: y = Aᵀ m A, a tile row at a time, each tile's 4x4
+    /// written where it falls inside the output.
+    struct OutputTilesF4 {
+        let base: UnsafeMutablePointer<Float>
+        let channels, h, w, tilesHigh, tilesWide: Int
+
+        func write(rows: Range<Int>, from m: UnsafePointer<Float>) {
+            let tc = rows.count * tilesWide, tw = tilesWide
+            let stride = channels * tc
+            // Scratch: rows of Aᵀ m, 4 output rows x 6 columns of m, each `tw` long; then one output row.
+            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                           scratch: 28 * tw) { co, k, sample, ty, buf in
+                let plane = base + (sample * channels + co) * h * w
+                let col = co * tc + k * tw
+                for j in 0..<6 {
+                    let m0 = m + j * stride + col, m1 = m0 + 6 * stride, m2 = m1 + 6 * stride
+                    let m3 = m2 + 6 * stride, m4 = m3 + 6 * stride, m5 = m4 + 6 * stride
+                    let b0 = buf + j * tw, b1 = buf + (6 + j) * tw, b2 = buf + (12 + j) * tw, b3 = buf + (18 + j) * tw
+                    for tx in 0..<tw {
+                        let p1 = m1[tx] + m2[tx], q1 = m1[tx] - m2[tx], p2 = m3[tx] + m4[tx], q2 = m3[tx] - m4[tx]
+                        b0[tx] = m0[tx] + p1 + p2
+                        b1[tx] = q1 + 2 * q2
+                        b2[tx] = p1 + 4 * p2
+                        b3[tx] = q1 + 8 * q2 + m5[tx]
+                    }
+                }
+                let line = buf + 24 * tw
+                for i in 0..<4 where 4 * ty + i < h {
+                    let out = plane + (4 * ty + i) * w, sums = buf + 6 * i * tw
+                    let c0 = sums, c1 = sums + tw, c2 = sums + 2 * tw, c3 = sums + 3 * tw, c4 = sums + 4 * tw, c5 = sums + 5 * tw
+                    let full = w / 4
+                    for tx in 0..<full {
+                        let p1 = c1[tx] + c2[tx], q1 = c1[tx] - c2[tx], p2 = c3[tx] + c4[tx], q2 = c3[tx] - c4[tx]
+                        let o = out + 4 * tx
+                        o[0] = c0[tx] + p1 + p2
+                        o[1] = q1 + 2 * q2
+                        o[2] = p1 + 4 * p2
+                        o[3] = q1 + 8 * q2 + c5[tx]
+                    }
+                    if full < tw {
+                        let tx = full
+                        let p1 = c1[tx] + c2[tx], q1 = c1[tx] - c2[tx], p2 = c3[tx] + c4[tx], q2 = c3[tx] - c4[tx]
+                        line[0] = c0[tx] + p1 + p2
+                        line[1] = q1 + 2 * q2
+                        line[2] = p1 + 4 * p2
+                        line[3] = q1 + 8 * q2 + c5[tx]
+                        for c in 0..<(w - 4 * full) { out[4 * full + c] = line[c] }
+                    }
+                }
+            }
+        }
+    }
+}
