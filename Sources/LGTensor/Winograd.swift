@@ -118,7 +118,7 @@ public enum Winograd {
             for rows in chunks.ranges {
                 let tc = rows.count * tw
                 input.transform(rows: rows, into: vp.baseAddress!)
-                for xi in 0..<16 {
+                Winograd.planeGEMMs(16) { xi in
                     BLAS.gemm(transA: false, transB: false, m: cout, n: tc, k: cin,
                               a: up.baseAddress! + xi * cout * cin, lda: cin,
                               b: vp.baseAddress! + xi * cin * tc, ldb: tc,
@@ -159,7 +159,7 @@ public enum Winograd {
                 let tc = rows.count * tw
                 input.transform(rows: rows, into: vp.baseAddress!)
                 gradient.transform(rows: rows, into: mp.baseAddress!)
-                for xi in 0..<16 {
+                Winograd.planeGEMMs(16) { xi in
                     BLAS.gemm(transA: false, transB: true, m: cout, n: cin, k: tc,
                               a: mp.baseAddress! + xi * cout * tc, lda: tc,
                               b: vp.baseAddress! + xi * cin * tc, ldb: tc,
@@ -228,6 +228,47 @@ public enum Winograd {
             }
         }
     }
+
+    /// Runs the per-plane GEMMs `body(0) ... body(count - 1)` (independent:
+    /// each writes its own plane). With `gemmsAcrossCores`, the planes are
+    /// split across cores and each GEMM runs single-threaded, instead of each
+    /// GEMM split across OpenBLAS's threads, whose hand-offs between
+    /// many mid-sized GEMMs cost 10-20 % of a step in scheduling (sched_yield).
+    static func planeGEMMs(_ count: Int, _ body: (Int) -> Void) {
+        guard gemmsAcrossCores, Parallel.width > 1 else {
+            for xi in 0..<count { body(xi) }
+            return
+        }
+        SingleThreadedBLAS.enter()
+        defer { SingleThreadedBLAS.leave() }
+        Parallel.forEach(count) { range in for xi in range { body(xi) } }
+    }
+
+    /// OpenBLAS at one thread while any caller needs it so (callers on
+    /// several threads of one process nest; the last one out restores the
+    /// thread count the first one found).
+    enum SingleThreadedBLAS {
+        nonisolated(unsafe) static var depth = 0
+        nonisolated(unsafe) static var saved = 0
+        static let lock = NSLock()
+
+        static func enter() {
+            lock.lock(); defer { lock.unlock() }
+            if depth == 0 { saved = BLAS.threads; BLAS.setThreads(1) }
+            depth += 1
+        }
+
+        static func leave() {
+            lock.lock(); defer { lock.unlock() }
+            depth -= 1
+            if depth == 0 { BLAS.setThreads(saved) }
+        }
+    }
+
+    /// Whether `planeGEMMs` splits the planes across cores (a switch for benchmarks).
+    nonisolated(unsafe) public static var gemmsAcrossCores: Bool = {
+        ProcessInfo.processInfo.environment["LG_PLANE_GEMMS"].map { $0 != "0" } ?? true
+    }()
 
     /// How a batch's tile rows (sample * tilesHigh + ty) are split into
     /// chunks so the transformed tiles (16 planes of `channels` x tiles) stay

@@ -65,7 +65,7 @@ extension Winograd {
                 let chunk = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: min(perChunk, n - s0))
                 let tc = chunk.tiles
                 chunk.transformInput(xs.baseAddress! + s0 * cin * h * wd, into: vp.baseAddress!)
-                for plane in 0..<36 {
+                Winograd.planeGEMMs(36) { plane in
                     let phase = plane / 9, xi = plane % 9
                     let vPlane = TransposedChunk.inputPlaneIndex(py: phase / 2, px: phase % 2, i: xi / 3, j: xi % 3)
                     BLAS.gemm(transA: true, transB: false, m: cout, n: tc, k: cin,

@@ -247,11 +247,18 @@ final class ConvTests: XCTestCase {
             Winograd.enabled = true; Winograd.largeTiles = false
             assertClose(x.conv2d(w, bias: b, o), y, atol: 2e-3)
             Winograd.largeTiles = true
+            // The plane GEMMs one after another (each across OpenBLAS's
+            // threads) instead of across cores: the same products, blocked
+            // differently by OpenBLAS (float32 rounding only).
+            Winograd.gemmsAcrossCores = false
+            assertClose(x.conv2d(w, bias: b, o), y, atol: 2e-3)
+            assertClose(x.conv2dBackward(w, gy, o).weight!, gw!, atol: 2e-2)
+            Winograd.gemmsAcrossCores = true
         }
         Winograd.minimumTilesF4 = saved.2
-        // By default only where its 36 GEMMs get at least 1,024 columns.
-        XCTAssertFalse(Winograd.useF4(batch: 1, outH: 64, outW: 64))
-        XCTAssertTrue(Winograd.useF4(batch: 1, outH: 128, outW: 128))
+        // By default where its 36 GEMMs get at least 64 columns.
+        XCTAssertFalse(Winograd.useF4(batch: 1, outH: 16, outW: 16))
+        XCTAssertTrue(Winograd.useF4(batch: 1, outH: 32, outW: 32))
         XCTAssertTrue(Winograd.useF4(batch: 16, outH: 32, outW: 32))
         XCTAssertFalse(Winograd.useF4(batch: 64, outH: 4, outW: 4))
         Winograd.largeTiles = false
