@@ -94,37 +94,38 @@ public enum Winograd {
         return Tensor(shape: [cin, cout, 3, 3], data: d)
     }
 
-    /// conv2d(x, w, padding: pad) for a 3x3 weight (Cout, Cin, 3, 3), stride 1.
-    static func conv(_ x: Tensor, _ w: Tensor, pad: Int) -> Tensor {
+    /// conv2d(x, w, padding: pad) for a 3x3 weight (Cout, Cin, 3, 3),
+    /// stride 1, by the Winograd scheme `T` (F(2x2, 3x3) or F(4x4, 3x3)).
+    static func conv<T: WinogradTiling>(_ x: Tensor, _ w: Tensor, pad: Int, tiling: T.Type) -> Tensor {
         let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[0]
         precondition(w.shape == [cout, cin, 3, 3], "winograd: weight \(w.shape) for input \(x.shape)")
         let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
-        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout))
+        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout), tile: T.tile, planes: T.planes)
         let th = chunks.tilesHigh, tw = chunks.tilesWide
-        var u = [Float](uninitializedCount: 16 * cout * cin)
-        var v = [Float](uninitializedCount: 16 * cin * chunks.maxTiles)
-        var m = [Float](uninitializedCount: 16 * cout * chunks.maxTiles)
+        var u = [Float](uninitializedCount: T.planes * cout * cin)
+        var v = [Float](uninitializedCount: T.planes * cin * chunks.maxTiles)
+        var m = [Float](uninitializedCount: T.planes * cout * chunks.maxTiles)
         var out = [Float](uninitializedCount: n * cout * ho * wo)
         w.data.withUnsafeBufferPointer { wp in
-            u.withUnsafeMutableBufferPointer { up in transformWeights(wp.baseAddress!, cout: cout, cin: cin, into: up.baseAddress!) }
+            u.withUnsafeMutableBufferPointer { up in T.transformWeights(wp.baseAddress!, cout: cout, cin: cin, into: up.baseAddress!) }
         }
         x.data.withUnsafeBufferPointer { xp in
         u.withUnsafeBufferPointer { up in
         v.withUnsafeMutableBufferPointer { vp in
         m.withUnsafeMutableBufferPointer { mp in
         out.withUnsafeMutableBufferPointer { yp in
-            let input = Tiles(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
-            let output = OutputTiles(base: yp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
+            let input = TileGeometry(channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+            let output = TileGeometry(channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw, pad: 0)
             for rows in chunks.ranges {
                 let tc = rows.count * tw
-                input.transform(rows: rows, into: vp.baseAddress!)
-                Winograd.planeGEMMs(16) { xi in
+                T.transformInput(xp.baseAddress!, input, rows: rows, into: vp.baseAddress!)
+                Winograd.planeGEMMs(T.planes) { xi in
                     BLAS.gemm(transA: false, transB: false, m: cout, n: tc, k: cin,
                               a: up.baseAddress! + xi * cout * cin, lda: cin,
                               b: vp.baseAddress! + xi * cin * tc, ldb: tc,
                               c: mp.baseAddress! + xi * cout * tc, ldc: tc)
                 }
-                output.write(rows: rows, from: mp.baseAddress!)
+                T.writeOutput(yp.baseAddress!, output, rows: rows, from: mp.baseAddress!)
             }
         }}}}}
         return Tensor(shape: [n, cout, ho, wo], data: out)
@@ -134,32 +135,33 @@ public enum Winograd {
     /// stride 1, given the output gradient gy (N, Cout, Ho, Wo): with
     /// y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A per tile,
     ///
-    ///   ∂M = A ∂y Aᵀ            the output-gradient tiles, 16 x (Cout, tiles)
-    ///   ∂U_ξ = ∂M_ξ V_ξᵀ        16 GEMMs summed over every tile of the batch
+    ///   ∂M = A ∂y Aᵀ            the output-gradient tiles, planes x (Cout, tiles)
+    ///   ∂U_ξ = ∂M_ξ V_ξᵀ        one GEMM per plane, summed over every tile of the batch
     ///   ∂g = Gᵀ ∂U G            (Cout, Cin, 3, 3)
     ///
-    /// 2.25x fewer multiply-adds than im2col's (Cout, 9 Cin, positions) product.
-    static func weightGradient(_ x: Tensor, _ gy: Tensor, pad: Int) -> Tensor {
+    /// 2.25x (F(2x2)) or 4x (F(4x4)) fewer multiply-adds than im2col's
+    /// (Cout, 9 Cin, positions) product.
+    static func weightGradient<T: WinogradTiling>(_ x: Tensor, _ gy: Tensor, pad: Int, tiling: T.Type) -> Tensor {
         let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = gy.shape[1]
         let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
         precondition(gy.shape == [n, cout, ho, wo], "winograd: output gradient \(gy.shape) for input \(x.shape)")
-        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout))
+        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout), tile: T.tile, planes: T.planes)
         let th = chunks.tilesHigh, tw = chunks.tilesWide
-        var du = [Float](uninitializedCount: 16 * cout * cin)
-        var v = [Float](uninitializedCount: 16 * cin * chunks.maxTiles)
-        var dm = [Float](uninitializedCount: 16 * cout * chunks.maxTiles)
+        var du = [Float](uninitializedCount: T.planes * cout * cin)
+        var v = [Float](uninitializedCount: T.planes * cin * chunks.maxTiles)
+        var dm = [Float](uninitializedCount: T.planes * cout * chunks.maxTiles)
         x.data.withUnsafeBufferPointer { xp in
         gy.data.withUnsafeBufferPointer { gp in
         du.withUnsafeMutableBufferPointer { up in
         v.withUnsafeMutableBufferPointer { vp in
         dm.withUnsafeMutableBufferPointer { mp in
-            let input = Tiles(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
-            let gradient = GradientTiles(base: gp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
+            let input = TileGeometry(channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+            let gradient = TileGeometry(channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw, pad: 0)
             for rows in chunks.ranges {
                 let tc = rows.count * tw
-                input.transform(rows: rows, into: vp.baseAddress!)
-                gradient.transform(rows: rows, into: mp.baseAddress!)
-                Winograd.planeGEMMs(16) { xi in
+                T.transformInput(xp.baseAddress!, input, rows: rows, into: vp.baseAddress!)
+                T.transformGradient(gp.baseAddress!, gradient, rows: rows, into: mp.baseAddress!)
+                Winograd.planeGEMMs(T.planes) { xi in
                     BLAS.gemm(transA: false, transB: true, m: cout, n: cin, k: tc,
                               a: mp.baseAddress! + xi * cout * tc, lda: tc,
                               b: vp.baseAddress! + xi * cin * tc, ldb: tc,
@@ -170,7 +172,7 @@ public enum Winograd {
         }}}}}
         var gw = [Float](uninitializedCount: cout * cin * 9)
         du.withUnsafeBufferPointer { up in
-            gw.withUnsafeMutableBufferPointer { gp in untransformWeights(up.baseAddress!, cout: cout, cin: cin, into: gp.baseAddress!) }
+            gw.withUnsafeMutableBufferPointer { gp in T.untransformWeights(up.baseAddress!, cout: cout, cin: cin, into: gp.baseAddress!) }
         }
         return Tensor(shape: [cout, cin, 3, 3], data: gw)
     }
@@ -278,7 +280,7 @@ public enum Winograd {
 
         /// `tile` output pixels a side (2 for F(2x2, 3x3), 4 for F(4x4, 3x3)),
         /// `planes` transformed values per tile (16, 36).
-        init(batch: Int, outH: Int, outW: Int, channels: Int, tile: Int = 2, planes: Int = 16, budget: Int = chunkBudget) {
+        init(batch: Int, outH: Int, outW: Int, channels: Int, tile: Int, planes: Int, budget: Int = chunkBudget) {
             tilesHigh = (outH + tile - 1) / tile; tilesWide = (outW + tile - 1) / tile
             tileRows = batch * tilesHigh
             rowsPerChunk = max(1, min(tileRows, budget / max(1, planes * channels * tilesWide)))
@@ -306,11 +308,33 @@ public enum Winograd {
         }
     }
 
+    /// Copies rows `firstRow ..< firstRow + count` of an `h` x `w` plane into
+    /// `count` rows of `width` floats, each shifted right by `pad` columns;
+    /// the columns around it and rows outside the plane are zero. The rows a
+    /// tile row of a Winograd transform reads.
+    @inline(__always)
+    static func paddedRows(_ plane: UnsafePointer<Float>, h: Int, w: Int, firstRow: Int, count: Int, width: Int, pad: Int,
+                           into d: UnsafeMutablePointer<Float>) {
+        let lo = min(width, pad), hi = max(lo, min(width, w + pad))
+        for i in 0..<count {
+            let y = firstRow + i, row = d + i * width
+            guard y >= 0 && y < h else { row.update(repeating: 0, count: width); continue }
+            if lo > 0 { row.update(repeating: 0, count: lo) }
+            (row + lo).update(from: plane + y * w, count: hi - lo)
+            if hi < width { (row + hi).update(repeating: 0, count: width - hi) }
+        }
+    }
+
     /// The input side: 4x4 tiles at stride 2 over a zero-padded NCHW batch.
     /// Works a tile row at a time so every store runs along a row of V.
     struct Tiles {
         let base: UnsafePointer<Float>
         let channels, h, w, tilesHigh, tilesWide, pad: Int
+
+        init(base: UnsafePointer<Float>, _ g: TileGeometry) {
+            self.base = base
+            (channels, h, w, tilesHigh, tilesWide, pad) = (g.channels, g.h, g.w, g.tilesHigh, g.tilesWide, g.pad)
+        }
 
         /// V_ξ[ci][t] = (Bᵀ d B)[ξ] for the tiles of tile rows `rows` (each
         /// row index is sample * tilesHigh + ty), t counting from the chunk's first.
@@ -323,13 +347,7 @@ public enum Winograd {
                 let sRows = d + 4 * width
                 let plane = base + (sample * channels + ci) * h * w
                 // The four input rows of this tile row, zero-padded to `width`.
-                for i in 0..<4 {
-                    let y = 2 * ty - pad + i, row = d + i * width
-                    row.update(repeating: 0, count: width)
-                    guard y >= 0 && y < h else { continue }
-                    let lo = max(0, pad), hi = min(width, w + pad)
-                    if hi > lo { (row + lo).update(from: plane + y * w + lo - pad, count: hi - lo) }
-                }
+                Winograd.paddedRows(plane, h: h, w: w, firstRow: 2 * ty - pad, count: 4, width: width, pad: pad, into: d)
                 // Rows of Bᵀ d, along the whole row.
                 let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width
                 let s0 = sRows, s1 = sRows + width, s2 = sRows + 2 * width, s3 = sRows + 3 * width
@@ -359,6 +377,11 @@ public enum Winograd {
         let base: UnsafePointer<Float>
         let channels, h, w, tilesHigh, tilesWide: Int
 
+        init(base: UnsafePointer<Float>, _ g: TileGeometry) {
+            self.base = base
+            (channels, h, w, tilesHigh, tilesWide) = (g.channels, g.h, g.w, g.tilesHigh, g.tilesWide)
+        }
+
         func transform(rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
             let tc = rows.count * tilesWide, tw = tilesWide
             let stride = channels * tc
@@ -367,15 +390,7 @@ public enum Winograd {
             Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
                                            scratch: 6 * width) { co, k, sample, ty, buf in
                 let plane = base + (sample * channels + co) * h * w
-                for i in 0..<2 {
-                    let y = 2 * ty + i, dst = buf + i * width
-                    if y < h {
-                        dst.update(from: plane + y * w, count: w)
-                        if w < width { (dst + w).update(repeating: 0, count: width - w) }
-                    } else {
-                        dst.update(repeating: 0, count: width)
-                    }
-                }
+                Winograd.paddedRows(plane, h: h, w: w, firstRow: 2 * ty, count: 2, width: width, pad: 0, into: buf)
                 let r0 = buf, r1 = buf + width, rowsOut = buf + 2 * width
                 let a0 = rowsOut, a1 = a0 + width, a2 = a1 + width, a3 = a2 + width
                 for x in 0..<width {
@@ -400,6 +415,11 @@ public enum Winograd {
     struct OutputTiles {
         let base: UnsafeMutablePointer<Float>
         let channels, h, w, tilesHigh, tilesWide: Int
+
+        init(base: UnsafeMutablePointer<Float>, _ g: TileGeometry) {
+            self.base = base
+            (channels, h, w, tilesHigh, tilesWide) = (g.channels, g.h, g.w, g.tilesHigh, g.tilesWide)
+        }
 
         func write(rows: Range<Int>, from m: UnsafePointer<Float>) {
             let tc = rows.count * tilesWide, tw = tilesWide
@@ -428,6 +448,53 @@ public enum Winograd {
                     if full < tw { out[2 * full] = c0[full] + c1[full] + c2[full] }
                 }
             }
+        }
+    }
+}
+
+/// The layout of one side of a Winograd convolution: a batch of
+/// `channels` x `h` x `w` maps cut into `tilesHigh` x `tilesWide` tiles
+/// (`pad`: the input's zero padding; 0 for output and gradient sides).
+struct TileGeometry {
+    let channels, h, w, tilesHigh, tilesWide, pad: Int
+}
+
+/// One Winograd scheme F(m x m, 3x3): its output tile side m, its
+/// (m + 2)² transformed planes, and its transforms. `Winograd.conv` and
+/// `Winograd.weightGradient` run any of them.
+protocol WinogradTiling {
+    static var tile: Int { get }
+    static var planes: Int { get }
+    /// U_ξ = (G g Gᵀ)[ξ], planes of (Cout, Cin).
+    static func transformWeights(_ w: UnsafePointer<Float>, cout: Int, cin: Int, into u: UnsafeMutablePointer<Float>)
+    /// ∂g = Gᵀ ∂U G, the adjoint of `transformWeights`.
+    static func untransformWeights(_ u: UnsafePointer<Float>, cout: Int, cin: Int, into w: UnsafeMutablePointer<Float>)
+    /// V_ξ = (Bᵀ d B)[ξ] of the tiles in tile rows `rows`.
+    static func transformInput(_ x: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into v: UnsafeMutablePointer<Float>)
+    /// ∂M_ξ = (A ∂y Aᵀ)[ξ] of the output-gradient tiles in `rows`.
+    static func transformGradient(_ gy: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into m: UnsafeMutablePointer<Float>)
+    /// y = Aᵀ m A for the tiles in `rows`, written where they fall inside the output.
+    static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>)
+}
+
+extension Winograd {
+    /// F(2x2, 3x3): 4x4 input tiles at stride 2, 16 planes.
+    enum F2x2: WinogradTiling {
+        static let tile = 2, planes = 16
+        static func transformWeights(_ w: UnsafePointer<Float>, cout: Int, cin: Int, into u: UnsafeMutablePointer<Float>) {
+            Winograd.transformWeights(w, cout: cout, cin: cin, into: u)
+        }
+        static func untransformWeights(_ u: UnsafePointer<Float>, cout: Int, cin: Int, into w: UnsafeMutablePointer<Float>) {
+            Winograd.untransformWeights(u, cout: cout, cin: cin, into: w)
+        }
+        static func transformInput(_ x: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+            Tiles(base: x, g).transform(rows: rows, into: v)
+        }
+        static func transformGradient(_ gy: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
+            GradientTiles(base: gy, g).transform(rows: rows, into: m)
+        }
+        static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>) {
+            OutputTiles(base: y, g).write(rows: rows, from: m)
         }
     }
 }

@@ -25,10 +25,6 @@ extension Winograd {
     nonisolated(unsafe) static var minimumTilesF4: Int = {
         Int(ProcessInfo.processInfo.environment["LG_F4_MIN_TILES"] ?? "") ?? 64
     }()
-    /// Floats per chunk of transformed tiles for F(4x4, 3x3) (V, and M alike).
-    nonisolated(unsafe) static var chunkBudgetF4: Int = {
-        Int(ProcessInfo.processInfo.environment["LG_F4_BUDGET"] ?? "") ?? (1 << 21)
-    }()
 
     /// Whether a convolution that `applies` takes F(4x4, 3x3).
     static func useF4(batch: Int, outH: Int, outW: Int) -> Bool {
@@ -38,87 +34,37 @@ extension Winograd {
     /// conv2d(x, w, padding: pad), 3x3, stride 1, choosing F(4x4) or F(2x2) tiles.
     static func convAuto(_ x: Tensor, _ w: Tensor, pad: Int) -> Tensor {
         let ho = x.shape[2] + 2 * pad - 2, wo = x.shape[3] + 2 * pad - 2
-        return useF4(batch: x.shape[0], outH: ho, outW: wo) ? convF4(x, w, pad: pad) : conv(x, w, pad: pad)
+        return useF4(batch: x.shape[0], outH: ho, outW: wo)
+            ? conv(x, w, pad: pad, tiling: F4x4.self) : conv(x, w, pad: pad, tiling: F2x2.self)
     }
 
     /// The weight gradient, choosing the tiles as `convAuto` does.
     static func weightGradientAuto(_ x: Tensor, _ gy: Tensor, pad: Int) -> Tensor {
         useF4(batch: gy.shape[0], outH: gy.shape[2], outW: gy.shape[3])
-            ? weightGradientF4(x, gy, pad: pad) : weightGradient(x, gy, pad: pad)
+            ? weightGradient(x, gy, pad: pad, tiling: F4x4.self) : weightGradient(x, gy, pad: pad, tiling: F2x2.self)
     }
 
-    /// `conv` with F(4x4, 3x3) tiles.
-    static func convF4(_ x: Tensor, _ w: Tensor, pad: Int) -> Tensor {
-        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[0]
-        precondition(w.shape == [cout, cin, 3, 3], "winograd: weight \(w.shape) for input \(x.shape)")
-        let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
-        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout), tile: 4, planes: 36, budget: chunkBudgetF4)
-        let th = chunks.tilesHigh, tw = chunks.tilesWide
-        var u = [Float](uninitializedCount: 36 * cout * cin)
-        var v = [Float](uninitializedCount: 36 * cin * chunks.maxTiles)
-        var m = [Float](uninitializedCount: 36 * cout * chunks.maxTiles)
-        var out = [Float](uninitializedCount: n * cout * ho * wo)
-        w.data.withUnsafeBufferPointer { wp in
-            u.withUnsafeMutableBufferPointer { up in transformWeightsF4(wp.baseAddress!, cout: cout, cin: cin, into: up.baseAddress!) }
+    /// F(4x4, 3x3): 6x6 input tiles at stride 4, 36 planes.
+    enum F4x4: WinogradTiling {
+        static let tile = 4, planes = 36
+        static func transformWeights(_ w: UnsafePointer<Float>, cout: Int, cin: Int, into u: UnsafeMutablePointer<Float>) {
+            Winograd.transformWeightsF4(w, cout: cout, cin: cin, into: u)
         }
-        x.data.withUnsafeBufferPointer { xp in
-        u.withUnsafeBufferPointer { up in
-        v.withUnsafeMutableBufferPointer { vp in
-        m.withUnsafeMutableBufferPointer { mp in
-        out.withUnsafeMutableBufferPointer { yp in
-            let input = TilesF4(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
-            let output = OutputTilesF4(base: yp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
-            for rows in chunks.ranges {
-                let tc = rows.count * tw
-                input.transform(rows: rows, into: vp.baseAddress!)
-                Winograd.planeGEMMs(36) { xi in
-                    BLAS.gemm(transA: false, transB: false, m: cout, n: tc, k: cin,
-                              a: up.baseAddress! + xi * cout * cin, lda: cin,
-                              b: vp.baseAddress! + xi * cin * tc, ldb: tc,
-                              c: mp.baseAddress! + xi * cout * tc, ldc: tc)
-                }
-                output.write(rows: rows, from: mp.baseAddress!)
-            }
-        }}}}}
-        return Tensor(shape: [n, cout, ho, wo], data: out)
-    }
-
-    /// `weightGradient` with F(4x4, 3x3) tiles: ∂M = A ∂y Aᵀ (36 planes),
-    /// ∂U_ξ = ∂M_ξ V_ξᵀ summed over the batch's tiles, ∂g = Gᵀ ∂U G.
-    static func weightGradientF4(_ x: Tensor, _ gy: Tensor, pad: Int) -> Tensor {
-        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = gy.shape[1]
-        let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
-        precondition(gy.shape == [n, cout, ho, wo], "winograd: output gradient \(gy.shape) for input \(x.shape)")
-        let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout), tile: 4, planes: 36, budget: chunkBudgetF4)
-        let th = chunks.tilesHigh, tw = chunks.tilesWide
-        var du = [Float](uninitializedCount: 36 * cout * cin)
-        var v = [Float](uninitializedCount: 36 * cin * chunks.maxTiles)
-        var dm = [Float](uninitializedCount: 36 * cout * chunks.maxTiles)
-        x.data.withUnsafeBufferPointer { xp in
-        gy.data.withUnsafeBufferPointer { gp in
-        du.withUnsafeMutableBufferPointer { up in
-        v.withUnsafeMutableBufferPointer { vp in
-        dm.withUnsafeMutableBufferPointer { mp in
-            let input = TilesF4(base: xp.baseAddress!, channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
-            let gradient = GradientTilesF4(base: gp.baseAddress!, channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw)
-            for rows in chunks.ranges {
-                let tc = rows.count * tw
-                input.transform(rows: rows, into: vp.baseAddress!)
-                gradient.transform(rows: rows, into: mp.baseAddress!)
-                Winograd.planeGEMMs(36) { xi in
-                    BLAS.gemm(transA: false, transB: true, m: cout, n: cin, k: tc,
-                              a: mp.baseAddress! + xi * cout * tc, lda: tc,
-                              b: vp.baseAddress! + xi * cin * tc, ldb: tc,
-                              beta: rows.lowerBound == 0 ? 0 : 1,
-                              c: up.baseAddress! + xi * cout * cin, ldc: cin)
-                }
-            }
-        }}}}}
-        var gw = [Float](uninitializedCount: cout * cin * 9)
-        du.withUnsafeBufferPointer { up in
-            gw.withUnsafeMutableBufferPointer { gp in untransformWeightsF4(up.baseAddress!, cout: cout, cin: cin, into: gp.baseAddress!) }
+        static func untransformWeights(_ u: UnsafePointer<Float>, cout: Int, cin: Int, into w: UnsafeMutablePointer<Float>) {
+            Winograd.untransformWeightsF4(u, cout: cout, cin: cin, into: w)
         }
-        return Tensor(shape: [cout, cin, 3, 3], data: gw)
+        static func transformInput(_ x: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+            TilesF4(base: x, channels: g.channels, h: g.h, w: g.w, tilesHigh: g.tilesHigh, tilesWide: g.tilesWide, pad: g.pad)
+                .transform(rows: rows, into: v)
+        }
+        static func transformGradient(_ gy: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
+            GradientTilesF4(base: gy, channels: g.channels, h: g.h, w: g.w, tilesHigh: g.tilesHigh, tilesWide: g.tilesWide)
+                .transform(rows: rows, into: m)
+        }
+        static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>) {
+            OutputTilesF4(base: y, channels: g.channels, h: g.h, w: g.w, tilesHigh: g.tilesHigh, tilesWide: g.tilesWide)
+                .write(rows: rows, from: m)
+        }
     }
 
     /// U_ξ[co][ci] = (G g Gᵀ)[ξ], ξ = 6 i + j. Eight (co, ci) pairs at a
@@ -220,13 +166,7 @@ extension Winograd {
                                            scratch: 12 * width) { ci, k, sample, ty, d in
                 let plane = base + (sample * channels + ci) * h * w
                 // The six input rows of this tile row, zero-padded to `width`.
-                for i in 0..<6 {
-                    let y = 4 * ty - pad + i, row = d + i * width
-                    row.update(repeating: 0, count: width)
-                    guard y >= 0 && y < h else { continue }
-                    let lo = max(0, pad), hi = min(width, w + pad)
-                    if hi > lo { (row + lo).update(from: plane + y * w + lo - pad, count: hi - lo) }
-                }
+                Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty - pad, count: 6, width: width, pad: pad, into: d)
                 // Rows of Bᵀ d, along the whole row.
                 let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width, d4 = d + 4 * width, d5 = d + 5 * width
                 let s = d + 6 * width
@@ -276,15 +216,7 @@ extension Winograd {
             Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
                                            scratch: 10 * width) { co, k, sample, ty, buf in
                 let plane = base + (sample * channels + co) * h * w
-                for i in 0..<4 {
-                    let y = 4 * ty + i, dst = buf + i * width
-                    if y < h {
-                        dst.update(from: plane + y * w, count: w)
-                        if w < width { (dst + w).update(repeating: 0, count: width - w) }
-                    } else {
-                        dst.update(repeating: 0, count: width)
-                    }
-                }
+                Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty, count: 4, width: width, pad: 0, into: buf)
                 let r0 = buf, r1 = buf + width, r2 = buf + 2 * width, r3 = buf + 3 * width
                 let s = buf + 4 * width
                 let a0 = s, a1 = s + width, a2 = s + 2 * width, a3 = s + 3 * width, a4 = s + 4 * width, a5 = s + 5 * width
