@@ -5,7 +5,7 @@ import LGSemantics
 extension Bench {
     /// One training step (forward, loss, backward, Adam) of each extractor on
     /// StyleGAN2-256-shaped features: 13 maps, 17 classes, labels at 256 px, batch 1.
-    func semantics(only: Set<String> = []) {
+    func semantics(only: Set<String> = [], peak: Double? = nil) {
         let shapes: [(Int, Int)] = [(512, 4), (512, 8), (512, 8), (512, 16), (512, 16), (512, 32), (512, 32),
                                     (512, 64), (512, 64), (256, 128), (256, 128), (128, 256), (128, 256)]
         var rng = SeededRandom(seed: 6)
@@ -23,8 +23,45 @@ extension Bench {
                 opt.step()
             }
             let ref = reference[type]!
-            print(String(format: "%@ training step (StyleGAN2-256 features, 17 classes, 256 px): %.0f ms; %@: %.0f ms -> %.2fx its time",
-                         type.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0), t * 1e3, torch.source, ref * 1e3, t / ref))
+            let flops = Bench.stepFlops(type, shapes: shapes, classes: 17, labelSize: 256)
+            var rate = String(format: " (%.1f GFLOP, %.0f GFLOPS", flops / 1e9, flops / t / 1e9)
+            if let peak { rate += String(format: ", %.0f%% of sgemm", 100 * flops / t / 1e9 / peak) }
+            rate += ")"
+            print(String(format: "%@ training step (StyleGAN2-256 features, 17 classes, 256 px): %.0f ms%@; %@: %.0f ms -> %.2fx its time",
+                         type.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0), t * 1e3, rate, torch.source, ref * 1e3, t / ref))
         }
+    }
+
+    /// Multiply-adds (x2) of one training step's convolutions by the direct
+    /// method: the forward, every weight gradient, and the input gradients
+    /// of hidden activations (features need none). Resizing, losses and
+    /// Adam are not counted.
+    static func stepFlops(_ type: ExtractorType, shapes: [(Int, Int)], classes k: Int, labelSize: Int) -> Double {
+        var total = 0.0
+        switch type {
+        case .lse:
+            // One 1x1 conv per layer, C -> k: forward and weight gradient.
+            for (c, s) in shapes { total += 2 * 2 * Double(c * k * s * s) }
+        case .nse1:
+            // C -> m -> m -> k 1x1 convs, m = (C + k) / 2; the second and
+            // third also pass gradients to their inputs.
+            for (c, s) in shapes {
+                let m = (c + k) / 2, px = Double(s * s)
+                let f1 = 2 * Double(c * m) * px, f2 = 2 * Double(m * m) * px, f3 = 2 * Double(m * k) * px
+                total += 2 * f1 + 3 * f2 + 3 * f3
+            }
+        case .nse2:
+            // 3x3 convs: extractor i (C_i -> C_i, forward + weight gradient),
+            // reviser i (C_{i-1} -> C_i at layer i's size, + input gradient),
+            // visualizer (C_last -> k, + input gradient).
+            for (i, (c, s)) in shapes.enumerated() {
+                let px = Double(s * s)
+                total += 2 * (2 * 9 * Double(c * c) * px)
+                if i > 0 { total += 3 * (2 * 9 * Double(shapes[i - 1].0 * c) * px) }
+            }
+            let last = shapes[shapes.count - 1]
+            total += 3 * (2 * 9 * Double(last.0 * k) * Double(last.1 * last.1))
+        }
+        return total
     }
 }

@@ -73,7 +73,7 @@ if sections.contains("winograd-semantics") {
     for policy in [Winograd.Policy.off, .inference, .always] {
         Winograd.policy = policy
         print("LG_WINOGRAD=\(policy.rawValue):")
-        bench.semantics(only: ["NSE-1", "NSE-2"])
+        bench.semantics(only: ["NSE-1", "NSE-2"], peak: peak)
     }
     Winograd.policy = saved
 }
@@ -87,7 +87,7 @@ if sections.contains("winograd-f4") {
             print("round \(round + 1), \(large ? "F(4x4, 3x3) on large maps" : "F(2x2, 3x3) only"):")
             print("3x3 conv, batch 1 (GFLOPS of the direct method) shape                      ms     GFLOPS  /sgemm  /sgemm@shape")
             for row in bench.winogradRows() { print(row.format(peak: peak)) }
-            Winograd.with(policy: .trainingDefault) { bench.semantics(only: ["NSE-2"]) }
+            Winograd.with(policy: .trainingDefault) { bench.semantics(only: ["NSE-2"], peak: peak) }
         }
     }
     Winograd.largeTiles = saved
@@ -109,7 +109,7 @@ if wants("semantics") || !chosen.isDisjoint(with: ["LSE", "NSE-1", "NSE-2"]) {
     // winograd-semantics` compares the three policies.
     let policy = Winograd.Policy.trainingDefault
     print("extractor training steps, LG_WINOGRAD=\(policy.rawValue) (the train job's default)")
-    Winograd.with(policy: policy) { bench.semantics(only: chosen.intersection(["LSE", "NSE-1", "NSE-2"])) }
+    Winograd.with(policy: policy) { bench.semantics(only: chosen.intersection(["LSE", "NSE-1", "NSE-2"]), peak: peak) }
 }
 if wants("gan") {
     print("")
