@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 
@@ -25,4 +26,51 @@ public enum Memory {
         return false
         #endif
     }()
+}
+
+/// Reusable scratch memory for kernels that need large temporary buffers on
+/// every call (Winograd's transformed weights and tiles: tens of MB). A
+/// fresh allocation that size is a fresh `mmap`, and the kernel zeroes its
+/// pages on first touch: 13 % of an NSE-2 training step went to
+/// `clear_page_erms` before these buffers were kept. Buffers are handed out
+/// under a lock; a caller that finds none free (another thread holds them)
+/// gets new ones, which join the pool afterwards. At most `keep` buffers
+/// stay allocated (the largest).
+public final class ScratchPool: @unchecked Sendable {
+    public static let shared = ScratchPool()
+    private let lock = NSLock()
+    private var free: [UnsafeMutableBufferPointer<Float>] = []
+    private let keep: Int
+
+    public init(keep: Int = 6) { self.keep = keep }
+
+    /// Calls `body` with one buffer of at least `counts[i]` floats per entry
+    /// (contents undefined), then returns them to the pool.
+    public func with<R>(_ counts: [Int], _ body: ([UnsafeMutablePointer<Float>]) throws -> R) rethrows -> R {
+        var taken: [UnsafeMutableBufferPointer<Float>] = []
+        lock.lock()
+        for n in counts {
+            // The smallest free buffer that fits.
+            if let i = free.indices.filter({ free[$0].count >= n }).min(by: { free[$0].count < free[$1].count }) {
+                taken.append(free.remove(at: i))
+            } else {
+                taken.append(UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, n)))
+            }
+        }
+        lock.unlock()
+        defer {
+            lock.lock()
+            free.append(contentsOf: taken)
+            if free.count > keep {
+                free.sort { $0.count > $1.count }
+                for b in free[keep...] { b.deallocate() }
+                free.removeSubrange(keep...)
+            }
+            lock.unlock()
+        }
+        return try body(taken.map { $0.baseAddress! })
+    }
+
+    /// Floats held by free buffers (for tests).
+    public var heldFloats: Int { lock.lock(); defer { lock.unlock() }; return free.reduce(0) { $0 + $1.count } }
 }

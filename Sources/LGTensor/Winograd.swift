@@ -102,32 +102,28 @@ public enum Winograd {
         let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
         let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout), tile: T.tile, planes: T.planes)
         let th = chunks.tilesHigh, tw = chunks.tilesWide
-        var u = [Float](uninitializedCount: T.planes * cout * cin)
-        var v = [Float](uninitializedCount: T.planes * cin * chunks.maxTiles)
-        var m = [Float](uninitializedCount: T.planes * cout * chunks.maxTiles)
         var out = [Float](uninitializedCount: n * cout * ho * wo)
-        w.data.withUnsafeBufferPointer { wp in
-            u.withUnsafeMutableBufferPointer { up in T.transformWeights(wp.baseAddress!, cout: cout, cin: cin, into: up.baseAddress!) }
-        }
-        x.data.withUnsafeBufferPointer { xp in
-        u.withUnsafeBufferPointer { up in
-        v.withUnsafeMutableBufferPointer { vp in
-        m.withUnsafeMutableBufferPointer { mp in
-        out.withUnsafeMutableBufferPointer { yp in
-            let input = TileGeometry(channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
-            let output = TileGeometry(channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw, pad: 0)
-            for rows in chunks.ranges {
-                let tc = rows.count * tw
-                T.transformInput(xp.baseAddress!, input, rows: rows, into: vp.baseAddress!)
-                Winograd.planeGEMMs(T.planes) { xi in
-                    BLAS.gemm(transA: false, transB: false, m: cout, n: tc, k: cin,
-                              a: up.baseAddress! + xi * cout * cin, lda: cin,
-                              b: vp.baseAddress! + xi * cin * tc, ldb: tc,
-                              c: mp.baseAddress! + xi * cout * tc, ldc: tc)
+        // U, V and M from the scratch pool (tens of MB: fresh pages each call would cost their zeroing).
+        ScratchPool.shared.with([T.planes * cout * cin, T.planes * cin * chunks.maxTiles, T.planes * cout * chunks.maxTiles]) { buffers in
+            let u = buffers[0], v = buffers[1], m = buffers[2]
+            w.data.withUnsafeBufferPointer { wp in T.transformWeights(wp.baseAddress!, cout: cout, cin: cin, into: u) }
+            x.data.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { yp in
+                let input = TileGeometry(channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+                let output = TileGeometry(channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw, pad: 0)
+                for rows in chunks.ranges {
+                    let tc = rows.count * tw
+                    T.transformInput(xp.baseAddress!, input, rows: rows, into: v)
+                    Winograd.planeGEMMs(T.planes) { xi in
+                        BLAS.gemm(transA: false, transB: false, m: cout, n: tc, k: cin,
+                                  a: u + xi * cout * cin, lda: cin,
+                                  b: v + xi * cin * tc, ldb: tc,
+                                  c: m + xi * cout * tc, ldc: tc)
+                    }
+                    T.writeOutput(yp.baseAddress!, output, rows: rows, from: m)
                 }
-                T.writeOutput(yp.baseAddress!, output, rows: rows, from: mp.baseAddress!)
-            }
-        }}}}}
+            }}
+        }
         return Tensor(shape: [n, cout, ho, wo], data: out)
     }
 
@@ -147,32 +143,27 @@ public enum Winograd {
         precondition(gy.shape == [n, cout, ho, wo], "winograd: output gradient \(gy.shape) for input \(x.shape)")
         let chunks = TileChunks(batch: n, outH: ho, outW: wo, channels: max(cin, cout), tile: T.tile, planes: T.planes)
         let th = chunks.tilesHigh, tw = chunks.tilesWide
-        var du = [Float](uninitializedCount: T.planes * cout * cin)
-        var v = [Float](uninitializedCount: T.planes * cin * chunks.maxTiles)
-        var dm = [Float](uninitializedCount: T.planes * cout * chunks.maxTiles)
-        x.data.withUnsafeBufferPointer { xp in
-        gy.data.withUnsafeBufferPointer { gp in
-        du.withUnsafeMutableBufferPointer { up in
-        v.withUnsafeMutableBufferPointer { vp in
-        dm.withUnsafeMutableBufferPointer { mp in
-            let input = TileGeometry(channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
-            let gradient = TileGeometry(channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw, pad: 0)
-            for rows in chunks.ranges {
-                let tc = rows.count * tw
-                T.transformInput(xp.baseAddress!, input, rows: rows, into: vp.baseAddress!)
-                T.transformGradient(gp.baseAddress!, gradient, rows: rows, into: mp.baseAddress!)
-                Winograd.planeGEMMs(T.planes) { xi in
-                    BLAS.gemm(transA: false, transB: true, m: cout, n: cin, k: tc,
-                              a: mp.baseAddress! + xi * cout * tc, lda: tc,
-                              b: vp.baseAddress! + xi * cin * tc, ldb: tc,
-                              beta: rows.lowerBound == 0 ? 0 : 1,
-                              c: up.baseAddress! + xi * cout * cin, ldc: cin)
-                }
-            }
-        }}}}}
         var gw = [Float](uninitializedCount: cout * cin * 9)
-        du.withUnsafeBufferPointer { up in
-            gw.withUnsafeMutableBufferPointer { gp in T.untransformWeights(up.baseAddress!, cout: cout, cin: cin, into: gp.baseAddress!) }
+        ScratchPool.shared.with([T.planes * cout * cin, T.planes * cin * chunks.maxTiles, T.planes * cout * chunks.maxTiles]) { buffers in
+            let du = buffers[0], v = buffers[1], dm = buffers[2]
+            x.data.withUnsafeBufferPointer { xp in
+            gy.data.withUnsafeBufferPointer { gp in
+                let input = TileGeometry(channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
+                let gradient = TileGeometry(channels: cout, h: ho, w: wo, tilesHigh: th, tilesWide: tw, pad: 0)
+                for rows in chunks.ranges {
+                    let tc = rows.count * tw
+                    T.transformInput(xp.baseAddress!, input, rows: rows, into: v)
+                    T.transformGradient(gp.baseAddress!, gradient, rows: rows, into: dm)
+                    Winograd.planeGEMMs(T.planes) { xi in
+                        BLAS.gemm(transA: false, transB: true, m: cout, n: cin, k: tc,
+                                  a: dm + xi * cout * tc, lda: tc,
+                                  b: v + xi * cin * tc, ldb: tc,
+                                  beta: rows.lowerBound == 0 ? 0 : 1,
+                                  c: du + xi * cout * cin, ldc: cin)
+                    }
+                }
+            }}
+            gw.withUnsafeMutableBufferPointer { gp in T.untransformWeights(du, cout: cout, cin: cin, into: gp.baseAddress!) }
         }
         return Tensor(shape: [cout, cin, 3, 3], data: gw)
     }

@@ -265,6 +265,23 @@ final class ConvTests: XCTestCase {
         XCTAssertFalse(Winograd.useF4(batch: 1, outH: 256, outW: 256))
     }
 
+    func testScratchPoolReusesAndSeparates() {
+        let pool = ScratchPool(keep: 2)
+        var first: UnsafeMutablePointer<Float>?
+        pool.with([1000]) { b in first = b[0]; b[0][999] = 1 }
+        XCTAssertEqual(pool.heldFloats, 1000)
+        // A smaller request reuses the free buffer; a nested one gets its own.
+        pool.with([500]) { outer in
+            XCTAssertEqual(outer[0], first)
+            pool.with([500]) { inner in XCTAssertNotEqual(inner[0], outer[0]) }
+        }
+        XCTAssertEqual(pool.heldFloats, 1500)
+        // Beyond `keep`, the smallest buffers are released.
+        pool.with([10, 20, 3000]) { b in XCTAssertEqual(Set(b.map { $0 }).count, 3) }
+        XCTAssertLessThanOrEqual(pool.heldFloats, 4000)
+        XCTAssertGreaterThanOrEqual(pool.heldFloats, 3000)
+    }
+
     func testChannelSumsMatchNaive() {
         // Bias gradients: per-channel sums over batch and positions, in eight
         // lanes and across cores, against a double-precision sum.
