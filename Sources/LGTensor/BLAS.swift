@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Matrix products on OpenBLAS. Every matrix product and convolution in the
 /// project goes through `gemm`.
@@ -34,4 +35,26 @@ public enum BLAS {
     }
 
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with OpenBLAS at one thread (each GEMM single-threaded,
+    /// for callers that split independent GEMMs across cores themselves).
+    /// Callers on several threads of one process nest: the first one in
+    /// saves the thread count, the last one out restores it.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        singleThreadLock.lock()
+        if singleThreadDepth == 0 { savedThreads = threads; setThreads(1) }
+        singleThreadDepth += 1
+        singleThreadLock.unlock()
+        defer {
+            singleThreadLock.lock()
+            singleThreadDepth -= 1
+            if singleThreadDepth == 0 { setThreads(savedThreads) }
+            singleThreadLock.unlock()
+        }
+        return try body()
+    }
+
+    private static let singleThreadLock = NSLock()
+    nonisolated(unsafe) private static var singleThreadDepth = 0
+    nonisolated(unsafe) private static var savedThreads = 0
 }

@@ -232,30 +232,7 @@ public enum Winograd {
             for xi in 0..<count { body(xi) }
             return
         }
-        SingleThreadedBLAS.enter()
-        defer { SingleThreadedBLAS.leave() }
-        Parallel.forEach(count) { range in for xi in range { body(xi) } }
-    }
-
-    /// OpenBLAS at one thread while any caller needs it so (callers on
-    /// several threads of one process nest; the last one out restores the
-    /// thread count the first one found).
-    enum SingleThreadedBLAS {
-        nonisolated(unsafe) static var depth = 0
-        nonisolated(unsafe) static var saved = 0
-        static let lock = NSLock()
-
-        static func enter() {
-            lock.lock(); defer { lock.unlock() }
-            if depth == 0 { saved = BLAS.threads; BLAS.setThreads(1) }
-            depth += 1
-        }
-
-        static func leave() {
-            lock.lock(); defer { lock.unlock() }
-            depth -= 1
-            if depth == 0 { BLAS.setThreads(saved) }
-        }
+        BLAS.singleThreaded { Parallel.forEach(count) { range in for xi in range { body(xi) } } }
     }
 
     /// Whether `planeGEMMs` splits the planes across cores (a switch for benchmarks).
@@ -264,17 +241,17 @@ public enum Winograd {
     }()
 
     /// How a batch's tile rows (sample * tilesHigh + ty) are split into
-    /// chunks so the transformed tiles (16 planes of `channels` x tiles) stay
-    /// within `chunkBudget` floats.
+    /// chunks so the transformed tiles (`planes` planes of `channels` x
+    /// tiles) stay within `chunkBudget` floats.
     struct TileChunks {
         let tilesHigh, tilesWide, tileRows, rowsPerChunk: Int
 
         /// `tile` output pixels a side (2 for F(2x2, 3x3), 4 for F(4x4, 3x3)),
         /// `planes` transformed values per tile (16, 36).
-        init(batch: Int, outH: Int, outW: Int, channels: Int, tile: Int, planes: Int, budget: Int = chunkBudget) {
+        init(batch: Int, outH: Int, outW: Int, channels: Int, tile: Int, planes: Int) {
             tilesHigh = (outH + tile - 1) / tile; tilesWide = (outW + tile - 1) / tile
             tileRows = batch * tilesHigh
-            rowsPerChunk = max(1, min(tileRows, budget / max(1, planes * channels * tilesWide)))
+            rowsPerChunk = max(1, min(tileRows, chunkBudget / max(1, planes * channels * tilesWide)))
         }
 
         /// Tiles in the largest chunk (the size of the V and M buffers).
@@ -316,131 +293,8 @@ public enum Winograd {
         }
     }
 
-    /// The input side: 4x4 tiles at stride 2 over a zero-padded NCHW batch.
-    /// Works a tile row at a time so every store runs along a row of V.
-    struct Tiles {
-        let base: UnsafePointer<Float>
-        let channels, h, w, tilesHigh, tilesWide, pad: Int
 
-        init(base: UnsafePointer<Float>, _ g: TileGeometry) {
-            self.base = base
-            (channels, h, w, tilesHigh, tilesWide, pad) = (g.channels, g.h, g.w, g.tilesHigh, g.tilesWide, g.pad)
-        }
 
-        /// V_ξ[ci][t] = (Bᵀ d B)[ξ] for the tiles of tile rows `rows` (each
-        /// row index is sample * tilesHigh + ty), t counting from the chunk's first.
-        func transform(rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
-            let tc = rows.count * tilesWide, tw = tilesWide
-            let width = 2 * tw + 2  // the padded columns the row's tiles read
-            let stride = channels * tc
-            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
-                                           scratch: 8 * width) { ci, k, sample, ty, d in
-                let sRows = d + 4 * width
-                let plane = base + (sample * channels + ci) * h * w
-                // The four input rows of this tile row, zero-padded to `width`.
-                Winograd.paddedRows(plane, h: h, w: w, firstRow: 2 * ty - pad, count: 4, width: width, pad: pad, into: d)
-                // Rows of Bᵀ d, along the whole row.
-                let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width
-                let s0 = sRows, s1 = sRows + width, s2 = sRows + 2 * width, s3 = sRows + 3 * width
-                for x in 0..<width {
-                    s0[x] = d0[x] - d2[x]; s1[x] = d1[x] + d2[x]; s2[x] = d2[x] - d1[x]; s3[x] = d1[x] - d3[x]
-                }
-                // Columns: (Bᵀ d) B, one run of `tw` per ξ.
-                let col = ci * tc + k * tw
-                for i in 0..<4 {
-                    let sr = sRows + i * width
-                    let v0 = v + (4 * i) * stride + col, v1 = v0 + stride, v2 = v1 + stride, v3 = v2 + stride
-                    for tx in 0..<tw {
-                        let a = sr[2 * tx], b = sr[2 * tx + 1], c = sr[2 * tx + 2], e = sr[2 * tx + 3]
-                        v0[tx] = a - c; v1[tx] = b + c; v2[tx] = c - b; v3[tx] = b - e
-                    }
-                }
-            }
-        }
-    }
-
-    /// The output gradient's side: ∂M_ξ[co][t] = (A ∂y Aᵀ)[ξ] for the 2x2
-    /// output-gradient tiles of tile rows `rows` (zero past the output's edge),
-    /// in the layout of `Tiles.transform`. A ∂y Aᵀ maps [[p, q], [r, s]] to
-    /// rows (p, q), (p + r, q + s), (p - r, q - s), (-r, -s), and each row
-    /// (a, b) to (a, a + b, a - b, -b).
-    struct GradientTiles {
-        let base: UnsafePointer<Float>
-        let channels, h, w, tilesHigh, tilesWide: Int
-
-        init(base: UnsafePointer<Float>, _ g: TileGeometry) {
-            self.base = base
-            (channels, h, w, tilesHigh, tilesWide) = (g.channels, g.h, g.w, g.tilesHigh, g.tilesWide)
-        }
-
-        func transform(rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
-            let tc = rows.count * tilesWide, tw = tilesWide
-            let stride = channels * tc
-            let width = 2 * tw
-            // Scratch: the two gradient rows zero-padded to 2 tw, then the four rows of A ∂y.
-            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
-                                           scratch: 6 * width) { co, k, sample, ty, buf in
-                let plane = base + (sample * channels + co) * h * w
-                Winograd.paddedRows(plane, h: h, w: w, firstRow: 2 * ty, count: 2, width: width, pad: 0, into: buf)
-                let r0 = buf, r1 = buf + width, rowsOut = buf + 2 * width
-                let a0 = rowsOut, a1 = a0 + width, a2 = a1 + width, a3 = a2 + width
-                for x in 0..<width {
-                    let p = r0[x], q = r1[x]
-                    a0[x] = p; a1[x] = p + q; a2[x] = p - q; a3[x] = -q
-                }
-                let col = co * tc + k * tw
-                for i in 0..<4 {
-                    let sr = rowsOut + i * width
-                    let m0 = m + (4 * i) * stride + col, m1 = m0 + stride, m2 = m1 + stride, m3 = m2 + stride
-                    for tx in 0..<tw {
-                        let a = sr[2 * tx], b = sr[2 * tx + 1]
-                        m0[tx] = a; m1[tx] = a + b; m2[tx] = a - b; m3[tx] = -b
-                    }
-                }
-            }
-        }
-    }
-
-    /// The output side: y = Aᵀ m A with Aᵀ = [[1,1,1,0],[0,1,-1,-1]], a tile
-    /// row at a time, each tile's 2x2 written where it falls inside the output.
-    struct OutputTiles {
-        let base: UnsafeMutablePointer<Float>
-        let channels, h, w, tilesHigh, tilesWide: Int
-
-        init(base: UnsafeMutablePointer<Float>, _ g: TileGeometry) {
-            self.base = base
-            (channels, h, w, tilesHigh, tilesWide) = (g.channels, g.h, g.w, g.tilesHigh, g.tilesWide)
-        }
-
-        func write(rows: Range<Int>, from m: UnsafePointer<Float>) {
-            let tc = rows.count * tilesWide, tw = tilesWide
-            let stride = channels * tc
-            // Scratch: rows of Aᵀ m, a_j (first output row) and b_j (second), j = column of m.
-            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
-                                           scratch: 8 * tw) { co, k, sample, ty, buf in
-                let plane = base + (sample * channels + co) * h * w
-                let col = co * tc + k * tw
-                for j in 0..<4 {
-                    let m0 = m + j * stride + col, m1 = m0 + 4 * stride, m2 = m1 + 4 * stride, m3 = m2 + 4 * stride
-                    let a = buf + j * tw, b = buf + (4 + j) * tw
-                    for tx in 0..<tw {
-                        a[tx] = m0[tx] + m1[tx] + m2[tx]
-                        b[tx] = m1[tx] - m2[tx] - m3[tx]
-                    }
-                }
-                for i in 0..<2 where 2 * ty + i < h {
-                    let out = plane + (2 * ty + i) * w, sums = buf + 4 * i * tw
-                    let c0 = sums, c1 = sums + tw, c2 = sums + 2 * tw, c3 = sums + 3 * tw
-                    let full = w / 2
-                    for tx in 0..<full {
-                        out[2 * tx] = c0[tx] + c1[tx] + c2[tx]
-                        out[2 * tx + 1] = c1[tx] - c2[tx] - c3[tx]
-                    }
-                    if full < tw { out[2 * full] = c0[full] + c1[full] + c2[full] }
-                }
-            }
-        }
-    }
 }
 
 /// The layout of one side of a Winograd convolution: a batch of
@@ -479,13 +333,13 @@ extension Winograd {
             Winograd.untransformWeights(u, cout: cout, cin: cin, into: w)
         }
         static func transformInput(_ x: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
-            Tiles(base: x, g).transform(rows: rows, into: v)
+            g.inputTilesF2(x, rows: rows, into: v)
         }
         static func transformGradient(_ gy: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
-            GradientTiles(base: gy, g).transform(rows: rows, into: m)
+            g.gradientTilesF2(gy, rows: rows, into: m)
         }
         static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>) {
-            OutputTiles(base: y, g).write(rows: rows, from: m)
+            g.outputTilesF2(y, rows: rows, from: m)
         }
     }
 }
@@ -498,5 +352,103 @@ extension Winograd.Policy {
     /// `winograd=inference` reproduces the reference's first Adam steps to 1e-4.
     public static var trainingDefault: Winograd.Policy {
         ProcessInfo.processInfo.environment["LG_WINOGRAD"].flatMap(Winograd.Policy.init(rawValue:)) ?? .always
+    }
+}
+
+extension TileGeometry {
+    /// The input side: 4x4 tiles at stride 2 over a zero-padded NCHW batch.
+    /// Works a tile row at a time so every store runs along a row of V.
+    /// V_ξ[ci][t] = (Bᵀ d B)[ξ] for the tiles of tile rows `rows` (each
+    /// row index is sample * tilesHigh + ty), t counting from the chunk's first.
+    func inputTilesF2(_ base: UnsafePointer<Float>, rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+        let tc = rows.count * tilesWide, tw = tilesWide
+        let width = 2 * tw + 2  // the padded columns the row's tiles read
+        let stride = channels * tc
+        Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                       scratch: 8 * width) { ci, k, sample, ty, d in
+            let sRows = d + 4 * width
+            let plane = base + (sample * channels + ci) * h * w
+            // The four input rows of this tile row, zero-padded to `width`.
+            Winograd.paddedRows(plane, h: h, w: w, firstRow: 2 * ty - pad, count: 4, width: width, pad: pad, into: d)
+            // Rows of Bᵀ d, along the whole row.
+            let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width
+            let s0 = sRows, s1 = sRows + width, s2 = sRows + 2 * width, s3 = sRows + 3 * width
+            for x in 0..<width {
+                s0[x] = d0[x] - d2[x]; s1[x] = d1[x] + d2[x]; s2[x] = d2[x] - d1[x]; s3[x] = d1[x] - d3[x]
+            }
+            // Columns: (Bᵀ d) B, one run of `tw` per ξ.
+            let col = ci * tc + k * tw
+            for i in 0..<4 {
+                let sr = sRows + i * width
+                let v0 = v + (4 * i) * stride + col, v1 = v0 + stride, v2 = v1 + stride, v3 = v2 + stride
+                for tx in 0..<tw {
+                    let a = sr[2 * tx], b = sr[2 * tx + 1], c = sr[2 * tx + 2], e = sr[2 * tx + 3]
+                    v0[tx] = a - c; v1[tx] = b + c; v2[tx] = c - b; v3[tx] = b - e
+                }
+            }
+        }
+    }
+
+    /// The output gradient's side: ∂M_ξ[co][t] = (A ∂y Aᵀ)[ξ] for the 2x2
+    /// output-gradient tiles of tile rows `rows` (zero past the output's edge),
+    /// in the layout of `inputTilesF2`. A ∂y Aᵀ maps [[p, q], [r, s]] to
+    /// rows (p, q), (p + r, q + s), (p - r, q - s), (-r, -s), and each row
+    /// (a, b) to (a, a + b, a - b, -b).
+    func gradientTilesF2(_ base: UnsafePointer<Float>, rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
+        let tc = rows.count * tilesWide, tw = tilesWide
+        let stride = channels * tc
+        let width = 2 * tw
+        // Scratch: the two gradient rows zero-padded to 2 tw, then the four rows of A ∂y.
+        Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                       scratch: 6 * width) { co, k, sample, ty, buf in
+            let plane = base + (sample * channels + co) * h * w
+            Winograd.paddedRows(plane, h: h, w: w, firstRow: 2 * ty, count: 2, width: width, pad: 0, into: buf)
+            let r0 = buf, r1 = buf + width, rowsOut = buf + 2 * width
+            let a0 = rowsOut, a1 = a0 + width, a2 = a1 + width, a3 = a2 + width
+            for x in 0..<width {
+                let p = r0[x], q = r1[x]
+                a0[x] = p; a1[x] = p + q; a2[x] = p - q; a3[x] = -q
+            }
+            let col = co * tc + k * tw
+            for i in 0..<4 {
+                let sr = rowsOut + i * width
+                let m0 = m + (4 * i) * stride + col, m1 = m0 + stride, m2 = m1 + stride, m3 = m2 + stride
+                for tx in 0..<tw {
+                    let a = sr[2 * tx], b = sr[2 * tx + 1]
+                    m0[tx] = a; m1[tx] = a + b; m2[tx] = a - b; m3[tx] = -b
+                }
+            }
+        }
+    }
+
+    /// The output side: y = Aᵀ m A with Aᵀ = [[1,1,1,0],[0,1,-1,-1]], a tile
+    /// row at a time, each tile's 2x2 written where it falls inside the output.
+    func outputTilesF2(_ base: UnsafeMutablePointer<Float>, rows: Range<Int>, from m: UnsafePointer<Float>) {
+        let tc = rows.count * tilesWide, tw = tilesWide
+        let stride = channels * tc
+        // Scratch: rows of Aᵀ m, a_j (first output row) and b_j (second), j = column of m.
+        Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                       scratch: 8 * tw) { co, k, sample, ty, buf in
+            let plane = base + (sample * channels + co) * h * w
+            let col = co * tc + k * tw
+            for j in 0..<4 {
+                let m0 = m + j * stride + col, m1 = m0 + 4 * stride, m2 = m1 + 4 * stride, m3 = m2 + 4 * stride
+                let a = buf + j * tw, b = buf + (4 + j) * tw
+                for tx in 0..<tw {
+                    a[tx] = m0[tx] + m1[tx] + m2[tx]
+                    b[tx] = m1[tx] - m2[tx] - m3[tx]
+                }
+            }
+            for i in 0..<2 where 2 * ty + i < h {
+                let out = plane + (2 * ty + i) * w, sums = buf + 4 * i * tw
+                let c0 = sums, c1 = sums + tw, c2 = sums + 2 * tw, c3 = sums + 3 * tw
+                let full = w / 2
+                for tx in 0..<full {
+                    out[2 * tx] = c0[tx] + c1[tx] + c2[tx]
+                    out[2 * tx + 1] = c1[tx] - c2[tx] - c3[tx]
+                }
+                if full < tw { out[2 * full] = c0[full] + c1[full] + c2[full] }
+            }
+        }
     }
 }

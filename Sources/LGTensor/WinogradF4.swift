@@ -54,16 +54,13 @@ extension Winograd {
             Winograd.untransformWeightsF4(u, cout: cout, cin: cin, into: w)
         }
         static func transformInput(_ x: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
-            TilesF4(base: x, channels: g.channels, h: g.h, w: g.w, tilesHigh: g.tilesHigh, tilesWide: g.tilesWide, pad: g.pad)
-                .transform(rows: rows, into: v)
+            g.inputTilesF4(x, rows: rows, into: v)
         }
         static func transformGradient(_ gy: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
-            GradientTilesF4(base: gy, channels: g.channels, h: g.h, w: g.w, tilesHigh: g.tilesHigh, tilesWide: g.tilesWide)
-                .transform(rows: rows, into: m)
+            g.gradientTilesF4(gy, rows: rows, into: m)
         }
         static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>) {
-            OutputTilesF4(base: y, channels: g.channels, h: g.h, w: g.w, tilesHigh: g.tilesHigh, tilesWide: g.tilesWide)
-                .write(rows: rows, from: m)
+            g.outputTilesF4(y, rows: rows, from: m)
         }
     }
 
@@ -151,51 +148,51 @@ extension Winograd {
         }
     }
 
-    /// The input side: 6x6 tiles at stride 4 over a zero-padded NCHW batch,
-    /// a tile row at a time (as `Tiles`).
-    struct TilesF4 {
-        let base: UnsafePointer<Float>
-        let channels, h, w, tilesHigh, tilesWide, pad: Int
 
-        /// V_ξ[ci][t] = (Bᵀ d B)[ξ] for the tiles of tile rows `rows`.
-        func transform(rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
-            let tc = rows.count * tilesWide, tw = tilesWide
-            let width = 4 * tw + 2  // the padded columns the row's tiles read
-            let stride = channels * tc
-            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
-                                           scratch: 12 * width) { ci, k, sample, ty, d in
-                let plane = base + (sample * channels + ci) * h * w
-                // The six input rows of this tile row, zero-padded to `width`.
-                Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty - pad, count: 6, width: width, pad: pad, into: d)
-                // Rows of Bᵀ d, along the whole row.
-                let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width, d4 = d + 4 * width, d5 = d + 5 * width
-                let s = d + 6 * width
-                let s0 = s, s1 = s + width, s2 = s + 2 * width, s3 = s + 3 * width, s4 = s + 4 * width, s5 = s + 5 * width
-                for x in 0..<width {
-                    let a = d0[x], b = d1[x], c = d2[x], e = d3[x], f = d4[x], g = d5[x]
-                    s0[x] = 4 * a - 5 * c + f
-                    s1[x] = f + e - 4 * (b + c)
-                    s2[x] = f - e + 4 * (b - c)
-                    s3[x] = f - c + 2 * (e - b)
-                    s4[x] = f - c - 2 * (e - b)
-                    s5[x] = 4 * b - 5 * e + g
-                }
-                // Columns: (Bᵀ d) B, one run of `tw` per ξ.
-                let col = ci * tc + k * tw
-                for i in 0..<6 {
-                    let sr = s + i * width
-                    let v0 = v + (6 * i) * stride + col, v1 = v0 + stride, v2 = v1 + stride
-                    let v3 = v2 + stride, v4 = v3 + stride, v5 = v4 + stride
-                    for tx in 0..<tw {
-                        let p = sr + 4 * tx
-                        let a = p[0], b = p[1], c = p[2], e = p[3], f = p[4], g = p[5]
-                        v0[tx] = 4 * a - 5 * c + f
-                        v1[tx] = f + e - 4 * (b + c)
-                        v2[tx] = f - e + 4 * (b - c)
-                        v3[tx] = f - c + 2 * (e - b)
-                        v4[tx] = f - c - 2 * (e - b)
-                        v5[tx] = 4 * b - 5 * e + g
-                    }
+
+}
+
+extension TileGeometry {
+    /// The input side: 6x6 tiles at stride 4 over a zero-padded NCHW batch,
+    /// a tile row at a time (as `inputTilesF2`).
+    /// V_ξ[ci][t] = (Bᵀ d B)[ξ] for the tiles of tile rows `rows`.
+    func inputTilesF4(_ base: UnsafePointer<Float>, rows: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+        let tc = rows.count * tilesWide, tw = tilesWide
+        let width = 4 * tw + 2  // the padded columns the row's tiles read
+        let stride = channels * tc
+        Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                       scratch: 12 * width) { ci, k, sample, ty, d in
+            let plane = base + (sample * channels + ci) * h * w
+            // The six input rows of this tile row, zero-padded to `width`.
+            Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty - pad, count: 6, width: width, pad: pad, into: d)
+            // Rows of Bᵀ d, along the whole row.
+            let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width, d4 = d + 4 * width, d5 = d + 5 * width
+            let s = d + 6 * width
+            let s0 = s, s1 = s + width, s2 = s + 2 * width, s3 = s + 3 * width, s4 = s + 4 * width, s5 = s + 5 * width
+            for x in 0..<width {
+                let a = d0[x], b = d1[x], c = d2[x], e = d3[x], f = d4[x], g = d5[x]
+                s0[x] = 4 * a - 5 * c + f
+                s1[x] = f + e - 4 * (b + c)
+                s2[x] = f - e + 4 * (b - c)
+                s3[x] = f - c + 2 * (e - b)
+                s4[x] = f - c - 2 * (e - b)
+                s5[x] = 4 * b - 5 * e + g
+            }
+            // Columns: (Bᵀ d) B, one run of `tw` per ξ.
+            let col = ci * tc + k * tw
+            for i in 0..<6 {
+                let sr = s + i * width
+                let v0 = v + (6 * i) * stride + col, v1 = v0 + stride, v2 = v1 + stride
+                let v3 = v2 + stride, v4 = v3 + stride, v5 = v4 + stride
+                for tx in 0..<tw {
+                    let p = sr + 4 * tx
+                    let a = p[0], b = p[1], c = p[2], e = p[3], f = p[4], g = p[5]
+                    v0[tx] = 4 * a - 5 * c + f
+                    v1[tx] = f + e - 4 * (b + c)
+                    v2[tx] = f - e + 4 * (b - c)
+                    v3[tx] = f - c + 2 * (e - b)
+                    v4[tx] = f - c - 2 * (e - b)
+                    v5[tx] = 4 * b - 5 * e + g
                 }
             }
         }
@@ -204,38 +201,33 @@ extension Winograd {
     /// The output gradient's side: ∂M_ξ = (A ∂y Aᵀ)[ξ] for the 4x4
     /// output-gradient tiles (zero past the output's edge); A maps
     /// (p0, p1, p2, p3) to (p0, p0+p1+p2+p3, p0-p1+p2-p3, p0+2p1+4p2+8p3, p0-2p1+4p2-8p3, p3).
-    struct GradientTilesF4 {
-        let base: UnsafePointer<Float>
-        let channels, h, w, tilesHigh, tilesWide: Int
-
-        func transform(rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
-            let tc = rows.count * tilesWide, tw = tilesWide
-            let stride = channels * tc
-            let width = 4 * tw
-            // Scratch: the four gradient rows zero-padded to 4 tw, then the six rows of A ∂y.
-            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
-                                           scratch: 10 * width) { co, k, sample, ty, buf in
-                let plane = base + (sample * channels + co) * h * w
-                Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty, count: 4, width: width, pad: 0, into: buf)
-                let r0 = buf, r1 = buf + width, r2 = buf + 2 * width, r3 = buf + 3 * width
-                let s = buf + 4 * width
-                let a0 = s, a1 = s + width, a2 = s + 2 * width, a3 = s + 3 * width, a4 = s + 4 * width, a5 = s + 5 * width
-                for x in 0..<width {
-                    let p0 = r0[x], p1 = r1[x], p2 = r2[x], p3 = r3[x]
+    func gradientTilesF4(_ base: UnsafePointer<Float>, rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
+        let tc = rows.count * tilesWide, tw = tilesWide
+        let stride = channels * tc
+        let width = 4 * tw
+        // Scratch: the four gradient rows zero-padded to 4 tw, then the six rows of A ∂y.
+        Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                       scratch: 10 * width) { co, k, sample, ty, buf in
+            let plane = base + (sample * channels + co) * h * w
+            Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty, count: 4, width: width, pad: 0, into: buf)
+            let r0 = buf, r1 = buf + width, r2 = buf + 2 * width, r3 = buf + 3 * width
+            let s = buf + 4 * width
+            let a0 = s, a1 = s + width, a2 = s + 2 * width, a3 = s + 3 * width, a4 = s + 4 * width, a5 = s + 5 * width
+            for x in 0..<width {
+                let p0 = r0[x], p1 = r1[x], p2 = r2[x], p3 = r3[x]
+                let even = p0 + p2, odd = p1 + p3, even4 = p0 + 4 * p2, odd2 = 2 * p1 + 8 * p3
+                a0[x] = p0; a1[x] = even + odd; a2[x] = even - odd; a3[x] = even4 + odd2; a4[x] = even4 - odd2; a5[x] = p3
+            }
+            let col = co * tc + k * tw
+            for i in 0..<6 {
+                let sr = s + i * width
+                let m0 = m + (6 * i) * stride + col, m1 = m0 + stride, m2 = m1 + stride
+                let m3 = m2 + stride, m4 = m3 + stride, m5 = m4 + stride
+                for tx in 0..<tw {
+                    let p = sr + 4 * tx
+                    let p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3]
                     let even = p0 + p2, odd = p1 + p3, even4 = p0 + 4 * p2, odd2 = 2 * p1 + 8 * p3
-                    a0[x] = p0; a1[x] = even + odd; a2[x] = even - odd; a3[x] = even4 + odd2; a4[x] = even4 - odd2; a5[x] = p3
-                }
-                let col = co * tc + k * tw
-                for i in 0..<6 {
-                    let sr = s + i * width
-                    let m0 = m + (6 * i) * stride + col, m1 = m0 + stride, m2 = m1 + stride
-                    let m3 = m2 + stride, m4 = m3 + stride, m5 = m4 + stride
-                    for tx in 0..<tw {
-                        let p = sr + 4 * tx
-                        let p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3]
-                        let even = p0 + p2, odd = p1 + p3, even4 = p0 + 4 * p2, odd2 = 2 * p1 + 8 * p3
-                        m0[tx] = p0; m1[tx] = even + odd; m2[tx] = even - odd; m3[tx] = even4 + odd2; m4[tx] = even4 - odd2; m5[tx] = p3
-                    }
+                    m0[tx] = p0; m1[tx] = even + odd; m2[tx] = even - odd; m3[tx] = even4 + odd2; m4[tx] = even4 - odd2; m5[tx] = p3
                 }
             }
         }
@@ -243,52 +235,47 @@ extension Winograd {
 
     /// The output side: y = Aᵀ m A, a tile row at a time, each tile's 4x4
     /// written where it falls inside the output.
-    struct OutputTilesF4 {
-        let base: UnsafeMutablePointer<Float>
-        let channels, h, w, tilesHigh, tilesWide: Int
-
-        func write(rows: Range<Int>, from m: UnsafePointer<Float>) {
-            let tc = rows.count * tilesWide, tw = tilesWide
-            let stride = channels * tc
-            // Scratch: rows of Aᵀ m, 4 output rows x 6 columns of m, each `tw` long; then one output row.
-            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
-                                           scratch: 28 * tw) { co, k, sample, ty, buf in
-                let plane = base + (sample * channels + co) * h * w
-                let col = co * tc + k * tw
-                for j in 0..<6 {
-                    let m0 = m + j * stride + col, m1 = m0 + 6 * stride, m2 = m1 + 6 * stride
-                    let m3 = m2 + 6 * stride, m4 = m3 + 6 * stride, m5 = m4 + 6 * stride
-                    let b0 = buf + j * tw, b1 = buf + (6 + j) * tw, b2 = buf + (12 + j) * tw, b3 = buf + (18 + j) * tw
-                    for tx in 0..<tw {
-                        let p1 = m1[tx] + m2[tx], q1 = m1[tx] - m2[tx], p2 = m3[tx] + m4[tx], q2 = m3[tx] - m4[tx]
-                        b0[tx] = m0[tx] + p1 + p2
-                        b1[tx] = q1 + 2 * q2
-                        b2[tx] = p1 + 4 * p2
-                        b3[tx] = q1 + 8 * q2 + m5[tx]
-                    }
+    func outputTilesF4(_ base: UnsafeMutablePointer<Float>, rows: Range<Int>, from m: UnsafePointer<Float>) {
+        let tc = rows.count * tilesWide, tw = tilesWide
+        let stride = channels * tc
+        // Scratch: rows of Aᵀ m, 4 output rows x 6 columns of m, each `tw` long; then one output row.
+        Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                       scratch: 28 * tw) { co, k, sample, ty, buf in
+            let plane = base + (sample * channels + co) * h * w
+            let col = co * tc + k * tw
+            for j in 0..<6 {
+                let m0 = m + j * stride + col, m1 = m0 + 6 * stride, m2 = m1 + 6 * stride
+                let m3 = m2 + 6 * stride, m4 = m3 + 6 * stride, m5 = m4 + 6 * stride
+                let b0 = buf + j * tw, b1 = buf + (6 + j) * tw, b2 = buf + (12 + j) * tw, b3 = buf + (18 + j) * tw
+                for tx in 0..<tw {
+                    let p1 = m1[tx] + m2[tx], q1 = m1[tx] - m2[tx], p2 = m3[tx] + m4[tx], q2 = m3[tx] - m4[tx]
+                    b0[tx] = m0[tx] + p1 + p2
+                    b1[tx] = q1 + 2 * q2
+                    b2[tx] = p1 + 4 * p2
+                    b3[tx] = q1 + 8 * q2 + m5[tx]
                 }
-                let line = buf + 24 * tw
-                for i in 0..<4 where 4 * ty + i < h {
-                    let out = plane + (4 * ty + i) * w, sums = buf + 6 * i * tw
-                    let c0 = sums, c1 = sums + tw, c2 = sums + 2 * tw, c3 = sums + 3 * tw, c4 = sums + 4 * tw, c5 = sums + 5 * tw
-                    let full = w / 4
-                    for tx in 0..<full {
-                        let p1 = c1[tx] + c2[tx], q1 = c1[tx] - c2[tx], p2 = c3[tx] + c4[tx], q2 = c3[tx] - c4[tx]
-                        let o = out + 4 * tx
-                        o[0] = c0[tx] + p1 + p2
-                        o[1] = q1 + 2 * q2
-                        o[2] = p1 + 4 * p2
-                        o[3] = q1 + 8 * q2 + c5[tx]
-                    }
-                    if full < tw {
-                        let tx = full
-                        let p1 = c1[tx] + c2[tx], q1 = c1[tx] - c2[tx], p2 = c3[tx] + c4[tx], q2 = c3[tx] - c4[tx]
-                        line[0] = c0[tx] + p1 + p2
-                        line[1] = q1 + 2 * q2
-                        line[2] = p1 + 4 * p2
-                        line[3] = q1 + 8 * q2 + c5[tx]
-                        for c in 0..<(w - 4 * full) { out[4 * full + c] = line[c] }
-                    }
+            }
+            let line = buf + 24 * tw
+            for i in 0..<4 where 4 * ty + i < h {
+                let out = plane + (4 * ty + i) * w, sums = buf + 6 * i * tw
+                let c0 = sums, c1 = sums + tw, c2 = sums + 2 * tw, c3 = sums + 3 * tw, c4 = sums + 4 * tw, c5 = sums + 5 * tw
+                let full = w / 4
+                for tx in 0..<full {
+                    let p1 = c1[tx] + c2[tx], q1 = c1[tx] - c2[tx], p2 = c3[tx] + c4[tx], q2 = c3[tx] - c4[tx]
+                    let o = out + 4 * tx
+                    o[0] = c0[tx] + p1 + p2
+                    o[1] = q1 + 2 * q2
+                    o[2] = p1 + 4 * p2
+                    o[3] = q1 + 8 * q2 + c5[tx]
+                }
+                if full < tw {
+                    let tx = full
+                    let p1 = c1[tx] + c2[tx], q1 = c1[tx] - c2[tx], p2 = c3[tx] + c4[tx], q2 = c3[tx] - c4[tx]
+                    line[0] = c0[tx] + p1 + p2
+                    line[1] = q1 + 2 * q2
+                    line[2] = p1 + 4 * p2
+                    line[3] = q1 + 8 * q2 + c5[tx]
+                    for c in 0..<(w - 4 * full) { out[4 * full + c] = line[c] }
                 }
             }
         }
