@@ -74,14 +74,18 @@ public final class LayerwiseExtractor: SemanticExtractor {
 
     public func forward(_ features: [Variable], size: Int?) throws -> [Variable] {
         let feats = try selectFeatures(features, arch: arch)
-        var outputs: [Variable] = []
-        for (f, head) in zip(feats, heads) {
+        // The heads are independent: they run side by side on the cores
+        // (forward and backward), balanced by their multiply-adds.
+        let costs = zip(feats, heads).map { f, head in
+            Double(f.shape[0] * f.shape[2] * f.shape[3]) * head.reduce(0) { $0 + Double($1.weight.value.count) }
+        }
+        var outputs = Variable.concurrentBranches(feats, costs: costs) { i, f in
             var x = f
-            for (j, conv) in head.enumerated() {
+            for (j, conv) in heads[i].enumerated() {
                 x = conv(x)
-                if j < head.count - 1 { x = x.relu() }
+                if j < heads[i].count - 1 { x = x.relu() }
             }
-            outputs.append(x)
+            return x
         }
         let last = outputs[outputs.count - 1]
         let h = size ?? last.shape[2], w = size ?? last.shape[3]
