@@ -46,7 +46,8 @@ extension Tensor {
                                 winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
         let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
         if winograd, Winograd.appliesTransposed(shape, weight.shape, o) {
-            var result = Winograd.convTransposed(self, weight)
+            var result = Winograd.useTransposedF4(shape)
+                ? Winograd.convTransposedF4(self, weight) : Winograd.convTransposed(self, weight)
             if let bias { result.addChannelBias(bias) }
             return result
         }

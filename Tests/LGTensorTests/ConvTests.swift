@@ -123,6 +123,43 @@ final class ConvTests: XCTestCase {
         assertClose(call.slice(axis: 0, 33..<34), c.slice(axis: 0, 33..<34).conv2d(k, .init(padding: 1)), atol: 1e-5)
     }
 
+    func testWinogradTransposedF4MatchesDirect() {
+        // Inputs whose sides are multiples of 4 take F(4x4, 2x2) per phase
+        // once there are enough tiles: it must match the im2col + col2im
+        // path (and F(2x2, 2x2)) for one tile per sample, oblong inputs,
+        // batches, and chunks of one sample (budget 40,000 floats).
+        let saved = (Winograd.transposedChunkBudget, Winograd.minimumTransposedTiles,
+                     Winograd.minimumTransposedTilesF4, Winograd.policy)
+        Winograd.minimumTransposedTiles = 1
+        Winograd.minimumTransposedTilesF4 = 1
+        Winograd.policy = .inference
+        defer {
+            (Winograd.transposedChunkBudget, Winograd.minimumTransposedTiles, Winograd.minimumTransposedTilesF4, Winograd.policy) = saved
+            Winograd.enabled = true; Winograd.largeTiles = true
+        }
+        let o = ConvTranspose2DOptions(stride: 2, padding: 1)
+        for (i, (xs, cout, budget)) in [([2, 32, 4, 4], 40, 1 << 21), ([1, 40, 8, 12], 32, 1 << 21),
+                                        ([3, 33, 4, 8], 36, 40_000)].enumerated() {
+            Winograd.transposedChunkBudget = budget
+            let x = randn(xs, seed: UInt64(i + 21)), w = randn([xs[1], cout, 4, 4], seed: UInt64(i + 50)), b = randn([cout], seed: 7)
+            XCTAssertTrue(Winograd.appliesTransposed(x.shape, w.shape, o) && Winograd.useTransposedF4(x.shape), "case \(i)")
+            let f4 = x.convTranspose2d(w, bias: b, o)
+            Winograd.largeTiles = false
+            let f2 = x.convTranspose2d(w, bias: b, o)
+            Winograd.largeTiles = true
+            Winograd.enabled = false
+            let direct = x.convTranspose2d(w, bias: b, o)
+            Winograd.enabled = true
+            XCTAssertEqual(f4.shape, [xs[0], cout, 2 * xs[2], 2 * xs[3]])
+            assertClose(f4, direct, atol: 1e-3)
+            assertClose(f2, direct, atol: 1e-3)
+        }
+        XCTAssertFalse(Winograd.useTransposedF4([4, 64, 6, 8]), "sides must be multiples of 4")
+        Winograd.minimumTransposedTilesF4 = saved.2
+        XCTAssertFalse(Winograd.useTransposedF4([1, 64, 8, 8]), "too few tiles for the default threshold")
+        XCTAssertTrue(Winograd.useTransposedF4([64, 256, 8, 8]), "DCGAN-64's 8 px layer")
+    }
+
     func testWinogradTransposedMatchesDirect() {
         // 4x4 stride-2 padding-1 transposed convolutions with enough channels
         // take F(2x2, 2x2) per output phase; the result must match the

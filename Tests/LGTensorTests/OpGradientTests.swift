@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import LGTensor
 
@@ -20,6 +21,27 @@ final class OpGradientTests: XCTestCase {
         gradCheck([x]) { $0[0].exp() }
         gradCheck([x.map { abs($0) + 0.5 }]) { $0[0].sqrt() }
         XCTAssertEqual(Variable(Tensor(shape: [2], data: [30, -30])).softplus().value.data[0], 30)
+    }
+
+    /// The eight-lane tanh against libm's tanhf: a dense sweep through both
+    /// branches and the tails, tiny values, the infinities and NaN, and
+    /// lengths with a tail and split across cores.
+    func testTanhMatchesLibm() {
+        var xs: [Float] = (0..<200_003).map { Float($0 - 100_000) * 2e-4 }  // -20 ... 20
+        xs += [0, -0, 1e-30, -1e-30, 1e-4, 0.625, -0.625, 0.62499, 9, -9, .infinity, -.infinity, .nan]
+        let y = Tensor(shape: [xs.count], data: xs).tanhValues()
+        var worst: Float = 0
+        for (x, v) in zip(xs, y.data) {
+            if x.isNaN { XCTAssertTrue(v.isNaN); continue }
+            let e = Foundation.tanh(x)
+            worst = max(worst, abs(v - e))
+            XCTAssertLessThanOrEqual(abs(v - e), max(3e-7, 2e-6 * abs(e)), "tanh(\(x)) = \(v), libm \(e)")
+        }
+        XCTAssertEqual(y.data[xs.count - 13], 0)
+        XCTAssertEqual(y.data[xs.count - 11], 1e-30, "tiny values keep their precision")
+        XCTAssertEqual(y.data[xs.count - 3], 1)
+        XCTAssertEqual(y.data[xs.count - 2], -1)
+        print("tanh: largest difference from libm \(worst)")
     }
 
     /// The eight-lane, multi-core rectifiers against their per-element

@@ -1,0 +1,316 @@
+import Foundation
+
+/// The 4x4 stride-2 padding-1 transposed convolution by Winograd's
+/// F(4x4, 2x2) per output phase: the same decomposition as
+/// `Winograd.convTransposed` (each phase (py, px) is a stride-1 2x2
+/// correlation of the zero-bordered input d: along an axis, phase-local
+/// output s = d[s + p] g0 + d[s + p + 1] g1 with g0 = w[3 - p], g1 = w[1 - p]),
+/// with 4x4 output tiles from 5x5 input windows. Per axis F(4, 2) takes 5
+/// multiplications for 4 outputs, so a phase's tile takes 25 instead of 64:
+/// 0.39 of the direct form's multiply-adds, against F(2x2, 2x2)'s 0.5625.
+///
+/// Interpolation points 0, 1, -1, 2 and ∞; Bᵀ's rows scaled to integers
+/// and G's divided by the same factors:
+///
+///   Bᵀ rows [2,-1,-2,1,0], [0,2,1,-1,0], [0,-2,3,-1,0], [0,-1,0,1,0], [0,2,-1,-2,1]
+///   G rows  [½,0], [½,½], [⅙,-⅙], [⅙,⅓], [0,1]
+///   Aᵀ rows [1,1,1,1,0], [0,1,-1,2,0], [0,1,1,4,0], [0,1,-1,8,1]
+///
+///   U = G g Gᵀ     per phase 25 matrices (Cin, Cout): 100 planes
+///   V = Bᵀ d B     per phase 25 matrices (Cin, tiles): 100 planes
+///   M_ξ = U_ξᵀ V_ξ 100 GEMMs
+///   y = Aᵀ m A     each phase's 4x4 output tiles (every other pixel of y)
+///
+/// Used for inputs whose sides are multiples of 4 with enough tiles to fill
+/// the GEMMs (`useTransposedF4`); others keep F(2x2, 2x2). The scaled
+/// transforms keep float32 rounding near F(4x4, 3x3)'s (about 1e-6 relative).
+extension Winograd {
+    /// Fewer 4x4 tiles per phase (over the batch) than this keep F(2x2, 2x2)
+    /// (`LG_TF4_MIN_TILES` overrides it, for tuning).
+    nonisolated(unsafe) static var minimumTransposedTilesF4: Int = {
+        Int(ProcessInfo.processInfo.environment["LG_TF4_MIN_TILES"] ?? "") ?? 64
+    }()
+
+    /// Whether a transposed convolution that `appliesTransposed` takes F(4x4, 2x2).
+    static func useTransposedF4(_ x: [Int]) -> Bool {
+        largeTiles && x[2] % 4 == 0 && x[3] % 4 == 0 && x[0] * (x[2] / 4) * (x[3] / 4) >= minimumTransposedTilesF4
+    }
+
+    /// conv_transpose2d(x, w, stride 2, padding 1) for a weight (Cin, Cout, 4, 4)
+    /// and an input whose sides are multiples of 4, by F(4x4, 2x2) per phase.
+    static func convTransposedF4(_ x: Tensor, _ w: Tensor) -> Tensor {
+        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[1]
+        precondition(w.shape == [cin, cout, 4, 4] && h % 4 == 0 && wd % 4 == 0,
+                     "winograd transposed F(4x4, 2x2): weight \(w.shape) for input \(x.shape)")
+        let tiles = (h / 4) * (wd / 4)  // per sample and phase
+        let perChunk = max(1, min(n, transposedChunkBudget / max(1, 100 * (cin + cout) * tiles)))
+        let largest = TransposedChunkF4(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: perChunk)
+        let uPlane = TransposedChunk.weightPlane(cin: cin, cout: cout)
+        var out = [Float](uninitializedCount: n * cout * 4 * h * wd)
+        ScratchPool.shared.with([100 * uPlane, 100 * largest.inputPlane, 100 * largest.outputPlane]) { buffers in
+            let u = buffers[0], v = buffers[1], m = buffers[2]
+            w.data.withUnsafeBufferPointer { wp in transformTransposedWeightsF4(wp.baseAddress!, cin: cin, cout: cout, into: u) }
+            x.data.withUnsafeBufferPointer { xs in
+            out.withUnsafeMutableBufferPointer { yp in
+                for s0 in stride(from: 0, to: n, by: perChunk) {
+                    let chunk = TransposedChunkF4(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: min(perChunk, n - s0))
+                    let tc = chunk.tiles
+                    chunk.transformInput(xs.baseAddress! + s0 * cin * h * wd, into: v)
+                    Winograd.planeGEMMs(100) { plane in
+                        BLAS.gemm(transA: true, transB: false, m: cout, n: tc, k: cin,
+                                  a: u + plane * uPlane, lda: cout,
+                                  b: v + plane * chunk.inputPlane, ldb: tc,
+                                  c: m + plane * chunk.outputPlane, ldc: tc)
+                    }
+                    chunk.writeOutput(m, into: yp.baseAddress! + s0 * cout * 4 * h * wd)
+                }
+            }}
+        }
+        return Tensor(shape: [n, cout, 2 * h, 2 * wd], data: out)
+    }
+
+    /// U[phase][5 r + c] = (G g Gᵀ)[r][c] as (Cin, Cout) matrices, planes
+    /// `TransposedChunk.weightPlane` floats apart, for the phase's taps
+    /// g[i][j] = w[ci][co][3 - py - 2i][3 - px - 2j]. With G's rows (a, b),
+    /// (G g Gᵀ)[r][c] = a_r a_c g00 + a_r b_c g01 + b_r a_c g10 + b_r b_c g11:
+    /// each plane is one combination of the four taps, eight output
+    /// channels at a time.
+    static func transformTransposedWeightsF4(_ w: UnsafePointer<Float>, cin: Int, cout: Int,
+                                             into u: UnsafeMutablePointer<Float>) {
+        let plane = TransposedChunk.weightPlane(cin: cin, cout: cout)
+        let ga: [Float] = [0.5, 0.5, 1 / 6, 1 / 6, 0], gb: [Float] = [0, 0.5, -1 / 6, 1 / 3, 1]
+        var coefficients: [SIMD4<Float>] = []
+        for r in 0..<5 { for c in 0..<5 { coefficients.append([ga[r] * ga[c], ga[r] * gb[c], gb[r] * ga[c], gb[r] * gb[c]]) } }
+        Parallel.forEach(cin, minimum: 8) { range in
+            let taps = UnsafeMutablePointer<Float>.allocate(capacity: 4 * cout)
+            defer { taps.deallocate() }
+            let g00 = taps, g01 = taps + cout, g10 = taps + 2 * cout, g11 = taps + 3 * cout
+            for ci in range {
+                for phase in 0..<4 {
+                    let py = phase / 2, px = phase % 2
+                    let i00 = (3 - py) * 4 + 3 - px, i01 = (3 - py) * 4 + 1 - px
+                    let i10 = (1 - py) * 4 + 3 - px, i11 = (1 - py) * 4 + 1 - px
+                    let k = w + ci * cout * 16
+                    for co in 0..<cout {
+                        let t = k + co * 16
+                        g00[co] = t[i00]; g01[co] = t[i01]; g10[co] = t[i10]; g11[co] = t[i11]
+                    }
+                    let base = u + phase * 25 * plane + ci * cout
+                    for (xi, f) in coefficients.enumerated() {
+                        let o = base + xi * plane
+                        var co = 0
+                        while co + 8 <= cout {
+                            func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+                                UnsafeRawPointer(p + co).loadUnaligned(as: SIMD8<Float>.self)
+                            }
+                            var value = f[0] * load(g00)
+                            value += f[1] * load(g01)
+                            value += f[2] * load(g10)
+                            value += f[3] * load(g11)
+                            UnsafeMutableRawPointer(o + co).storeBytes(of: value, as: SIMD8<Float>.self)
+                            co += 8
+                        }
+                        while co < cout {
+                            o[co] = f[0] * g00[co] + f[1] * g01[co] + f[2] * g10[co] + f[3] * g11[co]
+                            co += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A chunk of whole samples: the 100 planes of transformed windows
+    /// (phase, row ξ, column ξ; each Cin x tiles) and the output. Tiles are
+    /// ordered (ty, sample, tx): one tile row of every sample after another,
+    /// so that both transforms run over long contiguous runs of tiles.
+    struct TransposedChunkF4 {
+        let channelsIn, channelsOut, h, w, samples: Int
+        var th: Int { h / 4 }
+        var tw: Int { w / 4 }
+        var tiles: Int { samples * th * tw }
+        var inputPlane: Int { channelsIn * tiles + TransposedChunk.skew }
+        var outputPlane: Int { channelsOut * tiles + TransposedChunk.skew }
+
+        /// V = Bᵀ d B for every phase's 5x5 windows: phase (py, px), tile
+        /// (ty, tx) reads d's rows 4 ty + py ... + 4 and columns 4 tx + px
+        /// ... + 4, d being the input zero-bordered by one pixel. Per input
+        /// channel, first the five column combinations of every row of d of
+        /// every sample, for both column phases (C), then the row
+        /// combinations, eight tiles at a time. C keeps d's rows grouped by
+        /// row mod 4 (row r at slot (r mod 4) (h/4 + 1) + r / 4, a slot
+        /// holding that row of every sample), so that the rows one window row
+        /// reads over all tile rows (4 ty + py + k) are one contiguous run
+        /// in the tiles' order.
+        func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+            let h = h, w = w, th = th, tw = tw, samples = samples, per = h / 4 + 1
+            let rowLen = samples * tw, cp = 4 * per * rowLen
+            let stride = inputPlane, tiles = tiles, run = th * rowLen
+            Parallel.forEach(channelsIn) { range in
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 10 * cp)
+                let row = UnsafeMutablePointer<Float>.allocate(capacity: w + 2)
+                defer { buf.deallocate(); row.deallocate() }
+                // d's rows 0 and h + 1 are the zero border.
+                for c in 0..<10 {
+                    (buf + c * cp).update(repeating: 0, count: rowLen)
+                    (buf + c * cp + (per + h / 4) * rowLen).update(repeating: 0, count: rowLen)
+                }
+                row[0] = 0; row[w + 1] = 0
+                for ci in range {
+                    for sample in 0..<samples {
+                        let src = x + (sample * channelsIn + ci) * h * w
+                        for y in 0..<h {
+                            let r = y + 1
+                            (row + 1).update(from: src + y * w, count: w)
+                            let slot = buf + ((r & 3) * per + (r >> 2)) * rowLen + sample * tw
+                            for px in 0..<2 {
+                                let o = slot + 5 * px * cp
+                                for t in 0..<tw {
+                                    let d = row + 4 * t + px
+                                    let d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4]
+                                    o[t] = 2 * (d0 - d2) - d1 + d3
+                                    o[cp + t] = 2 * d1 + d2 - d3
+                                    o[2 * cp + t] = 3 * d2 - 2 * d1 - d3
+                                    o[3 * cp + t] = d3 - d1
+                                    o[4 * cp + t] = 2 * (d1 - d3) - d2 + d4
+                                }
+                            }
+                        }
+                    }
+                    let base = v + ci * tiles
+                    for py in 0..<2 {
+                        // Where window row k's run starts within a block of C.
+                        @inline(__always) func start(_ k: Int) -> Int { (((py + k) & 3) * per + ((py + k) >> 2)) * rowLen }
+                        for px in 0..<2 {
+                            for c in 0..<5 {
+                                let col = UnsafePointer(buf + (5 * px + c) * cp)
+                                Self.rowCombinations(col + start(0), col + start(1), col + start(2), col + start(3), col + start(4),
+                                                     count: run, into: base + ((2 * py + px) * 25 + c) * stride,
+                                                     planeStride: 5 * stride)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Bᵀ's rows over five runs of `count` floats, into five runs `planeStride` apart.
+        @inline(__always)
+        static func rowCombinations(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>,
+                                    _ r3: UnsafePointer<Float>, _ r4: UnsafePointer<Float>, count: Int,
+                                    into o: UnsafeMutablePointer<Float>, planeStride: Int) {
+            let o0 = UnsafeMutableRawPointer(o), o1 = UnsafeMutableRawPointer(o + planeStride)
+            let o2 = UnsafeMutableRawPointer(o + 2 * planeStride), o3 = UnsafeMutableRawPointer(o + 3 * planeStride)
+            let o4 = UnsafeMutableRawPointer(o + 4 * planeStride)
+            var t = 0
+            while t + 8 <= count {
+                let d0 = UnsafeRawPointer(r0 + t).loadUnaligned(as: SIMD8<Float>.self)
+                let d1 = UnsafeRawPointer(r1 + t).loadUnaligned(as: SIMD8<Float>.self)
+                let d2 = UnsafeRawPointer(r2 + t).loadUnaligned(as: SIMD8<Float>.self)
+                let d3 = UnsafeRawPointer(r3 + t).loadUnaligned(as: SIMD8<Float>.self)
+                let d4 = UnsafeRawPointer(r4 + t).loadUnaligned(as: SIMD8<Float>.self)
+                let b = 4 * t
+                o0.storeBytes(of: 2 * (d0 - d2) - d1 + d3, toByteOffset: b, as: SIMD8<Float>.self)
+                o1.storeBytes(of: 2 * d1 + d2 - d3, toByteOffset: b, as: SIMD8<Float>.self)
+                o2.storeBytes(of: 3 * d2 - 2 * d1 - d3, toByteOffset: b, as: SIMD8<Float>.self)
+                o3.storeBytes(of: d3 - d1, toByteOffset: b, as: SIMD8<Float>.self)
+                o4.storeBytes(of: 2 * (d1 - d3) - d2 + d4, toByteOffset: b, as: SIMD8<Float>.self)
+                t += 8
+            }
+            while t < count {
+                let d0 = r0[t], d1 = r1[t], d2 = r2[t], d3 = r3[t], d4 = r4[t]
+                o[t] = 2 * (d0 - d2) - d1 + d3
+                o[planeStride + t] = 2 * d1 + d2 - d3
+                o[2 * planeStride + t] = 3 * d2 - 2 * d1 - d3
+                o[3 * planeStride + t] = d3 - d1
+                o[4 * planeStride + t] = 2 * (d1 - d3) - d2 + d4
+                t += 1
+            }
+        }
+
+        /// y[sample][co][2 (4 ty + k) + py][2 (4 tx + l) + px] = (Aᵀ m A)[k][l]
+        /// for every phase. Per output channel, first Aᵀ m A of every tile of
+        /// the four phases, eight tiles at a time (Y[phase][4 k + l][tile]),
+        /// then each output row in order, interleaving the phases' columns.
+        func writeOutput(_ m: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+            let ow = 2 * w, op = 4 * h * w, th = th, tw = tw, samples = samples, tiles = tiles
+            let stride = outputPlane, rowLen = samples * tw
+            Parallel.forEach(channelsOut) { range in
+                let ys = UnsafeMutablePointer<Float>.allocate(capacity: 64 * tiles)
+                defer { ys.deallocate() }
+                for co in range {
+                    for phase in 0..<4 {
+                        Self.outputTiles(m + phase * 25 * stride + co * tiles, planeStride: stride, count: tiles,
+                                         into: ys + phase * 16 * tiles)
+                    }
+                    for sample in 0..<samples {
+                        let out = y + (sample * channelsOut + co) * op
+                        for ty in 0..<th {
+                            let first = ty * rowLen + sample * tw  // tile (ty, sample, 0)
+                            for k in 0..<4 {
+                                for py in 0..<2 {
+                                    let o = out + (8 * ty + 2 * k + py) * ow
+                                    let e = ys + (2 * py) * 16 * tiles + 4 * k * tiles + first  // phase (py, 0), l = 0
+                                    let odd = e + 16 * tiles                                    // phase (py, 1)
+                                    for tx in 0..<tw {
+                                        let q = o + 8 * tx
+                                        for l in 0..<4 {
+                                            q[2 * l] = e[l * tiles + tx]
+                                            q[2 * l + 1] = odd[l * tiles + tx]
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Aᵀ m A for `count` tiles, eight at a time: m's 25 values of a tile
+        /// lie `planeStride` apart (plane 5 ρ + c); output (k, l) goes to
+        /// run 4 k + l of `count` floats.
+        static func outputTiles(_ m: UnsafePointer<Float>, planeStride: Int, count: Int, into y: UnsafeMutablePointer<Float>) {
+            @inline(__always) func combine(_ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>,
+                                           _ m4: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                let s = m1 + m2, d = m1 - m2
+                return (m0 + s + m3, d + 2 * m3, s + 4 * m3, d + 8 * m3 + m4)
+            }
+            let t = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 20)  // t[5 k + c] = (Aᵀ m)[k][c]
+            let ts = UnsafeMutablePointer<Float>.allocate(capacity: 20)
+            defer { t.deallocate(); ts.deallocate() }
+            var i = 0
+            while i + 8 <= count {
+                func load(_ xi: Int) -> SIMD8<Float> { UnsafeRawPointer(m + xi * planeStride + i).loadUnaligned(as: SIMD8<Float>.self) }
+                for c in 0..<5 {
+                    let r = combine(load(c), load(5 + c), load(10 + c), load(15 + c), load(20 + c))
+                    t[c] = r.0; t[5 + c] = r.1; t[10 + c] = r.2; t[15 + c] = r.3
+                }
+                for k in 0..<4 {
+                    let r = combine(t[5 * k], t[5 * k + 1], t[5 * k + 2], t[5 * k + 3], t[5 * k + 4])
+                    let o = UnsafeMutableRawPointer(y + 4 * k * count + i)
+                    o.storeBytes(of: r.0, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.1, toByteOffset: 4 * count, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.2, toByteOffset: 8 * count, as: SIMD8<Float>.self)
+                    o.storeBytes(of: r.3, toByteOffset: 12 * count, as: SIMD8<Float>.self)
+                }
+                i += 8
+            }
+            while i < count {
+                for c in 0..<5 {
+                    let p = m + c * planeStride + i
+                    let m0 = p[0], m1 = p[5 * planeStride], m2 = p[10 * planeStride], m3 = p[15 * planeStride], m4 = p[20 * planeStride]
+                    ts[c] = m0 + m1 + m2 + m3; ts[5 + c] = m1 - m2 + 2 * m3
+                    ts[10 + c] = m1 + m2 + 4 * m3; ts[15 + c] = m1 - m2 + 8 * m3 + m4
+                }
+                for k in 0..<4 {
+                    let m0 = ts[5 * k], m1 = ts[5 * k + 1], m2 = ts[5 * k + 2], m3 = ts[5 * k + 3], m4 = ts[5 * k + 4]
+                    let o = y + 4 * k * count + i
+                    o[0] = m0 + m1 + m2 + m3; o[count] = m1 - m2 + 2 * m3
+                    o[2 * count] = m1 + m2 + 4 * m3; o[3 * count] = m1 - m2 + 8 * m3 + m4
+                }
+                i += 1
+            }
+        }
+    }
+}
