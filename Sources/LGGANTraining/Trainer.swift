@@ -95,7 +95,10 @@ public final class GANTrainer {
         precondition(reals.shape == [b, 3, source.resolution, source.resolution],
                      "image source returned \(reals.shape), expected \([b, 3, source.resolution, source.resolution])")
         let z1 = rng.normalTensor([b, zDim])
-        let fakes = GradMode.withoutGradients { GeneratorTraining.forward(generator, z: Variable(z1)).image.value }
+        // The generator's weights change every step: keep their transforms out of the cache.
+        let fakes = TransformedWeightCache.withoutCaching {
+            GradMode.withoutGradients { GeneratorTraining.forward(generator, z: Variable(z1)).image.value }
+        }
         optimizerD.zeroGrad()
         let realScores = discriminator(Variable(reals))
         let dLoss = config.loss.discriminatorLoss(real: realScores, fake: discriminator(Variable(fakes)))

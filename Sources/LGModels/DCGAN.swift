@@ -74,11 +74,14 @@ public final class DCGAN: ParameterContainer {
         var feats: [Variable] = []
         for i in 0..<5 {
             let opts = i == 0 ? ConvTranspose2DOptions(stride: 1, padding: 0) : ConvTranspose2DOptions(stride: 2, padding: 1)
-            x = x.convTranspose2d(convs[i], opts)
-            if i < 4 {
-                x = norms[i](x).relu()
-                if wantFeatures { feats.append(x) }
+            if i < 4, !GradMode.enabled, !norms[i].training {
+                // Inference: BatchNorm (eval) and ReLU folded into the layer's output pass.
+                x = Variable(x.value.convTranspose2d(convs[i].value, opts, epilogue: norms[i].inferenceEpilogue(relu: true)))
+            } else {
+                x = x.convTranspose2d(convs[i], opts)
+                if i < 4 { x = norms[i](x).relu() }
             }
+            if i < 4, wantFeatures { feats.append(x) }
         }
         return (x.tanh(), feats)
     }

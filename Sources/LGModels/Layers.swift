@@ -40,6 +40,13 @@ public final class BatchNorm2d {
         runningVar = try sd.require(prefix + "running_var", shape: [c])
     }
 
+    /// The eval-mode map as a per-channel epilogue (optionally with the ReLU
+    /// after it), for folding into the preceding layer's output.
+    public func inferenceEpilogue(relu: Bool) -> ChannelEpilogue {
+        ChannelEpilogue(batchNormWeight: weight.value, bias: bias.value, runningMean: runningMean,
+                        runningVar: runningVar, eps: eps, relu: relu)
+    }
+
     public func callAsFunction(_ x: Variable) -> Variable {
         x.batchNorm(weight: weight, bias: bias, runningMean: &runningMean, runningVar: &runningVar,
                     training: training, momentum: momentum, eps: eps)

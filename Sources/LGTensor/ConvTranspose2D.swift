@@ -42,8 +42,23 @@ extension Tensor {
 
     /// `winograd`: whether 4x4 stride-2 layers may take Winograd F(2x2, 2x2)
     /// per output phase (default: as `Winograd.policy` allows outside training).
+    ///
+    /// `epilogue`, when given, maps the output (after the bias) per channel
+    /// (inference BatchNorm + ReLU folded into the layer); F(4x4, 2x2)
+    /// applies it as it writes each output row, other paths in one pass after.
     public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, _ o: ConvTranspose2DOptions = .init(),
-                                winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
+                                winograd: Bool = Winograd.allowed(training: false),
+                                epilogue: ChannelEpilogue? = nil) -> Tensor {
+        if let epilogue {
+            precondition(epilogue.scale.count == weight.shape[1] * o.groups,
+                         "convTranspose2d: epilogue for \(epilogue.scale.count) channels, weight \(weight.shape)")
+            if bias == nil, winograd, Winograd.appliesTransposed(shape, weight.shape, o), Winograd.useTransposedF4(shape) {
+                return Winograd.convTransposedF4(self, weight, epilogue: epilogue)
+            }
+            var result = convTranspose2d(weight, bias: bias, o, winograd: winograd)
+            result.applyChannelEpilogue(epilogue)
+            return result
+        }
         let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
         if winograd, Winograd.appliesTransposed(shape, weight.shape, o) {
             var result = Winograd.useTransposedF4(shape)

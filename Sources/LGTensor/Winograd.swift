@@ -105,8 +105,11 @@ public enum Winograd {
         var out = [Float](uninitializedCount: n * cout * ho * wo)
         // U, V and M from the scratch pool (tens of MB: fresh pages each call would cost their zeroing).
         ScratchPool.shared.with([T.planes * cout * cin, T.planes * cin * chunks.maxTiles, T.planes * cout * chunks.maxTiles]) { buffers in
-            let u = buffers[0], v = buffers[1], m = buffers[2]
-            w.data.withUnsafeBufferPointer { wp in T.transformWeights(wp.baseAddress!, cout: cout, cin: cin, into: u) }
+            let v = buffers[1], m = buffers[2]
+            // U kept between inference calls with the same weight (`TransformedWeightCache`).
+            TransformedWeightCache.shared.with(w, scheme: "\(T.self)", count: T.planes * cout * cin, scratch: buffers[0], transform: { u in
+                w.data.withUnsafeBufferPointer { wp in T.transformWeights(wp.baseAddress!, cout: cout, cin: cin, into: u) }
+            }) { u in
             x.data.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { yp in
                 let input = TileGeometry(channels: cin, h: h, w: wd, tilesHigh: th, tilesWide: tw, pad: pad)
@@ -122,7 +125,7 @@ public enum Winograd {
                     }
                     T.writeOutput(yp.baseAddress!, output, rows: rows, from: m)
                 }
-            }}
+            }}}
         }
         return Tensor(shape: [n, cout, ho, wo], data: out)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The 4x4 stride-2 transposed convolution (padding 1: DCGAN's and
 /// StyleGAN's fused upsampling layers) by Winograd's F(2x2, 2x2).
 ///
@@ -25,7 +27,7 @@ extension Winograd {
     /// Larger than the 3x3 path's `chunkBudget`: fewer, wider GEMMs (the
     /// whole batch of DCGAN-64's layers at once) measured 5-10 % faster on
     /// the DCGAN-64 forward than 2M-float chunks, in alternating runs.
-    nonisolated(unsafe) static var transposedChunkBudget = 1 << 25
+    nonisolated(unsafe) static var transposedChunkBudget = Int(ProcessInfo.processInfo.environment["LG_TCHUNK"] ?? "") ?? (1 << 25)
 
     /// True for a 4x4 kernel, stride 2, padding 1, no output padding or
     /// dilation, one group, an even-sized input and at least 32 channels in
@@ -47,35 +49,32 @@ extension Winograd {
         let perChunk = max(1, min(n, transposedChunkBudget / max(1, (25 * cin + 36 * cout) * tiles)))
         let uPlane = TransposedChunk.weightPlane(cin: cin, cout: cout)
         let largest = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: perChunk)
-        var u = [Float](uninitializedCount: 36 * uPlane)
-        var v = [Float](uninitializedCount: 25 * largest.inputPlane)
-        var m = [Float](uninitializedCount: 36 * largest.outputPlane)
         var out = [Float](uninitializedCount: n * cout * 4 * h * wd)
-        w.data.withUnsafeBufferPointer { wp in
-            u.withUnsafeMutableBufferPointer { up in
-                transformTransposedWeights(wp.baseAddress!, cin: cin, cout: cout, into: up.baseAddress!)
-            }
-        }
-        x.data.withUnsafeBufferPointer { xs in
-        u.withUnsafeBufferPointer { up in
-        v.withUnsafeMutableBufferPointer { vp in
-        m.withUnsafeMutableBufferPointer { mp in
-        out.withUnsafeMutableBufferPointer { yp in
-            for s0 in stride(from: 0, to: n, by: perChunk) {
-                let chunk = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: min(perChunk, n - s0))
-                let tc = chunk.tiles
-                chunk.transformInput(xs.baseAddress! + s0 * cin * h * wd, into: vp.baseAddress!)
-                Winograd.planeGEMMs(36) { plane in
-                    let phase = plane / 9, xi = plane % 9
-                    let vPlane = TransposedChunk.inputPlaneIndex(py: phase / 2, px: phase % 2, i: xi / 3, j: xi % 3)
-                    BLAS.gemm(transA: true, transB: false, m: cout, n: tc, k: cin,
-                              a: up.baseAddress! + plane * uPlane, lda: cout,
-                              b: vp.baseAddress! + vPlane * chunk.inputPlane, ldb: tc,
-                              c: mp.baseAddress! + plane * chunk.outputPlane, ldc: tc)
+        // U, V and M from the scratch pool (fresh pages each call would cost their zeroing);
+        // U kept between inference calls with the same weight (`TransformedWeightCache`).
+        ScratchPool.shared.with([36 * uPlane, 25 * largest.inputPlane, 36 * largest.outputPlane]) { buffers in
+            let v = buffers[1], m = buffers[2]
+            TransformedWeightCache.shared.with(w, scheme: "transposedF2", count: 36 * uPlane, scratch: buffers[0], transform: { u in
+                w.data.withUnsafeBufferPointer { wp in transformTransposedWeights(wp.baseAddress!, cin: cin, cout: cout, into: u) }
+            }) { u in
+            x.data.withUnsafeBufferPointer { xs in
+            out.withUnsafeMutableBufferPointer { yp in
+                for s0 in stride(from: 0, to: n, by: perChunk) {
+                    let chunk = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: min(perChunk, n - s0))
+                    let tc = chunk.tiles
+                    chunk.transformInput(xs.baseAddress! + s0 * cin * h * wd, into: v)
+                    Winograd.planeGEMMs(36) { plane in
+                        let phase = plane / 9, xi = plane % 9
+                        let vPlane = TransposedChunk.inputPlaneIndex(py: phase / 2, px: phase % 2, i: xi / 3, j: xi % 3)
+                        BLAS.gemm(transA: true, transB: false, m: cout, n: tc, k: cin,
+                                  a: u + plane * uPlane, lda: cout,
+                                  b: v + vPlane * chunk.inputPlane, ldb: tc,
+                                  c: m + plane * chunk.outputPlane, ldc: tc)
+                    }
+                    chunk.writeOutput(m, into: yp.baseAddress! + s0 * cout * 4 * h * wd)
                 }
-                chunk.writeOutput(mp.baseAddress!, into: yp.baseAddress! + s0 * cout * 4 * h * wd)
-            }
-        }}}}}
+            }}}
+        }
         return Tensor(shape: [n, cout, 2 * h, 2 * wd], data: out)
     }
 

@@ -1,0 +1,61 @@
+/// A per-channel affine map and optional ReLU, y = max(x * scale[c] + shift[c], 0),
+/// applied to a convolution's output as it is written: an inference-mode
+/// BatchNorm and the ReLU after it folded into the layer, which saves two
+/// full passes over the activation (DCGAN-64's four hidden layers: about
+/// 2 ms of a 50 ms batch-64 forward).
+///
+/// `y = x * scale + shift` is the very expression `batchNorm` evaluates in
+/// eval mode (scale = weight / sqrt(runningVar + eps), shift = bias -
+/// runningMean * scale), so the fused output has the same bits.
+public struct ChannelEpilogue: Sendable {
+    public var scale: [Float]
+    public var shift: [Float]
+    public var relu: Bool
+
+    public init(scale: [Float], shift: [Float], relu: Bool) {
+        precondition(scale.count == shift.count, "ChannelEpilogue: \(scale.count) scales, \(shift.count) shifts")
+        self.scale = scale
+        self.shift = shift
+        self.relu = relu
+    }
+
+    /// Inference BatchNorm's per-channel map: scale = weight / sqrt(runningVar + eps),
+    /// shift = bias - runningMean * scale.
+    public init(batchNormWeight weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
+                eps: Float, relu: Bool) {
+        let c = runningMean.count
+        var scale = [Float](repeating: 0, count: c), shift = [Float](repeating: 0, count: c)
+        for j in 0..<c {
+            let invStd = 1 / (runningVar.data[j] + eps).squareRoot()
+            scale[j] = weight.data[j] * invStd
+            shift[j] = bias.data[j] - runningMean.data[j] * scale[j]
+        }
+        self.init(scale: scale, shift: shift, relu: relu)
+    }
+
+    /// Applies the map to `count` values of channel `c` in place.
+    @inlinable
+    public func apply(_ p: UnsafeMutablePointer<Float>, count: Int, channel c: Int) {
+        let a = scale[c], b = shift[c]
+        if relu {
+            for i in 0..<count { let v = p[i] * a + b; p[i] = v > 0 ? v : 0 }
+        } else {
+            for i in 0..<count { p[i] = p[i] * a + b }
+        }
+    }
+}
+
+extension Tensor {
+    /// Applies `e` in place to an NCHW tensor (channels on axis 1), across cores.
+    public mutating func applyChannelEpilogue(_ e: ChannelEpilogue) {
+        precondition(rank >= 2 && shape[1] == e.scale.count,
+                     "applyChannelEpilogue: \(e.scale.count) channels for a tensor of shape \(shape)")
+        let n = shape[0], c = shape[1], p = count / max(1, n * c)
+        data.withUnsafeMutableBufferPointer { buf in
+            let base = UncheckedSendable(buf.baseAddress!)
+            Parallel.forEach(n * c, minimum: max(1, Tensor.elementwiseGrain / max(1, p))) { range in
+                for q in range { e.apply(base.value + q * p, count: p, channel: q % c) }
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// Winograd-transformed weights kept between inference calls.
+///
+/// A Winograd convolution first transforms its weight into 16-100 planes
+/// (U). Generating images or features calls the same layers with the same
+/// weights batch after batch, and for deep layers on small maps that
+/// transform is a large share of the call: DCGAN-64's 512 -> 256 layer at
+/// 4 px writes 52 MB of U for 3.3 MB of transformed input. So where no
+/// gradient is recorded, U is kept, keyed by the weight's storage.
+///
+/// Why a hit is always right: an entry holds a reference to the weight's
+/// array storage, so that storage is never uniquely referenced while the
+/// entry exists, and any write to it (an optimiser step, `t.data[i] = ...`)
+/// copies it first (Swift arrays are copy-on-write). The same storage
+/// address therefore means the same contents; a changed weight is new
+/// storage, a miss, and its own entry.
+///
+/// At most `capacity` floats are kept (least recently used first out);
+/// `LG_WEIGHT_CACHE_MB` sets it (default 256, 0 turns the cache off).
+/// Training, which records gradients, never uses it: its weights change
+/// every step. Nor should inference on weights that are being trained (a
+/// GAN's generator making fakes for its discriminator step): each step
+/// would store a new entry, and the entry's reference would make the
+/// optimiser copy the weight before updating it. Such calls run inside
+/// `TransformedWeightCache.withoutCaching`.
+public final class TransformedWeightCache: @unchecked Sendable {
+    public static let shared = TransformedWeightCache(capacity: {
+        let mb = Int(ProcessInfo.processInfo.environment["LG_WEIGHT_CACHE_MB"] ?? "") ?? 256
+        return max(0, mb) << 18  // floats
+    }())
+
+    /// Off inside `withoutCaching` (task-local).
+    @TaskLocal static var active = true
+
+    /// Runs `body` without reading or filling the cache (for inference on
+    /// weights that change between calls).
+    public static func withoutCaching<R>(_ body: () throws -> R) rethrows -> R {
+        try $active.withValue(false) { try body() }
+    }
+
+    /// Most floats of transformed weights kept.
+    public var capacity: Int {
+        get { lock.lock(); defer { lock.unlock() }; return limit }
+        set { lock.lock(); limit = newValue; trim(); lock.unlock() }
+    }
+
+    /// Lookups answered from the cache, and transforms stored (for tests).
+    public private(set) var hits = 0, stores = 0
+
+    /// Floats held.
+    public var heldFloats: Int { lock.lock(); defer { lock.unlock() }; return entries.reduce(0) { $0 + $1.u.count } }
+
+    private final class Entry {
+        let source: [Float]
+        let scheme: String
+        let u: UnsafeMutableBufferPointer<Float>
+        var lastUse: Int
+
+        init(source: [Float], scheme: String, count: Int, lastUse: Int) {
+            self.source = source
+            self.scheme = scheme
+            self.u = .allocate(capacity: max(1, count))
+            self.lastUse = lastUse
+        }
+
+        deinit { u.deallocate() }
+    }
+
+    private let lock = NSLock()
+    private var entries: [Entry] = []
+    private var limit: Int
+    private var clock = 0
+
+    public init(capacity: Int) { limit = capacity }
+
+    /// Calls `body` with the weight `w` transformed by `scheme` (`count`
+    /// floats that `transform` writes): from the cache when `w`'s storage
+    /// was transformed by that scheme before, else transformed now (into
+    /// the cache where gradients are not recorded and it fits, otherwise
+    /// into `scratch`).
+    public func with<R>(_ w: Tensor, scheme: String, count: Int, scratch: UnsafeMutablePointer<Float>,
+                        transform: (UnsafeMutablePointer<Float>) -> Void,
+                        _ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        guard !GradMode.enabled, Self.active, w.count > 0 else {
+            transform(scratch)
+            return try body(scratch)
+        }
+        let address = w.data.withUnsafeBufferPointer { $0.baseAddress }
+        lock.lock()
+        clock += 1
+        if let e = entries.first(where: { $0.scheme == scheme && $0.u.count >= count && $0.source.count == w.count
+                                          && $0.source.withUnsafeBufferPointer({ $0.baseAddress }) == address }) {
+            e.lastUse = clock
+            hits += 1
+            lock.unlock()
+            return try withExtendedLifetime(e) { try body(e.u.baseAddress!) }
+        }
+        let fits = count <= limit
+        lock.unlock()
+        guard fits else {
+            transform(scratch)
+            return try body(scratch)
+        }
+        let e = Entry(source: w.data, scheme: scheme, count: count, lastUse: 0)
+        transform(e.u.baseAddress!)
+        lock.lock()
+        clock += 1
+        e.lastUse = clock
+        entries.append(e)
+        stores += 1
+        trim()
+        lock.unlock()
+        return try withExtendedLifetime(e) { try body(e.u.baseAddress!) }
+    }
+
+    /// Drops every entry and zeroes the counters.
+    public func removeAll() {
+        lock.lock(); entries.removeAll(); hits = 0; stores = 0; lock.unlock()
+    }
+
+    /// Evicts the least recently used entries until the rest fit (lock held).
+    private func trim() {
+        var held = entries.reduce(0) { $0 + $1.u.count }
+        while held > limit, let i = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) {
+            held -= entries[i].u.count
+            entries.remove(at: i)
+        }
+    }
+}
