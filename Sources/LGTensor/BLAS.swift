@@ -29,6 +29,28 @@ public enum BLAS {
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// Re-executes the running program with `OPENBLAS_THREAD_TIMEOUT=4`
+    /// unless that variable is already set; returns if it is set or the
+    /// exec fails. Executables call it first thing.
+    ///
+    /// After each multi-threaded GEMM, OpenBLAS's worker threads keep
+    /// spinning (yielding) for about 2^28 cycles before they sleep. Where a
+    /// multi-threaded GEMM is followed by work this project splits across
+    /// the cores itself (Winograd's plane GEMMs, an extractor's heads), a
+    /// spinning thread that shares a core with that work slows it: the
+    /// DCGAN-64 forward read 45 ms in some processes and 61-65 ms in others,
+    /// NSE-2 steps 1.8-2.1 s against 2.2-2.3 s, StyleGAN2-256 synthesis
+    /// 345-355 against 356-440 ms. With the timeout at its minimum, 2^4
+    /// cycles, every run read the fast figure. OpenBLAS reads the variable
+    /// once, when the library loads, before any Swift code runs: hence the
+    /// re-exec. Set the variable yourself to choose another value.
+    public static func reexecWithQuietThreads() {
+        guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
+        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // Only reached when exec failed: carry on with OpenBLAS's default.
+    }
+
     /// Sets the number of OpenBLAS threads (0 leaves it unchanged).
     public static func setThreads(_ n: Int) {
         if n > 0 { openblas_set_num_threads(Int32(n)) }

@@ -9,6 +9,7 @@ import Foundation
 import LGTensor
 import LGModels
 
+BLAS.reexecWithQuietThreads()  // OpenBLAS's idle threads sleep at once (see its comment)
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
@@ -49,7 +50,7 @@ if let profileSpec {
     bench.profile(profileSpec)
     exit(0)
 }
-print("lg-bench  threads=\(BLAS.threads)  \(quick ? "quick" : "full")")
+print("lg-bench  threads=\(BLAS.threads)  OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default")  \(quick ? "quick" : "full")")
 let peak = bench.sgemmPeak()
 print(String(format: "sgemm 1024x1024x1024: %.1f GFLOPS (reference for ratios)", peak))
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGTensor
 
 /// `worker`: runs LinearGAN jobs. Subcommands run single pieces of work
 /// locally; the distributed mode (claiming jobs from a coordinator) is
@@ -11,4 +12,15 @@ struct Worker: ParsableCommand {
         subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Label.self, Render.self, TrainSegmenter.self, ZooRegister.self, ZooCheck.self, RenderEval.self, Edit.self, SCS.self],
         defaultSubcommand: Connect.self
     )
+
+    /// OpenBLAS's idle threads made quiet first (`BLAS.reexecWithQuietThreads`).
+    static func main() {
+        BLAS.reexecWithQuietThreads()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
