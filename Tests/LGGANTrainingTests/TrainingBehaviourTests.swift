@@ -36,6 +36,9 @@ final class TrainingBehaviourTests: XCTestCase {
     }
 
     func testPGGANLearnsTheDataStatistics() throws { try run(.pggan, steps: 300) }
-    func testStyleGANLearnsTheDataStatistics() throws { try run(.stylegan, steps: 300) }
+    /// StyleGAN's distance after 300 steps spread over 0.35-1.17 across seeds
+    /// and across float-rounding changes in the kernels (GEMMs split
+    /// differently between threads); after 400 steps it is 0.76 here.
+    func testStyleGANLearnsTheDataStatistics() throws { try run(.stylegan, steps: 400) }
     func testStyleGAN2LearnsTheDataStatistics() throws { try run(.stylegan2, steps: 300) }
 }
