@@ -12,13 +12,21 @@ private func c_mallopt(_ parameter: Int32, _ value: Int32) -> Int32
 /// default serves such blocks with fresh `mmap`s (or trims the heap after
 /// each free), so every op paid page faults and zeroing of new pages: up to
 /// a third of a training step in the kernel. Keeping freed memory in the
-/// heap (blocks up to 32 MiB, no trimming) removes that. Applied once, on
+/// heap (blocks up to 32 MiB, no trimming) removes that. Blocks above 32
+/// MiB (glibc's largest mmap threshold) come from the heap too, as glibc's
+/// `M_MMAP_MAX = 0` makes it: StyleGAN2-256's 128-channel maps at 256 px
+/// are 32 MiB and a few bytes, and each one was a fresh mapping whose pages
+/// the kernel zeroed (4 % of an NSE-2 step in `clear_page_erms`; the step
+/// 1.99-2.30 -> 1.79-1.80 s, alternating runs). The heap never shrinks, so
+/// a process keeps its peak; jobs run in child processes that exit.
+/// `LG_MMAP=1` keeps glibc's mappings for large blocks. Applied once, on
 /// the first tensor made.
 public enum Memory {
     public static let tuned: Bool = {
         #if canImport(Glibc)
-        let mTrimThreshold: Int32 = -1, mTopPad: Int32 = -2, mMmapThreshold: Int32 = -3
+        let mTrimThreshold: Int32 = -1, mTopPad: Int32 = -2, mMmapThreshold: Int32 = -3, mMmapMax: Int32 = -4
         _ = c_mallopt(mMmapThreshold, 32 << 20)
+        if ProcessInfo.processInfo.environment["LG_MMAP"] != "1" { _ = c_mallopt(mMmapMax, 0) }
         _ = c_mallopt(mTrimThreshold, Int32.max)
         _ = c_mallopt(mTopPad, 64 << 20)
         return true
