@@ -160,8 +160,9 @@ extension TileGeometry {
         let tc = rows.count * tilesWide, tw = tilesWide
         let width = 4 * tw + 2  // the padded columns the row's tiles read
         let stride = channels * tc
+        let q = tw + 1  // a residue run: the row's columns 4 t + m, t = 0 ... tw
         Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
-                                       scratch: 12 * width) { ci, k, sample, ty, d in
+                                       scratch: 12 * width + 24 * q) { ci, k, sample, ty, d in
             let plane = base + (sample * channels + ci) * h * w
             // The six input rows of this tile row, zero-padded to `width`.
             Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty - pad, count: 6, width: width, pad: pad, into: d)
@@ -178,22 +179,22 @@ extension TileGeometry {
                 s4[x] = f - c - 2 * (e - b)
                 s5[x] = 4 * b - 5 * e + g
             }
-            // Columns: (Bᵀ d) B, one run of `tw` per ξ.
+            // Columns: (Bᵀ d) B. Tile tx reads columns 4 tx ... 4 tx + 5 of a
+            // row: split each row by column mod 4 (r[m][t] = row[4 t + m]), so
+            // that those six are r0[tx], r1[tx], r2[tx], r3[tx], r0[tx + 1],
+            // r1[tx + 1] and eight tiles take one vector each.
+            let r = s + 6 * width
             let col = ci * tc + k * tw
             for i in 0..<6 {
                 let sr = s + i * width
-                let v0 = v + (6 * i) * stride + col, v1 = v0 + stride, v2 = v1 + stride
-                let v3 = v2 + stride, v4 = v3 + stride, v5 = v4 + stride
-                for tx in 0..<tw {
-                    let p = sr + 4 * tx
-                    let a = p[0], b = p[1], c = p[2], e = p[3], f = p[4], g = p[5]
-                    v0[tx] = 4 * a - 5 * c + f
-                    v1[tx] = f + e - 4 * (b + c)
-                    v2[tx] = f - e + 4 * (b - c)
-                    v3[tx] = f - c + 2 * (e - b)
-                    v4[tx] = f - c - 2 * (e - b)
-                    v5[tx] = 4 * b - 5 * e + g
+                for m in 0..<4 {
+                    let rm = r + m * q
+                    var t = 0, x = m
+                    while x < width { rm[t] = sr[x]; t += 1; x += 4 }
+                    while t < q { rm[t] = 0; t += 1 }
                 }
+                let v0 = v + (6 * i) * stride + col
+                Winograd.columnsF4(r, r + q, r + 2 * q, r + 3 * q, count: tw, into: v0, stride: stride)
             }
         }
     }
@@ -278,6 +279,44 @@ extension TileGeometry {
                     for c in 0..<(w - 4 * full) { out[4 * full + c] = line[c] }
                 }
             }
+        }
+    }
+}
+
+extension Winograd {
+    /// The column half of F(4x4, 3x3)'s input transform for `count` tiles:
+    /// with a..g the tile's six columns (r0[t], r1[t], r2[t], r3[t],
+    /// r0[t + 1], r1[t + 1]), Bᵀ's six rows into six runs `stride` apart,
+    /// eight tiles at a time.
+    @inline(__always)
+    static func columnsF4(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>,
+                          _ r3: UnsafePointer<Float>, count: Int, into v: UnsafeMutablePointer<Float>, stride: Int) {
+        var t = 0
+        while t + 8 <= count {
+            func load(_ p: UnsafePointer<Float>, _ o: Int) -> SIMD8<Float> {
+                UnsafeRawPointer(p + t + o).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            let a = load(r0, 0), b = load(r1, 0), c = load(r2, 0), e = load(r3, 0), f = load(r0, 1), g = load(r1, 1)
+            func store(_ j: Int, _ x: SIMD8<Float>) {
+                UnsafeMutableRawPointer(v + j * stride + t).storeBytes(of: x, as: SIMD8<Float>.self)
+            }
+            store(0, 4 * a - 5 * c + f)
+            store(1, f + e - 4 * (b + c))
+            store(2, f - e + 4 * (b - c))
+            store(3, f - c + 2 * (e - b))
+            store(4, f - c - 2 * (e - b))
+            store(5, 4 * b - 5 * e + g)
+            t += 8
+        }
+        while t < count {
+            let a = r0[t], b = r1[t], c = r2[t], e = r3[t], f = r0[t + 1], g = r1[t + 1]
+            v[t] = 4 * a - 5 * c + f
+            v[stride + t] = f + e - 4 * (b + c)
+            v[2 * stride + t] = f - e + 4 * (b - c)
+            v[3 * stride + t] = f - c + 2 * (e - b)
+            v[4 * stride + t] = f - c - 2 * (e - b)
+            v[5 * stride + t] = 4 * b - 5 * e + g
+            t += 1
         }
     }
 }
