@@ -27,6 +27,8 @@ extension Winograd {
     /// Larger than the 3x3 path's `chunkBudget`: fewer, wider GEMMs (the
     /// whole batch of DCGAN-64's layers at once) measured 5-10 % faster on
     /// the DCGAN-64 forward than 2M-float chunks, in alternating runs.
+    /// `LG_TCHUNK` overrides it (floats), for tuning; F(4x4, 2x2) caps it
+    /// at 4M floats for layers with small weights (`convTransposedF4`).
     nonisolated(unsafe) static var transposedChunkBudget = Int(ProcessInfo.processInfo.environment["LG_TCHUNK"] ?? "") ?? (1 << 25)
 
     /// True for a 4x4 kernel, stride 2, padding 1, no output padding or
