@@ -104,7 +104,7 @@ extension Tensor {
                               a: wp + gi * cinG * k, lda: k, b: xg, ldb: nb * pin, c: c, ldc: nb * pin)
                     for b in 0..<nb {
                         let image = yp + ((n0 + b) * cout + gi * coutG) * pout
-                        if parts > 1 { geo.col2im(c + b * pin, ld: nb * pin, image) } else { geo.col2imParallel(c + b * pin, ld: nb * pin, image) }
+                        if parts > 1 { geo.fold(c + b * pin, ld: nb * pin, image) } else { geo.col2imParallel(c + b * pin, ld: nb * pin, image) }
                     }
                 }
                 n0 += nb

@@ -123,6 +123,29 @@ final class ConvTests: XCTestCase {
         assertClose(call.slice(axis: 0, 33..<34), c.slice(axis: 0, 33..<34).conv2d(k, .init(padding: 1)), atol: 1e-5)
     }
 
+    /// The phase-wise fold of 4x4 stride-2 padding-1 transposed
+    /// convolutions against the generic col2im: 1-5 positions a side
+    /// (square, oblong, one), several channels, an image that already holds
+    /// values (col2im accumulates).
+    func testStride2Kernel4FoldMatchesCol2im() {
+        for (i, (c, h, w)) in [(1, 1, 1), (3, 2, 3), (2, 5, 4), (3, 4, 4)].enumerated() {
+            let geo = ConvGeometry(channels: c, height: 2 * h, width: 2 * w, kernelH: 4, kernelW: 4,
+                                   strideH: 2, strideW: 2, padH: 1, padW: 1)
+            XCTAssertTrue(geo.isStride2Kernel4, "case \(i)")
+            XCTAssertEqual(geo.outH, h)
+            let cols = randn([geo.rows, h * w], seed: UInt64(60 + i))
+            let start = randn([c, 2 * h, 2 * w], seed: UInt64(70 + i))
+            var expected = start.data, folded = start.data
+            cols.data.withUnsafeBufferPointer { cp in
+                expected.withUnsafeMutableBufferPointer { geo.col2im(cp.baseAddress!, ld: h * w, $0.baseAddress!) }
+                folded.withUnsafeMutableBufferPointer { geo.fold(cp.baseAddress!, ld: h * w, $0.baseAddress!) }
+            }
+            for (a, b) in zip(folded, expected) { XCTAssertEqual(a, b, accuracy: 1e-5, "case \(i)") }
+        }
+        XCTAssertFalse(ConvGeometry(channels: 1, height: 8, width: 8, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2,
+                                    padH: 0, padW: 0).isStride2Kernel4)
+    }
+
     func testWinogradTransposedF4MatchesDirect() {
         // Inputs whose sides are multiples of 4 take F(4x4, 2x2) per phase
         // once there are enough tiles: it must match the im2col + col2im
