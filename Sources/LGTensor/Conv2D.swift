@@ -85,13 +85,13 @@ extension Tensor {
         // unfolding, instead of every GEMM split across OpenBLAS's threads and
         // every unfolding across cores (the DCGAN-64 discriminator's first
         // layer: one 64 x 1024 x 48 GEMM per sample).
-        let parts = n >= 2 * Parallel.width ? Parallel.width : 1
+        let acrossCores = Parallel.splitsSamples(n)
         func run(_ samples: Range<Int>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
             let cp = UnsafeMutablePointer<Float>.allocate(capacity: max(1, direct ? 0 : (chunk == 1 ? k * tile * geo.outW : k * chunk * p)))
             let tp = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunk > 1 ? coutG * chunk * p : 0))
             defer { cp.deallocate(); tp.deallocate() }
             func unfold(_ image: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, ld: Int, rows: Range<Int>? = nil) {
-                if parts > 1 { geo.im2col(image, cols, ld: ld, rows: rows) } else { geo.im2colParallel(image, cols, ld: ld, rows: rows) }
+                if acrossCores { geo.im2col(image, cols, ld: ld, rows: rows) } else { geo.im2colParallel(image, cols, ld: ld, rows: rows) }
             }
             var n0 = samples.lowerBound
             while n0 < samples.upperBound {
@@ -141,14 +141,7 @@ extension Tensor {
         data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
         out.withUnsafeMutableBufferPointer { op in
-            if parts > 1 {
-                let x = UncheckedSendable(xp.baseAddress!), w = UncheckedSendable(wp.baseAddress!), y = UncheckedSendable(op.baseAddress!)
-                BLAS.singleThreaded {
-                    Parallel.forEach(n) { samples in run(samples, x.value, w.value, y.value) }
-                }
-            } else {
-                run(0..<n, xp.baseAddress!, wp.baseAddress!, op.baseAddress!)
-            }
+            Parallel.forEachSampleRange(n, xp.baseAddress!, wp.baseAddress!, op.baseAddress!, run)
         }}}
         var result = Tensor(shape: [n, cout, geo.outH, geo.outW], data: out)
         if let bias { result.addChannelBias(bias) }

@@ -82,7 +82,7 @@ extension Tensor {
         // col2im, instead of every (small) GEMM split across OpenBLAS's
         // threads and every col2im across cores (DCGAN-64's last layer, 64 ->
         // 3 channels at 32 px: one 48 x 1024 x 64 GEMM per sample).
-        let parts = n >= 2 * Parallel.width ? Parallel.width : 1
+        let acrossCores = Parallel.splitsSamples(n)
         // `out` accumulates (col2im) and starts at zero; the scratch is
         // overwritten before it is read (beta-0 GEMM, gather).
         func run(_ samples: Range<Int>, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>) {
@@ -104,7 +104,7 @@ extension Tensor {
                               a: wp + gi * cinG * k, lda: k, b: xg, ldb: nb * pin, c: c, ldc: nb * pin)
                     for b in 0..<nb {
                         let image = yp + ((n0 + b) * cout + gi * coutG) * pout
-                        if parts > 1 { geo.fold(c + b * pin, ld: nb * pin, image) } else { geo.col2imParallel(c + b * pin, ld: nb * pin, image) }
+                        if acrossCores { geo.fold(c + b * pin, ld: nb * pin, image) } else { geo.col2imParallel(c + b * pin, ld: nb * pin, image) }
                     }
                 }
                 n0 += nb
@@ -113,14 +113,7 @@ extension Tensor {
         data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
         out.withUnsafeMutableBufferPointer { yp in
-            if parts > 1 {
-                let x = UncheckedSendable(xp.baseAddress!), w = UncheckedSendable(wp.baseAddress!), y = UncheckedSendable(yp.baseAddress!)
-                BLAS.singleThreaded {
-                    Parallel.forEach(n) { samples in run(samples, x.value, w.value, y.value) }
-                }
-            } else {
-                run(0..<n, xp.baseAddress!, wp.baseAddress!, yp.baseAddress!)
-            }
+            Parallel.forEachSampleRange(n, xp.baseAddress!, wp.baseAddress!, yp.baseAddress!, run)
         }}}
         var result = Tensor(shape: [n, cout, geo.height, geo.width], data: out)
         if let bias { result.addChannelBias(bias) }

@@ -35,6 +35,27 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Whether a batch of `n` samples splits across the cores in
+    /// `forEachSampleRange`: at least two samples per core.
+    public static func splitsSamples(_ n: Int) -> Bool { width > 1 && n >= 2 * width }
+
+    /// Runs `body(samples, x, w, y)` over the batch `0..<n`: one range of
+    /// samples per core, each with single-threaded GEMMs, when
+    /// `splitsSamples(n)` (many small per-sample GEMMs otherwise each split
+    /// across OpenBLAS's threads); else once over the whole batch. `body`
+    /// must only write the output of its own samples.
+    public static func forEachSampleRange(_ n: Int, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                          _ y: UnsafeMutablePointer<Float>,
+                                          _ body: (Range<Int>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        guard splitsSamples(n) else { return body(0..<n, x, w, y) }
+        let xs = UncheckedSendable(x), ws = UncheckedSendable(w), ys = UncheckedSendable(y)
+        BLAS.singleThreaded {
+            forEach(n) { samples in body(samples, xs.value, ws.value, ys.value) }
+        }
+    }
+}
+
 /// Carries a value into concurrently running closures; the caller
 /// guarantees the parts touch disjoint memory.
 public struct UncheckedSendable<T>: @unchecked Sendable {
