@@ -202,53 +202,90 @@ extension ConvGeometry {
 
     /// `col2im` for `isStride2Kernel4`, by output phase: image pixel
     /// (2 t + py, 2 u + px) takes four taps, kernel rows ki = 1 (position
-    /// row t) and 3 (t - 1) for py = 0, 0 (t + 1) and 2 (t) for py = 1,
-    /// likewise the columns. Each phase's row is summed from four shifted
-    /// runs of `cols` (vector adds), then the two column phases are
-    /// interleaved into the image row once, instead of 16 strided
-    /// read-modify-writes per pixel (DCGAN-64's 64 -> 3 layer: the fold was
-    /// a quarter of the layer).
-    public func col2imStride2K4(_ cols: UnsafePointer<Float>, ld: Int, _ image: UnsafeMutablePointer<Float>) {
+    /// row t) and 3 (t - 1) for py = 0, 2 (t) and 0 (t + 1) for py = 1;
+    /// kernel columns kj = 1 (u) and 3 (u - 1) for px = 0, 2 (u) and 0
+    /// (u + 1) for px = 1. Each image row is made in one pass over its two
+    /// (one at the border) position rows of `cols`: both column phases
+    /// summed from shifted runs and written interleaved, instead of 16
+    /// strided read-modify-writes per pixel (DCGAN-64's 64 -> 3 layer: the
+    /// fold was a quarter of the layer). Every image pixel is reached
+    /// exactly once, so with `overwrite` the image is written, not added to:
+    /// it need not be zeroed (nor read) first.
+    public func col2imStride2K4(_ cols: UnsafePointer<Float>, ld: Int, _ image: UnsafeMutablePointer<Float>,
+                                overwrite: Bool = false) {
         precondition(isStride2Kernel4, "col2imStride2K4 needs a 4x4 stride-2 padding-1 fold, got \(self)")
         let h = outH, w = outW, iw = width
-        let rowBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * max(1, w))
-        defer { rowBuffer.deallocate() }
-        // (kernel index, position offset) of the two taps of each phase.
-        let taps = [[(1, 0), (3, -1)], [(0, 1), (2, 0)]]
         for c in 0..<channels {
             let plane = image + c * height * width
             let base = cols + c * 16 * ld
             for t in 0..<h {
                 for py in 0..<2 {
-                    for px in 0..<2 {
-                        let acc = rowBuffer + px * w
-                        acc.update(repeating: 0, count: w)
-                        for (ki, dy) in taps[py] {
-                            let oy = t + dy
-                            if oy < 0 || oy >= h { continue }
-                            for (kj, dx) in taps[px] {
-                                let src = base + (ki * 4 + kj) * ld + oy * w + dx
-                                let lo = max(0, -dx), hi = min(w, w - dx)
-                                var u = lo
-                                while u < hi { acc[u] += src[u]; u += 1 }
-                            }
-                        }
-                    }
+                    // The row taps: kernel row and position row of each.
+                    let (kiA, rowA, kiB, rowB) = py == 0 ? (1, t, 3, t - 1) : (2, t, 0, t + 1)
+                    let a = base + kiA * 4 * ld + rowA * w
                     let dst = plane + (2 * t + py) * iw
-                    let even = rowBuffer, odd = rowBuffer + w
-                    for u in 0..<w {
-                        dst[2 * u] += even[u]
-                        dst[2 * u + 1] += odd[u]
+                    if rowB >= 0 && rowB < h {
+                        Self.foldRow(a, base + kiB * 4 * ld + rowB * w, ld: ld, w: w, dst, overwrite: overwrite, two: true)
+                    } else {
+                        Self.foldRow(a, a, ld: ld, w: w, dst, overwrite: overwrite, two: false)
                     }
                 }
             }
         }
     }
 
-    /// `col2im`, or `col2imStride2K4` where it applies.
+    /// One image row of `col2imStride2K4`: `a` (and `b` when `two`) point
+    /// at kernel column 0 of a row tap's position row; kernel column kj is
+    /// `kj * ld` further on.
+    @inline(__always)
+    static func foldRow(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ld: Int, w: Int,
+                        _ dst: UnsafeMutablePointer<Float>, overwrite: Bool, two: Bool) {
+        let a0 = a, a1 = a + ld, a2 = a + 2 * ld, a3 = a + 3 * ld
+        let b0 = b, b1 = b + ld, b2 = b + 2 * ld, b3 = b + 3 * ld
+        @inline(__always) func put(_ i: Int, _ v: Float) { if overwrite { dst[i] = v } else { dst[i] += v } }
+        // Column phase 0 takes kj = 1 at u and kj = 3 at u - 1; phase 1
+        // takes kj = 2 at u and kj = 0 at u + 1.
+        @inline(__always) func even(_ u: Int, left: Bool) -> Float {
+            var v = a1[u]
+            if two { v += b1[u] }
+            if left { v += a3[u - 1]; if two { v += b3[u - 1] } }
+            return v
+        }
+        @inline(__always) func odd(_ u: Int, right: Bool) -> Float {
+            var v = a2[u]
+            if two { v += b2[u] }
+            if right { v += a0[u + 1]; if two { v += b0[u + 1] } }
+            return v
+        }
+        if w == 1 {
+            put(0, even(0, left: false)); put(1, odd(0, right: false))
+            return
+        }
+        put(0, even(0, left: false)); put(1, odd(0, right: true))
+        var u = 1
+        if overwrite {
+            while u < w - 1 {
+                dst[2 * u] = even(u, left: true)
+                dst[2 * u + 1] = odd(u, right: true)
+                u += 1
+            }
+        } else {
+            while u < w - 1 {
+                dst[2 * u] += even(u, left: true)
+                dst[2 * u + 1] += odd(u, right: true)
+                u += 1
+            }
+        }
+        put(2 * (w - 1), even(w - 1, left: true)); put(2 * w - 1, odd(w - 1, right: false))
+    }
+
+    /// `col2im`, or `col2imStride2K4` where it applies. With `overwrite`
+    /// (only where `isStride2Kernel4`, which reaches every pixel once) the
+    /// image's previous contents are replaced instead of added to.
     @inlinable
-    public func fold(_ cols: UnsafePointer<Float>, ld: Int, _ image: UnsafeMutablePointer<Float>) {
-        if isStride2Kernel4 { col2imStride2K4(cols, ld: ld, image) } else { col2im(cols, ld: ld, image) }
+    public func fold(_ cols: UnsafePointer<Float>, ld: Int, _ image: UnsafeMutablePointer<Float>, overwrite: Bool = false) {
+        precondition(!overwrite || isStride2Kernel4, "fold: overwrite needs a 4x4 stride-2 padding-1 geometry, got \(self)")
+        if isStride2Kernel4 { col2imStride2K4(cols, ld: ld, image, overwrite: overwrite) } else { col2im(cols, ld: ld, image) }
     }
 }
 

@@ -75,7 +75,6 @@ extension Tensor {
         }
         let n = shape[0], cin = shape[1], g = o.groups, cinG = cin / g, coutG = weight.shape[1]
         let cout = coutG * g, pin = shape[2] * shape[3], pout = geo.height * geo.width, k = geo.rows
-        var out = [Float](repeating: 0, count: n * cout * pout)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: pin)
         // Batches of at least two samples per core: the samples split across
         // the cores, each part with its own scratch, single-threaded GEMMs and
@@ -83,8 +82,12 @@ extension Tensor {
         // threads and every col2im across cores (DCGAN-64's last layer, 64 ->
         // 3 channels at 32 px: one 48 x 1024 x 64 GEMM per sample).
         let acrossCores = Parallel.splitsSamples(n)
-        // `out` accumulates (col2im) and starts at zero; the scratch is
-        // overwritten before it is read (beta-0 GEMM, gather).
+        // The phase-wise fold (4x4 stride 2 padding 1, samples across cores)
+        // writes every output pixel once, so `out` need not be zeroed; the
+        // generic col2im accumulates into zeros. The scratch is overwritten
+        // before it is read (beta-0 GEMM, gather).
+        let overwrite = acrossCores && geo.isStride2Kernel4
+        var out = overwrite ? [Float](uninitializedCount: n * cout * pout) : [Float](repeating: 0, count: n * cout * pout)
         func run(_ samples: Range<Int>, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>) {
             let c = UnsafeMutablePointer<Float>.allocate(capacity: k * chunk * pin)
             let xb = UnsafeMutablePointer<Float>.allocate(capacity: chunk > 1 ? cinG * chunk * pin : 1)
@@ -104,7 +107,7 @@ extension Tensor {
                               a: wp + gi * cinG * k, lda: k, b: xg, ldb: nb * pin, c: c, ldc: nb * pin)
                     for b in 0..<nb {
                         let image = yp + ((n0 + b) * cout + gi * coutG) * pout
-                        if acrossCores { geo.fold(c + b * pin, ld: nb * pin, image) } else { geo.col2imParallel(c + b * pin, ld: nb * pin, image) }
+                        if acrossCores { geo.fold(c + b * pin, ld: nb * pin, image, overwrite: overwrite) } else { geo.col2imParallel(c + b * pin, ld: nb * pin, image) }
                     }
                 }
                 n0 += nb

@@ -141,6 +141,14 @@ final class ConvTests: XCTestCase {
                 folded.withUnsafeMutableBufferPointer { geo.fold(cp.baseAddress!, ld: h * w, $0.baseAddress!) }
             }
             for (a, b) in zip(folded, expected) { XCTAssertEqual(a, b, accuracy: 1e-5, "case \(i)") }
+            // Overwriting: whatever the image held is replaced by the fold
+            // alone (col2im into zeros).
+            var fromZero = [Float](repeating: 0, count: start.count), overwritten = start.data
+            cols.data.withUnsafeBufferPointer { cp in
+                fromZero.withUnsafeMutableBufferPointer { geo.col2im(cp.baseAddress!, ld: h * w, $0.baseAddress!) }
+                overwritten.withUnsafeMutableBufferPointer { geo.fold(cp.baseAddress!, ld: h * w, $0.baseAddress!, overwrite: true) }
+            }
+            for (a, b) in zip(overwritten, fromZero) { XCTAssertEqual(a, b, accuracy: 1e-5, "case \(i), overwrite") }
         }
         XCTAssertFalse(ConvGeometry(channels: 1, height: 8, width: 8, kernelH: 4, kernelW: 4, strideH: 2, strideW: 2,
                                     padH: 0, padW: 0).isStride2Kernel4)
