@@ -44,16 +44,17 @@ extension Tensor {
     /// per output phase (default: as `Winograd.policy` allows outside training).
     ///
     /// `epilogue`, when given, maps the output (after the bias) per channel
-    /// (inference BatchNorm + ReLU folded into the layer); F(4x4, 2x2)
-    /// applies it as it writes each output row, other paths in one pass after.
+    /// (inference BatchNorm + ReLU folded into the layer); the Winograd
+    /// paths apply it as they write the output (F(4x4, 2x2) per row, F(2x2,
+    /// 2x2) per channel plane), the others in one pass after.
     public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, _ o: ConvTranspose2DOptions = .init(),
                                 winograd: Bool = Winograd.allowed(training: false),
                                 epilogue: ChannelEpilogue? = nil) -> Tensor {
         if let epilogue {
             precondition(epilogue.scale.count == weight.shape[1] * o.groups,
                          "convTranspose2d: epilogue for \(epilogue.scale.count) channels, weight \(weight.shape)")
-            if bias == nil, winograd, Winograd.appliesTransposed(shape, weight.shape, o), Winograd.useTransposedF4(shape) {
-                return Winograd.convTransposedF4(self, weight, epilogue: epilogue)
+            if bias == nil, winograd, Winograd.appliesTransposed(shape, weight.shape, o) {
+                return Winograd.convTransposedPhases(self, weight, epilogue: epilogue)
             }
             var result = convTranspose2d(weight, bias: bias, o, winograd: winograd)
             result.applyChannelEpilogue(epilogue)
@@ -61,8 +62,7 @@ extension Tensor {
         }
         let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
         if winograd, Winograd.appliesTransposed(shape, weight.shape, o) {
-            var result = Winograd.useTransposedF4(shape)
-                ? Winograd.convTransposedF4(self, weight) : Winograd.convTransposed(self, weight)
+            var result = Winograd.convTransposedPhases(self, weight)
             if let bias { result.addChannelBias(bias) }
             return result
         }

@@ -28,7 +28,7 @@ extension Winograd {
     /// whole batch of DCGAN-64's layers at once) measured 5-10 % faster on
     /// the DCGAN-64 forward than 2M-float chunks, in alternating runs.
     /// `LG_TCHUNK` overrides it (floats), for tuning; F(4x4, 2x2) caps it
-    /// at 4M floats for layers with small weights (`convTransposedF4`).
+    /// at 4M floats for layers with small weights (`TransposedChunkF4.chunkBudget`).
     nonisolated(unsafe) static var transposedChunkBudget = Int(ProcessInfo.processInfo.environment["LG_TCHUNK"] ?? "") ?? (1 << 25)
 
     /// True for a 4x4 kernel, stride 2, padding 1, no output padding or
@@ -38,46 +38,6 @@ extension Winograd {
         guard enabled, w[2] == 4, w[3] == 4, o.stride == 2, o.padding == 1, o.outputPadding == 0,
               o.dilation == 1, o.groups == 1, x[2] % 2 == 0, x[3] % 2 == 0 else { return false }
         return x[0] * (x[2] / 2) * (x[3] / 2) >= minimumTransposedTiles && x[1] >= 32 && w[1] >= 32
-    }
-
-    /// conv_transpose2d(x, w, stride 2, padding 1) for a weight (Cin, Cout, 4, 4).
-    /// Works on chunks of whole samples, all four phases at once: V (25
-    /// distinct planes), 36 GEMMs, then every output pixel of the chunk.
-    static func convTransposed(_ x: Tensor, _ w: Tensor) -> Tensor {
-        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[1]
-        precondition(w.shape == [cin, cout, 4, 4] && h % 2 == 0 && wd % 2 == 0,
-                     "winograd transposed: weight \(w.shape) for input \(x.shape)")
-        let tiles = (h / 2) * (wd / 2)  // per sample and phase
-        let perChunk = max(1, min(n, transposedChunkBudget / max(1, (25 * cin + 36 * cout) * tiles)))
-        let uPlane = TransposedChunk.weightPlane(cin: cin, cout: cout)
-        let largest = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: perChunk)
-        var out = [Float](uninitializedCount: n * cout * 4 * h * wd)
-        // U, V and M from the scratch pool (fresh pages each call would cost their zeroing);
-        // U kept between inference calls with the same weight (`TransformedWeightCache`).
-        ScratchPool.shared.with([36 * uPlane, 25 * largest.inputPlane, 36 * largest.outputPlane]) { buffers in
-            let v = buffers[1], m = buffers[2]
-            TransformedWeightCache.shared.with(w, scheme: "transposedF2", count: 36 * uPlane, scratch: buffers[0], transform: { u in
-                w.data.withUnsafeBufferPointer { wp in transformTransposedWeights(wp.baseAddress!, cin: cin, cout: cout, into: u) }
-            }) { u in
-            x.data.withUnsafeBufferPointer { xs in
-            out.withUnsafeMutableBufferPointer { yp in
-                for s0 in stride(from: 0, to: n, by: perChunk) {
-                    let chunk = TransposedChunk(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: min(perChunk, n - s0))
-                    let tc = chunk.tiles
-                    chunk.transformInput(xs.baseAddress! + s0 * cin * h * wd, into: v)
-                    Winograd.planeGEMMs(36) { plane in
-                        let phase = plane / 9, xi = plane % 9
-                        let vPlane = TransposedChunk.inputPlaneIndex(py: phase / 2, px: phase % 2, i: xi / 3, j: xi % 3)
-                        BLAS.gemm(transA: true, transB: false, m: cout, n: tc, k: cin,
-                                  a: u + plane * uPlane, lda: cout,
-                                  b: v + vPlane * chunk.inputPlane, ldb: tc,
-                                  c: m + plane * chunk.outputPlane, ldc: tc)
-                    }
-                    chunk.writeOutput(m, into: yp.baseAddress! + s0 * cout * 4 * h * wd)
-                }
-            }}}
-        }
-        return Tensor(shape: [n, cout, 2 * h, 2 * wd], data: out)
     }
 
     /// U[phase][ξ] as (Cin, Cout) matrices (the GEMMs read them transposed),
@@ -111,7 +71,19 @@ extension Winograd {
 
     /// A chunk of whole samples: the 25 planes of transformed tiles (row and
     /// ξ; each Cin x tiles, tiles ordered sample, ty, tx) and the output.
-    struct TransposedChunk {
+    /// F(2x2, 2x2): 36 GEMMs, GEMM 9 phase + ξ reading plane
+    /// `inputPlaneIndex` of V.
+    struct TransposedChunk: TransposedWinogradChunk {
+        static let scheme = "transposedF2", tileSide = 2, gemms = 36, inputPlanes = 25
+        static func chunkBudget(cin: Int, cout: Int) -> Int { transposedChunkBudget }
+        static func transformWeights(_ w: UnsafePointer<Float>, cin: Int, cout: Int, into u: UnsafeMutablePointer<Float>) {
+            transformTransposedWeights(w, cin: cin, cout: cout, into: u)
+        }
+        static func inputPlane(ofGEMM plane: Int) -> Int {
+            let phase = plane / 9, xi = plane % 9
+            return inputPlaneIndex(py: phase / 2, px: phase % 2, i: xi / 3, j: xi % 3)
+        }
+
         let channelsIn, channelsOut, h, w, samples: Int
         var th: Int { h / 2 }
         var tw: Int { w / 2 }
@@ -190,8 +162,10 @@ extension Winograd {
         }
 
         /// y[co][2 (2 ty + i) + py][2 (2 tx + j) + px] = (Aᵀ m A)[i][j] for
-        /// every phase: rows of Aᵀ m are (m0 + m1, m1 + m2), and likewise columns.
-        func writeOutput(_ m: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        /// every phase: rows of Aᵀ m are (m0 + m1, m1 + m2), and likewise
+        /// columns. `epilogue` maps each (sample, channel) plane once its
+        /// four phases are in.
+        func writeOutput(_ m: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue?) {
             let ow = 2 * w, op = 4 * h * w, th = th, tw = tw
             let stride = outputPlane, perSample = th * tw
             Parallel.forEach(samples * channelsOut, minimum: max(1, 512 / max(1, perSample))) { range in
@@ -216,6 +190,7 @@ extension Winograd {
                             }
                         }
                     }
+                    epilogue?.apply(out, count: op, channel: co)
                 }
             }
         }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The 4x4 stride-2 padding-1 transposed convolution by Winograd's
 /// F(4x4, 2x2) per output phase: the same decomposition as
-/// `Winograd.convTransposed` (each phase (py, px) is a stride-1 2x2
+/// `TransposedChunk`, F(2x2, 2x2) (each phase (py, px) is a stride-1 2x2
 /// correlation of the zero-bordered input d: along an axis, phase-local
 /// output s = d[s + p] g0 + d[s + p + 1] g1 with g0 = w[3 - p], g1 = w[1 - p]),
 /// with 4x4 output tiles from 5x5 input windows. Per axis F(4, 2) takes 5
@@ -34,48 +34,6 @@ extension Winograd {
     /// Whether a transposed convolution that `appliesTransposed` takes F(4x4, 2x2).
     static func useTransposedF4(_ x: [Int]) -> Bool {
         largeTiles && x[2] % 4 == 0 && x[3] % 4 == 0 && x[0] * (x[2] / 4) * (x[3] / 4) >= minimumTransposedTilesF4
-    }
-
-    /// conv_transpose2d(x, w, stride 2, padding 1) for a weight (Cin, Cout, 4, 4)
-    /// and an input whose sides are multiples of 4, by F(4x4, 2x2) per phase.
-    /// `epilogue` maps each output row per channel as it is written.
-    static func convTransposedF4(_ x: Tensor, _ w: Tensor, epilogue: ChannelEpilogue? = nil) -> Tensor {
-        let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[1]
-        precondition(w.shape == [cin, cout, 4, 4] && h % 4 == 0 && wd % 4 == 0,
-                     "winograd transposed F(4x4, 2x2): weight \(w.shape) for input \(x.shape)")
-        let tiles = (h / 4) * (wd / 4)  // per sample and phase
-        // Layers with small weights (U up to 1M floats: DCGAN-64's 16 px layer)
-        // take chunks of up to 4M floats of V and M, which stay in cache
-        // between the transforms and the GEMMs (14.4-14.9 -> 13.2-13.4 ms
-        // there); for larger weights re-reading U per chunk costs more.
-        let budget = 100 * cin * cout <= 1 << 20 ? min(transposedChunkBudget, 1 << 22) : transposedChunkBudget
-        let perChunk = max(1, min(n, budget / max(1, 100 * (cin + cout) * tiles)))
-        let largest = TransposedChunkF4(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: perChunk)
-        let uPlane = TransposedChunk.weightPlane(cin: cin, cout: cout)
-        var out = [Float](uninitializedCount: n * cout * 4 * h * wd)
-        ScratchPool.shared.with([100 * uPlane, 100 * largest.inputPlane, 100 * largest.outputPlane]) { buffers in
-            let v = buffers[1], m = buffers[2]
-            // U kept between inference calls with the same weight (`TransformedWeightCache`).
-            TransformedWeightCache.shared.with(w, scheme: "transposedF4", count: 100 * uPlane, scratch: buffers[0], transform: { u in
-                w.data.withUnsafeBufferPointer { wp in transformTransposedWeightsF4(wp.baseAddress!, cin: cin, cout: cout, into: u) }
-            }) { u in
-            x.data.withUnsafeBufferPointer { xs in
-            out.withUnsafeMutableBufferPointer { yp in
-                for s0 in stride(from: 0, to: n, by: perChunk) {
-                    let chunk = TransposedChunkF4(channelsIn: cin, channelsOut: cout, h: h, w: wd, samples: min(perChunk, n - s0))
-                    let tc = chunk.tiles
-                    chunk.transformInput(xs.baseAddress! + s0 * cin * h * wd, into: v)
-                    Winograd.planeGEMMs(100) { plane in
-                        BLAS.gemm(transA: true, transB: false, m: cout, n: tc, k: cin,
-                                  a: u + plane * uPlane, lda: cout,
-                                  b: v + plane * chunk.inputPlane, ldb: tc,
-                                  c: m + plane * chunk.outputPlane, ldc: tc)
-                    }
-                    chunk.writeOutput(m, into: yp.baseAddress! + s0 * cout * 4 * h * wd, epilogue: epilogue)
-                }
-            }}}
-        }
-        return Tensor(shape: [n, cout, 2 * h, 2 * wd], data: out)
     }
 
     /// U[phase][5 r + c] = (G g Gᵀ)[r][c] as (Cin, Cout) matrices, planes
@@ -133,7 +91,21 @@ extension Winograd {
     /// (phase, row ξ, column ξ; each Cin x tiles) and the output. Tiles are
     /// ordered (ty, sample, tx): one tile row of every sample after another,
     /// so that both transforms run over long contiguous runs of tiles.
-    struct TransposedChunkF4 {
+    struct TransposedChunkF4: TransposedWinogradChunk {
+        static let scheme = "transposedF4", tileSide = 4, gemms = 100, inputPlanes = 100
+        /// Layers with small weights (U up to 1M floats: DCGAN-64's 16 px
+        /// layer) take chunks of up to 4M floats of V and M, which stay in
+        /// cache between the transforms and the GEMMs (14.4-14.9 -> 13.2-13.4
+        /// ms there); for larger weights re-reading U per chunk costs more.
+        static func chunkBudget(cin: Int, cout: Int) -> Int {
+            100 * cin * cout <= 1 << 20 ? min(transposedChunkBudget, 1 << 22) : transposedChunkBudget
+        }
+        static func transformWeights(_ w: UnsafePointer<Float>, cin: Int, cout: Int, into u: UnsafeMutablePointer<Float>) {
+            transformTransposedWeightsF4(w, cin: cin, cout: cout, into: u)
+        }
+        /// Every GEMM reads its own plane of V.
+        static func inputPlane(ofGEMM plane: Int) -> Int { plane }
+
         let channelsIn, channelsOut, h, w, samples: Int
         var th: Int { h / 4 }
         var tw: Int { w / 4 }

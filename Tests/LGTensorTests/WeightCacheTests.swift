@@ -88,7 +88,8 @@ final class WeightCacheTests: XCTestCase {
 
     /// BatchNorm (eval) and ReLU folded into a transposed convolution give the
     /// bits of the three ops one after another, on every path: F(4x4, 2x2)
-    /// (applied while writing), F(2x2, 2x2) and the direct form (after).
+    /// (applied per row while writing), F(2x2, 2x2) (per channel plane while
+    /// writing) and the direct form (after).
     func testEpilogueMatchesBatchNormAndReLU() {
         let o = ConvTranspose2DOptions(stride: 2, padding: 1)
         for (i, (xs, cout)) in [([2, 32, 8, 8], 40), ([1, 32, 6, 6], 36), ([2, 8, 4, 4], 3)].enumerated() {
