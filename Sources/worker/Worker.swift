@@ -13,14 +13,10 @@ struct Worker: ParsableCommand {
         defaultSubcommand: Connect.self
     )
 
-    /// OpenBLAS's idle threads made quiet first (`BLAS.reexecWithQuietThreads`).
+    /// OpenBLAS's idle threads made quiet first (`BLAS.reexecWithQuietThreads`),
+    /// then ArgumentParser's own parse, run and exit.
     static func main() {
         BLAS.reexecWithQuietThreads()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            exit(withError: error)
-        }
+        main(nil)
     }
 }
