@@ -262,6 +262,8 @@ extension ConvGeometry {
             return
         }
         put(0, even(0, left: false)); put(1, odd(0, right: true))
+        // Two interior loops rather than `put` in one: the single loop read
+        // 2.29-2.33 against 2.23-2.28 ms on the 64 -> 3 layer, alternating.
         var u = 1
         if overwrite {
             while u < w - 1 {
