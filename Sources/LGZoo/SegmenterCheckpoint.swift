@@ -45,7 +45,7 @@ extension SegmenterTrainer {
     /// Continues a run from `checkpointData()`'s bytes.
     public convenience init(resuming data: Data) throws {
         let (state, tensors) = try Self.decodeCheckpoint(data)
-        try self.init(settings: state.settings)
+        try self.init(settings: state.settings, loadInitialWeights: false)
         var net: [String: Tensor] = [:]
         for (k, t) in tensors where k.hasPrefix("net/") { net[String(k.dropFirst(4))] = t }
         do { try network.load(StateDict(net, source: "segmenter checkpoint")) } catch {

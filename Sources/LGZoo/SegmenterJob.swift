@@ -10,7 +10,7 @@ public struct SegmenterJobOptions: Sendable, Equatable {
     public var evalSamples = 1000
 
     public static let known = ["domain", "resolution", "feature_scale", "steps", "batch", "lr", "seed",
-                               "class_weighting", "eval_samples"]
+                               "class_weighting", "lovasz_weight", "init", "eval_samples"]
 
     public init(settings: SegmenterSettings) { self.settings = settings }
 
@@ -42,19 +42,36 @@ public struct SegmenterJobOptions: Sendable, Equatable {
             }
             s.classWeighting = w
         }
+        if let text = p["lovasz_weight"] {
+            guard let x = Float(text), x >= 0, x.isFinite else {
+                throw JobError.badParameter(name: "lovasz_weight", value: text, expected: "a number >= 0")
+            }
+            s.lovaszWeight = x
+        }
+        if let text = p["init"] {
+            guard !text.isEmpty else { throw JobError.badParameter(name: "init", value: text, expected: "a segmenter file") }
+            // "{domain}" lets one grid value serve every domain.
+            s.initialWeights = text.replacingOccurrences(of: "{domain}", with: domain)
+        }
         self.init(settings: s)
         try int("eval_samples", &evalSamples)
     }
 
     /// `toyface_unet32_fs4_15000`: the output's name (the parameters a grid
-    /// varies; lr, batch, weighting and seed only when not the defaults).
+    /// varies; lr, batch, weighting, Lovász weight, seed and the initial
+    /// weights' file name only when not the defaults):
+    /// `toychurch_unet32_fs2_5000_lr0.0005_lovasz1.0_from_toychurch_unet32_fs2_15000`.
     public var name: String {
         let d = SegmenterSettings(domain: settings.domain)
         var n = "\(settings.domain)_unet\(settings.resolution)_fs\(settings.featureScale)_\(settings.steps)"
         if settings.learningRate != d.learningRate { n += "_lr\(settings.learningRate)" }
         if settings.batch != d.batch { n += "_b\(settings.batch)" }
         if let w = settings.classWeighting, w != .none { n += "_\(w.rawValue)" }
+        if let w = settings.lovaszWeight, w > 0 { n += "_lovasz\(w)" }
         if settings.seed != d.seed { n += "_seed\(settings.seed)" }
+        if let i = settings.initialWeights {
+            n += "_from_" + URL(fileURLWithPath: i).deletingPathExtension().lastPathComponent
+        }
         return n
     }
 }
@@ -82,7 +99,8 @@ public enum SegmenterJob {
             trainer = try SegmenterTrainer(resuming: data)
             context.log("train_segmenter \(o.name): resumed at step \(trainer.step)")
         } else {
-            trainer = try SegmenterTrainer(settings: o.settings)
+            // A relative initial file is the project's: next to expr/.
+            trainer = try SegmenterTrainer(settings: o.settings, relativeTo: expr.deletingLastPathComponent())
             context.log("train_segmenter \(o.name): \(o.settings.steps) steps of batch \(o.settings.batch) on \(o.settings.domain)")
         }
         var runStart = context.now(), lastCheckpoint = runStart

@@ -21,6 +21,13 @@ public struct SegmenterSettings: Codable, Sendable, Equatable {
     /// Per-class weights of the cross-entropy; nil (files written before the
     /// option existed) is `.none`.
     public var classWeighting: ClassWeighting? = nil
+    /// Weight of the Lovász-softmax term (a surrogate of 1 - IoU) added to
+    /// the cross-entropy; nil (files written before the option) is 0.
+    public var lovaszWeight: Float? = nil
+    /// A segmenter file (as `SegmenterFiles.save` writes) whose weights the
+    /// training starts from instead of a fresh initialisation: fine-tuning.
+    /// Its network must have these settings' shape.
+    public var initialWeights: String? = nil
 
     public init(domain: String) { self.domain = domain }
 }
@@ -77,7 +84,14 @@ public final class SegmenterTrainer {
     /// Cross-entropy weight per class; nil for the plain mean.
     public let classWeights: [Float]?
 
-    public init(settings: SegmenterSettings) throws {
+    /// A fresh run; a relative `settings.initialWeights` is read relative to
+    /// `root` (the current directory when nil).
+    public convenience init(settings: SegmenterSettings, relativeTo root: URL? = nil) throws {
+        try self.init(settings: settings, loadInitialWeights: true, root: root)
+    }
+
+    /// `loadInitialWeights` false: a resumed run, whose checkpoint holds the weights.
+    init(settings: SegmenterSettings, loadInitialWeights: Bool, root: URL? = nil) throws {
         self.settings = settings
         domain = try Domains.named(settings.domain)
         guard settings.resolution >= 16, settings.resolution % 16 == 0 else {
@@ -86,6 +100,10 @@ public final class SegmenterTrainer {
         network = try FaceParser(config: FaceParserConfig(resolution: settings.resolution, featureScale: settings.featureScale,
                                                           nClasses: domain.classNames.count))
         network.initializeForTraining(seed: settings.seed)
+        if loadInitialWeights, let path = settings.initialWeights {
+            let url = path.hasPrefix("/") || root == nil ? URL(fileURLWithPath: path) : root!.appendingPathComponent(path)
+            try Self.loadInitialWeights(url, into: network)
+        }
         network.requiresParameterGradients = true
         optimizer = Adam([ParameterGroup(network.parameters, learningRate: settings.learningRate)])
         rng = SeededRandom(seed: settings.seed ^ 0x5e9_0000)
@@ -113,13 +131,34 @@ public final class SegmenterTrainer {
         return sum.map { $0 / Double(batches) }
     }
 
+    /// Starts `network` from a trained segmenter's weights.
+    static func loadInitialWeights(_ url: URL, into network: FaceParser) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ZooError.badFile(path: url.path, reason: "initial weights not found: train that segmenter first "
+                                   + "(`coordinator enqueue train_segmenters --preset wide`) or drop the init parameter")
+        }
+        let (trained, _) = try SegmenterFiles.load(url)
+        guard trained.config == network.config else {
+            throw ZooError.badFile(path: url.path, reason: "its network (\(trained.config)) is not the one these settings train "
+                                   + "(\(network.config)): give the same resolution and feature scale")
+        }
+        try network.load(StateDict(trained.checkpointStateDict(), source: url.lastPathComponent))
+    }
+
     /// Mean cross-entropy (`weights` nil), or its class-weighted mean
-    /// sum(w_label * ce) / sum(w_label).
-    static func loss(_ logits: Variable, _ labels: Labels, weights: [Float]?) -> Variable {
-        guard let w = weights else { return logits.crossEntropy(labels) }
-        let map = Tensor(shape: labels.shape, data: labels.data.map { w[Int($0)] })
-        let total = map.sumAll()
-        return (logits.crossEntropyPerPixel(labels) * Variable(map)).sum().scaled(1 / total)
+    /// sum(w_label * ce) / sum(w_label); plus `lovasz` x the Lovász-softmax
+    /// loss when `lovasz` > 0.
+    static func loss(_ logits: Variable, _ labels: Labels, weights: [Float]?, lovasz: Float = 0) -> Variable {
+        let ce: Variable
+        if let w = weights {
+            let map = Tensor(shape: labels.shape, data: labels.data.map { w[Int($0)] })
+            let total = map.sumAll()
+            ce = (logits.crossEntropyPerPixel(labels) * Variable(map)).sum().scaled(1 / total)
+        } else {
+            ce = logits.crossEntropy(labels)
+        }
+        guard lovasz > 0 else { return ce }
+        return ce + logits.lovaszSoftmax(labels).scaled(lovasz)
     }
 
     public var learningRate: Float {
@@ -136,7 +175,8 @@ public final class SegmenterTrainer {
         defer { network.training = false }
         optimizer.groups[0].learningRate = learningRate
         optimizer.zeroGrad()
-        let loss = Self.loss(network.forward(Variable(images)), labels, weights: classWeights)
+        let loss = Self.loss(network.forward(Variable(images)), labels, weights: classWeights,
+                             lovasz: settings.lovaszWeight ?? 0)
         loss.backward()
         optimizer.step()
         step += 1

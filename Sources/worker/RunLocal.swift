@@ -25,6 +25,7 @@ struct RunLocal: ParsableCommand {
           worker run-local --kind evaluate --set SE_path=expr/semantics/X/stylegan2_ffhq_LSE.safetensors
           worker run-local --kind train_gan --set family=stylegan2 --set domain=toyface --set steps=2000
           worker run-local --kind train_segmenter --set domain=toyface --set feature_scale=4 --set steps=15000
+          worker run-local --kind train_segmenter --set domain=toyface --set feature_scale=2 --set steps=5000 --set lr=0.0005 --set lovasz_weight=1 --set init=expr/zoo/segmenters/toyface_unet32_fs2_15000.safetensors
         """
     )
 

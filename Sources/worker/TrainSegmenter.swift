@@ -15,6 +15,9 @@ struct TrainSegmenter: ParsableCommand {
 
         Example:
           worker train-segmenter --domain toyface --resolution 32 --steps 2000 --out models/zoo/toyface_unet32.safetensors
+          # fine-tune a trained one with the Lovász-softmax term added
+          worker train-segmenter --domain toychurch --feature-scale 2 --steps 5000 --lr 0.0005 --lovasz-weight 1 \\
+            --init-from expr/zoo/segmenters/toychurch_unet32_fs2_15000.safetensors --out expr/zoo/segmenters/toychurch_ft.safetensors
         """
     )
 
@@ -28,6 +31,10 @@ struct TrainSegmenter: ParsableCommand {
     @Option(help: "Held-out renders for the evaluation.") var evalSamples: Int = 1000
     @Option(help: "Class weights of the cross-entropy: none, or balanced (median-frequency balancing: small classes count more).")
     var classWeighting: String = "none"
+    @Option(help: "Weight of the Lovász-softmax loss (a surrogate of 1 - IoU) added to the cross-entropy; 0: cross-entropy alone.")
+    var lovaszWeight: Float = 0
+    @Option(help: "Start from this trained segmenter's weights (same resolution and feature scale) instead of a fresh initialisation: fine-tuning.")
+    var initFrom: String?
     @Option(help: "Output .safetensors file.") var out: String
 
     func run() throws {
@@ -38,6 +45,9 @@ struct TrainSegmenter: ParsableCommand {
             throw ValidationError("--class-weighting must be one of \(ClassWeighting.allCases.map(\.rawValue).joined(separator: ", ")), not '\(classWeighting)'")
         }
         s.classWeighting = weighting
+        guard lovaszWeight >= 0, lovaszWeight.isFinite else { throw ValidationError("--lovasz-weight must be >= 0") }
+        if lovaszWeight > 0 { s.lovaszWeight = lovaszWeight }
+        s.initialWeights = initFrom
         let trainer = try SegmenterTrainer(settings: s)
         if let w = trainer.classWeights {
             print("class weights: " + zip(trainer.domain.classNames, w).map { "\($0) \(String(format: "%.2f", $1))" }.joined(separator: ", "))

@@ -38,6 +38,33 @@ final class GridTests: XCTestCase {
         }
     }
 
+    /// The segmenter fine-tune needs the wide segmenters of its domain and
+    /// starts from their files.
+    func testSegmenterGrids() throws {
+        XCTAssertEqual(Set(try lib.expand("train_segmenters").map { $0.params["feature_scale"] }), [.int(4)])
+        let wide = try lib.expand("train_segmenters", preset: "wide")
+        XCTAssertEqual(wide.count, 3)
+        XCTAssertEqual(Set(wide.map { $0.params["feature_scale"] }), [.int(2)])
+        let jobs = try lib.expand("finetune_segmenters")
+        let tunes = jobs.filter { $0.grid == "finetune_segmenters" }, bases = jobs.filter { $0.grid == "train_segmenters" }
+        XCTAssertEqual(tunes.count, 3); XCTAssertEqual(bases.count, 3)
+        XCTAssertEqual(Set(bases.map(\.key)), Set(wide.map(\.key)))
+        let byKey = Dictionary(uniqueKeysWithValues: bases.map { ($0.key, $0) })
+        for t in tunes {
+            XCTAssertEqual(t.kind, "train_segmenter")
+            XCTAssertEqual(t.needs.count, 1)
+            let base = try XCTUnwrap(byKey[t.needs[0]])
+            let d = try XCTUnwrap(t.params["domain"]?.stringValue)
+            XCTAssertEqual(base.params["domain"], t.params["domain"])
+            XCTAssertEqual(base.params["feature_scale"], .int(2))
+            XCTAssertEqual(t.params["init"], .string("expr/zoo/segmenters/{domain}_unet32_fs2_15000.safetensors"), d)
+            XCTAssertEqual(t.params["lovasz_weight"], .int(1))
+        }
+        let quick = try lib.expand("finetune_segmenters", preset: "quick")
+        XCTAssertEqual(quick.count, 6)
+        XCTAssertEqual(Set(quick.map { $0.params["feature_scale"] }), [.int(8)])
+    }
+
     func testParametersFollowTheSpec() throws {
         let j = try lib.expand("sr_all_method", sets: ["G=stylegan2_ffhq", "SE=NSE-1"])
         XCTAssertEqual(j.count, 1)

@@ -220,4 +220,26 @@ final class SegmenterJobTests: XCTestCase {
         }
         XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "resolution": "8"]))
     }
+
+    func testLovaszAndInitParameters() throws {
+        let o = try SegmenterJobOptions(parameters: ["domain": "toychurch", "feature_scale": "2", "steps": "5000", "lr": "0.0005",
+                                                     "lovasz_weight": "1", "init": "expr/zoo/segmenters/toychurch_unet32_fs2_15000.safetensors"])
+        XCTAssertEqual(o.settings.lovaszWeight, 1)
+        XCTAssertEqual(o.settings.initialWeights, "expr/zoo/segmenters/toychurch_unet32_fs2_15000.safetensors")
+        XCTAssertEqual(o.name, "toychurch_unet32_fs2_5000_lr0.0005_lovasz1.0_from_toychurch_unet32_fs2_15000")
+        XCTAssertEqual(try SegmenterJobOptions(parameters: ["domain": "toyface", "lovasz_weight": "0"]).name, "toyface_unet32_fs4_2000")
+        for bad in ["-1", "x", "inf"] {
+            XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "lovasz_weight": bad])) {
+                XCTAssertTrue("\($0)".contains("lovasz_weight"), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "init": ""]))
+        let templated = try SegmenterJobOptions(parameters: ["domain": "toybedroom", "init": "expr/zoo/segmenters/{domain}_unet32_fs2_15000.safetensors"])
+        XCTAssertEqual(templated.settings.initialWeights, "expr/zoo/segmenters/toybedroom_unet32_fs2_15000.safetensors")
+        // Settings files written before the options decode with both absent.
+        var old = try JSONSerialization.jsonObject(with: JSONEncoder().encode(SegmenterSettings(domain: "toyface"))) as! [String: Any]
+        old.removeValue(forKey: "lovaszWeight"); old.removeValue(forKey: "initialWeights")
+        let decoded = try JSONDecoder().decode(SegmenterSettings.self, from: JSONSerialization.data(withJSONObject: old))
+        XCTAssertNil(decoded.lovaszWeight); XCTAssertNil(decoded.initialWeights)
+    }
 }
