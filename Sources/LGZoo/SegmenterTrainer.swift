@@ -32,6 +32,19 @@ public struct SegmenterSettings: Codable, Sendable, Equatable {
     public init(domain: String) { self.domain = domain }
 }
 
+extension SegmenterSettings {
+    /// The `worker train-segmenter` command that trains a segmenter with these
+    /// settings into `out` (the provenance a registry entry records).
+    public func trainCommand(out: String) -> String {
+        var c = "worker train-segmenter --domain \(domain) --resolution \(resolution) --feature-scale \(featureScale)"
+            + " --steps \(steps) --batch \(batch) --lr \(learningRate) --seed \(seed)"
+        if let w = classWeighting, w != .none { c += " --class-weighting \(w.rawValue)" }
+        if let w = lovaszWeight, w > 0 { c += " --lovasz-weight \(w)" }
+        if let i = initialWeights { c += " --init-from \(i)" }
+        return c + " --out \(out)"
+    }
+}
+
 /// How the segmenter's cross-entropy weighs classes.
 public enum ClassWeighting: String, Codable, Sendable, CaseIterable {
     /// Plain mean over pixels (every pixel counts the same).

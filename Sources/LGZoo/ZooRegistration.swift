@@ -54,7 +54,7 @@ public enum ZooRegistration {
             let config = try JSONDecoder().decode(ConfigValue.self, from: JSONEncoder().encode(net.config))
             var entry = PredictorEntry(name: name, kind: .faceUNet, config: config, weights: file.lastPathComponent,
                                        weightsPath: relative(file), labelSet: settings.domain,
-                                       obtain: "worker train-segmenter --domain \(settings.domain) --resolution \(settings.resolution) --feature-scale \(settings.featureScale) --steps \(settings.steps) --batch \(settings.batch) --lr \(settings.learningRate) --seed \(settings.seed) --out \(relative(file)); then worker zoo-register --segmenter \(relative(file))")
+                                       obtain: "\(settings.trainCommand(out: relative(file))); then worker zoo-register --segmenter \(relative(file))")
             if let e = evaluation {
                 entry.note = String(format: "held-out mIoU %.1f %% over all pixels (%.1f %% per image) on %d renders",
                                     e.datasetMIoU * 100, e.perImageMIoU * 100, e.samples)

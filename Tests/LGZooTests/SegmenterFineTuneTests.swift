@@ -71,4 +71,14 @@ final class SegmenterFineTuneTests: XCTestCase {
         XCTAssertEqual(resumed.step, 2)
         XCTAssertEqual(resumed.network.predict(images).logits, tuned.network.predict(images).logits)
     }
+
+    /// The registry's provenance line names every setting that changes the result.
+    func testTrainCommandNamesTheSettings() {
+        var s = SegmenterSettings(domain: "toychurch")
+        XCTAssertEqual(s.trainCommand(out: "m.safetensors"), "worker train-segmenter --domain toychurch --resolution 32 --feature-scale 4"
+                       + " --steps 2000 --batch 16 --lr 0.002 --seed 0 --out m.safetensors")
+        s.classWeighting = .balanced; s.lovaszWeight = 1; s.initialWeights = "expr/zoo/segmenters/a.safetensors"
+        XCTAssertTrue(s.trainCommand(out: "m").hasSuffix("--seed 0 --class-weighting balanced --lovasz-weight 1.0"
+                                                         + " --init-from expr/zoo/segmenters/a.safetensors --out m"))
+    }
 }
