@@ -8,12 +8,6 @@ import XCTest
 /// Segmenter training with the Lovász-softmax term, and fine-tuning from a
 /// trained segmenter's file.
 final class SegmenterFineTuneTests: XCTestCase {
-    func tinySettings(steps: Int) -> SegmenterSettings {
-        var s = SegmenterSettings(domain: "toyface")
-        s.resolution = 16; s.featureScale = 16; s.steps = steps; s.batch = 4; s.learningRate = 0.01
-        return s
-    }
-
     /// The trainer's loss with a Lovász weight is the cross-entropy plus that
     /// multiple of the Lovász-softmax loss, and training on it learns.
     func testLovaszTermInTheLoss() throws {
@@ -25,7 +19,7 @@ final class SegmenterFineTuneTests: XCTestCase {
         XCTAssertEqual(mixed, plain + 0.5 * logits.lovaszSoftmax(labels).value.scalar, accuracy: 1e-5)
         XCTAssertGreaterThan(mixed, plain)
 
-        var s = tinySettings(steps: 40)
+        var s = tinySegmenterSettings(steps: 40)
         s.lovaszWeight = 1
         let t = try SegmenterTrainer(settings: s)
         let before = t.evaluate(samples: 20)
@@ -41,12 +35,12 @@ final class SegmenterFineTuneTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("seg-init-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let base = try SegmenterTrainer(settings: tinySettings(steps: 5))
+        let base = try SegmenterTrainer(settings: tinySegmenterSettings(steps: 5))
         base.train()
         let file = dir.appendingPathComponent("base.safetensors")
         try SegmenterFiles.save(base, evaluation: base.evaluate(samples: 2), to: file)
 
-        var s = tinySettings(steps: 0)
+        var s = tinySegmenterSettings(steps: 0)
         s.initialWeights = file.path
         s.seed = 7
         let images = base.domain.batch(resolution: 16, seeds: DomainSeeds.heldOut(3)).images

@@ -7,16 +7,18 @@ import LGTensor
 import XCTest
 @testable import LGZoo
 
+/// A segmenter small enough to train in a test: toyface at 16 px, filters 4..64.
+func tinySegmenterSettings(steps: Int) -> SegmenterSettings {
+    var s = SegmenterSettings(domain: "toyface")
+    s.resolution = 16; s.featureScale = 16; s.steps = steps; s.batch = 4; s.learningRate = 0.01
+    return s
+}
+
 final class SegmenterTests: XCTestCase {
-    func tinySettings(steps: Int) -> SegmenterSettings {
-        var s = SegmenterSettings(domain: "toyface")
-        s.resolution = 16; s.featureScale = 16; s.steps = steps; s.batch = 4; s.learningRate = 0.01
-        return s
-    }
 
     /// Training lowers the loss and beats the untrained network on held-out renders.
     func testTrainingLearnsTheDomain() throws {
-        let t = try SegmenterTrainer(settings: tinySettings(steps: 60))
+        let t = try SegmenterTrainer(settings: tinySegmenterSettings(steps: 60))
         let before = t.evaluate(samples: 40)
         var first: Float = 0, last: Float = 0
         t.train(every: 10) { step, loss in
@@ -35,7 +37,7 @@ final class SegmenterTests: XCTestCase {
     /// state dict, as the registry's face_unet loader reads it) and predicts
     /// the same labels; the same seed trains the same network.
     func testSavedSegmenterReloadsAndTrainingIsSeeded() throws {
-        let a = try SegmenterTrainer(settings: tinySettings(steps: 5)), b = try SegmenterTrainer(settings: tinySettings(steps: 5))
+        let a = try SegmenterTrainer(settings: tinySegmenterSettings(steps: 5)), b = try SegmenterTrainer(settings: tinySegmenterSettings(steps: 5))
         a.train(); b.train()
         let images = a.domain.batch(resolution: 16, seeds: DomainSeeds.heldOut(3)).images
         XCTAssertEqual(a.network.predict(images).logits, b.network.predict(images).logits)
@@ -67,13 +69,13 @@ final class SegmenterTests: XCTestCase {
     /// weighted mean; the balanced trainer weighs rare face parts above skin,
     /// and an old settings file (without the field) still decodes.
     func testClassWeightedLoss() throws {
-        var s = tinySettings(steps: 1)
+        var s = tinySegmenterSettings(steps: 1)
         s.classWeighting = .balanced
         let t = try SegmenterTrainer(settings: s)
         let w = try XCTUnwrap(t.classWeights)
         let names = t.domain.classNames
         XCTAssertGreaterThan(w[names.firstIndex(of: "eye")!], w[names.firstIndex(of: "skin")!])
-        XCTAssertNil(try SegmenterTrainer(settings: tinySettings(steps: 1)).classWeights)
+        XCTAssertNil(try SegmenterTrainer(settings: tinySegmenterSettings(steps: 1)).classWeights)
 
         var rng = SeededRandom(seed: 3)
         let logits = rng.normalTensor([2, 3, 2, 2])
@@ -96,14 +98,14 @@ final class SegmenterTests: XCTestCase {
         let old = #"{"batch":4,"decayAt":[0.7,0.9],"domain":"toyface","featureScale":16,"learningRate":0.01,"resolution":16,"seed":0,"steps":1}"#
         let decoded = try JSONDecoder().decode(SegmenterSettings.self, from: Data(old.utf8))
         XCTAssertNil(decoded.classWeighting)
-        XCTAssertEqual(decoded, tinySettings(steps: 1))
+        XCTAssertEqual(decoded, tinySegmenterSettings(steps: 1))
     }
 
     func testBadSettingsAndFilesGiveClearErrors() throws {
-        var s = tinySettings(steps: 1)
+        var s = tinySegmenterSettings(steps: 1)
         s.resolution = 20
         XCTAssertThrowsError(try SegmenterTrainer(settings: s)) { XCTAssertTrue("\($0)".contains("multiple of 16")) }
-        s = tinySettings(steps: 1)
+        s = tinySegmenterSettings(steps: 1)
         s.domain = "toycastle"
         XCTAssertThrowsError(try SegmenterTrainer(settings: s)) { XCTAssertTrue("\($0)".contains("toyface"), "\($0)") }
     }
