@@ -1,6 +1,22 @@
 import Foundation
 
 extension Variable {
+    /// Softmax over the `classes` values of one pixel of an (N, C, H, W)
+    /// buffer, `stride` (H x W) apart from `base` on: writes the
+    /// probabilities to the same places of `prob` and returns the largest
+    /// logit and the sum of exp(logit - largest) (log-sum-exp's parts).
+    @inline(__always)
+    static func softmaxPixel(_ x: UnsafeBufferPointer<Float>, into prob: UnsafeMutableBufferPointer<Float>,
+                             at base: Int, classes c: Int, stride p: Int) -> (max: Float, sum: Float) {
+        var m = -Float.infinity
+        for j in 0..<c { m = max(m, x[base + j * p]) }
+        var s: Float = 0
+        for j in 0..<c { let e = Foundation.exp(x[base + j * p] - m); prob[base + j * p] = e; s += e }
+        let inv = 1 / s
+        for j in 0..<c { prob[base + j * p] *= inv }
+        return (m, s)
+    }
+
     /// Per-pixel cross-entropy of logits (N, C, H, W) against integer labels
     /// (N, H, W): -log softmax(logits)[label], shape (N, H, W).
     public func crossEntropyPerPixel(_ labels: Labels) -> Variable {
@@ -17,12 +33,7 @@ extension Variable {
             for idx in range {
                 let i = idx / p, q = idx % p
                 do {
-                    var m = -Float.infinity
-                    for j in 0..<c { m = max(m, x[(i * c + j) * p + q]) }
-                    var s: Float = 0
-                    for j in 0..<c { let e = Foundation.exp(x[(i * c + j) * p + q] - m); prob[(i * c + j) * p + q] = e; s += e }
-                    let inv = 1 / s
-                    for j in 0..<c { prob[(i * c + j) * p + q] *= inv }
+                    let (m, s) = Variable.softmaxPixel(x, into: prob, at: i * c * p + q, classes: c, stride: p)
                     let t = Int(labels.data[i * p + q])
                     precondition(t >= 0 && t < c, "cross-entropy: label \(t) outside 0..<\(c)")
                     lossP[i * p + q] = -(x[(i * c + t) * p + q] - m - Foundation.log(s))

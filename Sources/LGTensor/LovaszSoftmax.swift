@@ -17,27 +17,22 @@ extension Variable {
         precondition(value.rank == 4 && labels.shape == [shape[0], shape[2], shape[3]],
                      "Lovász-softmax: logits \(shape) vs labels \(labels.shape)")
         let n = shape[0], c = shape[1], p = shape[2] * shape[3], m = n * p
-        // Softmax over classes, stored class-major: prob[j * m + pixel].
+        // Softmax over classes, in the logits' layout: prob[(i * c + j) * p + q].
         var prob = [Float](repeating: 0, count: c * m)
         value.data.withUnsafeBufferPointer { x in
-            for i in 0..<n {
-                for q in 0..<p {
-                    var mx = -Float.infinity
-                    for j in 0..<c { mx = max(mx, x[(i * c + j) * p + q]) }
-                    var s: Float = 0
-                    for j in 0..<c { let e = Foundation.exp(x[(i * c + j) * p + q] - mx); prob[j * m + i * p + q] = e; s += e }
-                    let inv = 1 / s
-                    for j in 0..<c { prob[j * m + i * p + q] *= inv }
-                }
+            prob.withUnsafeMutableBufferPointer { prob in
+                for i in 0..<n { for q in 0..<p { _ = Variable.softmaxPixel(x, into: prob, at: i * c * p + q, classes: c, stride: p) } }
             }
         }
+        /// Where class j of pixel k (= i * p + q) is in `prob` and `gradP`.
+        func at(_ j: Int, _ k: Int) -> Int { (k / p * c + j) * p + k % p }
         var count = [Int](repeating: 0, count: c)
         for t in labels.data {
             precondition(t >= 0 && Int(t) < c, "Lovász-softmax: label \(t) outside 0..<\(c)")
             count[Int(t)] += 1
         }
         let present = (0..<c).filter { count[$0] > 0 }
-        // dLoss/dp per class and pixel (class-major), and the loss.
+        // dLoss/dp per class and pixel (the same layout), and the loss.
         var gradP = [Float](repeating: 0, count: c * m)
         var total: Double = 0
         var errors = [Float](repeating: 0, count: m)
@@ -45,7 +40,7 @@ extension Variable {
         for j in present {
             for k in 0..<m {
                 let fg: Float = Int(labels.data[k]) == j ? 1 : 0
-                errors[k] = abs(fg - prob[j * m + k])
+                errors[k] = abs(fg - prob[at(j, k)])
                 order[k] = k
             }
             order.sort { errors[$0] > errors[$1] || (errors[$0] == errors[$1] && $0 < $1) }
@@ -60,7 +55,7 @@ extension Variable {
                 previous = jaccard
                 total += Double(errors[k]) * g
                 // e = 1 - p for the class's pixels, p elsewhere.
-                gradP[j * m + k] = Float(isFG ? -g : g)
+                gradP[at(j, k)] = Float(isFG ? -g : g)
             }
         }
         let scale = present.isEmpty ? 0 : 1 / Float(present.count)
@@ -72,11 +67,10 @@ extension Variable {
             var gx = [Float](repeating: 0, count: n * c * p)
             for i in 0..<n {
                 for q in 0..<p {
-                    let k = i * p + q
                     // Softmax backward: dx_j = p_j (dp_j - sum_l p_l dp_l).
                     var dot: Float = 0
-                    for j in 0..<c { dot += prob[j * m + k] * gradP[j * m + k] }
-                    for j in 0..<c { gx[(i * c + j) * p + q] = gv * prob[j * m + k] * (gradP[j * m + k] - dot) }
+                    for j in 0..<c { let a = (i * c + j) * p + q; dot += prob[a] * gradP[a] }
+                    for j in 0..<c { let a = (i * c + j) * p + q; gx[a] = gv * prob[a] * (gradP[a] - dot) }
                 }
             }
             return [Tensor(shape: s, data: gx)]

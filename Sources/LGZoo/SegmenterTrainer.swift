@@ -114,8 +114,7 @@ public final class SegmenterTrainer {
                                                           nClasses: domain.classNames.count))
         network.initializeForTraining(seed: settings.seed)
         if loadInitialWeights, let path = settings.initialWeights {
-            let url = path.hasPrefix("/") || root == nil ? URL(fileURLWithPath: path) : root!.appendingPathComponent(path)
-            try Self.loadInitialWeights(url, into: network)
+            try Self.loadInitialWeights(URL(fileURLWithPath: path, relativeTo: root), into: network)
         }
         network.requiresParameterGradients = true
         optimizer = Adam([ParameterGroup(network.parameters, learningRate: settings.learningRate)])
