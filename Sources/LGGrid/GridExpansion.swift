@@ -120,6 +120,8 @@ public struct GridLibrary {
                 for i in blocks.indices where blocks[i].fixed?[key] != nil { blocks[i].fixed![key] = JSONValue.parse(value) }
             } else if !takers.isEmpty {
                 for i in takers { blocks[i].fixed = (blocks[i].fixed ?? [:]).merging([key: JSONValue.parse(value)]) { $1 } }
+            } else if !restrictAxes && JobKindCatalog.inheritedByNeeds.contains(key) {
+                continue  // an inherited choice this needed grid's kinds do not take
             } else {
                 throw GridError.unknownKey(key, grid: name, axes: allAxes.sorted(), fixed: allFixed.sorted())
             }
@@ -142,7 +144,10 @@ public struct GridLibrary {
             if let n = b.needs {
                 var sub: [NewJob] = []
                 var subSeen = Set<String>()
-                try expand(n.grid, preset: presetName, sets: [], restrictAxes: false, into: &sub, seen: &subSeen)
+                // The needed jobs label as the needing ones do (a `predictor`
+                // set on scs jobs reaches the train_fewshot jobs they use).
+                let inherited = sets.filter { JobKindCatalog.inheritedByNeeds.contains(String($0.prefix { $0 != "=" })) }
+                try expand(n.grid, preset: presetName, sets: inherited, restrictAxes: false, into: &sub, seen: &subSeen)
                 needed = sub.filter { $0.grid == n.grid }
             }
             for params in combos {

@@ -18,8 +18,16 @@ public enum JobKindCatalog {
     /// Parameters `coordinator enqueue --set` may add to a grid's jobs of a
     /// kind although the grid file does not name them (run-time choices that
     /// make a different run, so a different job key).
+    /// `predictor` names a registered predictor to label with instead of
+    /// the generator's (reproducing tables made under another one).
     public static let addableParameters: [String: [String]] = [
-        "train": ["winograd"],
-        "train_fewshot": ["winograd"],
+        "train": ["winograd", "predictor"],
+        "train_fewshot": ["winograd", "predictor"],
+        "evaluate": ["predictor"],
+        "scs": ["predictor"],
     ]
+
+    /// Addable parameters that a grid's `needs` inherit: the needed grid's
+    /// jobs get them too where their kind takes them.
+    public static let inheritedByNeeds: Set<String> = ["predictor"]
 }

@@ -6,8 +6,8 @@
 /// `"__metadata__"` string-to-string map, then the raw little-endian data.
 /// Reading accepts F32, F64, F16, BF16, I64, I32, I16, I8, U8 and BOOL and
 /// validates every offset (inside the data, sized by dtype x shape, no
-/// overlaps). Writing emits F32 (and I64) with sorted keys, written to a
-/// temporary file and renamed into place.
+/// overlaps). Writing emits F32 or F16 (and I64) with sorted keys, written
+/// to a temporary file and renamed into place.
 import Foundation
 import LGTensor
 
@@ -22,18 +22,43 @@ public enum Safetensors {
         }
     }
 
+    /// How float tensors are stored.
+    public enum FloatStorage: String, Sendable, CaseIterable {
+        /// IEEE single precision ("F32"), exact.
+        case f32
+        /// IEEE half precision ("F16"), half the bytes: each value rounded to
+        /// nearest-even (relative error at most 2^-11 above 6.1e-5 in magnitude,
+        /// smaller values kept as subnormals or zero). A finite value beyond
+        /// half's range (65504) is an error rather than an infinity.
+        case f16
+        /// F16 for each tensor whose values all fit half's range, F32 for the
+        /// others (a BatchNorm's running variance can exceed 65504).
+        case f16WhereInRange
+
+        /// The dtype `t` is stored as.
+        func dtype(of t: Tensor) -> String {
+            switch self {
+            case .f32: return "F32"
+            case .f16: return "F16"
+            case .f16WhereInRange:
+                return t.data.allSatisfy { !$0.isFinite || abs($0) <= Float(Float16.greatestFiniteMagnitude) } ? "F16" : "F32"
+            }
+        }
+    }
+
     // MARK: Writing
 
-    /// Writes float32 tensors (and optional int64 tensors) with string metadata, atomically.
+    /// Writes float tensors (F32 unless `floats` says F16, and optional
+    /// int64 tensors) with string metadata, atomically.
     public static func write(_ tensors: [String: Tensor], int64 intTensors: [String: Int64Tensor] = [:],
-                             metadata: [String: String] = [:], to url: URL) throws {
-        let bytes = try encode(tensors, int64: intTensors, metadata: metadata)
+                             metadata: [String: String] = [:], floats: FloatStorage = .f32, to url: URL) throws {
+        let bytes = try encode(tensors, int64: intTensors, metadata: metadata, floats: floats)
         try writeAtomically(bytes, to: url)
     }
 
     /// The bytes of a safetensors file (see `write`).
     public static func encode(_ tensors: [String: Tensor], int64 intTensors: [String: Int64Tensor] = [:],
-                              metadata: [String: String] = [:]) throws -> [UInt8] {
+                              metadata: [String: String] = [:], floats: FloatStorage = .f32) throws -> [UInt8] {
         for k in intTensors.keys where tensors[k] != nil {
             throw ModelIOError.invalidArgument("tensor name '\(k)' is given both as float32 and as int64")
         }
@@ -50,9 +75,14 @@ public enum Safetensors {
             fields.append("\"__metadata__\":{" + m.joined(separator: ",") + "}")
         }
         var offset = 0
+        var floatDTypes: [String: String] = [:]
         for name in names {
             let (dtype, shape, nbytes): (String, [Int], Int)
-            if let t = tensors[name] { (dtype, shape, nbytes) = ("F32", t.shape, t.count * 4) } else {
+            if let t = tensors[name] {
+                let d = floats.dtype(of: t)
+                (dtype, shape, nbytes) = (d, t.shape, t.count * (d == "F32" ? 4 : 2))
+                floatDTypes[name] = d
+            } else {
                 let t = intTensors[name]!
                 (dtype, shape, nbytes) = ("I64", t.shape, t.values.count * 8)
             }
@@ -68,7 +98,17 @@ public enum Safetensors {
         out += header
         for name in names {
             if let t = tensors[name] {
-                for v in t.data { appendLE(&out, v.bitPattern) }
+                if floatDTypes[name] == "F32" {
+                    for v in t.data { appendLE(&out, v.bitPattern) }
+                } else {
+                    for v in t.data {
+                        let h = Float16(v)
+                        if h.isInfinite && v.isFinite {
+                            throw ModelIOError.invalidArgument("tensor '\(name)' holds \(v), beyond half precision's range (65504): store it as F32")
+                        }
+                        appendLE(&out, h.bitPattern)
+                    }
+                }
             } else {
                 for v in intTensors[name]!.values { appendLE(&out, Int64(v)) }
             }

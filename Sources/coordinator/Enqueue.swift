@@ -17,7 +17,7 @@ struct Enqueue: ParsableCommand {
     @Option(help: "Preset defined in the grid file (e.g. quick, full).")
     var preset: String?
 
-    @Option(name: .customLong("set"), help: "AXIS=v1,v2 keeps those axis values; PARAM=value overrides a fixed parameter; winograd=off|inference|always adds the convolution policy to train / train_fewshot jobs. Repeatable.")
+    @Option(name: .customLong("set"), help: "AXIS=v1,v2 keeps those axis values; PARAM=value overrides a fixed parameter; winograd=off|inference|always adds the convolution policy to train / train_fewshot jobs; predictor=NAME labels train / train_fewshot / evaluate / scs jobs with that registered predictor instead of the generator's. Repeatable.")
     var sets: [String] = []
 
     @Option(help: "Directory of grid files.")

@@ -87,8 +87,9 @@ struct SCSJobExecutor: JobExecutor {
         guard let generator = try registry.loadGenerator(g) as? any StyleGenerator else {
             throw ManipulationError.invalidOption("scs needs a StyleGAN-family generator; \(g) is not one")
         }
-        guard let predictorName = entry.predictor else {
-            throw ManipulationError.missingModel("\(g) has no registered predictor")
+        // A job's own `predictor` (a registered name) overrides the generator's.
+        guard let predictorName = p["predictor"] ?? entry.predictor else {
+            throw ManipulationError.missingModel("\(g) has no registered predictor; give the job a predictor=NAME")
         }
         let predictor = try registry.loadPredictor(predictorName)
         let outputs = projectOutputs()

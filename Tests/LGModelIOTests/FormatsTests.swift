@@ -50,6 +50,44 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(t["z"]?.intValues(), [1, 0])
     }
 
+    /// Half-precision writing rounds as PyTorch's `tensor.to(torch.float16)`
+    /// (bit patterns below from torch 2, float32 inputs): nearest-even, ties
+    /// to even, subnormals, signed zero, saturation at 65504 below the
+    /// rounding boundary, infinities kept.
+    func testWritesHalfPrecisionAsPyTorchRoundsIt() throws {
+        let values: [Float] = [0.1, 1.0 / 3, -2.5, 65504, 65519, 6e-8, 1e-8, -0.0, 1 + 0x1p-11, 1 + 3 * 0x1p-11,
+                               3.14159265, -1234.567, 0x1p-14, 0x1p-24, .infinity, -.infinity]
+        let torchBits: [UInt16] = [0x2e66, 0x3555, 0xc100, 0x7bff, 0x7bff, 0x0001, 0x0000, 0x8000, 0x3c00, 0x3c02,
+                                   0x4248, 0xe4d3, 0x0400, 0x0001, 0x7c00, 0xfc00]
+        let ints = Safetensors.Int64Tensor(shape: [2], values: [3, -4])
+        let bytes = try Safetensors.encode(["h": Tensor(shape: [4, 4], data: values)], int64: ["n": ints], floats: .f16)
+        let raw = try Safetensors.decode(bytes).tensors
+        XCTAssertEqual(raw["h"]?.dtype, .float16)
+        XCTAssertEqual(raw["h"]?.shape, [4, 4])
+        XCTAssertEqual(raw["n"]?.intValues(), [3, -4], "integers stay int64")
+        let n = Int(loadLE(bytes, 0, UInt64.self))
+        let stored = (0..<values.count).map { loadLE(bytes, 8 + n + 2 * $0, UInt16.self) }
+        XCTAssertEqual(stored, torchBits)
+        XCTAssertEqual(bytes.count, 8 + n + 2 * values.count + 8 * 2)
+        // Read back as float: exactly the half values.
+        XCTAssertEqual(try Safetensors.decode(bytes).tensors["h"]?.floatTensor().data[0], 0.0999755859375)
+    }
+
+    /// Beyond half's range: strict F16 refuses (naming the tensor and the
+    /// fix); `f16WhereInRange` keeps that tensor F32 and halves the rest.
+    func testHalfPrecisionOutOfRange() throws {
+        let big = Tensor(shape: [2], data: [1, 70000]), small = Tensor(shape: [3], data: [1, 2, -3])
+        XCTAssertThrowsError(try Safetensors.encode(["var": big, "w": small], floats: .f16)) {
+            XCTAssertTrue("\($0)".contains("'var'") && "\($0)".contains("F32"), "\($0)")
+        }
+        let bytes = try Safetensors.encode(["var": big, "w": small], floats: .f16WhereInRange)
+        let raw = try Safetensors.decode(bytes).tensors
+        XCTAssertEqual(raw["var"]?.dtype, .float32)
+        XCTAssertEqual(raw["var"]?.floatTensor().data, [1, 70000])
+        XCTAssertEqual(raw["w"]?.dtype, .float16)
+        XCTAssertEqual(raw["w"]?.floatTensor().data, [1, 2, -3])
+    }
+
     func testCorruptFiles() throws {
         let good = try Safetensors.encode(["w": Tensor(shape: [4], data: [1, 2, 3, 4])], metadata: ["k": "v"])
         XCTAssertNoThrow(try Safetensors.decode(good))

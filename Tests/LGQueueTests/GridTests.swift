@@ -90,6 +90,16 @@ final class GridTests: XCTestCase {
         XCTAssertNotEqual(plain[0].key, fast[0].key)
         XCTAssertEqual(try lib.expand("train_fewshot", sets: ["winograd=off"]).first?.params["winograd"], .string("off"))
         XCTAssertThrowsError(try lib.expand("train_zoo", sets: ["winograd=always"])) { XCTAssertTrue("\($0)".contains("winograd")) }
+        // A predictor other than the generator's: train, train_fewshot and scs
+        // jobs take it (another key); train_gan does not.
+        let narrow = try lib.expand("sr_all_method_zoo", sets: ["G=stylegan2_toyface32", "SE=LSE", "predictor=toyface_seg32"])
+        XCTAssertEqual(narrow.map { $0.params["predictor"] }, [.string("toyface_seg32")])
+        let registered = try lib.expand("sr_all_method_zoo", sets: ["G=stylegan2_toyface32", "SE=LSE"])
+        XCTAssertNotEqual(narrow[0].key, registered[0].key)
+        let scs = try lib.expand("scs_zoo", sets: ["G=stylegan2_toyface32", "predictor=toyface_seg32"])
+        XCTAssertFalse(scs.isEmpty)
+        for j in scs where j.kind == "scs" || j.kind == "train_fewshot" { XCTAssertEqual(j.params["predictor"], .string("toyface_seg32")) }
+        XCTAssertThrowsError(try lib.expand("train_zoo", sets: ["predictor=toyface_seg32"])) { XCTAssertTrue("\($0)".contains("predictor")) }
     }
 
     func testErrorsListTheValidChoices() {

@@ -1,4 +1,5 @@
 import Foundation
+import LGDomains
 import LGGANTraining
 import LGJobs
 import LGModelIO
@@ -159,5 +160,76 @@ final class ZooRegistrationTests: XCTestCase {
                                                           repoRoot: root, configDirectory: configs)) {
             XCTAssertTrue("\($0)".contains("has not finished"), "\($0)")
         }
+    }
+
+    /// A second segmenter registered with a suffix, in half precision and
+    /// relabelling: it sits beside the first, the domain's generators point
+    /// at it (others untouched), its file holds F16 weights whose recorded
+    /// evaluation is of the stored network, and a run registered again keeps
+    /// the relabelled predictor.
+    func testSegmenterSuffixHalfPrecisionAndRelabel() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-reg2-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let configs = root.appendingPathComponent("configs")
+        try FileManager.default.createDirectory(at: configs, withIntermediateDirectories: true)
+        try Data("{\"generators\": []}".utf8).write(to: configs.appendingPathComponent("generators.json"))
+        let models = root.appendingPathComponent("models/zoo")
+        let o = try GANJobOptions(parameters: ["family": "pggan", "domain": "toychurch", "resolution": "16", "fmaps_max": "8",
+                                               "latent_dim": "8", "batch": "2", "steps": "1", "sample_every": "0"])
+        let run = try GANJob.run(o, context: JobRunContext(), expr: root.appendingPathComponent("expr")).directory
+        func segmenter(_ domain: String, scale: Int, name: String) throws -> URL {
+            var s = SegmenterSettings(domain: domain)
+            s.resolution = 16; s.featureScale = scale; s.steps = 2; s.batch = 2
+            let seg = try SegmenterTrainer(settings: s)
+            seg.train()
+            let url = root.appendingPathComponent("trained/\(name).safetensors")
+            try SegmenterFiles.save(seg, evaluation: seg.evaluate(samples: 4), to: url)
+            return url
+        }
+        let first = try segmenter("toychurch", scale: 16, name: "first")
+        let face = try segmenter("toyface", scale: 16, name: "face")
+        _ = try ZooRegistration.register(runs: [run], segmenters: [first, face], modelsDirectory: models,
+                                         repoRoot: root, configDirectory: configs)
+        XCTAssertThrowsError(try ZooRegistration.register(runs: [], segmenters: [first], modelsDirectory: models, repoRoot: root,
+                                                          configDirectory: configs, segmenterOptions: .init(suffix: "a/b"))) {
+            XCTAssertTrue("\($0)".contains("letters, digits"), "\($0)")
+        }
+
+        let second = try segmenter("toychurch", scale: 8, name: "second")
+        let summary = try ZooRegistration.register(runs: [], segmenters: [second], modelsDirectory: models, repoRoot: root,
+                                                   configDirectory: configs,
+                                                   segmenterOptions: .init(suffix: "wide", floats: .f16WhereInRange, relabel: true))
+        XCTAssertEqual(summary, .init(generators: [], predictors: ["toychurch_seg16_wide"], relabelled: ["pggan_toychurch16"]))
+        let registry = try ModelRegistry(configDirectory: configs)
+        XCTAssertEqual(try registry.predictorName(forGenerator: "pggan_toychurch16"), "toychurch_seg16_wide")
+        XCTAssertNoThrow(try registry.loadPredictor("toychurch_seg16"), "the first segmenter stays registered")
+        let stored = models.appendingPathComponent("toychurch_unet16_wide.safetensors")
+        let raw = try Safetensors.readRaw(stored)
+        XCTAssertTrue(raw.tensors.values.contains { $0.dtype == .float16 })
+        XCTAssertTrue(raw.tensors.values.allSatisfy { $0.dtype == .float16 || $0.dtype == .float32 })
+        let f32Size = try FileManager.default.attributesOfItem(atPath: second.path)[.size] as! Int
+        let f16Size = try FileManager.default.attributesOfItem(atPath: stored.path)[.size] as! Int
+        XCTAssertLessThan(f16Size, f32Size * 3 / 4)
+        // The recorded evaluation is the stored network's, on as many renders as the original's.
+        let recorded = try JSONDecoder().decode(SegmenterEvaluation.self, from: Data(raw.metadata["evaluation"]!.utf8))
+        let net = try SegmenterFiles.load(stored).network
+        XCTAssertEqual(recorded, SegmenterTrainer.evaluate(net, domain: try Domains.named("toychurch"), resolution: 16, samples: 4))
+        // The registry loads it; its predictions are those of the float32 network to half precision.
+        let p = try registry.loadPredictor("toychurch_seg16_wide")
+        XCTAssertEqual(p.classNames.first, "sky")
+        let original = try SegmenterFiles.load(second).network
+        let (images, _) = try Domains.named("toychurch").batch(resolution: 16, seeds: DomainSeeds.heldOut(2, offset: 0))
+        let a = original.predict(images).logits.data, b = net.predict(images).logits.data
+        let scale = a.map(abs).max()!
+        XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 0.02 * scale)
+        let zoo = try JSONDecoder().decode(ZooFile.self, from: Data(contentsOf: configs.appendingPathComponent("zoo.json")))
+        let entry = zoo.predictors.first { $0.name == "toychurch_seg16_wide" }!
+        XCTAssertTrue(entry.note?.hasSuffix("as stored (F16)") == true, entry.note ?? "")
+        XCTAssertTrue(entry.obtain?.contains("--suffix wide --half --relabel") == true, entry.obtain ?? "")
+        XCTAssertEqual(zoo.generators.first { $0.name == "pggan_toychurch16" }?.predictor, "toychurch_seg16_wide")
+
+        // Registering the run again keeps its (relabelled) predictor.
+        _ = try ZooRegistration.register(runs: [run], segmenters: [], modelsDirectory: models, repoRoot: root, configDirectory: configs)
+        XCTAssertEqual(try ModelRegistry(configDirectory: configs).predictorName(forGenerator: "pggan_toychurch16"), "toychurch_seg16_wide")
     }
 }
