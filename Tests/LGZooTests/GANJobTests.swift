@@ -119,16 +119,26 @@ final class GANJobTests: XCTestCase {
 final class ZooRegistrationTests: XCTestCase {
     /// A finished run and a segmenter become registry entries that load:
     /// the generator through the registry, labelled by the segmenter.
-    func testRegisteredModelsLoadThroughTheRegistry() throws {
+    /// A project folder with an empty registry (`configs/`), removed after the test.
+    func projectRoot() throws -> (root: URL, configs: URL) {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-reg-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
+        addTeardownBlock { try? FileManager.default.removeItem(at: root) }
         let configs = root.appendingPathComponent("configs")
         try FileManager.default.createDirectory(at: configs, withIntermediateDirectories: true)
         try Data("{\"generators\": []}".utf8).write(to: configs.appendingPathComponent("generators.json"))
-        let expr = root.appendingPathComponent("expr")
+        return (root, configs)
+    }
+
+    /// A finished tiny PGGAN toychurch16 run under `root/expr`.
+    func tinyChurchRun(in root: URL, steps: Int) throws -> GANJobReport {
         let o = try GANJobOptions(parameters: ["family": "pggan", "domain": "toychurch", "resolution": "16", "fmaps_max": "8",
-                                               "latent_dim": "8", "batch": "2", "steps": "2", "sample_every": "0"])
-        let report = try GANJob.run(o, context: JobRunContext(), expr: expr)
+                                               "latent_dim": "8", "batch": "2", "steps": "\(steps)", "sample_every": "0"])
+        return try GANJob.run(o, context: JobRunContext(), expr: root.appendingPathComponent("expr"))
+    }
+
+    func testRegisteredModelsLoadThroughTheRegistry() throws {
+        let (root, configs) = try projectRoot()
+        let report = try tinyChurchRun(in: root, steps: 2)
         var s = SegmenterSettings(domain: "toychurch")
         s.resolution = 16; s.featureScale = 16; s.steps = 2; s.batch = 2
         let seg = try SegmenterTrainer(settings: s)
@@ -168,15 +178,9 @@ final class ZooRegistrationTests: XCTestCase {
     /// evaluation is of the stored network, and a run registered again keeps
     /// the relabelled predictor.
     func testSegmenterSuffixHalfPrecisionAndRelabel() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-reg2-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let configs = root.appendingPathComponent("configs")
-        try FileManager.default.createDirectory(at: configs, withIntermediateDirectories: true)
-        try Data("{\"generators\": []}".utf8).write(to: configs.appendingPathComponent("generators.json"))
+        let (root, configs) = try projectRoot()
         let models = root.appendingPathComponent("models/zoo")
-        let o = try GANJobOptions(parameters: ["family": "pggan", "domain": "toychurch", "resolution": "16", "fmaps_max": "8",
-                                               "latent_dim": "8", "batch": "2", "steps": "1", "sample_every": "0"])
-        let run = try GANJob.run(o, context: JobRunContext(), expr: root.appendingPathComponent("expr")).directory
+        let run = try tinyChurchRun(in: root, steps: 1).directory
         func segmenter(_ domain: String, scale: Int, name: String) throws -> URL {
             var s = SegmenterSettings(domain: domain)
             s.resolution = 16; s.featureScale = scale; s.steps = 2; s.batch = 2
