@@ -51,6 +51,7 @@ struct RenderEval: ParsableCommand {
     @Option(help: "Experiment folder whose semantics/ holds the extractor checkpoints (without --extractor).") var expr: String = "expr"
     @Option(help: "Output folder (default: EXPR/render-eval/GENERATOR).") var out: String?
     @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).") var configs: String?
+    @Option(help: "A registered predictor for the predictor rows instead of the generator's (see `worker models`).") var predictor: String?
     @OptionGroup var sheetScale: SheetScaleOption
 
     func validate() throws {
@@ -69,6 +70,12 @@ struct RenderEval: ParsableCommand {
         guard let domainName = entry.dataset, let domain = try? Domains.named(domainName) else {
             throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
         }
+        // The predictor first: a wrong choice fails before any checkpoint is read.
+        let predictorName = try predictor ?? registry.predictorName(forGenerator: generator)
+        let p = try registry.loadPredictor(predictorName)
+        guard p.classNames == domain.classNames else {
+            throw ValidationError("predictor \(predictorName) labels other classes than the \(domainName) domain's; give one of that domain (see `worker models`)")
+        }
         let paths = try extractor.isEmpty ? discoverExtractors() : extractor
         var extractors: [(name: String, extractor: any SemanticExtractor)] = []
         for path in paths {
@@ -84,7 +91,6 @@ struct RenderEval: ParsableCommand {
             throw ValidationError("the checkpoints found are all of other schedules than \(TrainOptions.referenceEpochs) x \(TrainOptions.referenceStepsPerEpoch); add --all-runs to take them")
         }
         let g = try registry.loadGenerator(generator)
-        let p = try registry.loadPredictor(registry.predictorName(forGenerator: generator))
         var last = -1
         let (result, pictures) = try RenderEvaluation.run(
             generatorName: generator, generator: g, predictor: p, domain: domain, extractors: extractors,

@@ -15,14 +15,16 @@ struct ZooCheck: ParsableCommand {
         pixel fraction and the fraction of images containing it, plus the total \
         variation distance between the two pixel distributions.
 
-        Example:
+        Examples:
           worker zoo-check --generator stylegan2_toyface32
+          worker zoo-check --generator stylegan2_toyface32 --predictor toyface_seg32   # another registered segmenter
         """
     )
 
     @Option(help: "A registered zoo generator (see `worker models`).") var generator: String
     @Option(help: "Images (and renders) to label.") var samples: Int = 500
     @Option(help: "Seed of the latents.") var seed: UInt64 = 0
+    @Option(help: "A registered predictor to label with instead of the generator's (see `worker models`).") var predictor: String?
     @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).") var configs: String?
 
     func run() throws {
@@ -32,7 +34,12 @@ struct ZooCheck: ParsableCommand {
             throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
         }
         let g = try registry.loadGenerator(generator)
-        let p = try registry.loadPredictor(registry.predictorName(forGenerator: generator))
+        let predictorName = try predictor ?? registry.predictorName(forGenerator: generator)
+        let p = try registry.loadPredictor(predictorName)
+        guard p.classNames == domain.classNames else {
+            throw ValidationError("predictor \(predictorName) labels other classes than the \(domainName) domain's; give one of that domain (see `worker models`)")
+        }
+        print("labels by \(predictorName)")
         let s = LabelStatistics.measure(generator: g, segmenter: p, domain: domain, samples: samples, seed: seed)
         func pct(_ x: Double) -> String { String(format: "%6.2f", x * 100) }
         print("class            generated %  rendered %  exact %   in images: generated % / rendered %")

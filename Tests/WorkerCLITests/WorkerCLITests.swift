@@ -174,6 +174,23 @@ final class WorkerCLITests: XCTestCase {
         let c = try worker(["zoo-check", "--configs", configs.path, "--generator", "stylegan_toyface16", "--samples", "4"])
         XCTAssertTrue(c.output.contains("total variation distance"), c.output)
         XCTAssertTrue(c.output.contains("glasses"), c.output)
+        XCTAssertTrue(c.output.contains("labels by toyface_seg16"), c.output)
+        // --predictor labels with another registered segmenter, of the same domain only.
+        let church = dir.appendingPathComponent("church.safetensors").path
+        try worker(["train-segmenter", "--domain", "toychurch", "--resolution", "16", "--feature-scale", "16",
+                    "--steps", "1", "--batch", "2", "--eval-samples", "2", "--out", church])
+        try worker(["zoo-register", "--configs", configs.path, "--models", dir.appendingPathComponent("models/zoo").path,
+                    "--segmenter", church])
+        let named = try worker(["zoo-check", "--configs", configs.path, "--generator", "stylegan_toyface16", "--samples", "2",
+                                "--predictor", "toyface_seg16"])
+        XCTAssertTrue(named.output.contains("labels by toyface_seg16"), named.output)
+        for command in ["zoo-check", "render-eval"] {
+            let wrong = try worker([command, "--configs", configs.path, "--generator", "stylegan_toyface16", "--predictor", "toychurch_seg16",
+                                    "--extractor", "unused"].filter { command == "render-eval" || ($0 != "--extractor" && $0 != "unused") },
+                                   expectSuccess: false)
+            XCTAssertNotEqual(wrong.status, 0)
+            XCTAssertTrue(wrong.output.contains("labels other classes than the toyface domain's"), "\(command): \(wrong.output)")
+        }
 
         // Extractors against the renders' exact labels: without checkpoints the
         // command says how to make some; with one it writes its report and sheet.
