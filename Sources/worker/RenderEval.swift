@@ -99,7 +99,7 @@ struct RenderEval: ParsableCommand {
                 if pct / 5 != last { last = pct / 5; FileHandle.standardError.write(Data("\rinversion: step \(done)/\(total) (\(pct)%)".utf8)) }
             }
         FileHandle.standardError.write(Data("\n".utf8))
-        let report = Self.report(result)
+        let report = Self.report(result, predictor: predictorName)
         print(report, terminator: "")
 
         let dir = URL(fileURLWithPath: out ?? "\(expr)/render-eval/\(generator)")
@@ -153,13 +153,13 @@ struct RenderEval: ParsableCommand {
     }
 
     /// A Markdown report: the summary table, then IoU per class.
-    static func report(_ r: RenderEvaluation) -> String {
+    static func report(_ r: RenderEvaluation, predictor: String) -> String {
         func pct(_ x: Float) -> String { x.isNaN ? "-" : String(format: "%.1f", 100 * x) }
         func cls(_ x: Float) -> String { x < -0.1 ? "-" : String(format: "%.1f", 100 * x) }
         let s = r.settings
         var out = "\(r.generator) on \(r.samples) held-out \(r.domain) renders, inverted in \(r.latentSpace) (best of \(s.candidates) random latents, "
         out += "then \(s.steps) Adam steps at lr \(s.learningRate), seed \(s.seed)): PSNR "
-        out += String(format: "%.1f -> %.1f dB\n\n", r.startPSNR, r.psnr)
+        out += String(format: "%.1f -> %.1f dB", r.startPSNR, r.psnr) + "; predictor \(predictor)\n\n"
         out += "| labels | mIoU vs exact labels | pixel acc. | mIoU vs predictor on reconstructions |\n|---|---|---|---|\n"
         out += "| predictor on the renders | \(pct(r.predictorOnRenders.mIoU)) | \(pct(r.predictorOnRenders.pixelAccuracy)) | |\n"
         out += "| predictor on the reconstructions | \(pct(r.predictorOnReconstructions.mIoU)) | \(pct(r.predictorOnReconstructions.pixelAccuracy)) | |\n"

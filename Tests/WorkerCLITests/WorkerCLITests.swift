@@ -206,7 +206,7 @@ final class WorkerCLITests: XCTestCase {
         let out = dir.appendingPathComponent("render-eval").path
         let e = try worker(["render-eval", "--configs", configs.path, "--generator", "stylegan_toyface16", "--extractor", lse,
                             "--count", "3", "--steps", "2", "--candidates", "4", "--sheet-count", "2", "--out", out])
-        XCTAssertTrue(e.output.contains("| predictor on the renders |") && e.output.contains("lr0.001_e1x2 (1x2)"), e.output)
+        XCTAssertTrue(e.output.contains("| predictor on the renders |") && e.output.contains("lr0.001_e1x2 (1x2)") && e.output.contains("; predictor toyface_seg16"), e.output)
         for f in ["render-eval.json", "render-eval.md", "sheet.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + f), f)
         }
