@@ -81,19 +81,20 @@ public enum ZooRegistration {
         }
         var summary = Summary(generators: [], predictors: [])
         for url in segmenters {
-            let (net, settings) = try SegmenterFiles.load(url)
+            let (net, settings, metadata) = try SegmenterFiles.loadWithMetadata(url)
             let tail = segmenterOptions.suffix.map { "_\($0)" } ?? ""
             let name = "\(settings.domain)_seg\(settings.resolution)\(tail)"
             let fileName = "\(settings.domain)_unet\(settings.resolution)\(tail).safetensors"
-            var evaluation = try Safetensors.read(url).metadata["evaluation"]
-                .flatMap { try? JSONDecoder().decode(SegmenterEvaluation.self, from: Data($0.utf8)) }
+            var evaluation = SegmenterFiles.evaluation(in: metadata)
             let file: URL
             switch segmenterOptions.floats {
             case .f32:
                 file = try copy(url, fileName)
             case .f16, .f16WhereInRange:
                 file = modelsDirectory.appendingPathComponent(fileName)
-                evaluation = try SegmenterFiles.storeHalf(url, to: file, evaluationSamples: evaluation?.samples ?? 1000,
+                evaluation = try SegmenterFiles.storeHalf(net, settings: settings, metadata: metadata,
+                                                          sourceName: url.lastPathComponent, to: file,
+                                                          evaluationSamples: evaluation?.samples ?? 1000,
                                                           floats: segmenterOptions.floats)
             }
             let config = try JSONDecoder().decode(ConfigValue.self, from: JSONEncoder().encode(net.config))
@@ -179,7 +180,7 @@ public enum ZooRegistration {
         if options.relabel { register += " --relabel" }
         var steps = [settings.trainCommand(out: options.floats == .f32 ? stored : trained)]
         if let initial = settings.initialWeights,
-           let base = try? SegmenterFiles.load(URL(fileURLWithPath: initial, relativeTo: repoRoot)).settings {
+           let base = try? SegmenterFiles.settings(of: URL(fileURLWithPath: initial, relativeTo: repoRoot)) {
             steps.insert(base.trainCommand(out: initial), at: 0)
         }
         return (steps + [register]).joined(separator: "; then ")

@@ -4,6 +4,7 @@ import Foundation
 import LGModels
 import LGJobs
 import LGManipulation
+import LGDomains
 
 /// How commands get a generator: a registered name (`worker models`), or an
 /// architecture with a JSON config (the reference constructor's arguments)
@@ -55,6 +56,26 @@ extension GeneratorLoading {
             name = try r.predictorName(forGenerator: generator)
         }
         return try r.loadPredictor(name, weights: weights)
+    }
+}
+
+extension GeneratorLoading {
+    /// A zoo generator's domain and the predictor that labels it: `predictor`
+    /// (a registered name) or the generator's registered one. Refuses a
+    /// generator of no procedural domain and a predictor of other classes,
+    /// before any generator or checkpoint is read.
+    static func zooPredictor(generator: String, predictor: String?, registry: ModelRegistry) throws
+        -> (domain: any RenderedDomain, predictorName: String, predictor: any SegmentationPredictor) {
+        let entry = try registry.generatorEntry(generator)
+        guard let domainName = entry.dataset, let domain = try? Domains.named(domainName) else {
+            throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
+        }
+        let predictorName = try predictor ?? registry.predictorName(forGenerator: generator)
+        let p = try registry.loadPredictor(predictorName)
+        guard p.classNames == domain.classNames else {
+            throw ValidationError("predictor \(predictorName) labels other classes than the \(domainName) domain's; give one of that domain (see `worker models`)")
+        }
+        return (domain, predictorName, p)
     }
 }
 

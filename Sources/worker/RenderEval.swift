@@ -66,16 +66,9 @@ struct RenderEval: ParsableCommand {
 
     func run() throws {
         let registry = try GeneratorLoading.registry(configs: configs)
-        let entry = try registry.generatorEntry(generator)
-        guard let domainName = entry.dataset, let domain = try? Domains.named(domainName) else {
-            throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
-        }
         // The predictor first: a wrong choice fails before any checkpoint is read.
-        let predictorName = try predictor ?? registry.predictorName(forGenerator: generator)
-        let p = try registry.loadPredictor(predictorName)
-        guard p.classNames == domain.classNames else {
-            throw ValidationError("predictor \(predictorName) labels other classes than the \(domainName) domain's; give one of that domain (see `worker models`)")
-        }
+        let (domain, predictorName, p) = try GeneratorLoading.zooPredictor(generator: generator, predictor: predictor,
+                                                                            registry: registry)
         let paths = try extractor.isEmpty ? discoverExtractors() : extractor
         var extractors: [(name: String, extractor: any SemanticExtractor)] = []
         for path in paths {

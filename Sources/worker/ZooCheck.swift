@@ -29,16 +29,9 @@ struct ZooCheck: ParsableCommand {
 
     func run() throws {
         let registry = try GeneratorLoading.registry(configs: configs)
-        let entry = try registry.generatorEntry(generator)
-        guard let domainName = entry.dataset, let domain = try? Domains.named(domainName) else {
-            throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
-        }
+        let (domain, predictorName, p) = try GeneratorLoading.zooPredictor(generator: generator, predictor: predictor,
+                                                                            registry: registry)
         let g = try registry.loadGenerator(generator)
-        let predictorName = try predictor ?? registry.predictorName(forGenerator: generator)
-        let p = try registry.loadPredictor(predictorName)
-        guard p.classNames == domain.classNames else {
-            throw ValidationError("predictor \(predictorName) labels other classes than the \(domainName) domain's; give one of that domain (see `worker models`)")
-        }
         print("labels by \(predictorName)")
         let s = LabelStatistics.measure(generator: g, segmenter: p, domain: domain, samples: samples, seed: seed)
         func pct(_ x: Double) -> String { String(format: "%6.2f", x * 100) }
