@@ -18,7 +18,7 @@ public struct JobModels {
     public static func load(_ choice: ModelChoice, registry: ModelRegistry,
                             options: GeneratorOptions = .init()) throws -> JobModels {
         let entry = try registry.generatorEntry(choice.generator)
-        let predictorName = try choice.predictor ?? registry.predictorName(forGenerator: choice.generator)
+        let predictorName = try registry.predictorName(forGenerator: choice.generator, override: choice.predictor)
         // The predictor first: a scene GAN fails fast on the missing scene segmenter.
         let p = try registry.loadPredictor(predictorName, weights: choice.predictorWeights)
         let g = try registry.loadGenerator(choice.generator, weights: choice.generatorWeights, options: options)

@@ -150,6 +150,23 @@ extension ModelRegistry {
         return p
     }
 
+    /// The predictor that labels generator `name`'s images: `override` (a
+    /// registered name) when given, else the generator's own. An override
+    /// must label the generator's own predictor's label set (the generator's
+    /// label set where it has no predictor): another domain's segmenter
+    /// would teach the extractors classes the generator's tables do not name.
+    public func predictorName(forGenerator name: String, override: String?) throws -> String {
+        guard let override else { return try predictorName(forGenerator: name) }
+        let chosen = try predictorEntry(override)
+        let g = try generatorEntry(name)
+        let expected = g.predictor.flatMap { try? predictorEntry($0).labelSet } ?? g.labelSet
+        if let expected, let got = chosen.labelSet, got != expected {
+            throw RegistryError.incompatiblePredictor(predictor: override, labelSet: got, generator: name,
+                                                      expected: expected, own: g.predictor)
+        }
+        return override
+    }
+
     // MARK: Status
 
     /// One line of `worker models`.

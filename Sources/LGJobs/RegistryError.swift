@@ -13,6 +13,8 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable {
     case mismatchedWeights(model: String, path: String, problem: String, expectedShapes: [KeyShape], obtain: String)
     /// Registered, but not runnable in this build.
     case notRunnable(model: String, reason: String)
+    /// A predictor chosen for a generator labels another label set than the generator's own predictor.
+    case incompatiblePredictor(predictor: String, labelSet: String, generator: String, expected: String, own: String?)
 
     /// A checkpoint key with the shape the registered config implies.
     public struct KeyShape: Equatable, Sendable, Codable {
@@ -47,6 +49,10 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable {
                 + RegistryError.shapesText(shapes) + " How to obtain the right file: \(obtain)"
         case let .notRunnable(model, reason):
             return "'\(model)' is registered but cannot run: \(reason)"
+        case let .incompatiblePredictor(predictor, labelSet, generator, expected, own):
+            return "predictor '\(predictor)' labels the classes of '\(labelSet)', but '\(generator)' is labelled in '\(expected)'. "
+                + "Give a predictor of label set '\(expected)' (see `worker models`)"
+                + (own.map { ", or none to use \(generator)'s own ('\($0)')" } ?? "") + "."
         }
     }
 }

@@ -49,11 +49,13 @@ extension GeneratorLoading {
         }
         let r = try registry()
         let name: String
-        if let predictor { name = predictor } else {
-            guard let generator, !generator.lowercased().hasSuffix(".json") else {
+        if let generator, !generator.lowercased().hasSuffix(".json") {
+            name = try r.predictorName(forGenerator: generator, override: predictor)
+        } else {
+            guard let predictor else {
                 throw ValidationError("give --predictor (a registered name or a face-UNet JSON config with --predictor-weights)")
             }
-            name = try r.predictorName(forGenerator: generator)
+            name = predictor
         }
         return try r.loadPredictor(name, weights: weights)
     }
@@ -70,7 +72,7 @@ extension GeneratorLoading {
         guard let domainName = entry.dataset, let domain = try? Domains.named(domainName) else {
             throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
         }
-        let predictorName = try predictor ?? registry.predictorName(forGenerator: generator)
+        let predictorName = try registry.predictorName(forGenerator: generator, override: predictor)
         let p = try registry.loadPredictor(predictorName)
         guard p.classNames == domain.classNames else {
             throw ValidationError("predictor \(predictorName) labels other classes than the \(domainName) domain's; give one of that domain (see `worker models`)")

@@ -87,11 +87,11 @@ struct SCSJobExecutor: JobExecutor {
         guard let generator = try registry.loadGenerator(g) as? any StyleGenerator else {
             throw ManipulationError.invalidOption("scs needs a StyleGAN-family generator; \(g) is not one")
         }
-        // A job's own `predictor` (a registered name) overrides the generator's.
-        guard let predictorName = p["predictor"] ?? entry.predictor else {
+        // A job's own `predictor` (a registered name of the same label set) overrides the generator's.
+        guard p["predictor"] != nil || entry.predictor != nil else {
             throw ManipulationError.missingModel("\(g) has no registered predictor; give the job a predictor=NAME")
         }
-        let predictor = try registry.loadPredictor(predictorName)
+        let predictor = try registry.loadPredictor(registry.predictorName(forGenerator: g, override: p["predictor"]))
         let outputs = projectOutputs()
         let method: SCSMethod
         let tag: String

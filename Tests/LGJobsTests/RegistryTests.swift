@@ -54,6 +54,29 @@ final class RegistryTests: XCTestCase {
                        r.locations.repoRoot.appendingPathComponent("models/pretrain/pytorch/stylegan2_ffhq.pth").path)
     }
 
+    func testAPredictorOverrideMustLabelTheGeneratorsLabelSet() throws {
+        let r = try shippedRegistry()
+        XCTAssertEqual(try r.predictorName(forGenerator: "stylegan2_ffhq", override: nil), "face_seg")
+        XCTAssertEqual(try r.predictorName(forGenerator: "stylegan2_ffhq", override: "fixture_face_unet_r64"), "fixture_face_unet_r64")
+        // A scene generator's label set is a selection of its predictor's (ade20k): judged by its own predictor's.
+        XCTAssertEqual(try r.predictorName(forGenerator: "pggan_bedroom", override: "scene_seg"), "scene_seg")
+        XCTAssertThrowsError(try r.predictorName(forGenerator: "stylegan2_ffhq", override: "scene_seg")) { e in
+            XCTAssertEqual(e as? RegistryError, .incompatiblePredictor(predictor: "scene_seg", labelSet: "ade20k", generator: "stylegan2_ffhq",
+                                                                       expected: "celebamask", own: "face_seg"))
+            XCTAssertTrue("\(e)".contains("or none to use stylegan2_ffhq's own ('face_seg')"), "\(e)")
+        }
+        XCTAssertThrowsError(try r.predictorName(forGenerator: "stylegan2_ffhq", override: "no_such")) { e in
+            guard case .unknownPredictor? = e as? RegistryError else { return XCTFail("\(e)") }
+        }
+        // The zoo: another segmenter of the domain is accepted, another domain's refused, and a
+        // job's models (train, train_fewshot, evaluate) are refused before anything loads.
+        guard (try? r.generatorEntry("stylegan2_toyface32")) != nil else { throw XCTSkip("configs/zoo.json not registered") }
+        XCTAssertEqual(try r.predictorName(forGenerator: "stylegan2_toyface32", override: "toyface_seg32"), "toyface_seg32")
+        XCTAssertThrowsError(try JobModels.load(ModelChoice(generator: "stylegan2_toyface32", predictor: "toychurch_seg32"), registry: r)) { e in
+            guard case .incompatiblePredictor(_, "toychurch", _, "toyface", _)? = e as? RegistryError else { return XCTFail("\(e)") }
+        }
+    }
+
     func testMissingWeightsErrorNamesPathShapesAndSource() throws {
         let r = try shippedRegistry()
         XCTAssertThrowsError(try r.loadGenerator("stylegan2_church")) { e in

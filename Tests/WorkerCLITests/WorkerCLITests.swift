@@ -189,7 +189,8 @@ final class WorkerCLITests: XCTestCase {
                                     "--extractor", "unused"].filter { command == "render-eval" || ($0 != "--extractor" && $0 != "unused") },
                                    expectSuccess: false)
             XCTAssertNotEqual(wrong.status, 0)
-            XCTAssertTrue(wrong.output.contains("labels other classes than the toyface domain's"), "\(command): \(wrong.output)")
+            XCTAssertTrue(wrong.output.contains("labels the classes of 'toychurch', but 'stylegan_toyface16' is labelled in 'toyface'"),
+                          "\(command): \(wrong.output)")
         }
 
         // Extractors against the renders' exact labels: without checkpoints the
