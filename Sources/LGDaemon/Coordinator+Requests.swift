@@ -23,13 +23,14 @@ extension Coordinator {
             case .metrics:
                 return .lease(try store.recordMetrics(jobID: m.job!, fence: m.fence!, metrics: m.metrics ?? [:]), job: m.job!, id: m.id)
             case .complete:
-                let o = try store.complete(jobID: m.job!, fence: m.fence!, metrics: m.metrics ?? [:])
+                let o = try store.complete(jobID: m.job!, fence: m.fence!, metrics: m.metrics ?? [:], provenance: m.provenance ?? [:])
                 log("job \(m.job!) complete from \(worker): \(o)")
                 return .lease(o, job: m.job!, id: m.id)
             case .completeClaim:
                 // One transaction: the complete and the claim are committed
                 // together before the reply. While stopping, only the complete.
                 let (o, jobs) = try store.completeAndClaim(jobID: m.job!, fence: m.fence!, metrics: m.metrics ?? [:],
+                                                           provenance: m.provenance ?? [:],
                                                            owner: worker, limit: isStopping ? 0 : (m.limit ?? 1),
                                                            leaseSeconds: config.leaseSeconds, kinds: m.kinds)
                 log("job \(m.job!) complete from \(worker): \(o)")

@@ -91,21 +91,24 @@ public final class QueueClient {
         return LeaseReply(job: r.job ?? m.job ?? 0, r.outcome == "ok" ? .ok : r.outcome == "cancelled" ? .cancelled : .stale(r.message ?? "stale"))
     }
 
-    public func complete(job: Int, fence: Int, metrics: [String: Double]) throws -> LeaseReply {
+    public func complete(job: Int, fence: Int, metrics: [String: Double],
+                         provenance: [String: String] = [:]) throws -> LeaseReply {
         var m = Message(.complete); m.job = job; m.fence = fence; m.metrics = metrics
+        m.provenance = provenance.isEmpty ? nil : provenance
         return try leaseRequest(m)
     }
 
     /// Completes `job` and claims up to `limit` more in one round trip
     /// (`complete_claim`, protocol version 2; one transaction on the server).
     /// Against a version-1 coordinator: `complete`, then `claim`.
-    public func completeAndClaim(job: Int, fence: Int, metrics: [String: Double], limit: Int,
-                                 kinds: [String]?) throws -> (LeaseReply, [ClaimedJob]) {
+    public func completeAndClaim(job: Int, fence: Int, metrics: [String: Double], provenance: [String: String] = [:],
+                                 limit: Int, kinds: [String]?) throws -> (LeaseReply, [ClaimedJob]) {
         guard version >= 2 else {
-            let r = try complete(job: job, fence: fence, metrics: metrics)
+            let r = try complete(job: job, fence: fence, metrics: metrics, provenance: provenance)
             return (r, try claim(limit: limit, kinds: kinds))
         }
         var m = Message(.completeClaim); m.job = job; m.fence = fence; m.metrics = metrics; m.limit = limit; m.kinds = kinds
+        m.provenance = provenance.isEmpty ? nil : provenance
         let r = try request(m)
         let o: LeaseOutcome = r.outcome == "ok" ? .ok : r.outcome == "cancelled" ? .cancelled : .stale(r.message ?? "stale")
         return (LeaseReply(job: r.job ?? job, o), r.jobs ?? [])

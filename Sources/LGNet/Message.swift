@@ -85,6 +85,9 @@ public struct Message: Codable, Sendable, Equatable {
     public var results: [LeaseReply]?
     public var outcome: String?
     public var metrics: [String: Double]?
+    /// `complete` / `complete_claim`: text facts of the result, such as the
+    /// predictor that labelled it (optional; older daemons ignore it).
+    public var provenance: [String: String]?
     public var retryable: Bool?
     // checkpoints
     public var upload: String?

@@ -14,6 +14,7 @@ public struct ChildEvent: Codable {
     public var eta: Double?
     public var path: String?
     public var metrics: [String: Double]?
+    public var provenance: [String: String]?
     public var message: String?
     public init(_ e: Kind) { event = e }
 }
@@ -101,7 +102,7 @@ public enum ChildHost {
         try? FileManager.default.createDirectory(at: ctx.workDirectory, withIntermediateDirectories: true)
         do {
             let r = try exec.run(job: spec, context: ctx)
-            var e = ChildEvent(.result); e.metrics = r.metrics
+            var e = ChildEvent(.result); e.metrics = r.metrics; e.provenance = r.provenance.isEmpty ? nil : r.provenance
             ctx.emit(e)
             return ChildExit.success
         } catch is JobCancelled {

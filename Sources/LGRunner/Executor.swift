@@ -36,9 +36,14 @@ public struct JobSpec: Codable, Sendable {
 }
 
 /// A job's outcome: its metric set (stored atomically with `succeeded`).
-public struct JobResult: Sendable {
+public struct JobResult: Sendable, Equatable {
     public var metrics: [String: Double]
-    public init(metrics: [String: Double] = [:]) { self.metrics = metrics }
+    /// Text facts the metrics were made with (e.g. `predictor`: the
+    /// registered predictor that labelled the job's images), stored beside them.
+    public var provenance: [String: String]
+    public init(metrics: [String: Double] = [:], provenance: [String: String] = [:]) {
+        self.metrics = metrics; self.provenance = provenance
+    }
 }
 
 /// Services a running job gets.

@@ -4,7 +4,7 @@ import LGStore
 
 final class Slot {
     enum Outcome {
-        case complete([String: Double])
+        case complete(JobResult)
         case fail(String, retryable: Bool)
         case release
     }
@@ -26,7 +26,7 @@ final class Slot {
     /// Seconds left, as the job last reported (nil: no estimate).
     var eta: Double?
     var pendingCheckpoint: String?
-    var result: [String: Double]?
+    var result: JobResult?
     var errorMessage: String?
     var cancelledReported = false
     /// The coordinator said this lease is gone: never report on it.
@@ -93,7 +93,7 @@ final class Slot {
             switch e.event {
             case .progress: progress = e.progress ?? progress; rate = e.rate ?? rate; note = e.note ?? note; eta = e.eta
             case .checkpoint: pendingCheckpoint = e.path
-            case .result: result = e.metrics ?? [:]
+            case .result: result = JobResult(metrics: e.metrics ?? [:], provenance: e.provenance ?? [:])
             case .error: errorMessage = e.message
             case .cancelled: cancelledReported = true
             }

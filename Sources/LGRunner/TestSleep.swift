@@ -5,6 +5,8 @@
 // fail_at (step at which it throws; -1 never), crash_at (step at which the
 // process aborts; -1 never) with crash_attempts (crash only while attempt
 // <= this; default 1), value (metric "value", default 1).
+// <= this; default 1), value (metric "value", default 1), echo (a text
+// returned as the result's provenance "echo").
 // Metrics: value, steps, resumed_from (the step a checkpoint resumed at), attempt.
 import Foundation
 
@@ -34,6 +36,7 @@ public struct TestSleepExecutor: JobExecutor {
             if every > 0 && step % every == 0 && step < steps { try context.saveCheckpoint(Data(String(step).utf8)) }
         }
         return JobResult(metrics: ["value": job.double("value", default: 1), "steps": Double(steps),
-                                   "resumed_from": Double(start), "attempt": Double(job.attempt)])
+                                   "resumed_from": Double(start), "attempt": Double(job.attempt)],
+                         provenance: job.params["echo"]?.stringValue.map { ["echo": $0] } ?? [:])
     }
 }

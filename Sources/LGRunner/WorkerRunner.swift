@@ -150,13 +150,15 @@ public final class WorkerRunner {
                 if !s.abandoned {
                     let r: LeaseReply
                     switch o {
-                    case .complete(let m):
+                    case .complete(let result):
                         // The final checkpoint (a finished job's state and result) is kept too.
                         if let p = s.pendingCheckpoint { s.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p) }
                         if stopping {
-                            r = try c.complete(job: s.job.id, fence: s.job.fence, metrics: m)
+                            r = try c.complete(job: s.job.id, fence: s.job.fence, metrics: result.metrics,
+                                               provenance: result.provenance)
                         } else {
-                            let (reply, jobs) = try c.completeAndClaim(job: s.job.id, fence: s.job.fence, metrics: m,
+                            let (reply, jobs) = try c.completeAndClaim(job: s.job.id, fence: s.job.fence, metrics: result.metrics,
+                                                                       provenance: result.provenance,
                                                                        limit: 1, kinds: opts.registry.kinds)
                             r = reply
                             next = jobs.first

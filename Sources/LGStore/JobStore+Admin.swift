@@ -146,6 +146,18 @@ extension JobStore {
         }
     }
 
+    /// What a succeeded job's result was made with (empty for a job that
+    /// recorded nothing, such as one finished before schema 3).
+    public func provenance(jobID: Int) throws -> [String: String] {
+        try locked {
+            var out: [String: String] = [:]
+            for r in try db.query("SELECT key, value FROM provenance WHERE job_id = ?", [.int(Int64(jobID))]) {
+                out[r[0].text ?? ""] = r[1].text ?? ""
+            }
+            return out
+        }
+    }
+
     /// Every metric row (optionally of one grid), in job then key order.
     public func allMetrics(grid: String? = nil) throws -> [MetricRow] {
         try locked {

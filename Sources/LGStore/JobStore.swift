@@ -49,11 +49,12 @@ public final class JobStore {
     /// (one commit): the completion is durable together with the new leases.
     /// The claim happens whatever the completion's outcome (a stale token
     /// changes nothing about that job).
-    public func completeAndClaim(jobID: Int, fence: Int, metrics: [String: Double], owner: String, limit: Int,
+    public func completeAndClaim(jobID: Int, fence: Int, metrics: [String: Double], provenance: [String: String] = [:],
+                                 owner: String, limit: Int,
                                  leaseSeconds: Double, kinds: [String]? = nil) throws -> (LeaseOutcome, [ClaimedJob]) {
         try locked {
             try db.transaction {
-                let o = try completeInTransaction(jobID: jobID, fence: fence, metrics: metrics)
+                let o = try completeInTransaction(jobID: jobID, fence: fence, metrics: metrics, provenance: provenance)
                 guard limit > 0, kinds.map({ !$0.isEmpty }) ?? true else { return (o, []) }
                 return (o, try claimInTransaction(owner: owner, limit: limit, leaseSeconds: leaseSeconds, kinds: kinds))
             }
@@ -153,16 +154,25 @@ public final class JobStore {
         }
     }
 
-    /// Marks the job succeeded and replaces its metric set, atomically.
-    public func complete(jobID: Int, fence: Int, metrics: [String: Double]) throws -> LeaseOutcome {
-        try locked { try db.transaction { try completeInTransaction(jobID: jobID, fence: fence, metrics: metrics) } }
+    /// Marks the job succeeded and replaces its metric set and its
+    /// provenance (text facts such as `predictor`), atomically.
+    public func complete(jobID: Int, fence: Int, metrics: [String: Double],
+                         provenance: [String: String] = [:]) throws -> LeaseOutcome {
+        try locked {
+            try db.transaction { try completeInTransaction(jobID: jobID, fence: fence, metrics: metrics, provenance: provenance) }
+        }
     }
 
-    func completeInTransaction(jobID: Int, fence: Int, metrics: [String: Double]) throws -> LeaseOutcome {
+    func completeInTransaction(jobID: Int, fence: Int, metrics: [String: Double],
+                               provenance: [String: String]) throws -> LeaseOutcome {
         let c = try checkLease(jobID, fence)
         guard c == .ok else { return c }
         try db.query("DELETE FROM metrics WHERE job_id = ?", [.int(Int64(jobID))])
         try insertMetrics(jobID, metrics)
+        try db.query("DELETE FROM provenance WHERE job_id = ?", [.int(Int64(jobID))])
+        for (k, v) in provenance.sorted(by: { $0.key < $1.key }) {
+            try db.query("INSERT INTO provenance(job_id, key, value) VALUES (?, ?, ?)", [.int(Int64(jobID)), .text(k), .text(v)])
+        }
         try db.query("""
             UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_owner = NULL,
                 lease_expires_at = NULL, last_error = NULL WHERE id = ?

@@ -62,6 +62,16 @@ enum Migrations {
         """
         ALTER TABLE jobs ADD COLUMN eta_seconds REAL CHECK (eta_seconds IS NULL OR eta_seconds >= 0);
         """,
+        // 3: what a succeeded job's result was made with (e.g. the predictor
+        // that labelled its images), as text facts written with its metrics.
+        """
+        CREATE TABLE provenance (
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (job_id, key)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static func apply(_ db: Database) throws {

@@ -3,6 +3,7 @@ import LGRunner
 import LGStore
 import LGJobs
 import LGModels
+import LGNet
 import LGManipulation
 import LGZoo
 
@@ -51,6 +52,23 @@ func runningCancellable<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch JobError.cancelled { throw JobCancelled() }
 }
 
+/// What labelled a job's images, stored with its metrics (`collector`
+/// names it under each table): the registered predictor its generator `G`
+/// is labelled by, or the job's own `predictor`, and the SHA-256 of the
+/// weight file read (`predictor_weights` when the job names one). Empty
+/// when the job names no registered generator; a name that does not
+/// resolve fails the job itself, with the registry's message.
+func labelProvenance(_ p: [String: String], registry: ModelRegistry) throws -> [String: String] {
+    guard let g = p["G"], (try? registry.generatorEntry(g)) != nil else { return [:] }
+    let name = try registry.predictorName(forGenerator: g, override: p["predictor"])
+    var out = ["predictor": name]
+    if let url = try? registry.predictorWeights(name, explicit: p["predictor_weights"]),
+       let sha = try? SHA256.hexOfFile(url.path) {
+        out["predictor_sha256"] = sha
+    }
+    return out
+}
+
 /// `train`, `train_fewshot` and `evaluate` (LGJobs) as queue jobs.
 struct TrainingJobExecutor: JobExecutor {
     let kind: JobKind
@@ -68,10 +86,11 @@ struct TrainingJobExecutor: JobExecutor {
             // The ETA covers the current phase (the note names it).
             reporter.report(fraction: overall, phase: p.phase.rawValue, step: p.step, total: p.total, note: note)
         }
+        let provenance = try labelProvenance(textParameters(job.params), registry: registry)
         return try runningCancellable {
             let report = try Jobs.run(kind: kind, parameters: parameters, registry: registry,
                                       context: runContext, outputs: projectOutputs())
-            return LGRunner.JobResult(metrics: report.flatMetrics)
+            return LGRunner.JobResult(metrics: report.flatMetrics, provenance: provenance)
         }
     }
 }
@@ -91,6 +110,7 @@ struct SCSJobExecutor: JobExecutor {
         guard p["predictor"] != nil || entry.predictor != nil else {
             throw ManipulationError.missingModel("\(g) has no registered predictor; give the job a predictor=NAME")
         }
+        let provenance = try labelProvenance(p, registry: registry)
         let predictor = try registry.loadPredictor(registry.predictorName(forGenerator: g, override: p["predictor"]))
         let outputs = projectOutputs()
         let method: SCSMethod
@@ -137,7 +157,7 @@ struct SCSJobExecutor: JobExecutor {
                                          "initial_mIoU": Double(result.summary.initialMIoU),
                                          "random_mIoU": Double(result.summary.randomMIoU)]
         for (i, v) in result.summary.classIoU.enumerated() { metrics["iou/\(i + 1)"] = Double(v) }
-        return LGRunner.JobResult(metrics: metrics)
+        return LGRunner.JobResult(metrics: metrics, provenance: provenance)
     }
 }
 

@@ -13,9 +13,9 @@ final class CompletedJobs {
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func add(_ kind: String, _ p: [String: JSONValue], _ m: [String: Double], grid: String = "g",
-             file: StaticString = #filePath, line: UInt = #line) throws {
+             provenance: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws {
         _ = try store.enqueue([NewJob(grid: grid, kind: kind, params: p)])
         let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
-        XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: m), .ok, file: file, line: line)
+        XCTAssertEqual(try store.complete(jobID: c.id, fence: c.fence, metrics: m, provenance: provenance), .ok, file: file, line: line)
     }
 }

@@ -26,13 +26,15 @@ final class LiveTests: XCTestCase {
     func testThreeWorkersDrainAGrid() throws {
         cluster = try LiveCluster()
         try cluster.startCoordinator()
-        try cluster.enqueue(24, ["steps": .int(4), "step_ms": .int(20), "checkpoint_every": .int(2)])
+        try cluster.enqueue(24, ["steps": .int(4), "step_ms": .int(20), "checkpoint_every": .int(2), "echo": "made by test_sleep"])
         let ws = try (0..<3).map { _ in try cluster.startWorker(slots: 2, exitWhenIdle: true) }
         let store = try cluster.store()
         try cluster.waitFor("all jobs to succeed", timeout: 40) { try store.counts()[.succeeded] == 24 }
         for w in ws { w.waitUntilExit() }
         try assertOneMetricSetPerJob(store)
         XCTAssertTrue(try store.jobs().allSatisfy { $0.attempt == 1 })
+        // The result's provenance travels child -> worker -> complete_claim -> store.
+        for j in try store.jobs() { XCTAssertEqual(try store.provenance(jobID: j.id), ["echo": "made by test_sleep"], "job \(j.id)") }
     }
 
     /// Two queue databases in one folder would share checkpoints/job-N: the
@@ -145,7 +147,9 @@ final class LiveTests: XCTestCase {
         let jobs = try client.claim(limit: 5, kinds: ["test_sleep"])
         XCTAssertEqual(jobs.count, 1)
         XCTAssertEqual(try client.complete(job: jobs[0].id, fence: jobs[0].fence + 1, metrics: ["x": 1]).outcome, "stale")
-        XCTAssertEqual(try client.complete(job: jobs[0].id, fence: jobs[0].fence, metrics: ["x": 1]).outcome, "ok")
+        XCTAssertEqual(try client.complete(job: jobs[0].id, fence: jobs[0].fence, metrics: ["x": 1],
+                                           provenance: ["predictor": "p"]).outcome, "ok")
+        XCTAssertEqual(try cluster.store().provenance(jobID: jobs[0].id), ["predictor": "p"])
         client.close()
         XCTAssertEqual(try cluster.store().integrityCheck(), "ok")
         // SIGTERM: clean exit.

@@ -66,6 +66,40 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(try rep.otherSETable().rows.map { $0[0] }, ["stylegan2_toyfacex"])
     }
 
+    /// Each table names what labelled the runs its cells were read from,
+    /// and warns where one generator's cells mix predictors or one name
+    /// stands for different weight files; the CSV has a predictor column.
+    func testTablesNameTheirLabels() throws {
+        let jobs = try CompletedJobs(), store = jobs.store
+        let wide = ["predictor": "toyface_seg32_wide", "predictor_sha256": "aa"]
+        try jobs.add("train", ["G": "stylegan2_toyface32", "SE": "LSE"], ["mIoU": 0.2], provenance: wide)
+        try jobs.add("train", ["G": "stylegan2_toyface32", "SE": "NSE-1"], ["mIoU": 0.5], provenance: wide)
+        try jobs.add("train", ["G": "pggan_toychurch32", "SE": "LSE"], ["mIoU": 0.3],
+                     provenance: ["predictor": "toychurch_seg32_wide"])
+        try jobs.add("train", ["G": "stylegan_toybedroom32", "SE": "LSE"], ["mIoU": 0.3])
+        let rep = Reports(store: store)
+        let zoo = try rep.zooSETable()
+        XCTAssertEqual(zoo.note, "Labels: toychurch_seg32_wide: pggan_toychurch32; toyface_seg32_wide: stylegan2_toyface32; "
+                       + "not recorded (finished before the queue kept provenance): stylegan_toybedroom32.")
+        XCTAssertTrue(zoo.markdown().contains("Labels: toychurch_seg32_wide"))
+        XCTAssertTrue(zoo.latex().contains("% Labels: toychurch_seg32_wide"))
+        XCTAssertNil(try rep.seTable().note, "no cell read, nothing to name")
+        // A rerun under other labels replaces its cell; only then do the cells mix.
+        try jobs.add("train", ["G": "stylegan2_toyface32", "SE": "LSE", "predictor": "toyface_seg32"], ["mIoU": 0.25],
+                     provenance: ["predictor": "toyface_seg32", "predictor_sha256": "bb"])
+        let mixed = try XCTUnwrap(try rep.zooSETable().note)
+        XCTAssertTrue(mixed.contains("Mixed labels: stylegan2_toyface32 (toyface_seg32, toyface_seg32_wide)"), mixed)
+        XCTAssertEqual(try rep.zooSETable().rows[2][1], "25.0")
+        try jobs.add("train", ["G": "stylegan2_toyface32", "SE": "NSE-2"], ["mIoU": 0.6],
+                     provenance: ["predictor": "toyface_seg32_wide", "predictor_sha256": "cc"])
+        let changed = try XCTUnwrap(try rep.zooSETable().note)
+        XCTAssertTrue(changed.contains("Different weight files under one name: toyface_seg32_wide"), changed)
+        let csv = try rep.csv().split(separator: "\n")
+        XCTAssertEqual(csv[0], "job_id,grid,kind,G,SE,predictor,params,key,value")
+        XCTAssertTrue(csv.contains { $0.hasPrefix("1,g,train,stylegan2_toyface32,LSE,toyface_seg32_wide,") })
+        XCTAssertTrue(csv.contains { $0.hasPrefix("4,g,train,stylegan_toybedroom32,LSE,,") })
+    }
+
     /// The LSE under other layer weightings gets its own table and class
     /// rows; a probe at another layer-weight learning rate is no Table-1 cell.
     func testLayerWeightingTableAndProbes() throws {

@@ -162,6 +162,29 @@ final class StoreTests: XCTestCase {
         XCTAssertNil(try store.job(id: 1)!.etaSeconds)
     }
 
+    /// A result's provenance is stored with its metrics, replaced by a later
+    /// completion, untouched by a stale one, and absent for a job that gave none.
+    func testProvenanceIsStoredWithTheResult() throws {
+        _ = try store.enqueue(jobs(3))
+        var c = try store.claim(owner: "w", limit: 3, leaseSeconds: 10)
+        XCTAssertEqual(try store.complete(jobID: 1, fence: c[0].fence, metrics: ["x": 1],
+                                          provenance: ["predictor": "toyface_seg32_wide", "predictor_sha256": "ab"]), .ok)
+        XCTAssertEqual(try store.provenance(jobID: 1), ["predictor": "toyface_seg32_wide", "predictor_sha256": "ab"])
+        guard case .stale = try store.complete(jobID: 2, fence: c[1].fence + 1, metrics: [:], provenance: ["predictor": "stale"]) else {
+            return XCTFail("a wrong fence must be stale")
+        }
+        XCTAssertEqual(try store.provenance(jobID: 2), [:])
+        XCTAssertEqual(try store.complete(jobID: 3, fence: c[2].fence, metrics: ["x": 1]), .ok)
+        XCTAssertEqual(try store.provenance(jobID: 3), [:])
+        // Run again (a retry after success is not possible; a new attempt of job 2 replaces nothing it did not have).
+        XCTAssertEqual(try store.fail(jobID: 2, fence: c[1].fence, error: "boom", retryable: true), .ok)
+        c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)
+        let (o, _) = try store.completeAndClaim(jobID: 2, fence: c[0].fence, metrics: ["x": 2], provenance: ["predictor": "toyface_seg32"],
+                                                owner: "w", limit: 0, leaseSeconds: 10)
+        XCTAssertEqual(o, .ok)
+        XCTAssertEqual(try store.provenance(jobID: 2), ["predictor": "toyface_seg32"])
+    }
+
     func testVersionOneDatabaseIsMigratedKeepingItsJobs() throws {
         // A queue written before the ETA column (schema 1) opens with its jobs intact.
         let path = dir + "/old.sqlite"
@@ -180,6 +203,9 @@ final class StoreTests: XCTestCase {
         let c = try migrated.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
         XCTAssertEqual(try migrated.heartbeat(jobID: 1, fence: c.fence, progress: 0.5, rate: nil, note: nil, etaSeconds: 30, leaseSeconds: 10), .ok)
         XCTAssertEqual(try migrated.job(id: 1)!.etaSeconds, 30)
+        // Schema 3: results of migrated queues keep their provenance too.
+        XCTAssertEqual(try migrated.complete(jobID: 1, fence: c.fence, metrics: ["x": 1], provenance: ["predictor": "p"]), .ok)
+        XCTAssertEqual(try migrated.provenance(jobID: 1), ["predictor": "p"])
     }
 
     func testLeaseExpiryFailsAfterLastAttempt() throws {
