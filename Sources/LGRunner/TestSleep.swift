@@ -4,7 +4,6 @@
 // Parameters: steps (10), step_ms (20), checkpoint_every (0 = never),
 // fail_at (step at which it throws; -1 never), crash_at (step at which the
 // process aborts; -1 never) with crash_attempts (crash only while attempt
-// <= this; default 1), value (metric "value", default 1).
 // <= this; default 1), value (metric "value", default 1), echo (a text
 // returned as the result's provenance "echo").
 // Metrics: value, steps, resumed_from (the step a checkpoint resumed at), attempt.

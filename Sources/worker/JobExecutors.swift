@@ -60,10 +60,15 @@ func runningCancellable<T>(_ body: () throws -> T) throws -> T {
 /// resolve fails the job itself, with the registry's message.
 func labelProvenance(_ p: [String: String], registry: ModelRegistry) throws -> [String: String] {
     guard let g = p["G"], (try? registry.generatorEntry(g)) != nil else { return [:] }
-    let name = try registry.predictorName(forGenerator: g, override: p["predictor"])
+    return labelProvenance(predictor: try registry.predictorName(forGenerator: g, override: p["predictor"]),
+                           weights: p["predictor_weights"], registry: registry)
+}
+
+/// The provenance of labels by the registered predictor `name` (already
+/// resolved by the caller), read from `weights` or its registered file.
+func labelProvenance(predictor name: String, weights: String?, registry: ModelRegistry) -> [String: String] {
     var out = ["predictor": name]
-    if let url = try? registry.predictorWeights(name, explicit: p["predictor_weights"]),
-       let sha = try? SHA256.hexOfFile(url.path) {
+    if let url = try? registry.predictorWeights(name, explicit: weights), let sha = try? SHA256.hexOfFile(url.path) {
         out["predictor_sha256"] = sha
     }
     return out
@@ -110,8 +115,9 @@ struct SCSJobExecutor: JobExecutor {
         guard p["predictor"] != nil || entry.predictor != nil else {
             throw ManipulationError.missingModel("\(g) has no registered predictor; give the job a predictor=NAME")
         }
-        let provenance = try labelProvenance(p, registry: registry)
-        let predictor = try registry.loadPredictor(registry.predictorName(forGenerator: g, override: p["predictor"]))
+        let predictorName = try registry.predictorName(forGenerator: g, override: p["predictor"])
+        let provenance = labelProvenance(predictor: predictorName, weights: nil, registry: registry)
+        let predictor = try registry.loadPredictor(predictorName)
         let outputs = projectOutputs()
         let method: SCSMethod
         let tag: String
