@@ -99,7 +99,14 @@ public struct Reports {
     }
 
     func succeeded(kind: String) throws -> [Done] {
-        try store.jobs(state: .succeeded).filter { $0.kind == kind }.map { Done(job: $0, metrics: try store.metrics(jobID: $0.id), provenance: try store.provenance(jobID: $0.id)) }
+        let jobs = try store.jobs(state: .succeeded).filter { $0.kind == kind }
+        guard !jobs.isEmpty else { return [] }
+        let metrics = Dictionary(grouping: try store.allMetrics(), by: \.jobID)
+        let provenance = try store.allProvenance()
+        return jobs.map { j in
+            Done(job: j, metrics: Dictionary((metrics[j.id] ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                 provenance: provenance[j.id] ?? [:])
+        }
     }
 
     /// Table columns: the paper's generators, then every other generator
@@ -348,14 +355,13 @@ public struct Reports {
     /// (predictor: what labelled the job's images, empty where not recorded).
     public func csv(grid: String? = nil) throws -> String {
         let jobs = Dictionary(uniqueKeysWithValues: try store.jobs(grid: grid).map { ($0.id, $0) })
-        var predictors: [Int: String] = [:]
-        for id in jobs.keys { predictors[id] = try store.provenance(jobID: id)["predictor"] }
+        let provenance = try store.allProvenance(grid: grid)
         var s = "job_id,grid,kind,G,SE,predictor,params,key,value\n"
         func q(_ x: String) -> String { x.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + x.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : x }
         for m in try store.allMetrics(grid: grid) {
             guard let j = jobs[m.jobID] else { continue }
             s += [String(j.id), j.grid, j.kind, j.params["G"]?.stringValue ?? "", j.params["SE"]?.stringValue ?? "",
-                  predictors[j.id] ?? "", JSONValue.canonical(.object(j.params)), m.key, String(m.value)].map(q).joined(separator: ",") + "\n"
+                  provenance[j.id]?["predictor"] ?? "", JSONValue.canonical(.object(j.params)), m.key, String(m.value)].map(q).joined(separator: ",") + "\n"
         }
         return s
     }
@@ -376,7 +382,8 @@ final class ReadRuns {
     /// "Labels: P: G1, G2; ..." over the runs read: each predictor with the
     /// generators whose runs it labelled; runs that recorded none (finished
     /// before the queue kept provenance); and a warning where one generator's
-    /// cells mix predictors, or one predictor name stands for different files.
+    /// cells mix predictors, or one predictor or generator name stands for
+    /// different weight files (`predictor_sha256`, `generator_sha256`).
     func labelsNote() -> String? {
         guard !runs.isEmpty else { return nil }
         let all = runs.values
@@ -384,8 +391,10 @@ final class ReadRuns {
         var unrecorded = Set<String>()
         var predictorsOf: [String: Set<String>] = [:]
         var filesOf: [String: Set<String>] = [:]
+        var generatorFilesOf: [String: Set<String>] = [:]
         for r in all {
             let g = r.G ?? "?"
+            if let sha = r.provenance["generator_sha256"] { generatorFilesOf[g, default: []].insert(sha) }
             guard let p = r.provenance["predictor"] else { unrecorded.insert(g); continue }
             byPredictor[p, default: []].insert(g)
             predictorsOf[g, default: []].insert(p)
@@ -404,6 +413,11 @@ final class ReadRuns {
         let changed = filesOf.filter { $0.value.count > 1 }.keys.sorted()
         if !changed.isEmpty {
             note += " Different weight files under one name: " + changed.joined(separator: ", ") + " (re-registered between runs)."
+        }
+        let retrained = generatorFilesOf.filter { $0.value.count > 1 }.keys.sorted()
+        if !retrained.isEmpty {
+            note += " Different generator files under one name: " + retrained.joined(separator: ", ")
+                + " (trained or registered again between runs): these cells come from different networks."
         }
         return note
     }

@@ -158,6 +158,19 @@ extension JobStore {
         }
     }
 
+    /// The provenance of every job that recorded one (optionally of one
+    /// grid), by job id: one query, for reports over many jobs.
+    public func allProvenance(grid: String? = nil) throws -> [Int: [String: String]] {
+        try locked {
+            let rows = grid == nil
+                ? try db.query("SELECT job_id, key, value FROM provenance")
+                : try db.query("SELECT p.job_id, p.key, p.value FROM provenance p JOIN jobs j ON j.id = p.job_id WHERE j.grid = ?", [.text(grid!)])
+            var out: [Int: [String: String]] = [:]
+            for r in rows { out[r[0].int ?? 0, default: [:]][r[1].text ?? ""] = r[2].text ?? "" }
+            return out
+        }
+    }
+
     /// Every metric row (optionally of one grid), in job then key order.
     public func allMetrics(grid: String? = nil) throws -> [MetricRow] {
         try locked {

@@ -52,27 +52,9 @@ func runningCancellable<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch JobError.cancelled { throw JobCancelled() }
 }
 
-/// What labelled a job's images, stored with its metrics (`collector`
-/// names it under each table): the registered predictor its generator `G`
-/// is labelled by, or the job's own `predictor`, and the SHA-256 of the
-/// weight file read (`predictor_weights` when the job names one). Empty
-/// when the job names no registered generator; a name that does not
-/// resolve fails the job itself, with the registry's message.
-func labelProvenance(_ p: [String: String], registry: ModelRegistry) throws -> [String: String] {
-    guard let g = p["G"], (try? registry.generatorEntry(g)) != nil else { return [:] }
-    return labelProvenance(predictor: try registry.predictorName(forGenerator: g, override: p["predictor"]),
-                           weights: p["predictor_weights"], registry: registry)
-}
-
-/// The provenance of labels by the registered predictor `name` (already
-/// resolved by the caller), read from `weights` or its registered file.
-func labelProvenance(predictor name: String, weights: String?, registry: ModelRegistry) -> [String: String] {
-    var out = ["predictor": name]
-    if let url = try? registry.predictorWeights(name, explicit: weights), let sha = try? SHA256.hexOfFile(url.path) {
-        out["predictor_sha256"] = sha
-    }
-    return out
-}
+/// The SHA-256 of a weight file, for a result's provenance
+/// (`ModelRegistry.resultProvenance`); nil where it cannot be read.
+func fileSHA256(_ url: URL) -> String? { try? SHA256.hexOfFile(url.path) }
 
 /// `train`, `train_fewshot` and `evaluate` (LGJobs) as queue jobs.
 struct TrainingJobExecutor: JobExecutor {
@@ -91,7 +73,7 @@ struct TrainingJobExecutor: JobExecutor {
             // The ETA covers the current phase (the note names it).
             reporter.report(fraction: overall, phase: p.phase.rawValue, step: p.step, total: p.total, note: note)
         }
-        let provenance = try labelProvenance(textParameters(job.params), registry: registry)
+        let provenance = try registry.resultProvenance(textParameters(job.params), digest: fileSHA256)
         return try runningCancellable {
             let report = try Jobs.run(kind: kind, parameters: parameters, registry: registry,
                                       context: runContext, outputs: projectOutputs())
@@ -116,7 +98,8 @@ struct SCSJobExecutor: JobExecutor {
             throw ManipulationError.missingModel("\(g) has no registered predictor; give the job a predictor=NAME")
         }
         let predictorName = try registry.predictorName(forGenerator: g, override: p["predictor"])
-        let provenance = labelProvenance(predictor: predictorName, weights: nil, registry: registry)
+        // The files this job loads: the registered ones (scs takes no weight overrides).
+        let provenance = try registry.resultProvenance(["G": g, "predictor": predictorName], digest: fileSHA256)
         let predictor = try registry.loadPredictor(predictorName)
         let outputs = projectOutputs()
         let method: SCSMethod

@@ -77,6 +77,39 @@ final class RegistryTests: XCTestCase {
         }
     }
 
+    /// A result records the predictor that labelled it and digests of the
+    /// predictor's and the generator's weight files: the registered ones,
+    /// or those the job names.
+    func testResultProvenanceNamesThePredictorAndDigestsTheFilesRead() throws {
+        let r = try shippedRegistry()
+        guard (try? r.generatorEntry("stylegan2_toyface32")) != nil else { throw XCTSkip("configs/zoo.json not registered") }
+        let name: (URL) -> String? = { $0.lastPathComponent }   // which file was digested
+        let own = try r.predictorName(forGenerator: "stylegan2_toyface32")
+        // No weight file found (this registry's root is empty): no digest, not a guessed one.
+        XCTAssertEqual(try r.resultProvenance(["G": "stylegan2_toyface32", "SE": "LSE"], digest: name), ["predictor": own])
+        let registered = [try XCTUnwrap(r.weightCandidates(for: try r.predictorEntry(own)).first),
+                          try XCTUnwrap(r.weightCandidates(for: try r.generatorEntry("stylegan2_toyface32")).first)]
+        let dir = try Fixture.tempDir("provenance")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let g = dir.appendingPathComponent("g.safetensors"), p = dir.appendingPathComponent("p.safetensors")
+        for url in registered + [g, p] {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(url.lastPathComponent.utf8).write(to: url)
+        }
+        XCTAssertEqual(try r.resultProvenance(["G": "stylegan2_toyface32", "SE": "LSE"], digest: name),
+                       ["predictor": own, "predictor_sha256": registered[0].lastPathComponent,
+                        "generator_sha256": registered[1].lastPathComponent])
+        let named = try r.resultProvenance(["G": "stylegan2_toyface32", "weights": g.path, "predictor": "toyface_seg32",
+                                            "predictor_weights": p.path], digest: name)
+        XCTAssertEqual(named, ["predictor": "toyface_seg32", "predictor_sha256": "p.safetensors", "generator_sha256": "g.safetensors"])
+        // No registered generator: nothing to record; a refused predictor: the registry's error.
+        XCTAssertEqual(try r.resultProvenance(["G": "no_such", "SE": "LSE"], digest: name), [:])
+        XCTAssertEqual(try r.resultProvenance(["kind": "x"], digest: name), [:])
+        XCTAssertThrowsError(try r.resultProvenance(["G": "stylegan2_toyface32", "predictor": "toychurch_seg32"], digest: name)) { e in
+            guard case .incompatiblePredictor? = e as? RegistryError else { return XCTFail("\(e)") }
+        }
+    }
+
     func testMissingWeightsErrorNamesPathShapesAndSource() throws {
         let r = try shippedRegistry()
         XCTAssertThrowsError(try r.loadGenerator("stylegan2_church")) { e in

@@ -94,10 +94,19 @@ final class ReportTests: XCTestCase {
                      provenance: ["predictor": "toyface_seg32_wide", "predictor_sha256": "cc"])
         let changed = try XCTUnwrap(try rep.zooSETable().note)
         XCTAssertTrue(changed.contains("Different weight files under one name: toyface_seg32_wide"), changed)
+        XCTAssertFalse(changed.contains("Different generator files"), changed)
+        // A generator trained again under its name: its cells come from two networks.
+        try jobs.add("train", ["G": "pggan_toychurch32", "SE": "NSE-1"], ["mIoU": 0.4],
+                     provenance: ["predictor": "toychurch_seg32_wide", "generator_sha256": "g1"])
+        try jobs.add("train", ["G": "pggan_toychurch32", "SE": "NSE-2"], ["mIoU": 0.5],
+                     provenance: ["predictor": "toychurch_seg32_wide", "generator_sha256": "g2"])
+        let retrained = try XCTUnwrap(try rep.zooSETable().note)
+        XCTAssertTrue(retrained.contains("Different generator files under one name: pggan_toychurch32 (trained or registered again between runs)"), retrained)
         let csv = try rep.csv().split(separator: "\n")
         XCTAssertEqual(csv[0], "job_id,grid,kind,G,SE,predictor,params,key,value")
         XCTAssertTrue(csv.contains { $0.hasPrefix("1,g,train,stylegan2_toyface32,LSE,toyface_seg32_wide,") })
         XCTAssertTrue(csv.contains { $0.hasPrefix("4,g,train,stylegan_toybedroom32,LSE,,") })
+        XCTAssertEqual(csv.count, 1 + 8, "one row per metric of the eight jobs")
     }
 
     /// The LSE under other layer weightings gets its own table and class

@@ -183,6 +183,11 @@ final class StoreTests: XCTestCase {
                                                 owner: "w", limit: 0, leaseSeconds: 10)
         XCTAssertEqual(o, .ok)
         XCTAssertEqual(try store.provenance(jobID: 2), ["predictor": "toyface_seg32"])
+        // All at once, for reports: the jobs that recorded any, by id.
+        XCTAssertEqual(try store.allProvenance(), [1: ["predictor": "toyface_seg32_wide", "predictor_sha256": "ab"],
+                                                   2: ["predictor": "toyface_seg32"]])
+        XCTAssertEqual(try store.allProvenance(grid: "g").count, 2)
+        XCTAssertEqual(try store.allProvenance(grid: "no_such_grid"), [:])
     }
 
     func testVersionOneDatabaseIsMigratedKeepingItsJobs() throws {
