@@ -75,9 +75,10 @@ struct Cancel: ParsableCommand {
 struct Prioritize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Set the priority of unfinished jobs (higher is claimed first; default 0).",
-        discussion: "Example: coordinator prioritize --priority 10 --grid sr_all_method_zoo   # or job ids")
+        discussion: "Example: coordinator prioritize --priority 10 --grid sr_all_method_zoo   # or job ids; --priority -1 runs them after the default")
     @OptionGroup var queue: QueueOptions
-    @Option(help: "The new priority (higher runs first).") var priority: Int
+    // Unconditional: `--priority -1` is a value, not an unknown option.
+    @Option(parsing: .unconditional, help: "The new priority (higher runs first; negative runs after the default 0).") var priority: Int
     @Option(help: "Every unfinished job of this grid.") var grid: String?
     @Argument(help: "Job ids.") var ids: [Int] = []
 

@@ -37,6 +37,20 @@ final class LiveTests: XCTestCase {
         for j in try store.jobs() { XCTAssertEqual(try store.provenance(jobID: j.id), ["echo": "made by test_sleep"], "job \(j.id)") }
     }
 
+    /// `coordinator prioritize --priority -1 ID` (no daemon): a negative
+    /// priority is a value, not an unknown option; it orders the claims.
+    func testPrioritizeTakesANegativePriority() throws {
+        cluster = try LiveCluster()
+        try cluster.enqueue(3, ["steps": .int(1)])
+        let p = try cluster.spawn("coordinator", ["prioritize", "--db", cluster.db, "--priority", "-2", "1"], log: "prioritize.log")
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, cluster.logs())
+        let store = try cluster.store()
+        XCTAssertEqual(try store.job(id: 1)?.priority, -2)
+        let order = try (0..<3).flatMap { _ in try store.claim(owner: "w", limit: 1, leaseSeconds: 10).map(\.id) }
+        XCTAssertEqual(order, [2, 3, 1])
+    }
+
     /// Two queue databases in one folder would share checkpoints/job-N: the
     /// second daemon refuses to start and says why; the first keeps serving.
     func testSecondCoordinatorInTheSameFolderIsRefused() throws {
