@@ -15,8 +15,8 @@ struct UploadFiles {
             let dir = (root as NSString).appendingPathComponent("checkpoints/.uploads")
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let tmp = (dir as NSString).appendingPathComponent(u.id + ".part")
-            FileManager.default.createFile(atPath: tmp, contents: nil)
-            guard let fh = FileHandle(forWritingAtPath: tmp) else { throw CocoaError(.fileWriteUnknown) }
+            guard FileManager.default.createFile(atPath: tmp, contents: nil),
+                  let fh = FileHandle(forWritingAtPath: tmp) else { throw CocoaError(.fileWriteUnknown) }
             open[u.id] = (fh, tmp, SHA256())
         }
         open[u.id]!.0.write(Data(data))
@@ -26,7 +26,8 @@ struct UploadFiles {
     /// Verifies and moves the upload to ROOT/`path`. False on a checksum mismatch.
     mutating func finish(_ u: ServerMachine.Upload, to path: String) throws -> Bool {
         if open[u.id] == nil { try append(u, []) }  // empty checkpoint
-        guard var (fh, tmp, sha) = open.removeValue(forKey: u.id) else { return false }
+        guard let (fh, tmp, started) = open.removeValue(forKey: u.id) else { return false }
+        var sha = started
         try fh.synchronize(); try fh.close()
         guard Hex.encode(sha.finalize()) == u.sha256 else { try? FileManager.default.removeItem(atPath: tmp); return false }
         let dest = (root as NSString).appendingPathComponent(path)

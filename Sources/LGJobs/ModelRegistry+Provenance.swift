@@ -21,20 +21,12 @@ extension ModelRegistry {
     public func resultProvenance(_ parameters: [String: String], digest: (URL) -> String?) throws -> [String: String] {
         guard let g = parameters["G"], (try? generatorEntry(g)) != nil else { return [:] }
         let predictor = try predictorName(forGenerator: g, override: parameters["predictor"])
-        var out = labelProvenance(predictor: predictor, weights: parameters["predictor_weights"], digest: digest)
+        var out = ["predictor": predictor]
+        if let url = try? predictorWeights(predictor, explicit: parameters["predictor_weights"]), let d = digest(url) {
+            out["predictor_sha256"] = d
+        }
         if let url = try? generatorWeights(g, explicit: parameters["weights"]), let d = digest(url) {
             out["generator_sha256"] = d
-        }
-        return out
-    }
-
-    /// The `predictor` and `predictor_sha256` facts of labels by the
-    /// registered predictor `name` (already resolved by the caller), read
-    /// from `weights` or its registered file.
-    public func labelProvenance(predictor name: String, weights: String?, digest: (URL) -> String?) -> [String: String] {
-        var out = ["predictor": name]
-        if let url = try? predictorWeights(name, explicit: weights), let d = digest(url) {
-            out["predictor_sha256"] = d
         }
         return out
     }

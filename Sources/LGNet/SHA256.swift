@@ -26,18 +26,21 @@ public struct SHA256 {
     }
 
     public mutating func update(_ data: [UInt8]) {
-        length &+= UInt64(data.count)
+        data.withUnsafeBufferPointer { update($0) }
+    }
+
+    /// Hashes `buf` without copying it (a file's pieces, read as `Data`).
+    public mutating func update(_ buf: UnsafeBufferPointer<UInt8>) {
+        length &+= UInt64(buf.count)
         var start = 0
         if !pending.isEmpty {
-            let take = min(64 - pending.count, data.count)
-            pending += data[0..<take]
+            let take = min(64 - pending.count, buf.count)
+            pending += buf[0..<take]
             start = take
             if pending.count == 64 { let p = pending; p.withUnsafeBufferPointer { block($0.baseAddress!) }; pending.removeAll(keepingCapacity: true) }
         }
-        data.withUnsafeBufferPointer { buf in
-            while start + 64 <= buf.count { block(buf.baseAddress! + start); start += 64 }
-        }
-        if start < data.count { pending += data[start...] }
+        while start + 64 <= buf.count { block(buf.baseAddress! + start); start += 64 }
+        if start < buf.count { pending += buf[start...] }
     }
 
     public mutating func finalize() -> [UInt8] {
@@ -57,31 +60,33 @@ public struct SHA256 {
     @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
     private mutating func block(_ p: UnsafePointer<UInt8>) {
-        var hh8 = h
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            for i in 0..<16 {
-                w[i] = UInt32(p[4*i]) << 24 | UInt32(p[4*i+1]) << 16 | UInt32(p[4*i+2]) << 8 | UInt32(p[4*i+3])
-            }
-            for i in 16..<64 {
-                let s0 = SHA256.rotr(w[i-15], 7) ^ SHA256.rotr(w[i-15], 18) ^ (w[i-15] >> 3)
-                let s1 = SHA256.rotr(w[i-2], 17) ^ SHA256.rotr(w[i-2], 19) ^ (w[i-2] >> 10)
-                w[i] = w[i-16] &+ s0 &+ w[i-7] &+ s1
-            }
-            var a = hh8[0], b = hh8[1], c = hh8[2], d = hh8[3], e = hh8[4], f = hh8[5], g = hh8[6], hh = hh8[7]
-            SHA256.k.withUnsafeBufferPointer { k in
-                for i in 0..<64 {
-                    let S1 = SHA256.rotr(e, 6) ^ SHA256.rotr(e, 11) ^ SHA256.rotr(e, 25)
-                    let ch = (e & f) ^ (~e & g)
-                    let t1 = hh &+ S1 &+ ch &+ k[i] &+ w[i]
-                    let S0 = SHA256.rotr(a, 2) ^ SHA256.rotr(a, 13) ^ SHA256.rotr(a, 22)
-                    let maj = (a & b) ^ (a & c) ^ (b & c)
-                    let t2 = S0 &+ maj
-                    hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+        // The state is updated in place: copying `h` per block cost an
+        // allocation every 64 bytes.
+        h.withUnsafeMutableBufferPointer { hh8 in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                for i in 0..<16 {
+                    w[i] = UInt32(p[4*i]) << 24 | UInt32(p[4*i+1]) << 16 | UInt32(p[4*i+2]) << 8 | UInt32(p[4*i+3])
                 }
+                for i in 16..<64 {
+                    let s0 = SHA256.rotr(w[i-15], 7) ^ SHA256.rotr(w[i-15], 18) ^ (w[i-15] >> 3)
+                    let s1 = SHA256.rotr(w[i-2], 17) ^ SHA256.rotr(w[i-2], 19) ^ (w[i-2] >> 10)
+                    w[i] = w[i-16] &+ s0 &+ w[i-7] &+ s1
+                }
+                var a = hh8[0], b = hh8[1], c = hh8[2], d = hh8[3], e = hh8[4], f = hh8[5], g = hh8[6], hh = hh8[7]
+                SHA256.k.withUnsafeBufferPointer { k in
+                    for i in 0..<64 {
+                        let S1 = SHA256.rotr(e, 6) ^ SHA256.rotr(e, 11) ^ SHA256.rotr(e, 25)
+                        let ch = (e & f) ^ (~e & g)
+                        let t1 = hh &+ S1 &+ ch &+ k[i] &+ w[i]
+                        let S0 = SHA256.rotr(a, 2) ^ SHA256.rotr(a, 13) ^ SHA256.rotr(a, 22)
+                        let maj = (a & b) ^ (a & c) ^ (b & c)
+                        let t2 = S0 &+ maj
+                        hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+                    }
+                }
+                hh8[0] &+= a; hh8[1] &+= b; hh8[2] &+= c; hh8[3] &+= d; hh8[4] &+= e; hh8[5] &+= f; hh8[6] &+= g; hh8[7] &+= hh
             }
-            hh8[0] &+= a; hh8[1] &+= b; hh8[2] &+= c; hh8[3] &+= d; hh8[4] &+= e; hh8[5] &+= f; hh8[6] &+= g; hh8[7] &+= hh
         }
-        h = hh8
     }
 
     public static func hash(_ data: [UInt8]) -> [UInt8] { var s = SHA256(); s.update(data); return s.finalize() }
@@ -92,7 +97,9 @@ public struct SHA256 {
         guard let fh = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileNoSuchFile) }
         defer { try? fh.close() }
         var s = SHA256()
-        while let d = try fh.read(upToCount: 1 << 20), !d.isEmpty { s.update([UInt8](d)) }
+        while let d = try fh.read(upToCount: 1 << 20), !d.isEmpty {
+            d.withUnsafeBytes { s.update($0.bindMemory(to: UInt8.self)) }
+        }
         return Hex.encode(s.finalize())
     }
 }

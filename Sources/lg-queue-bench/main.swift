@@ -1,5 +1,5 @@
 // lg-queue-bench: queue throughput and claim latency over loopback, against
-// an in-process coordinator on a temporary database. Run in release mode:
+// an in-process coordinator on a temporary database; SHA-256 of a weight file. Run in release mode:
 //   swift run -c release lg-queue-bench [--connections 32] [--seconds 5] [--queued 100000]
 import Foundation
 import LGStore
@@ -94,6 +94,33 @@ do {
                  queued, percentile(lat, 0.5), percentile(lat, 0.99), lat.max()!))
     client.close()
     c2.stop(); try? FileManager.default.removeItem(atPath: d2)
+
+    // 3. SHA-256 of a weight file (the digest each train / evaluate / scs job
+    //    records for its generator and predictor files): this project's
+    //    implementation against coreutils' `sha256sum` on the same 256 MiB file.
+    let path = NSTemporaryDirectory() + "lg-queue-bench-\(UUID().uuidString).bin"
+    var rng = SystemRandomNumberGenerator()
+    guard FileManager.default.createFile(atPath: path, contents: Data((0..<(256 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) })) else {
+        throw CocoaError(.fileWriteUnknown)
+    }
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let t0 = Date()
+    let ours = try SHA256.hexOfFile(path)
+    let oursSeconds = Date().timeIntervalSince(t0)
+    print(String(format: "sha256 of 256 MiB: %.2f s (%.0f MiB/s)", oursSeconds, 256 / oursSeconds))
+    let tool = Process()
+    tool.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    tool.arguments = [path]
+    let pipe = Pipe()
+    tool.standardOutput = pipe
+    if (try? tool.run()) != nil {
+        let t1 = Date()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        tool.waitUntilExit()
+        let toolSeconds = Date().timeIntervalSince(t1)
+        print(String(format: "sha256sum (coreutils) on the same file: %.2f s; ours / sha256sum time ratio %.2f; digests %@",
+                     toolSeconds, oursSeconds / toolSeconds, out.hasPrefix(ours) ? "agree" : "DIFFER"))
+    }
 } catch {
     print("lg-queue-bench: \(error)")
     exit(1)

@@ -14,6 +14,20 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(Hex.encode(s.finalize()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    func testSHA256OfAFileReadInPieces() throws {
+        // A million 'a' (the FIPS 180-2 vector) as a file: read in 1 MiB pieces.
+        let path = NSTemporaryDirectory() + "sha-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(repeating: 0x61, count: 1_000_000).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try SHA256.hexOfFile(path), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        // Several pieces and a ragged tail give the digest of the whole in one update.
+        var x: UInt32 = 12345
+        let bytes = (0..<((5 << 19) + 7)).map { _ -> UInt8 in x = x &* 1664525 &+ 1013904223; return UInt8(x >> 24) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try SHA256.hexOfFile(path), SHA256.hex(bytes))
+        XCTAssertThrowsError(try SHA256.hexOfFile(path + ".missing"))
+    }
+
     func testHMACVector() {
         // RFC 4231 test case 2.
         let mac = HMAC.sha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
