@@ -21,6 +21,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256, HMAC and HKDF for the queue protocol and file digests.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
@@ -59,7 +61,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "LGStore", dependencies: ["CSQLite"], swiftSettings: queueSettings),
         .target(name: "LGGrid", dependencies: ["LGStore"], swiftSettings: queueSettings),
-        .target(name: "LGNet", dependencies: ["LGStore"], swiftSettings: queueSettings),
+        .target(name: "LGNet", dependencies: ["LGStore", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: queueSettings),
         .target(name: "LGDaemon", dependencies: ["LGStore", "LGNet"], swiftSettings: queueSettings),
         .target(name: "LGRunner", dependencies: ["LGNet"], swiftSettings: queueSettings),
         .target(name: "LGReports", dependencies: ["LGStore"], swiftSettings: queueSettings),

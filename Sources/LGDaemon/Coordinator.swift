@@ -112,8 +112,7 @@ public final class Coordinator {
         sock.setTimeouts(send: 10, receive: 10)  // the handshake must be quick
         var uploads = UploadFiles(root: root)
         defer { uploads.discard() }
-        do { try sock.send(machine.greeting().framed()) } catch { return }
-        var authenticated = false
+        do { try sock.send(machine.frame(machine.greeting())) } catch { return }
         while true {
             let bytes: [UInt8]
             do { bytes = try sock.receive() } catch { return }
@@ -121,21 +120,21 @@ public final class Coordinator {
             for action in machine.receive(bytes) {
                 switch action {
                 case .send(let m):
-                    try? sock.send(m.framed())
-                    if m.type == .welcome { authenticated = true; sock.setTimeouts(send: 10, receive: config.idleTimeout) }
+                    if m.type == .error { log("closing connection: \(m.code?.rawValue ?? "error"): \(m.message ?? "")") }
+                    try? sock.send(machine.frame(m))
+                    if m.type == .welcome { sock.setTimeouts(send: 10, receive: config.idleTimeout) }
                 case .close:
                     return
                 case .appendUpload(let u, let data, let id):
                     let reply: Message
                     do { try uploads.append(u, data); reply = Message(.ok, id: id) }
                     catch { machine.abort(); reply = .error(.internalError, "cannot write upload: \(error)", id: id) }
-                    try? sock.send(reply.framed())
-                case .dispatch(let m, let worker):
-                    let reply = handle(m, worker: worker, machine: &machine, uploads: &uploads)
-                    do { try sock.send(reply.framed()) } catch { return }
+                    try? sock.send(machine.frame(reply))
+                case .dispatch(let request, let id, let worker):
+                    let reply = handle(request, id: id, worker: worker, machine: &machine, uploads: &uploads)
+                    do { try sock.send(machine.frame(reply)) } catch { return }
                 }
             }
-            _ = authenticated
         }
     }
 }

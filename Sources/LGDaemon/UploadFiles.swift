@@ -6,7 +6,7 @@ import LGNet
 
 struct UploadFiles {
     let root: String
-    private var open: [String: (FileHandle, String, SHA256)] = [:]
+    private var open: [String: (FileHandle, String, SHA256Stream)] = [:]
 
     init(root: String) { self.root = root }
 
@@ -17,7 +17,7 @@ struct UploadFiles {
             let tmp = (dir as NSString).appendingPathComponent(u.id + ".part")
             guard FileManager.default.createFile(atPath: tmp, contents: nil),
                   let fh = FileHandle(forWritingAtPath: tmp) else { throw CocoaError(.fileWriteUnknown) }
-            open[u.id] = (fh, tmp, SHA256())
+            open[u.id] = (fh, tmp, SHA256Stream())
         }
         open[u.id]!.0.write(Data(data))
         open[u.id]!.2.update(data)
@@ -27,9 +27,9 @@ struct UploadFiles {
     mutating func finish(_ u: ServerMachine.Upload, to path: String) throws -> Bool {
         if open[u.id] == nil { try append(u, []) }  // empty checkpoint
         guard let (fh, tmp, started) = open.removeValue(forKey: u.id) else { return false }
-        var sha = started
+        let sha = started
         try fh.synchronize(); try fh.close()
-        guard Hex.encode(sha.finalize()) == u.sha256 else { try? FileManager.default.removeItem(atPath: tmp); return false }
+        guard sha.finalizeHex() == u.sha256 else { try? FileManager.default.removeItem(atPath: tmp); return false }
         let dest = (root as NSString).appendingPathComponent(path)
         try FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard rename(tmp, dest) == 0 else { throw CocoaError(.fileWriteUnknown) }

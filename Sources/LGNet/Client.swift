@@ -1,4 +1,5 @@
-// The client side: connect, authenticate (mutual HMAC challenge), then
+// The client side: connect, authenticate (mutual HMAC challenge, then
+// per-frame tags: FrameAuth.swift), then
 // synchronous request/reply. Thread-safe: one request at a time.
 import Foundation
 import LGStore
@@ -23,7 +24,7 @@ public final class QueueClient {
     public private(set) var leaseSeconds: Double = 60
     public private(set) var heartbeatSeconds: Double = 10
     /// The protocol version agreed with the coordinator.
-    public private(set) var version = 1
+    public private(set) var version = ProtocolVersion.current
     private let lock = NSLock()
     private var nextID = 1
 
@@ -39,19 +40,31 @@ public final class QueueClient {
             if ch.type == .error { throw ClientError.server(ch.code ?? .internalError, ch.message ?? "") }
             throw ClientError.protocolViolation("expected challenge, got \(ch.type.rawValue)")
         }
-        let version = (ch.versions ?? []).filter { ProtocolVersion.supported.contains($0) }.max() ?? ProtocolVersion.current
+        guard let version = (ch.versions ?? []).filter({ ProtocolVersion.supported.contains($0) }).max() else {
+            throw ClientError.protocolViolation("the coordinator speaks protocol versions \(ch.versions ?? []), this worker \(ProtocolVersion.supported): run a worker built from the same release as the coordinator")
+        }
         let cn = Hex.random(16)
         var hello = Message(.hello, id: 0)
         hello.version = version; hello.nonce = cn; hello.worker = worker
         hello.mac = Handshake.clientMAC(secret: secret, serverNonce: sn, clientNonce: cn, worker: worker, version: version)
         try connection.send(hello)
-        let w = try connection.receive()
-        if w.type == .error { throw ClientError.server(w.code ?? .internalError, w.message ?? "") }
-        guard w.type == .welcome, let mac = w.mac,
-              let got = Hex.decode(mac),
-              HMAC.equal(got, Hex.decode(Handshake.serverMAC(secret: secret, serverNonce: sn, clientNonce: cn, version: version))!) else {
+        // The welcome is the server's first sealed frame: opening it proves the
+        // coordinator derived the same keys, so it knows the secret. A refusal
+        // comes as a plain error frame.
+        let (sealer, opener) = SessionKeys.derive(secret: secret, serverNonce: sn, clientNonce: cn, worker: worker, version: version).client
+        let raw = try connection.receiveFrame()
+        var o = opener
+        guard let body = try? o.open(raw) else {
+            if let e = try? Message.decode(raw), e.type == .error { throw ClientError.server(e.code ?? .internalError, e.message ?? "") }
             throw ClientError.serverNotAuthenticated
         }
+        let w = try Message.decode(body)
+        if w.type == .error { throw ClientError.server(w.code ?? .internalError, w.message ?? "") }
+        guard w.type == .welcome, let mac = w.mac,
+              Handshake.matches(mac, Handshake.serverMAC(secret: secret, serverNonce: sn, clientNonce: cn, version: version)) else {
+            throw ClientError.serverNotAuthenticated
+        }
+        connection.authenticate(sealer: sealer, opener: o)
         self.version = version
         leaseSeconds = w.leaseSeconds ?? 60
         heartbeatSeconds = w.heartbeatSeconds ?? 10
@@ -99,14 +112,9 @@ public final class QueueClient {
     }
 
     /// Completes `job` and claims up to `limit` more in one round trip
-    /// (`complete_claim`, protocol version 2; one transaction on the server).
-    /// Against a version-1 coordinator: `complete`, then `claim`.
+    /// (`complete_claim`; one transaction on the server).
     public func completeAndClaim(job: Int, fence: Int, metrics: [String: Double], provenance: [String: String] = [:],
                                  limit: Int, kinds: [String]?) throws -> (LeaseReply, [ClaimedJob]) {
-        guard version >= 2 else {
-            let r = try complete(job: job, fence: fence, metrics: metrics, provenance: provenance)
-            return (r, try claim(limit: limit, kinds: kinds))
-        }
         var m = Message(.completeClaim); m.job = job; m.fence = fence; m.metrics = metrics; m.limit = limit; m.kinds = kinds
         m.provenance = provenance.isEmpty ? nil : provenance
         let r = try request(m)
@@ -133,7 +141,7 @@ public final class QueueClient {
     /// and stores it atomically.
     public func uploadCheckpoint(job: Int, fence: Int, path: String, chunk: Int = 192 * 1024) throws -> LeaseReply {
         let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        var b = Message(.ckptBegin); b.job = job; b.fence = fence; b.size = data.count; b.sha256 = SHA256.hex(data)
+        var b = Message(.ckptBegin); b.job = job; b.fence = fence; b.size = data.count; b.sha256 = SHA256Hex.of(data)
         let r = try request(b)
         if r.outcome != nil && r.outcome != "ok" {
             return LeaseReply(job: job, r.outcome == "cancelled" ? .cancelled : .stale(r.message ?? "stale"))
@@ -165,7 +173,7 @@ public final class QueueClient {
             out += d
             if r.last == true { break }
         }
-        guard SHA256.hex(out) == expected.sha256 else {
+        guard SHA256Hex.of(out) == expected.sha256 else {
             throw ClientError.server(.checksum, "downloaded checkpoint does not match its sha256")
         }
         let tmp = path + ".part"

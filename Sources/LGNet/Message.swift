@@ -2,14 +2,18 @@
 // names the message, the fields it uses are listed per type in the doc;
 // absent fields are omitted on the wire.
 import Foundation
+import Crypto
 import LGStore
 
 public enum ProtocolVersion {
     /// Versions this build speaks, newest last.
-    /// Version 2 adds `complete_claim` (complete one job and claim the next
-    /// in one round trip and one transaction).
-    public static let supported = [1, 2]
-    public static let current = 2
+    /// Version 2 added `complete_claim` (complete one job and claim the next
+    /// in one round trip and one transaction); version 3 authenticates every
+    /// frame after the handshake (FrameAuth.swift). Versions 1 and 2 are
+    /// refused: a peer that could fall back to them could be talked down to
+    /// unauthenticated frames by whoever sits on the path.
+    public static let supported = [3]
+    public static let current = 3
     static let label = "lineargan-queue"
 }
 
@@ -28,6 +32,8 @@ public enum ErrorCode: String, Codable, Sendable {
     case badFrame = "bad_frame", oversized, malformed, unauthenticated, authFailed = "auth_failed"
     case unsupportedVersion = "unsupported_version", outOfOrder = "out_of_order", unknownType = "unknown_type"
     case checksum, notFound = "not_found", shuttingDown = "shutting_down", internalError = "internal"
+    /// Protocol 3: a frame after the handshake failed its authentication tag.
+    case badMAC = "bad_mac"
 }
 
 /// One heartbeat entry: a running job's progress.
@@ -94,7 +100,7 @@ public struct Message: Codable, Sendable, Equatable {
     public var size: Int?
     public var sha256: String?
     public var offset: Int?
-    /// `ckpt_get` only: fetch the checkpoint of this job, a dependency of `job` (protocol v1 and v2; older daemons ignore it).
+    /// `ckpt_get` only: fetch the checkpoint of this job, a dependency of `job` .
     public var of: Int?
     public var data: String?
     public var last: Bool?
@@ -125,12 +131,20 @@ public struct Message: Codable, Sendable, Equatable {
     }
 }
 
-/// The shared-secret MACs of the handshake.
+/// The shared-secret MACs of the handshake (HMAC-SHA256, hex).
 public enum Handshake {
     public static func clientMAC(secret: [UInt8], serverNonce: String, clientNonce: String, worker: String, version: Int) -> String {
-        Hex.encode(HMAC.sha256(key: secret, message: Array("\(ProtocolVersion.label)/\(version)|hello|\(serverNonce)|\(clientNonce)|\(worker)".utf8)))
+        mac(secret, "\(ProtocolVersion.label)/\(version)|hello|\(serverNonce)|\(clientNonce)|\(worker)")
     }
     public static func serverMAC(secret: [UInt8], serverNonce: String, clientNonce: String, version: Int) -> String {
-        Hex.encode(HMAC.sha256(key: secret, message: Array("\(ProtocolVersion.label)/\(version)|welcome|\(serverNonce)|\(clientNonce)".utf8)))
+        mac(secret, "\(ProtocolVersion.label)/\(version)|welcome|\(serverNonce)|\(clientNonce)")
+    }
+    /// Whether `hex` is the MAC `expected` (constant time; false for non-hex text).
+    public static func matches(_ hex: String, _ expected: String) -> Bool {
+        guard let a = Hex.decode(hex), let b = Hex.decode(expected) else { return false }
+        return FrameAuth.constantTimeEqual(a, b)
+    }
+    static func mac(_ secret: [UInt8], _ text: String) -> String {
+        Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: secret))))
     }
 }

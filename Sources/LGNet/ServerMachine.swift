@@ -12,7 +12,7 @@ public struct ServerMachine {
         case closed
     }
 
-    public struct Upload: Equatable {
+    public struct Upload: Equatable, Sendable {
         public var id: String
         public var job: Int
         public var fence: Int
@@ -22,22 +22,24 @@ public struct ServerMachine {
     }
 
     public enum Action: Equatable {
+        /// A reply; write `frame(_:)` of it.
         case send(Message)
-        /// An authenticated request for the daemon to carry out and answer.
-        case dispatch(Message, worker: String)
+        /// A validated request for the daemon to carry out and answer (reply id `id`).
+        case dispatch(Request, id: Int?, worker: String)
         /// Checkpoint bytes to append to upload `id` (already sequence-checked).
         case appendUpload(ServerMachine.Upload, [UInt8], msgID: Int?)
         case close
     }
 
     public private(set) var state: State = .awaitingHello
-    /// The upload closed by the last `ckpt_end` (for the daemon to verify).
-    public private(set) var lastFinishedUpload: Upload?
     /// The protocol version agreed in the handshake (0 before it).
     public private(set) var version = 0
     public let nonce: String
     let secret: [UInt8]
     var decoder: FrameDecoder
+    /// Set by a valid hello: every later frame in and out is authenticated.
+    var sealer: FrameSealer?
+    var opener: FrameOpener?
     public let leaseSeconds: Double
     public let heartbeatSeconds: Double
     public let maxUpload: Int
@@ -47,6 +49,19 @@ public struct ServerMachine {
         self.secret = secret; self.nonce = nonce
         decoder = FrameDecoder(maxFrame: maxFrame)
         self.leaseSeconds = leaseSeconds; self.heartbeatSeconds = heartbeatSeconds; self.maxUpload = maxUpload
+    }
+
+    /// Whether frames are authenticated now (after a valid hello).
+    public var authenticated: Bool { sealer != nil }
+
+    /// The bytes that send `m` on this connection: a plain frame before the
+    /// handshake, a sealed one (the next sequence number) after it. Call it
+    /// once per message, in the order the messages are written.
+    public mutating func frame(_ m: Message) -> [UInt8] {
+        let payload = m.encoded()
+        guard var s = sealer else { return Framing.encode(payload) }
+        defer { sealer = s }
+        return Framing.encode(s.seal(payload))
     }
 
     /// The first message on a new connection.
@@ -67,7 +82,13 @@ public struct ServerMachine {
                 let code: ErrorCode = { if case .oversized = e { return .oversized }; return .badFrame }()
                 return actions + fail(code, e.description)
             } catch { return actions + fail(.badFrame, "\(error)") }
-            guard let frame else { break }
+            guard var frame else { break }
+            if var o = opener {
+                do { frame = try o.open(frame) } catch {
+                    return actions + fail(.badMAC, "\(error); closing the connection")
+                }
+                opener = o
+            }
             actions += handle(frame)
         }
         return actions
@@ -98,18 +119,17 @@ public struct ServerMachine {
                 return fail(.unauthenticated, "'\(msg.type.rawValue)' before authentication; send hello first", id: msg.id)
             }
             guard let v = msg.version, ProtocolVersion.supported.contains(v) else {
-                return fail(.unsupportedVersion, "protocol version \(msg.version.map(String.init) ?? "none") is not supported; this coordinator speaks \(ProtocolVersion.supported)", id: msg.id)
+                return fail(.unsupportedVersion, "protocol version \(msg.version.map(String.init) ?? "none") is not supported; this coordinator speaks \(ProtocolVersion.supported): run a worker built from the same release as the coordinator", id: msg.id)
             }
-            guard let cn = msg.nonce, let worker = msg.worker, let mac = msg.mac, !worker.isEmpty, cn.count >= 16,
-                  let got = Hex.decode(mac) else {
+            guard let cn = msg.nonce, let worker = msg.worker, let mac = msg.mac, !worker.isEmpty, cn.count >= 16 else {
                 return fail(.malformed, "hello needs version, nonce (>= 16 hex digits), worker and mac", id: msg.id)
             }
-            let want = Hex.decode(Handshake.clientMAC(secret: secret, serverNonce: nonce, clientNonce: cn, worker: worker, version: v))!
-            guard HMAC.equal(got, want) else {
+            guard Handshake.matches(mac, Handshake.clientMAC(secret: secret, serverNonce: nonce, clientNonce: cn, worker: worker, version: v)) else {
                 return fail(.authFailed, "authentication failed: the shared secret differs (copy the coordinator's expr/secret)", id: msg.id)
             }
             state = .ready(worker: worker, upload: nil)
             version = v
+            (sealer, opener) = SessionKeys.derive(secret: secret, serverNonce: nonce, clientNonce: cn, worker: worker, version: v).server
             var w = Message(.welcome, id: msg.id)
             w.version = v
             w.mac = Handshake.serverMAC(secret: secret, serverNonce: nonce, clientNonce: cn, version: v)
@@ -121,6 +141,9 @@ public struct ServerMachine {
     }
 
     mutating func ready(_ msg: Message, worker: String, upload: Upload?) -> [Action] {
+        func lease() -> LeaseRef? { msg.job.flatMap { j in msg.fence.map { LeaseRef(job: j, fence: $0) } } }
+        func dispatch(_ r: Request) -> [Action] { [.dispatch(r, id: msg.id, worker: worker)] }
+        func validLimit(_ n: Int?) -> Int? { n.flatMap { (0...1000).contains($0) ? $0 : nil } }
         switch msg.type {
         case .hello:
             return fail(.outOfOrder, "hello after authentication", id: msg.id)
@@ -128,36 +151,40 @@ public struct ServerMachine {
             state = .closed
             return [.send(Message(.ok, id: msg.id)), .close]
         case .claim:
-            guard let n = msg.limit, n >= 0, n <= 1000 else { return fail(.malformed, "claim needs limit in 0...1000", id: msg.id) }
-            return [.dispatch(msg, worker: worker)]
+            guard let n = validLimit(msg.limit) else { return fail(.malformed, "claim needs limit in 0...1000", id: msg.id) }
+            return dispatch(.claim(limit: n, kinds: msg.kinds))
         case .heartbeat:
-            guard let b = msg.beats, b.count <= 1000 else { return fail(.malformed, "heartbeat needs beats", id: msg.id) }
-            return [.dispatch(msg, worker: worker)]
-        case .metrics, .complete, .release:
-            guard msg.job != nil, msg.fence != nil else { return fail(.malformed, "\(msg.type.rawValue) needs job and fence", id: msg.id) }
-            return [.dispatch(msg, worker: worker)]
+            guard let b = msg.beats, b.count <= 1000 else { return fail(.malformed, "heartbeat needs beats (at most 1000)", id: msg.id) }
+            return dispatch(.heartbeat(b))
+        case .metrics:
+            guard let l = lease() else { return fail(.malformed, "metrics needs job and fence", id: msg.id) }
+            return dispatch(.metrics(l, msg.metrics ?? [:]))
+        case .complete:
+            guard let l = lease() else { return fail(.malformed, "complete needs job and fence", id: msg.id) }
+            return dispatch(.complete(l, metrics: msg.metrics ?? [:], provenance: msg.provenance ?? [:]))
+        case .release:
+            guard let l = lease() else { return fail(.malformed, "release needs job and fence", id: msg.id) }
+            return dispatch(.release(l))
         case .completeClaim:
-            guard version >= 2 else { return fail(.unknownType, "complete_claim needs protocol version 2 (this connection speaks \(version))", id: msg.id) }
-            guard msg.job != nil, msg.fence != nil, let n = msg.limit, n >= 0, n <= 1000 else {
+            guard let l = lease(), let n = validLimit(msg.limit) else {
                 return fail(.malformed, "complete_claim needs job, fence and limit in 0...1000", id: msg.id)
             }
-            return [.dispatch(msg, worker: worker)]
+            return dispatch(.completeClaim(l, metrics: msg.metrics ?? [:], provenance: msg.provenance ?? [:], limit: n, kinds: msg.kinds))
         case .fail:
-            guard msg.job != nil, msg.fence != nil, msg.message != nil else { return fail(.malformed, "fail needs job, fence and message", id: msg.id) }
-            return [.dispatch(msg, worker: worker)]
+            guard let l = lease(), let text = msg.message else { return fail(.malformed, "fail needs job, fence and message", id: msg.id) }
+            return dispatch(.fail(l, message: text, retryable: msg.retryable ?? false))
         case .ckptGet:
-            guard msg.job != nil, let off = msg.offset, off >= 0 else { return fail(.malformed, "ckpt_get needs job and offset", id: msg.id) }
-            return [.dispatch(msg, worker: worker)]
+            guard let l = lease(), let off = msg.offset, off >= 0 else { return fail(.malformed, "ckpt_get needs job, fence and offset", id: msg.id) }
+            return dispatch(.checkpointGet(l, offset: off, dependency: msg.of))
         case .ckptBegin:
-            guard upload == nil else { return fail(.outOfOrder, "ckpt_begin while upload \(upload!.id) is open", id: msg.id) }
-            guard let job = msg.job, let fence = msg.fence, let size = msg.size, size >= 0, size <= maxUpload,
+            if let open = upload { return fail(.outOfOrder, "ckpt_begin while upload \(open.id) is open", id: msg.id) }
+            guard let l = lease(), let size = msg.size, size >= 0, size <= maxUpload,
                   let sha = msg.sha256, sha.count == 64, Hex.decode(sha) != nil else {
                 return fail(.malformed, "ckpt_begin needs job, fence, size (<= \(maxUpload)) and a 64-digit sha256", id: msg.id)
             }
-            let u = Upload(id: "\(job).\(fence).\(Hex.random(4))", job: job, fence: fence, size: size, sha256: sha.lowercased(), received: 0)
+            let u = Upload(id: "\(l.job).\(l.fence).\(Hex.random(4))", job: l.job, fence: l.fence, size: size, sha256: sha.lowercased(), received: 0)
             state = .ready(worker: worker, upload: u)
-            var m = msg; m.upload = u.id
-            return [.dispatch(m, worker: worker)]
+            return dispatch(.checkpointBegin(u))
         case .ckptData:
             guard let u = upload, msg.upload == u.id else { return fail(.outOfOrder, "ckpt_data without a matching ckpt_begin", id: msg.id) }
             guard msg.offset == u.received else {
@@ -172,11 +199,10 @@ public struct ServerMachine {
         case .ckptEnd:
             guard let u = upload, msg.upload == u.id else { return fail(.outOfOrder, "ckpt_end without a matching ckpt_begin", id: msg.id) }
             state = .ready(worker: worker, upload: nil)
-            lastFinishedUpload = u
             guard u.received == u.size else {
                 return fail(.outOfOrder, "ckpt_end after \(u.received) of \(u.size) bytes", id: msg.id)
             }
-            return [.dispatch(msg, worker: worker)]
+            return dispatch(.checkpointEnd(u))
         case .challenge, .welcome, .error, .ok, .jobs, .beatResults, .ckptChunk:
             return fail(.unknownType, "'\(msg.type.rawValue)' is a server message", id: msg.id)
         }

@@ -161,20 +161,41 @@ public final class Socket {
 public final class MessageConnection {
     public let socket: Socket
     var decoder: FrameDecoder
+    /// Set once the handshake has derived the session keys (protocol 3).
+    var sealer: FrameSealer?
+    var opener: FrameOpener?
 
     public init(socket: Socket, maxFrame: Int = Framing.defaultMaxFrame) {
         self.socket = socket; decoder = FrameDecoder(maxFrame: maxFrame)
     }
 
-    public func send(_ m: Message) throws { try socket.send(m.framed()) }
+    /// From now on every frame sent is sealed and every frame received must
+    /// carry a valid tag.
+    public func authenticate(sealer: FrameSealer, opener: FrameOpener) {
+        self.sealer = sealer; self.opener = opener
+    }
 
-    /// The next message; throws on EOF, timeout or a bad frame.
-    public func receive() throws -> Message {
+    public func send(_ m: Message) throws {
+        var payload = m.encoded()
+        if var s = sealer { payload = s.seal(payload); sealer = s }
+        try socket.send(Framing.encode(payload))
+    }
+
+    /// The next frame's payload as received (tag not checked).
+    public func receiveFrame() throws -> [UInt8] {
         while true {
-            if let f = try decoder.next() { return try Message.decode(f) }
+            if let f = try decoder.next() { return f }
             let b = try socket.receive()
             if b.isEmpty { throw SocketError("connection closed by peer", errno: 0) }
             decoder.feed(b)
         }
+    }
+
+    /// The next message; throws on EOF, timeout, a bad frame or (once
+    /// authenticated) a frame whose tag is wrong.
+    public func receive() throws -> Message {
+        var f = try receiveFrame()
+        if var o = opener { f = try o.open(f); opener = o }
+        return try Message.decode(f)
     }
 }

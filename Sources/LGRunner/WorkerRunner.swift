@@ -168,7 +168,7 @@ public final class WorkerRunner {
                         if let p = s.pendingCheckpoint { s.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p) }
                         r = try c.release(job: s.job.id, fence: s.job.fence)
                     }
-                    log("job \(s.job.id) \(describe(o)): coordinator says \(r.outcome)\(r.message.map { " (\($0))" } ?? "")")
+                    log(Self.report(job: s.job.id, o, r))
                 }
                 slots[i] = nil
                 try? FileManager.default.removeItem(atPath: s.workDir)
@@ -185,8 +185,26 @@ public final class WorkerRunner {
         }
     }
 
-    func describe(_ o: Slot.Outcome) -> String {
-        switch o { case .complete: return "done"; case .fail(_, let r): return r ? "crashed" : "failed"; case .release: return "released" }
+    /// The log line of a delivered outcome: what happened to the job, then
+    /// what the coordinator did with the report.
+    static func report(job: Int, _ o: Slot.Outcome, _ r: LeaseReply) -> String {
+        let what: String
+        switch o {
+        case .complete: what = "job \(job) done"
+        case .fail(let e, let retryable):
+            let reason = e.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "no reason given"
+            what = "job \(job) \(retryable ? "crashed" : "failed"): \(reason)"
+        case .release: what = "job \(job) released with its checkpoint"
+        }
+        switch r.outcome {
+        case "ok":
+            if case .fail(_, let retryable) = o {
+                return what + "; reported to the coordinator (\(retryable ? "retried while attempts remain" : "permanent: not retried"))"
+            }
+            return what + "; reported to the coordinator"
+        case "cancelled": return what + "; the coordinator had cancelled the job"
+        default: return what + "; the coordinator refused the report (\(r.outcome)\(r.message.map { ": \($0)" } ?? ""))"
+        }
     }
 
     func abandon(_ s: Slot, _ r: LeaseReply) {

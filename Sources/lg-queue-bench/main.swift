@@ -37,7 +37,7 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
 do {
     // 1. Claim + complete cycles with N concurrent connections: first with
     //    separate `claim` and `complete` requests (two round trips and two
-    //    transactions per job), then with `complete_claim` (protocol v2: the
+    //    transactions per job), then with `complete_claim` (the
     //    complete of one job and the claim of the next in one round trip and
     //    one transaction). Every job is really claimed and really completed.
     for combined in [false, true] {
@@ -74,7 +74,7 @@ do {
         let elapsed = Date().timeIntervalSince(start)
         let succeeded = try c1.store.locked { try c1.store.db.query("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") }.first?[0].int ?? -1
         print(String(format: "claim+complete (%@): %d cycles in %.2f s over %d connections = %.0f cycles/s (%d errors, %d jobs succeeded in the store)",
-                     combined ? "complete_claim, v2" : "separate claim / complete", cycles, elapsed, connections,
+                     combined ? "complete_claim" : "separate claim / complete", cycles, elapsed, connections,
                      Double(cycles) / elapsed, errors, succeeded))
         print("integrity_check: \(try c1.store.integrityCheck())")
         c1.stop(); try? FileManager.default.removeItem(atPath: d1)
@@ -105,7 +105,7 @@ do {
     }
     defer { try? FileManager.default.removeItem(atPath: path) }
     let t0 = Date()
-    let ours = try SHA256.hexOfFile(path)
+    let ours = try SHA256Hex.ofFile(path)
     let oursSeconds = Date().timeIntervalSince(t0)
     print(String(format: "sha256 of 256 MiB: %.2f s (%.0f MiB/s)", oursSeconds, 256 / oursSeconds))
     let tool = Process()

@@ -54,7 +54,7 @@ func runningCancellable<T>(_ body: () throws -> T) throws -> T {
 
 /// The SHA-256 of a weight file, for a result's provenance
 /// (`ModelRegistry.resultProvenance`); nil where it cannot be read.
-func fileSHA256(_ url: URL) -> String? { try? SHA256.hexOfFile(url.path) }
+func fileSHA256(_ url: URL) -> String? { try? SHA256Hex.ofFile(url.path) }
 
 /// `train`, `train_fewshot` and `evaluate` (LGJobs) as queue jobs.
 struct TrainingJobExecutor: JobExecutor {

@@ -4,7 +4,7 @@ import Foundation
 @testable import LGNet
 import LGDaemon
 
-/// `complete_claim` (protocol version 2): store, state machine, loopback.
+/// `complete_claim`: store, state machine, loopback.
 final class CompleteClaimTests: XCTestCase {
     let secret = Array("0123456789abcdef0123456789abcdef".utf8)
 
@@ -36,34 +36,24 @@ final class CompleteClaimTests: XCTestCase {
         XCTAssertEqual(try store.integrityCheck(), "ok")
     }
 
-    func hello(_ m: ServerMachine, version: Int) -> [UInt8] {
-        var h = Message(.hello, id: 0)
-        h.version = version; h.nonce = String(repeating: "c", count: 32); h.worker = "w1"
-        h.mac = Handshake.clientMAC(secret: secret, serverNonce: m.nonce, clientNonce: h.nonce!, worker: "w1", version: version)
-        return h.framed()
-    }
-
-    func testMachineDispatchesOnlyOnVersion2() {
+    func testMachineValidatesCompleteClaim() {
         var cc = Message(.completeClaim, id: 1); cc.job = 1; cc.fence = 1; cc.metrics = ["x": 1]; cc.limit = 1
-        var v2 = ServerMachine(secret: secret)
-        XCTAssertEqual(v2.greeting().versions, [1, 2])
-        _ = v2.receive(hello(v2, version: 2))
-        XCTAssertEqual(v2.version, 2)
-        XCTAssertEqual(v2.receive(cc.framed()), [.dispatch(cc, worker: "w1")])
-
-        var v1 = ServerMachine(secret: secret)
-        _ = v1.receive(hello(v1, version: 1))
-        let a = v1.receive(cc.framed())
-        if case .send(let e) = a.first { XCTAssertEqual(e.code, .unknownType) } else { XCTFail("\(a)") }
-        XCTAssertEqual(a.last, .close)
+        var m = ServerMachine(secret: secret)
+        var client = MachineClient(secret: secret)
+        _ = m.receive(client.hello(m))
+        XCTAssertEqual(m.version, 3)
+        XCTAssertEqual(m.receive(client.frame(cc)),
+                       [.dispatch(.completeClaim(LeaseRef(job: 1, fence: 1), metrics: ["x": 1], provenance: [:], limit: 1, kinds: nil),
+                                  id: 1, worker: "w1")])
 
         var noLimit = cc; noLimit.limit = nil
         var bigLimit = cc; bigLimit.limit = 1001
         var noFence = cc; noFence.fence = nil
         for bad: Message in [noLimit, bigLimit, noFence] {
             var m = ServerMachine(secret: secret)
-            _ = m.receive(hello(m, version: 2))
-            let r = m.receive(bad.framed())
+            var client = MachineClient(secret: secret)
+            _ = m.receive(client.hello(m))
+            let r = m.receive(client.frame(bad))
             if case .send(let e) = r.first { XCTAssertEqual(e.code, .malformed) } else { XCTFail("\(r)") }
             XCTAssertEqual(m.state, .closed)
         }
@@ -94,8 +84,9 @@ final class CompleteClaimTests: XCTestCase {
                      #"{"type":"complete_claim","id":1,"job":1,"fence":1,"limit":1"#,
                      #"{"type":"complete_clam","id":1}"#] {
             var m = ServerMachine(secret: secret)
-            _ = m.receive(hello(m, version: 2))
-            let r = m.receive(Framing.encode(Array(text.utf8)))
+            var client = MachineClient(secret: secret)
+            _ = m.receive(client.hello(m))
+            let r = m.receive(client.frame(text: text))
             if case .send(let e) = r.first { XCTAssertEqual(e.code, .malformed, text) } else { XCTFail(text) }
             XCTAssertEqual(m.state, .closed, text)
         }
@@ -110,7 +101,7 @@ final class CompleteClaimTests: XCTestCase {
         try c.start()
         defer { c.stop() }
         let client = try QueueClient(address: "127.0.0.1:\(c.port)", secret: secret, worker: "cc")
-        XCTAssertEqual(client.version, 2)
+        XCTAssertEqual(client.version, 3)
         var next = try client.claim(limit: 1, kinds: ["test_sleep"]).first
         var done: [Int] = []
         while let j = next {

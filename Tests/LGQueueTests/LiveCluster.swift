@@ -66,8 +66,9 @@ final class LiveCluster {
         port = Int((try String(contentsOfFile: portFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
-    func startWorker(slots: Int, exitWhenIdle: Bool = false) throws -> Process {
-        var args = ["--connect", "127.0.0.1:\(port)", "--slots", "\(slots)", "--secret", dir + "/expr/secret",
+    /// Starts a worker dialling the coordinator (or `port`, e.g. a proxy's).
+    func startWorker(slots: Int, exitWhenIdle: Bool = false, port dial: Int? = nil) throws -> Process {
+        var args = ["--connect", "127.0.0.1:\(dial ?? port)", "--slots", "\(slots)", "--secret", dir + "/expr/secret",
                     "--workdir", dir + "/work", "--quiet", "--poll", "0.1", "--max-backoff", "0.5"]
         if exitWhenIdle { args.append("--exit-when-idle") }
         let p = try spawn("lg-queue-worker", args, log: "worker-\(workers.count).log")
