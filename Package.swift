@@ -59,29 +59,28 @@ let package = Package(
         // no numeric code, so the queue builds and tests in seconds.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "LGStore", dependencies: ["CSQLite"], swiftSettings: queueSettings),
-        .target(name: "LGGrid", dependencies: ["LGStore"], swiftSettings: queueSettings),
-        .target(name: "LGNet", dependencies: ["LGStore", .product(name: "Crypto", package: "swift-crypto")],
-                swiftSettings: queueSettings),
-        .target(name: "LGDaemon", dependencies: ["LGStore", "LGNet"], swiftSettings: queueSettings),
-        .target(name: "LGRunner", dependencies: ["LGNet"], swiftSettings: queueSettings),
-        .target(name: "LGReports", dependencies: ["LGStore"], swiftSettings: queueSettings),
+        .target(name: "LGStore", dependencies: ["CSQLite"]),
+        .target(name: "LGGrid", dependencies: ["LGStore"]),
+        .target(name: "LGNet", dependencies: ["LGStore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "LGDaemon", dependencies: ["LGStore", "LGNet"]),
+        .target(name: "LGRunner", dependencies: ["LGNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "LGReports", dependencies: ["LGStore"]),
         .executableTarget(name: "coordinator", dependencies: [
             "LGStore", "LGGrid", "LGNet", "LGDaemon",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: queueSettings),
+        ]),
         .executableTarget(name: "collector", dependencies: [
             "LGStore", "LGReports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: queueSettings),
-        .executableTarget(name: "lg-queue-bench", dependencies: ["LGStore", "LGNet", "LGDaemon"],
-                          swiftSettings: queueSettings),
+        ]),
+        .executableTarget(name: "lg-queue-bench", dependencies: ["LGStore", "LGNet", "LGDaemon",
+                                                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The connect loop with only the queue's test job kind: run by the live tests.
-        .executableTarget(name: "lg-queue-worker", dependencies: ["LGNet", "LGRunner"],
-                          swiftSettings: queueSettings),
+        .executableTarget(name: "lg-queue-worker", dependencies: ["LGNet", "LGRunner",
+                                                                  .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "LGQueueTests", dependencies: [
             "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports",
-        ], swiftSettings: queueSettings),
+        ]),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
         .testTarget(name: "WorkerCLITests", dependencies: ["worker"]),
         .testTarget(name: "LGModelIOTests", dependencies: ["LGModelIO"],
@@ -102,7 +101,3 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx17
 )
-
-/// The queue targets use blocking sockets and threads guarded by locks;
-/// Swift 5 mode keeps that code free of Sendable annotations.
-var queueSettings: [SwiftSetting] { [.swiftLanguageMode(.v5)] }

@@ -18,7 +18,9 @@ public struct CoordinatorConfig {
     public init() {}
 }
 
-public final class Coordinator {
+/// Shared by the accept, rescuer and connection threads: `connections` and
+/// `stopping` are guarded by `lock`; the rest is set before the threads start.
+public final class Coordinator: @unchecked Sendable {
     public let store: JobStore
     public let root: String
     let secret: [UInt8]

@@ -12,7 +12,9 @@ public struct SocketError: Error, CustomStringConvertible {
     public var isTimeout: Bool { errno == EAGAIN || errno == EWOULDBLOCK }
 }
 
-public final class Socket {
+/// One socket may be shut down from another thread (`shutdown`, `close`
+/// under `closeLock`); sending and receiving stay on one thread.
+public final class Socket: @unchecked Sendable {
     public private(set) var fd: Int32
     private let closeLock = NSLock()
     private var recvBuffer: UnsafeMutableRawPointer?

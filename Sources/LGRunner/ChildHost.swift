@@ -3,6 +3,7 @@
 // 1 the job threw, 3 cancelled; anything else (a crash) is retried.
 import Foundation
 import LGStore
+import LGNet
 
 /// One line on the child's stdout.
 public struct ChildEvent: Codable {
@@ -25,7 +26,9 @@ public enum ChildExit {
     public static let cancelled: Int32 = 3
 }
 
-final class ChildContext: JobContext {
+/// Used by the job's thread and the SIGTERM handler: `cancelled` and the
+/// output stream are guarded by `out`.
+final class ChildContext: JobContext, @unchecked Sendable {
     let spec: JobSpec
     let workDirectory: URL
     private let out = NSLock()
@@ -89,10 +92,8 @@ public enum ChildHost {
             return ChildExit.failed
         }
         // SIGTERM asks the job to checkpoint and stop.
-        signal(SIGTERM, SIG_IGN)
-        let src = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
-        src.setEventHandler { ctx.cancel() }
-        src.resume()
+        let watch = SignalWatch([SIGTERM]) { _ in ctx.cancel() }
+        defer { withExtendedLifetime(watch) {} }
         // Exit if the worker dies (kill -9 leaves us orphaned).
         let parent = getppid()
         let watchdog = Thread {

@@ -2,7 +2,9 @@
 import Foundation
 import LGStore
 
-final class Slot {
+/// Its reader threads touch only `events`, `stderrTail` and the done flags,
+/// under `lock`; everything else belongs to the worker loop.
+final class Slot: @unchecked Sendable {
     enum Outcome {
         case complete(JobResult)
         case fail(String, retryable: Bool)

@@ -33,7 +33,9 @@ public struct WorkerOptions {
     }
 }
 
-public final class WorkerRunner {
+/// The loop's state belongs to the thread in `run()`; only `stopRequested`
+/// is set from elsewhere (signal handlers), under `stopLock`.
+public final class WorkerRunner: @unchecked Sendable {
     let opts: WorkerOptions
     var client: QueueClient?
     var slots: [Slot?]

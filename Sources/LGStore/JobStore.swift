@@ -3,7 +3,8 @@
 // enqueue/report/admin operations in JobStore+Admin.swift.
 import Foundation
 
-public final class JobStore {
+/// Every call is serialised by `lock` (one writer), so threads share one store.
+public final class JobStore: @unchecked Sendable {
     public let db: Database
     public let clock: WallClock
     public let path: String

@@ -57,21 +57,13 @@ struct Serve: ParsableCommand {
         let c = Coordinator(store: store, root: root, secret: key, config: cfg)
         try c.start()
         if let portFile { try "\(c.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
-        print("coordinator: serving \(queue.db) on \(host):\(c.port) (lease \(lease) s)")
-        fflush(stdout)
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler {
-                FileHandle.standardError.write(Data("coordinator: signal \(sig), shutting down\n".utf8))
-                c.stop()
-                print("coordinator: stopped cleanly"); fflush(stdout)
-                Foundation.exit(0)
-            }
-            s.resume()
-            sources.append(s)
+        FileHandle.standardOutput.write(Data("coordinator: serving \(queue.db) on \(host):\(c.port) (lease \(lease) s)\n".utf8))
+        let watch = SignalWatch([SIGTERM, SIGINT]) { sig in
+            FileHandle.standardError.write(Data("coordinator: signal \(sig), shutting down\n".utf8))
+            c.stop()
+            FileHandle.standardOutput.write(Data("coordinator: stopped cleanly\n".utf8))
+            Foundation.exit(0)
         }
-        withExtendedLifetime(sources) { dispatchMain() }
+        withExtendedLifetime(watch) { dispatchMain() }
     }
 }

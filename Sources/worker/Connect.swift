@@ -17,64 +17,9 @@ struct Connect: ParsableCommand {
         """
     )
 
-    @Option(help: "The coordinator's HOST:PORT.")
-    var connect: String = "127.0.0.1:7700"
+    @OptionGroup var options: ConnectOptions
 
-    @Option(help: "Jobs run at once.")
-    var slots: Int = 1
-
-    @Option(help: "The shared secret file (a copy of the coordinator's expr/secret).")
-    var secret: String = "expr/secret"
-
-    @Option(help: "Folder for job work directories.")
-    var workdir: String = "expr/work"
-
-    @Option(help: "Name reported to the coordinator (default HOST:PID).")
-    var name: String?
-
-    @Option(help: "Seconds to let jobs checkpoint after SIGTERM before killing them.")
-    var stopGrace: Double = 30
-
-    @Flag(help: "Exit when the queue has nothing claimable and no job is running.")
-    var exitWhenIdle = false
-
-    @Flag(help: "No per-slot progress lines.")
-    var quiet = false
-
-    func validate() throws {
-        guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
-        _ = try Socket.parse(connect)
-    }
-
-    func run() throws {
-        let key = try SecretFile.load(secret)
-        let host = ProcessInfo.processInfo.hostName
-        var opts = WorkerOptions(address: connect, secret: key, slots: slots,
-                                 name: name ?? "\(host):\(getpid())",
-                                 workRoot: (workdir as NSString).appendingPathComponent("\(getpid())"),
-                                 registry: jobKinds, executable: selfPath())
-        opts.stopGrace = stopGrace
-        opts.exitWhenIdle = exitWhenIdle
-        opts.showProgress = !quiet
-        let runner = WorkerRunner(options: opts)
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { runner.requestStop() }
-            s.resume()
-            sources.append(s)
-        }
-        if jobKinds.kinds.isEmpty {
-            FileHandle.standardError.write(Data("worker: no job kinds are registered in this build (Sources/worker/JobKinds.swift); nothing can be claimed\n".utf8))
-        }
-        withExtendedLifetime(sources) { runner.run() }
-        try? FileManager.default.removeItem(atPath: opts.workRoot)
-    }
-
-    func selfPath() -> String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
+    func run() throws { try options.runWorker(registry: jobKinds) }
 }
 
 /// `worker exec-job --spec FILE` (hidden): runs one job in this process and

@@ -1,4 +1,5 @@
 import XCTest
+import Synchronization
 @testable import LGStore
 
 final class StoreTests: XCTestCase {
@@ -78,17 +79,18 @@ final class StoreTests: XCTestCase {
 
     func testConcurrentClaimsNeverDuplicate() throws {
         _ = try store.enqueue(jobs(400))
-        let lock = NSLock()
-        var got: [Int] = []
+        let got = Mutex<[Int]>([])
+        let store = self.store!
         DispatchQueue.concurrentPerform(iterations: 8) { w in
             while true {
                 let c = (try? store.claim(owner: "w\(w)", limit: 3, leaseSeconds: 10)) ?? []
                 if c.isEmpty { break }
-                lock.lock(); got += c.map(\.id); lock.unlock()
+                got.withLock { $0 += c.map(\.id) }
             }
         }
-        XCTAssertEqual(got.count, 400)
-        XCTAssertEqual(Set(got).count, 400)
+        let claimed = got.withLock { $0 }
+        XCTAssertEqual(claimed.count, 400)
+        XCTAssertEqual(Set(claimed).count, 400)
     }
 
     func testDependenciesGateClaims() throws {

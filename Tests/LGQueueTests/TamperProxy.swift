@@ -5,8 +5,10 @@ import LGNet
 /// forwards frames both ways and, on the connection whose turn it is,
 /// alters, replays or injects one frame. It reads what it can (the JSON is
 /// not encrypted) to forge a `complete` for a job it saw being claimed.
-final class TamperProxy {
-    enum Attack: CustomStringConvertible {
+/// The proxy's threads share `stopped`, `lastClaimed` and `carriedOut`
+/// under `lock`.
+final class TamperProxy: @unchecked Sendable {
+    enum Attack: CustomStringConvertible, Sendable {
         case passThrough
         /// Flip one byte inside the worker's n-th frame (0 = hello).
         case flipFromWorker(frame: Int)

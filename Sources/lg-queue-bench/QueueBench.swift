@@ -1,17 +1,31 @@
 // lg-queue-bench: queue throughput and claim latency over loopback, against
 // an in-process coordinator on a temporary database; SHA-256 of a weight file. Run in release mode:
 //   swift run -c release lg-queue-bench [--connections 32] [--seconds 5] [--queued 100000]
+import ArgumentParser
 import Foundation
+import Synchronization
 import LGStore
 import LGNet
 import LGDaemon
 
-var args = Array(CommandLine.arguments.dropFirst())
-func opt(_ name: String, _ d: Int) -> Int {
-    guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return d }
-    return v
+@main
+struct QueueBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lg-queue-bench",
+        abstract: "Queue throughput and claim latency over loopback against an in-process coordinator; SHA-256 of a 256 MiB file.")
+
+    @Option(help: "Concurrent client connections in the throughput phases.")
+    var connections = 32
+    @Option(help: "Seconds per throughput phase.")
+    var seconds = 5
+    @Option(help: "Jobs queued while claim latency is measured.")
+    var queued = 100_000
+
+    func run() throws {
+        try runBench(connections: connections, seconds: seconds, queued: queued)
+    }
 }
-let connections = opt("--connections", 32), seconds = opt("--seconds", 5), queued = opt("--queued", 100_000)
+
 let secret = Array(Hex.random(32).utf8)
 
 func makeCoordinator(jobs: Int) throws -> (Coordinator, String) {
@@ -34,7 +48,7 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
     let s = xs.sorted(); return s[min(s.count - 1, Int(Double(s.count) * p))]
 }
 
-do {
+func runBench(connections: Int, seconds: Int, queued: Int) throws {
     // 1. Claim + complete cycles with N concurrent connections: first with
     //    separate `claim` and `complete` requests (two round trips and two
     //    transactions per job), then with `complete_claim` (the
@@ -44,9 +58,7 @@ do {
         let t0 = Date()
         let (c1, d1) = try makeCoordinator(jobs: 200_000)
         print(String(format: "enqueued 200000 jobs in %.1f s", Date().timeIntervalSince(t0)))
-        let lock = NSLock()
-        var cycles = 0
-        var errors = 0
+        let tally = Mutex((cycles: 0, errors: 0))
         let deadline = Date().addingTimeInterval(Double(seconds))
         let start = Date()
         DispatchQueue.concurrentPerform(iterations: connections) { w in
@@ -68,10 +80,11 @@ do {
                     n += 1
                 }
                 client.close()
-                lock.lock(); cycles += n; lock.unlock()
-            } catch { lock.lock(); errors += 1; lock.unlock(); print("connection \(w): \(error)") }
+                tally.withLock { $0.cycles += n }
+            } catch { tally.withLock { $0.errors += 1 }; print("connection \(w): \(error)") }
         }
         let elapsed = Date().timeIntervalSince(start)
+        let (cycles, errors) = tally.withLock { $0 }
         let succeeded = try c1.store.locked { try c1.store.db.query("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") }.first?[0].int ?? -1
         print(String(format: "claim+complete (%@): %d cycles in %.2f s over %d connections = %.0f cycles/s (%d errors, %d jobs succeeded in the store)",
                      combined ? "complete_claim" : "separate claim / complete", cycles, elapsed, connections,
@@ -121,7 +134,4 @@ do {
         print(String(format: "sha256sum (coreutils) on the same file: %.2f s; ours / sha256sum time ratio %.2f; digests %@",
                      toolSeconds, oursSeconds / toolSeconds, out.hasPrefix(ours) ? "agree" : "DIFFER"))
     }
-} catch {
-    print("lg-queue-bench: \(error)")
-    exit(1)
 }
