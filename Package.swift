@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // SHA-256, HMAC and HKDF for the queue protocol and file digests.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
@@ -62,11 +63,17 @@ let package = Package(
         .target(name: "LGStore", dependencies: ["CSQLite"]),
         .target(name: "LGGrid", dependencies: ["LGStore"]),
         .target(name: "LGNet", dependencies: ["LGStore", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "LGDaemon", dependencies: ["LGStore", "LGNet"]),
-        .target(name: "LGRunner", dependencies: ["LGNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // swift-log set-up from --log-level / --log-format (text or JSON lines).
+        .target(name: "LGLogging", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "LGDaemon", dependencies: ["LGStore", "LGNet", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "LGRunner", dependencies: ["LGNet", "LGLogging", .product(name: "Logging", package: "swift-log"),
+                                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "LGReports", dependencies: ["LGStore"]),
         .executableTarget(name: "coordinator", dependencies: [
-            "LGStore", "LGGrid", "LGNet", "LGDaemon",
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGLogging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "collector", dependencies: [
@@ -79,7 +86,7 @@ let package = Package(
         .executableTarget(name: "lg-queue-worker", dependencies: ["LGNet", "LGRunner",
                                                                   .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "LGQueueTests", dependencies: [
-            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports",
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports", "LGLogging",
         ]),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
         .testTarget(name: "WorkerCLITests", dependencies: ["worker"]),

@@ -2,6 +2,7 @@
 import Foundation
 import LGStore
 import LGNet
+import Logging
 
 extension Coordinator {
     func handle(_ request: Request, id: Int?, worker: String, machine: inout ServerMachine, uploads: inout UploadFiles) -> Message {
@@ -11,7 +12,7 @@ extension Coordinator {
                 if isStopping { return .error(.shuttingDown, "the coordinator is shutting down; retry later", id: id) }
                 var r = Message(.jobs, id: id)
                 r.jobs = try store.claim(owner: worker, limit: limit, leaseSeconds: config.leaseSeconds, kinds: kinds)
-                for j in r.jobs ?? [] { log("job \(j.id) (\(j.kind)) -> \(worker), attempt \(j.attempt), fence \(j.fence)") }
+                for j in r.jobs ?? [] { logger.debug("job \(j.id) (\(j.kind)) -> \(worker), attempt \(j.attempt), fence \(j.fence)") }
                 return r
             case .heartbeat(let beats):
                 var r = Message(.beatResults, id: id)
@@ -24,7 +25,7 @@ extension Coordinator {
                 return .lease(try store.recordMetrics(jobID: l.job, fence: l.fence, metrics: metrics), job: l.job, id: id)
             case .complete(let l, let metrics, let provenance):
                 let o = try store.complete(jobID: l.job, fence: l.fence, metrics: metrics, provenance: provenance)
-                log("job \(l.job) complete from \(worker): \(o)")
+                logger.debug("job \(l.job) complete from \(worker): \(o)")
                 return .lease(o, job: l.job, id: id)
             case .completeClaim(let l, let metrics, let provenance, let limit, let kinds):
                 // One transaction: the complete and the claim are committed
@@ -32,15 +33,15 @@ extension Coordinator {
                 let (o, jobs) = try store.completeAndClaim(jobID: l.job, fence: l.fence, metrics: metrics, provenance: provenance,
                                                            owner: worker, limit: isStopping ? 0 : limit,
                                                            leaseSeconds: config.leaseSeconds, kinds: kinds)
-                log("job \(l.job) complete from \(worker): \(o)")
-                for j in jobs { log("job \(j.id) (\(j.kind)) -> \(worker), attempt \(j.attempt), fence \(j.fence)") }
+                logger.debug("job \(l.job) complete from \(worker): \(o)")
+                for j in jobs { logger.debug("job \(j.id) (\(j.kind)) -> \(worker), attempt \(j.attempt), fence \(j.fence)") }
                 var r = Message.lease(o, job: l.job, id: id)
                 r.type = .jobs
                 r.jobs = jobs
                 return r
             case .fail(let l, let message, let retryable):
                 let o = try store.fail(jobID: l.job, fence: l.fence, error: message, retryable: retryable)
-                log("job \(l.job) failed on \(worker) (\(retryable ? "retryable" : "permanent")): \(o)")
+                logger.info("job \(l.job) failed on \(worker) (\(retryable ? "retryable" : "permanent")): \(o)")
                 return .lease(o, job: l.job, id: id)
             case .release(let l):
                 return .lease(try store.release(jobID: l.job, fence: l.fence, note: "released by \(worker)"), job: l.job, id: id)
@@ -78,7 +79,7 @@ extension Coordinator {
                 return r
             }
         } catch {
-            log("request \(request.name) failed: \(error)")
+            logger.error("request \(request.name) from \(worker) failed: \(error)")
             return .error(.internalError, "\(error)", id: id)
         }
     }

@@ -4,6 +4,7 @@
 import Foundation
 import LGStore
 import LGNet
+import Logging
 
 public struct CoordinatorConfig {
     public var host = "0.0.0.0"
@@ -14,7 +15,6 @@ public struct CoordinatorConfig {
     public var maxFrame = Framing.defaultMaxFrame
     /// Connections idle longer than this are closed.
     public var idleTimeout = 120.0
-    public var verbose = false
     public init() {}
 }
 
@@ -35,13 +35,14 @@ public final class Coordinator: @unchecked Sendable {
     private var threads: [Thread] = []
 
     /// `root` is the artifact directory (checkpoints are stored under it).
-    public init(store: JobStore, root: String, secret: [UInt8], config: CoordinatorConfig) {
-        self.store = store; self.root = root; self.secret = secret; self.config = config
+    public init(store: JobStore, root: String, secret: [UInt8], config: CoordinatorConfig,
+                logger: Logger = Logger(label: "coordinator")) {
+        self.store = store; self.root = root; self.secret = secret; self.config = config; self.logger = logger
     }
 
-    func log(_ s: String) {
-        if config.verbose { FileHandle.standardError.write(Data("coordinator: \(s)\n".utf8)) }
-    }
+    /// Claims and completions at debug, failures and lease expiries at
+    /// info, refused connections at notice, store errors at error.
+    let logger: Logger
 
     /// Binds and starts serving in background threads. Running leases get
     /// one lease period of grace so workers can reconnect after a restart.
@@ -102,8 +103,8 @@ public final class Coordinator: @unchecked Sendable {
             Thread.sleep(forTimeInterval: config.rescueInterval)
             if isStopping { break }
             do {
-                for r in try store.rescueExpired() { log("lease of job \(r.id) expired -> \(r.state.rawValue)") }
-            } catch { log("rescue failed: \(error)") }
+                for r in try store.rescueExpired() { logger.info("lease of job \(r.id) expired -> \(r.state.rawValue)") }
+            } catch { logger.error("rescue failed: \(error)") }
         }
     }
 
@@ -122,7 +123,7 @@ public final class Coordinator: @unchecked Sendable {
             for action in machine.receive(bytes) {
                 switch action {
                 case .send(let m):
-                    if m.type == .error { log("closing connection: \(m.code?.rawValue ?? "error"): \(m.message ?? "")") }
+                    if m.type == .error { logger.notice("closing connection: \(m.code?.rawValue ?? "error"): \(m.message ?? "")") }
                     try? sock.send(machine.frame(m))
                     if m.type == .welcome { sock.setTimeouts(send: 10, receive: config.idleTimeout) }
                 case .close:

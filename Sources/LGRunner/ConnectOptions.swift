@@ -3,6 +3,8 @@
 import ArgumentParser
 import Foundation
 import LGNet
+import LGLogging
+import Logging
 
 public struct ConnectOptions: ParsableArguments {
     @Option(help: "The coordinator's HOST:PORT.")
@@ -35,6 +37,8 @@ public struct ConnectOptions: ParsableArguments {
     @Flag(help: "No per-slot progress lines.")
     public var quiet = false
 
+    @OptionGroup public var logging: LogOptions
+
     public init() {}
 
     public func validate() throws {
@@ -57,6 +61,8 @@ public struct ConnectOptions: ParsableArguments {
         opts.maxBackoff = maxBackoff
         opts.exitWhenIdle = exitWhenIdle
         opts.showProgress = !quiet
+        opts.logger = logging.bootstrap("worker")
+        opts.logger[metadataKey: "worker"] = "\(opts.name)"
         let runner = WorkerRunner(options: opts)
         let watch = SignalWatch([SIGTERM, SIGINT]) { _ in runner.requestStop() }
         if registry.kinds.isEmpty {

@@ -5,6 +5,7 @@
 import Foundation
 import LGStore
 import LGNet
+import Logging
 
 public struct WorkerOptions {
     public var address: String
@@ -25,6 +26,8 @@ public struct WorkerOptions {
     public var showProgress = true
     /// Exit once the queue has nothing claimable and no job runs (tests, scripts).
     public var exitWhenIdle = false
+    /// Where the loop's events go (the per-slot progress lines stay plain stderr).
+    public var logger = Logger(label: "worker")
 
     public init(address: String, secret: [UInt8], slots: Int, name: String, workRoot: String, registry: JobRegistry,
                 executable: String = CommandLine.arguments[0]) {
@@ -58,7 +61,8 @@ public final class WorkerRunner: @unchecked Sendable {
     public func requestStop() { stopLock.lock(); stopRequested = true; stopLock.unlock() }
     var stopping: Bool { stopLock.lock(); defer { stopLock.unlock() }; return stopRequested }
 
-    func log(_ s: String) { FileHandle.standardError.write(Data("worker \(opts.name): \(s)\n".utf8)) }
+    var logger: Logger { opts.logger }
+    func log(_ s: String) { logger.info("\(s)") }
 
     /// Runs until stopped (SIGTERM) and every job is released or reported.
     public func run() {
@@ -99,14 +103,14 @@ public final class WorkerRunner: @unchecked Sendable {
         } catch {
             let jitter = Double.random(in: 0...0.3) * backoff
             nextConnect = now.addingTimeInterval(backoff + jitter)
-            log("cannot reach the coordinator at \(opts.address) (\(error)); retrying in \(String(format: "%.1f", backoff + jitter)) s")
+            logger.warning("cannot reach the coordinator at \(opts.address) (\(error)); retrying in \(String(format: "%.1f", backoff + jitter)) s")
             backoff = min(opts.maxBackoff, backoff * 2)
             if case ClientError.server(.authFailed, _)? = error as? ClientError { backoff = opts.maxBackoff }
         }
     }
 
     func disconnected(_ error: Error) {
-        log("lost the coordinator (\(error)); jobs keep running, reconnecting")
+        logger.warning("lost the coordinator (\(error)); jobs keep running, reconnecting")
         client?.connection.socket.close()
         client = nil
         nextConnect = Date().addingTimeInterval(backoff)
@@ -177,7 +181,7 @@ public final class WorkerRunner: @unchecked Sendable {
                 if let j = next {
                     sawEmptyQueue = false
                     do { slots[i] = try start(j, slot: i, client: c) } catch {
-                        log("job \(j.id): cannot start (\(error)); failing the attempt")
+                        logger.warning("job \(j.id): cannot start (\(error)); failing the attempt")
                         _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
                     }
                 }
@@ -210,7 +214,7 @@ public final class WorkerRunner: @unchecked Sendable {
     }
 
     func abandon(_ s: Slot, _ r: LeaseReply) {
-        log("job \(s.job.id): lease \(r.outcome) (\(r.message ?? "")); stopping it")
+        logger.warning("job \(s.job.id): lease \(r.outcome) (\(r.message ?? "")); stopping it")
         s.abandoned = true
         if s.process.isRunning { s.process.terminate() }
         let pid = s.process.processIdentifier
@@ -226,7 +230,7 @@ public final class WorkerRunner: @unchecked Sendable {
             sawEmptyQueue = false
             for (j, i) in zip(jobs, free) {
                 do { slots[i] = try start(j, slot: i, client: c) } catch {
-                    log("job \(j.id): cannot start (\(error)); failing the attempt")
+                    logger.warning("job \(j.id): cannot start (\(error)); failing the attempt")
                     _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
                 }
             }

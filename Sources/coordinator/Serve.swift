@@ -3,6 +3,7 @@ import Foundation
 import LGStore
 import LGNet
 import LGDaemon
+import LGLogging
 
 /// `coordinator serve`: the daemon.
 struct Serve: ParsableCommand {
@@ -28,7 +29,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Write the bound port to this file once listening.")
     var portFile: String?
 
-    @Flag(help: "Log claims, completions and lease expiries to stderr.")
+    @OptionGroup var logging: LogOptions
+
+    @Flag(help: "Log claims and completions too (the same as --log-level debug).")
     var verbose = false
 
     func validate() throws {
@@ -52,14 +55,15 @@ struct Serve: ParsableCommand {
         let (host, port) = try Socket.parse(listen)
         var cfg = CoordinatorConfig()
         cfg.host = host; cfg.port = port; cfg.leaseSeconds = lease; cfg.heartbeatSeconds = heartbeat
-        cfg.rescueInterval = rescueInterval; cfg.verbose = verbose
+        cfg.rescueInterval = rescueInterval
         cfg.idleTimeout = max(60, heartbeat * 6)
-        let c = Coordinator(store: store, root: root, secret: key, config: cfg)
+        let logger = logging.bootstrap("coordinator", minimum: verbose ? .debug : nil)
+        let c = Coordinator(store: store, root: root, secret: key, config: cfg, logger: logger)
         try c.start()
         if let portFile { try "\(c.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
         FileHandle.standardOutput.write(Data("coordinator: serving \(queue.db) on \(host):\(c.port) (lease \(lease) s)\n".utf8))
         let watch = SignalWatch([SIGTERM, SIGINT]) { sig in
-            FileHandle.standardError.write(Data("coordinator: signal \(sig), shutting down\n".utf8))
+            logger.notice("signal \(sig): shutting down")
             c.stop()
             FileHandle.standardOutput.write(Data("coordinator: stopped cleanly\n".utf8))
             Foundation.exit(0)

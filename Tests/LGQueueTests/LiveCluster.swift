@@ -47,7 +47,7 @@ final class LiveCluster {
         p.arguments = args
         p.environment = env()
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        FileManager.default.createFile(atPath: dir + "/" + log, contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/" + log, contents: nil)
         let fh = FileHandle(forWritingAtPath: dir + "/" + log)!
         fh.seekToEndOfFile()
         p.standardOutput = fh; p.standardError = fh
