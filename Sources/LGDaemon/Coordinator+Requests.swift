@@ -5,7 +5,8 @@ import LGNet
 import Logging
 
 extension Coordinator {
-    func handle(_ request: Request, id: Int?, worker: String, machine: inout ServerMachine, uploads: inout UploadFiles) -> Message {
+    func handle(_ request: Request, id: Int?, worker: String, machine: inout ServerMachine, uploads: inout UploadFiles,
+                announced: inout Bool) -> Message {
         do {
             switch request {
             case .claim(let limit, let kinds):
@@ -14,7 +15,15 @@ extension Coordinator {
                 r.jobs = try store.claim(owner: worker, limit: limit, leaseSeconds: config.leaseSeconds, kinds: kinds)
                 for j in r.jobs ?? [] { logger.debug("job \(j.id) (\(j.kind)) -> \(worker), attempt \(j.attempt), fence \(j.fence)") }
                 return r
+            case .workerInfo(let info):
+                if announced { try store.workerDisconnected(name: worker) }  // a second worker_info on one connection replaces the first
+                try store.workerConnected(name: worker, info: info)
+                announced = true
+                let slurm = (info.slurmJobID.map { ", Slurm job \($0)" } ?? "") + (info.slurmArrayTaskID.map { " task \($0)" } ?? "")
+                logger.info("worker \(worker) on \(info.host), \(info.slots) slots\(slurm)")
+                return Message(.ok, id: id)
             case .heartbeat(let beats):
+                try store.workerSeen(name: worker)
                 var r = Message(.beatResults, id: id)
                 r.results = try beats.map { b in
                     LeaseReply(job: b.job, try store.heartbeat(jobID: b.job, fence: b.fence, progress: b.progress, rate: b.rate,

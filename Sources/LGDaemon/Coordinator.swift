@@ -51,6 +51,7 @@ public final class Coordinator: @unchecked Sendable {
             try store.db.query("UPDATE jobs SET lease_expires_at = MAX(lease_expires_at, ?) WHERE state = 'running'",
                                [.double(store.clock.now() + config.leaseSeconds)])
         }
+        try store.resetWorkerConnections()
         let (s, p) = try Socket.listen(host: config.host, port: config.port)
         listener = s; port = p
         let a = Thread { [weak self] in self?.acceptLoop() }
@@ -114,7 +115,11 @@ public final class Coordinator: @unchecked Sendable {
                                     heartbeatSeconds: config.heartbeatSeconds)
         sock.setTimeouts(send: 10, receive: 10)  // the handshake must be quick
         var uploads = UploadFiles(root: root)
-        defer { uploads.discard() }
+        var announced = false
+        defer {
+            uploads.discard()
+            if announced, let w = machine.workerName { try? store.workerDisconnected(name: w) }
+        }
         do { try sock.send(machine.frame(machine.greeting())) } catch { return }
         while true {
             let bytes: [UInt8]
@@ -134,7 +139,7 @@ public final class Coordinator: @unchecked Sendable {
                     catch { machine.abort(); reply = .error(.internalError, "cannot write upload: \(error)", id: id) }
                     try? sock.send(machine.frame(reply))
                 case .dispatch(let request, let id, let worker):
-                    let reply = handle(request, id: id, worker: worker, machine: &machine, uploads: &uploads)
+                    let reply = handle(request, id: id, worker: worker, machine: &machine, uploads: &uploads, announced: &announced)
                     do { try sock.send(machine.frame(reply)) } catch { return }
                 }
             }

@@ -82,6 +82,12 @@ public final class QueueClient {
         return r
     }
 
+    /// Tells the coordinator where this worker runs (shown by `coordinator workers`).
+    public func announce(_ info: WorkerInfo) throws {
+        var m = Message(.workerInfo); m.info = info
+        _ = try request(m)
+    }
+
     public func close() {
         _ = try? request(Message(.bye))
         connection.socket.close()

@@ -25,6 +25,8 @@ public enum MessageType: String, Codable, Sendable {
     /// Version 2: `complete` (job, fence, metrics) + `claim` (limit, kinds).
     case completeClaim = "complete_claim"
     case ckptBegin = "ckpt_begin", ckptData = "ckpt_data", ckptEnd = "ckpt_end", ckptGet = "ckpt_get", bye
+    /// The worker describes itself (host, slots, Slurm ids) after the handshake.
+    case workerInfo = "worker_info"
 }
 
 /// Error codes carried by `error` messages.
@@ -104,6 +106,8 @@ public struct Message: Codable, Sendable, Equatable {
     public var of: Int?
     public var data: String?
     public var last: Bool?
+    // worker_info
+    public var info: WorkerInfo?
 
     public init(_ type: MessageType, id: Int? = nil) { self.type = type; self.id = id }
 

@@ -1,6 +1,7 @@
 // Requests as the daemon sees them: validated by ServerMachine, so every
 // field a request needs is present and in range by construction.
 import Foundation
+import LGStore
 
 /// A job's lease as a request names it: the job and the fencing token of
 /// the attempt the sender holds.
@@ -27,6 +28,8 @@ public enum Request: Equatable, Sendable {
     /// A chunk of the latest checkpoint of `lease.job`, or of `dependency`
     /// (which `lease.job` must need).
     case checkpointGet(LeaseRef, offset: Int, dependency: Int?)
+    /// Where the worker runs: recorded in the workers table.
+    case workerInfo(WorkerInfo)
 
     /// The wire name of the request, for logs.
     public var name: String {
@@ -41,6 +44,7 @@ public enum Request: Equatable, Sendable {
         case .checkpointBegin: return MessageType.ckptBegin.rawValue
         case .checkpointEnd: return MessageType.ckptEnd.rawValue
         case .checkpointGet: return MessageType.ckptGet.rawValue
+        case .workerInfo: return MessageType.workerInfo.rawValue
         }
     }
 }

@@ -34,6 +34,8 @@ public struct ServerMachine {
     public private(set) var state: State = .awaitingHello
     /// The protocol version agreed in the handshake (0 before it).
     public private(set) var version = 0
+    /// The authenticated worker's name (kept after the connection closes).
+    public private(set) var workerName: String?
     public let nonce: String
     let secret: [UInt8]
     var decoder: FrameDecoder
@@ -128,6 +130,7 @@ public struct ServerMachine {
                 return fail(.authFailed, "authentication failed: the shared secret differs (copy the coordinator's expr/secret)", id: msg.id)
             }
             state = .ready(worker: worker, upload: nil)
+            workerName = worker
             version = v
             (sealer, opener) = SessionKeys.derive(secret: secret, serverNonce: nonce, clientNonce: cn, worker: worker, version: v).server
             var w = Message(.welcome, id: msg.id)
@@ -203,6 +206,12 @@ public struct ServerMachine {
                 return fail(.outOfOrder, "ckpt_end after \(u.received) of \(u.size) bytes", id: msg.id)
             }
             return dispatch(.checkpointEnd(u))
+        case .workerInfo:
+            guard let i = msg.info, !i.host.isEmpty, i.host.utf8.count <= 255, (1...4096).contains(i.slots),
+                  (i.slurmJobID?.utf8.count ?? 0) <= 64, (i.slurmArrayTaskID?.utf8.count ?? 0) <= 64 else {
+                return fail(.malformed, "worker_info needs info with host (1-255 bytes), slots (1-4096) and Slurm ids of at most 64 bytes", id: msg.id)
+            }
+            return dispatch(.workerInfo(i))
         case .challenge, .welcome, .error, .ok, .jobs, .beatResults, .ckptChunk:
             return fail(.unknownType, "'\(msg.type.rawValue)' is a server message", id: msg.id)
         }

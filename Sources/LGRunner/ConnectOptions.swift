@@ -64,7 +64,10 @@ public struct ConnectOptions: ParsableArguments {
         opts.logger = logging.bootstrap("worker")
         opts.logger[metadataKey: "worker"] = "\(opts.name)"
         let runner = WorkerRunner(options: opts)
-        let watch = SignalWatch([SIGTERM, SIGINT]) { _ in runner.requestStop() }
+        // SIGUSR1 is Slurm's warning before the time limit (`--signal=B:USR1@N`);
+        // SIGTERM its cancel. Both drain: checkpoint, upload, release, exit 0.
+        // Repeats (Slurm may send the warning again) only set the flag again.
+        let watch = SignalWatch([SIGTERM, SIGINT, SIGUSR1]) { _ in runner.requestStop() }
         if registry.kinds.isEmpty {
             FileHandle.standardError.write(Data("worker: no job kinds are registered in this build; nothing can be claimed\n".utf8))
         }

@@ -95,11 +95,13 @@ public final class WorkerRunner: @unchecked Sendable {
         guard client == nil, now >= nextConnect else { return }
         do {
             let c = try QueueClient(address: opts.address, secret: opts.secret, worker: opts.name, timeout: 10)
+            try c.announce(WorkerInfo.current(slots: slots.count))
             client = c
             heartbeatSeconds = c.heartbeatSeconds
             backoff = 0.5
             nextBeat = now
-            log("connected to \(opts.address)")
+            let slurm = ProcessInfo.processInfo.environment["SLURM_JOB_ID"].map { " (Slurm job \($0))" } ?? ""
+            log("connected to \(opts.address)\(slurm)")
         } catch {
             let jitter = Double.random(in: 0...0.3) * backoff
             nextConnect = now.addingTimeInterval(backoff + jitter)

@@ -72,6 +72,21 @@ enum Migrations {
             PRIMARY KEY (job_id, key)
         ) WITHOUT ROWID;
         """,
+        // 4: the workers that connected: where they run (host, Slurm job and
+        // array task), their slots, and when they were last heard from.
+        """
+        CREATE TABLE workers (
+            name TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            slots INTEGER NOT NULL CHECK (slots >= 1),
+            pid INTEGER,
+            slurm_job_id TEXT,
+            slurm_array_task_id TEXT,
+            connections INTEGER NOT NULL DEFAULT 0 CHECK (connections >= 0),
+            first_seen REAL NOT NULL,
+            last_seen REAL NOT NULL
+        );
+        """,
     ]
 
     static func apply(_ db: Database) throws {

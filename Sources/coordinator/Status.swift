@@ -25,9 +25,14 @@ struct Status: ParsableCommand {
                       + String(format: "%.0f%%", g.fractionDone * 100))
             }
         }
+        let now = Date().timeIntervalSince1970
+        let workers = try store.workers().filter(\.connected)
+        if !workers.isEmpty {
+            print("")
+            print(WorkerTable.lines(workers, now: now).joined(separator: "\n"))
+        }
         let running = try store.jobs(state: .running, grid: grid)
         guard !running.isEmpty else { return }
-        let now = Date().timeIntervalSince1970
         print("")
         print(pad("id", 6) + pad("kind", 14) + pad("worker", 22) + pad("progress", 10) + pad("rate", 12) + pad("eta", 10) + "params")
         for j in running {

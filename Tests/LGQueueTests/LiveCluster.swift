@@ -41,11 +41,11 @@ final class LiveCluster {
         return e
     }
 
-    func spawn(_ tool: String, _ args: [String], log: String) throws -> Process {
+    func spawn(_ tool: String, _ args: [String], log: String, environment extra: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = LiveCluster.products.appendingPathComponent(tool)
         p.arguments = args
-        p.environment = env()
+        p.environment = env().merging(extra) { _, new in new }
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         _ = FileManager.default.createFile(atPath: dir + "/" + log, contents: nil)
         let fh = FileHandle(forWritingAtPath: dir + "/" + log)!
@@ -67,11 +67,12 @@ final class LiveCluster {
     }
 
     /// Starts a worker dialling the coordinator (or `port`, e.g. a proxy's).
-    func startWorker(slots: Int, exitWhenIdle: Bool = false, port dial: Int? = nil) throws -> Process {
+    func startWorker(slots: Int, exitWhenIdle: Bool = false, port dial: Int? = nil,
+                     environment: [String: String] = [:]) throws -> Process {
         var args = ["--connect", "127.0.0.1:\(dial ?? port)", "--slots", "\(slots)", "--secret", dir + "/expr/secret",
                     "--workdir", dir + "/work", "--quiet", "--poll", "0.1", "--max-backoff", "0.5"]
         if exitWhenIdle { args.append("--exit-when-idle") }
-        let p = try spawn("lg-queue-worker", args, log: "worker-\(workers.count).log")
+        let p = try spawn("lg-queue-worker", args, log: "worker-\(workers.count).log", environment: environment)
         workers.append(p)
         return p
     }

@@ -230,3 +230,46 @@ final class TamperTests: XCTestCase {
         XCTAssertTrue(workerLog.contains("failed authentication"), workerLog)
     }
 }
+
+/// Workers describe themselves; Slurm's warning signal drains them.
+final class WorkerRegistryTests: XCTestCase {
+    var cluster: LiveCluster!
+
+    override func tearDown() {
+        cluster?.shutdown()
+        if testRun?.hasSucceeded == false, let c = cluster { print(c.logs()) } else { cluster?.cleanup() }
+        cluster = nil
+    }
+
+    /// A worker started by Slurm reports its job and array task ids; SIGUSR1
+    /// (Slurm's `--signal=B:USR1@N` warning), sent twice, drains it: the job
+    /// is checkpointed, uploaded and released without spending an attempt,
+    /// the worker exits 0, and `coordinator workers` shows it disconnected.
+    func testSlurmIdsAndUSR1Drain() throws {
+        cluster = try LiveCluster(lease: 3, heartbeat: 0.2)
+        try cluster.startCoordinator()
+        try cluster.enqueue(1, ["steps": .int(200), "step_ms": .int(20)])
+        let store = try cluster.store()
+        let w = try cluster.startWorker(slots: 2, environment: ["SLURM_JOB_ID": "4242", "SLURM_ARRAY_TASK_ID": "3"])
+        try cluster.waitFor("the worker to register", timeout: 10) { try store.workers().first?.connected == true }
+        let rec = try XCTUnwrap(try store.workers().first)
+        XCTAssertEqual(rec.info.slurmJobID, "4242")
+        XCTAssertEqual(rec.info.slurmArrayTaskID, "3")
+        XCTAssertEqual(rec.info.slots, 2)
+        let list = try cluster.spawn("coordinator", ["workers", "--db", cluster.db], log: "workers.log")
+        list.waitUntilExit()
+        let listed = try String(contentsOfFile: cluster.dir + "/workers.log", encoding: .utf8)
+        XCTAssertTrue(listed.contains("connected") && listed.contains("4242_3"), listed)
+
+        try cluster.waitFor("the job to make progress", timeout: 20) { try store.job(id: 1)!.progress > 0.05 }
+        kill(w.processIdentifier, SIGUSR1)
+        kill(w.processIdentifier, SIGUSR1)  // Slurm may repeat its warning
+        w.waitUntilExit()
+        XCTAssertEqual(w.terminationStatus, 0)
+        let j = try XCTUnwrap(try store.job(id: 1))
+        XCTAssertEqual(j.state, .queued)
+        XCTAssertEqual(j.attempt, 0, "a drain does not spend an attempt")
+        XCTAssertEqual(try store.artifacts(jobID: 1).count, 1, "the drained job's checkpoint was uploaded")
+        try cluster.waitFor("the worker to show as disconnected", timeout: 5) { try store.workers().first?.connected == false }
+    }
+}

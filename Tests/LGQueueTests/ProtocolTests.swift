@@ -159,3 +159,23 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(sent(m.receive(client.frame(d))).first?.code, .outOfOrder)
     }
 }
+
+extension ProtocolTests {
+    func testWorkerInfoIsValidated() {
+        var m = ServerMachine(secret: secret)
+        var client = MachineClient(secret: secret)
+        _ = m.receive(client.hello(m))
+        var info = Message(.workerInfo, id: 1)
+        info.info = WorkerInfo(host: "node7", slots: 4, pid: 99, slurmJobID: "12", slurmArrayTaskID: nil)
+        XCTAssertEqual(m.receive(client.frame(info)), [.dispatch(.workerInfo(info.info!), id: 1, worker: "w1")])
+        XCTAssertEqual(m.workerName, "w1")
+        for bad in [WorkerInfo(host: "", slots: 1), WorkerInfo(host: "h", slots: 0),
+                    WorkerInfo(host: "h", slots: 1, slurmJobID: String(repeating: "9", count: 65))] {
+            var m = ServerMachine(secret: secret)
+            var client = MachineClient(secret: secret)
+            _ = m.receive(client.hello(m))
+            var msg = Message(.workerInfo, id: 2); msg.info = bad
+            XCTAssertEqual(sent(m.receive(client.frame(msg))).first?.code, .malformed, "\(bad)")
+        }
+    }
+}

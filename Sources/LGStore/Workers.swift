@@ -1,0 +1,88 @@
+// The workers table: who is (or was) connected, from where, with how many
+// slots, and under which Slurm job. Written by the daemon, read by
+// `coordinator workers` and `coordinator status`.
+import Foundation
+
+/// What a worker says about itself after the handshake.
+public struct WorkerInfo: Codable, Sendable, Equatable {
+    public var host: String
+    public var slots: Int
+    public var pid: Int?
+    /// `SLURM_JOB_ID` and `SLURM_ARRAY_TASK_ID` when Slurm started the worker.
+    public var slurmJobID: String?
+    public var slurmArrayTaskID: String?
+
+    public init(host: String, slots: Int, pid: Int? = nil, slurmJobID: String? = nil, slurmArrayTaskID: String? = nil) {
+        self.host = host; self.slots = slots; self.pid = pid
+        self.slurmJobID = slurmJobID; self.slurmArrayTaskID = slurmArrayTaskID
+    }
+
+    /// This process, with the Slurm ids from the environment.
+    public static func current(slots: Int, environment: [String: String] = ProcessInfo.processInfo.environment) -> WorkerInfo {
+        func v(_ k: String) -> String? { environment[k].flatMap { $0.isEmpty ? nil : $0 } }
+        return WorkerInfo(host: ProcessInfo.processInfo.hostName, slots: slots, pid: Int(getpid()),
+                          slurmJobID: v("SLURM_JOB_ID"), slurmArrayTaskID: v("SLURM_ARRAY_TASK_ID"))
+    }
+}
+
+/// A row of the workers table.
+public struct WorkerRecord: Codable, Sendable, Equatable {
+    public var name: String
+    public var info: WorkerInfo
+    /// Open connections now (0: disconnected).
+    public var connections: Int
+    public var firstSeen: Double
+    public var lastSeen: Double
+    public var connected: Bool { connections > 0 }
+}
+
+extension JobStore {
+    /// A worker authenticated and described itself (a reconnect updates the row).
+    public func workerConnected(name: String, info: WorkerInfo) throws {
+        let now = clock.now()
+        try locked {
+            try db.query("""
+                INSERT INTO workers (name, host, slots, pid, slurm_job_id, slurm_array_task_id, connections, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET host = excluded.host, slots = excluded.slots, pid = excluded.pid,
+                    slurm_job_id = excluded.slurm_job_id, slurm_array_task_id = excluded.slurm_array_task_id,
+                    connections = connections + 1, last_seen = excluded.last_seen
+                """, [.text(name), .text(info.host), .int(Int64(info.slots)), info.pid.map { .int(Int64($0)) } ?? .null,
+                      info.slurmJobID.map { .text($0) } ?? .null, info.slurmArrayTaskID.map { .text($0) } ?? .null,
+                      .double(now), .double(now)])
+        }
+    }
+
+    /// The worker was heard from (a heartbeat or a claim).
+    public func workerSeen(name: String) throws {
+        try locked { try db.query("UPDATE workers SET last_seen = ? WHERE name = ?", [.double(clock.now()), .text(name)]) }
+    }
+
+    /// One of the worker's connections closed.
+    public func workerDisconnected(name: String) throws {
+        try locked {
+            try db.query("UPDATE workers SET connections = MAX(0, connections - 1), last_seen = ? WHERE name = ?",
+                         [.double(clock.now()), .text(name)])
+        }
+    }
+
+    /// A daemon that starts has no connections yet, whatever the table says
+    /// (a killed daemon could not count its connections down).
+    public func resetWorkerConnections() throws {
+        try locked { try db.query("UPDATE workers SET connections = 0 WHERE connections > 0") }
+    }
+
+    /// Workers, connected first, then by last contact.
+    public func workers() throws -> [WorkerRecord] {
+        try locked {
+            try db.query("""
+                SELECT name, host, slots, pid, slurm_job_id, slurm_array_task_id, connections, first_seen, last_seen
+                FROM workers ORDER BY connections > 0 DESC, last_seen DESC
+                """).map { r in
+                WorkerRecord(name: r[0].text ?? "", info: WorkerInfo(host: r[1].text ?? "", slots: r[2].int ?? 1, pid: r[3].int,
+                                                                      slurmJobID: r[4].text, slurmArrayTaskID: r[5].text),
+                             connections: r[6].int ?? 0, firstSeen: r[7].double ?? 0, lastSeen: r[8].double ?? 0)
+            }
+        }
+    }
+}
