@@ -68,12 +68,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Workers on Slurm: the batch script, sbatch/squeue, the adapt loop.
+        .target(name: "LGCluster"),
         .target(name: "LGDaemon", dependencies: ["LGStore", "LGNet", .product(name: "Logging", package: "swift-log")]),
         .target(name: "LGRunner", dependencies: ["LGNet", "LGLogging", .product(name: "Logging", package: "swift-log"),
                                                  .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "LGReports", dependencies: ["LGStore"]),
         .executableTarget(name: "coordinator", dependencies: [
-            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGLogging",
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGLogging", "LGCluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "collector", dependencies: [
@@ -86,7 +88,7 @@ let package = Package(
         .executableTarget(name: "lg-queue-worker", dependencies: ["LGNet", "LGRunner",
                                                                   .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "LGQueueTests", dependencies: [
-            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports", "LGLogging",
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports", "LGLogging", "LGCluster",
         ]),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
         .testTarget(name: "WorkerCLITests", dependencies: ["worker"]),

@@ -15,7 +15,7 @@ struct CoordinatorCommand: ParsableCommand {
           coordinator enqueue sr_all_method_face --preset quick
           coordinator status
         """,
-        subcommands: [Serve.self, Enqueue.self, Status.self, Workers.self, Jobs.self, Retry.self, Cancel.self, Prioritize.self]
+        subcommands: [Serve.self, Launch.self, Enqueue.self, Status.self, Workers.self, Jobs.self, Retry.self, Cancel.self, Prioritize.self]
     )
 }
 
