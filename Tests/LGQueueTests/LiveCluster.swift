@@ -41,10 +41,19 @@ final class LiveCluster {
         return e
     }
 
-    func spawn(_ tool: String, _ args: [String], log: String, environment extra: [String: String] = [:]) throws -> Process {
+    /// Starts a built product; with `namespace`, inside that network
+    /// namespace (`ip netns exec` execs the tool, so the pid is the tool's).
+    func spawn(_ tool: String, _ args: [String], log: String, environment extra: [String: String] = [:],
+               namespace: String? = nil) throws -> Process {
         let p = Process()
-        p.executableURL = LiveCluster.products.appendingPathComponent(tool)
-        p.arguments = args
+        let exe = LiveCluster.products.appendingPathComponent(tool)
+        if let ns = namespace {
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            p.arguments = ["netns", "exec", ns, exe.path] + args
+        } else {
+            p.executableURL = exe
+            p.arguments = args
+        }
         p.environment = env().merging(extra) { _, new in new }
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         _ = FileManager.default.createFile(atPath: dir + "/" + log, contents: nil)
