@@ -87,6 +87,10 @@ let package = Package(
         // The connect loop with only the queue's test job kind: run by the live tests.
         .executableTarget(name: "lg-queue-worker", dependencies: ["LGNet", "LGRunner",
                                                                   .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Fuzz targets over every reader of untrusted bytes (scripts/fuzz.sh, docs/testing.md).
+        .target(name: "LGFuzz", dependencies: ["LGStore", "LGNet", "LGGrid", "LGModelIO"]),
+        .executableTarget(name: "lg-fuzz", dependencies: ["LGFuzz"]),
+        .testTarget(name: "LGFuzzTests", dependencies: ["LGFuzz"]),
         .testTarget(name: "LGQueueTests", dependencies: [
             "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports", "LGLogging", "LGCluster",
         ]),
