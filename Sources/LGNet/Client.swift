@@ -18,7 +18,9 @@ public enum ClientError: Error, CustomStringConvertible {
     }
 }
 
-public final class QueueClient {
+/// Requests are serialised by `lock` (the connection, its sealer and opener
+/// are used under it), so threads may share a client.
+public final class QueueClient: @unchecked Sendable {
     public let connection: MessageConnection
     public let worker: String
     public private(set) var leaseSeconds: Double = 60
