@@ -199,6 +199,16 @@ public final class SceneSegmenter {
         refreshEpilogues()
     }
 
+    /// A few checkpoint keys and their shapes for `config`, for error
+    /// messages (without building the network).
+    public static func sampleShapes(_ c: SceneSegmenterConfig) -> [(String, [Int])] {
+        let w = c.groupWidth(stage: 0), inter = c.outChannels(stage: 3) / 8
+        return [(c.deepStem ? "pretrained.conv1.0.weight" : "pretrained.conv1.weight", c.deepStem ? [c.stemWidth, 3, 3, 3] : [64, 3, 7, 7]),
+                ("pretrained.layer1.0.conv2.conv.weight", [w * c.radix, w / (c.groups * c.radix), 3, 3]),
+                ("pretrained.layer4.\(c.layers[3] - 1).bn3.running_var", [c.outChannels(stage: 3)]),
+                ("head.block.4.weight", [c.nClasses, inter, 1, 1]), ("head.block.4.bias", [c.nClasses])]
+    }
+
     /// Number of parameters and buffers read from a checkpoint (BatchNorm statistics included).
     public var parameterCount: Int { declaredShapes.map { Tensor.count(of: $0.1) }.reduce(0, +) }
 
