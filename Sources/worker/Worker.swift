@@ -9,7 +9,7 @@ struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Runs LinearGAN work: queued jobs from a coordinator (default), or one piece of work locally (sample, run-local, edit, scs).",
-        subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Label.self, Render.self, TrainSegmenter.self, ZooRegister.self, ZooCheck.self, RenderEval.self, Edit.self, SCS.self],
+        subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Label.self, Render.self, TrainSegmenter.self, ZooRegister.self, ZooCheck.self, RenderEval.self, Edit.self, SCS.self, Segment.self],
         defaultSubcommand: Connect.self
     )
 
