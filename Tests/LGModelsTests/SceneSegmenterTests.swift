@@ -144,4 +144,32 @@ final class SceneSegmenterTests: XCTestCase {
         }
         XCTAssertThrowsError(try ADE20KLabels.selection(model: "no_such_gan", labelsCSV: labels, selectedCSV: selected))
     }
+
+    /// The real model's convolution cost at 256 px, part by part, as the
+    /// spec measured it on the reference (section 9: 83.1 GMAC).
+    func testRealModelCostsWhatTheReferenceCosts() throws {
+        let m = try SceneSegmenter()
+        let parts = m.convMACs(height: 256, width: 256)
+        let g = Dictionary(uniqueKeysWithValues: parts.map { ($0.part, Double($0.macs) / 1e9) })
+        for (part, ref) in [("stem", 1.8), ("layer1", 1.0), ("layer2", 7.5), ("layer3", 41.5), ("layer4", 15.3), ("aspp", 15.4), ("head", 0.6)] {
+            XCTAssertEqual(g[part] ?? 0, ref, accuracy: 0.05, part)
+        }
+        XCTAssertEqual(g.values.reduce(0, +), 83.1, accuracy: 0.1)
+    }
+
+    /// ResNeSt-200 DeepLabV3 at full width with seeded random weights runs
+    /// (64 px, batch 1; lg-bench --section scene times it at 256 px).
+    func testFullSizeNetworkRunsWithRandomWeights() throws {
+        let m = try SceneSegmenter()
+        m.randomize(seed: 1)
+        var rng = SeededRandom(seed: 4)
+        let images = rng.normalTensor([1, 3, 64, 72]).map { max(-1, min(1, $0 * 0.5)) }
+        let out = m.forward(SceneSegmenter.normalize(images: images), aux: true)
+        XCTAssertEqual(out.c1.shape, [1, 256, 16, 18])
+        XCTAssertEqual(out.c4.shape, [1, 2048, 8, 9])
+        XCTAssertEqual(out.logits.shape, [1, 150, 64, 72])
+        XCTAssertEqual(out.aux?.shape, [1, 150, 64, 72])
+        XCTAssertTrue(out.logits.data.allSatisfy(\.isFinite))
+        XCTAssertGreaterThan(out.logits.maxAbs, 0)
+    }
 }
