@@ -27,6 +27,14 @@ public final class SceneSegmenter {
     /// Elements per core below which element-wise passes stay on one core.
     static let grain = 1 << 15
 
+    /// Whether the 3x3 stride-1 layers that could (the stem's last two, the
+    /// head's) take Winograd. Off by default: they are 3 % of the cost, and
+    /// F(4x4, 3x3)'s rounding (about 1e-5 relative), carried through 66 blocks
+    /// of split attention, moved a random-weight ResNeSt-200's layer3 output
+    /// far more than PyTorch's own float32 rounding does (measured against
+    /// float64; with im2col the port stays at PyTorch's level).
+    public var allowsWinograd = false
+
     /// Which channels label images (`SegmentationPredictor`); all 150 by default.
     public var labelSelection: SceneLabelSelection
 
@@ -223,7 +231,8 @@ public final class SceneSegmenter {
     /// Convolution `key` (+ bias when declared), then BatchNorm `bn` (+ ReLU).
     func conv(_ x: Tensor, _ key: String, _ o: Conv2DOptions = .init(), bn: String? = nil, relu: Bool = false) -> Tensor {
         let bias = store.contains(key + ".bias") ? store[key + ".bias"].value : nil
-        var y = x.conv2dSkippingPaddingTaps(store[key + ".weight"].value, bias: bias, o)
+        var y = x.conv2dSkippingPaddingTaps(store[key + ".weight"].value, bias: bias, o,
+                                            winograd: allowsWinograd && Winograd.allowed(training: false))
         if let bn { y.applyChannelEpilogue(epilogue(bn, relu: relu)) }
         return y
     }

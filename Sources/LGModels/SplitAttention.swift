@@ -25,14 +25,16 @@ enum SplitAttention {
                 // g: the spatial mean of the summed splits.
                 var g = [Float](repeating: 0, count: c)
                 let us = ub.baseAddress! + s * rc * p
+                // Summed in Double: a long Float sum's rounding, amplified through
+                // the attention of dozens of blocks, is what a float32 port would lose.
                 for ch in 0..<c {
-                    var sum: Float = 0
+                    var sum: Double = 0
                     for q in 0..<p {
                         var v: Float = 0
                         for k in 0..<r { v += us[(k * c + ch) * p + q] }
-                        sum += v
+                        sum += Double(v)
                     }
-                    g[ch] = sum / Float(p)
+                    g[ch] = Float(sum / Double(p))
                 }
                 // fc1 (grouped 1x1 conv with bias), bn1, ReLU.
                 var z = [Float](repeating: 0, count: inner)

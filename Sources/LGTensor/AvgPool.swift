@@ -73,17 +73,17 @@ extension Tensor {
     }
 
     /// The mean of each (sample, channel) plane of an (N, C, H, W) tensor -> (N, C, 1, 1)
-    /// (PyTorch's `adaptive_avg_pool2d(x, 1)`).
+    /// (PyTorch's `adaptive_avg_pool2d(x, 1)`), summed in Double.
     public func globalAveragePool() -> Tensor {
         precondition(rank == 4, "globalAveragePool needs an (N, C, H, W) tensor, got \(shape)")
         let planes = shape[0] * shape[1], p = shape[2] * shape[3]
         return Tensor(shape: [shape[0], shape[1], 1, 1]) { dst in
             data.withUnsafeBufferPointer { src in
                 for q in 0..<planes {
-                    var sum: Float = 0
+                    var sum: Double = 0
                     let base = src.baseAddress! + q * p
-                    for i in 0..<p { sum += base[i] }
-                    dst[q] = sum / Float(max(1, p))
+                    for i in 0..<p { sum += Double(base[i]) }
+                    dst[q] = Float(sum / Double(max(1, p)))
                 }
             }
         }

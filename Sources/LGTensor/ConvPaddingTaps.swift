@@ -6,16 +6,17 @@ extension Tensor {
     /// without eight ninths of the work. Only a symmetric trim is taken (the
     /// kept kernel stays centred, so padding and output size stay as they are);
     /// otherwise this is `conv2d`.
-    public func conv2dSkippingPaddingTaps(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init()) -> Tensor {
+    public func conv2dSkippingPaddingTaps(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init(),
+                                          winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2d: input \(shape) and weight \(weight.shape) must be 4-d")
         let kh = weight.shape[2], kw = weight.shape[3]
         let rows = Tensor.usedTaps(kernel: kh, input: shape[2], stride: o.stride.h, padding: o.padding.h, dilation: o.dilation.h)
         let cols = Tensor.usedTaps(kernel: kw, input: shape[3], stride: o.stride.w, padding: o.padding.w, dilation: o.dilation.w)
-        guard rows.count < kh || cols.count < kw else { return conv2d(weight, bias: bias, o) }
+        guard rows.count < kh || cols.count < kw else { return conv2d(weight, bias: bias, o, winograd: winograd) }
         let trimmed = weight.cropKernel(rows: rows, cols: cols)
         var t = o
         t.padding = (o.padding.h - rows.lowerBound * o.dilation.h, o.padding.w - cols.lowerBound * o.dilation.w)
-        return conv2d(trimmed, bias: bias, t)
+        return conv2d(trimmed, bias: bias, t, winograd: winograd)
     }
 
     /// The kernel offsets that reach the image for some output position, as

@@ -47,6 +47,9 @@ struct Segment: ParsableCommand {
     @Option(help: "Images per forward pass.")
     var batch: Int = 1
 
+    @Flag(help: "Also write every intermediate (stem, c1..c4, aspp, head) as DIR/NAME.npy, as the scene fixture names them.")
+    var intermediates = false
+
     @Option(help: "Registry folder for --predictor and --label-set (default: ./configs or $LINEARGAN_CONFIGS).")
     var configs: String?
 
@@ -93,15 +96,24 @@ struct Segment: ParsableCommand {
         let dir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var logits: [Tensor] = [], labels: [Labels] = []
+        var stages: [String: [Tensor]] = [:]
         let n = x.shape[0]
         let start = Date()
         for lo in stride(from: 0, to: n, by: batch) {
             let part = x.slice(axis: 0, lo..<min(n, lo + batch))
-            let l = net.forward(SceneSegmenter.normalize(images: part)).logits
-            if let selection { labels.append(Labels.argmax(selection.select(l))) }
-            logits.append(l)
+            let o = net.forward(SceneSegmenter.normalize(images: part))
+            if let selection { labels.append(Labels.argmax(selection.select(o.logits))) }
+            logits.append(o.logits)
+            if intermediates {
+                for (k, t) in [("stem", o.stem), ("c1", o.c1), ("c2", o.c2), ("c3", o.c3), ("c4", o.c4), ("aspp", o.aspp), ("head", o.head)] {
+                    stages[k, default: []].append(t)
+                }
+            }
         }
         let seconds = Date().timeIntervalSince(start)
+        for (k, parts) in stages.sorted(by: { $0.key < $1.key }) {
+            try NPY.write(Tensor.concat(parts, axis: 0), to: dir.appendingPathComponent(k + ".npy"))
+        }
         try NPY.write(Tensor.concat(logits, axis: 0), to: dir.appendingPathComponent("logits.npy"))
         var wrote = "logits.npy (\(n) x \(net.config.nClasses) x \(x.shape[2]) x \(x.shape[3]))"
         if !labels.isEmpty {
