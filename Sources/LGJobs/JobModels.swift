@@ -19,8 +19,8 @@ public struct JobModels {
                             options: GeneratorOptions = .init()) throws -> JobModels {
         let entry = try registry.generatorEntry(choice.generator)
         let predictorName = try registry.predictorName(forGenerator: choice.generator, override: choice.predictor)
-        // The predictor first: a scene GAN fails fast on the missing scene segmenter.
-        let p = try registry.loadPredictor(predictorName, weights: choice.predictorWeights)
+        // The predictor first: a scene GAN fails fast on missing scene-segmenter weights.
+        let p = try registry.loadPredictor(predictorName, weights: choice.predictorWeights, generator: choice.generator)
         let g = try registry.loadGenerator(choice.generator, weights: choice.generatorWeights, options: options)
         return JobModels(generator: g, predictor: p, labelResolution: choice.labelResolution ?? entry.labelResolution)
     }

@@ -52,6 +52,9 @@ extension ModelRegistry {
     }
 
     public func expectedShapes(of p: PredictorEntry) throws -> [RegistryError.KeyShape] {
+        if p.kind == .sceneSegmenter {
+            return SceneSegmenter.sampleShapes(try sceneConfig(p)).map { RegistryError.KeyShape($0.0, $0.1) }
+        }
         guard p.kind == .faceUNet, let c = p.config else { return [] }
         let parser = try FaceParser(config: JSONDecoder().decode(FaceParserConfig.self, from: c.data()))
         return ModelRegistry.sampleShapes(parser.store.declaredShapes)
@@ -99,13 +102,28 @@ extension ModelRegistry {
         }
     }
 
-    /// Builds the registered predictor `name` with its weights.
-    public func loadPredictor(_ name: String, weights: String? = nil) throws -> any SegmentationPredictor {
+    /// Builds the registered predictor `name` with its weights. A scene
+    /// segmenter labels the classes of `generator`'s label set
+    /// (`ade20k_selected/{G}`: LinearGAN's per-GAN selection) when one is
+    /// given, else its own (`ade20k`: all 150 classes).
+    public func loadPredictor(_ name: String, weights: String? = nil, generator: String? = nil) throws -> any SegmentationPredictor {
         let p = try predictorEntry(name)
         guard p.isRunnable else { throw RegistryError.notRunnable(model: name, reason: p.note ?? "not implemented") }
         switch p.kind {
         case .sceneSegmenter:
-            throw RegistryError.notRunnable(model: name, reason: p.note ?? "the scene segmenter is not ported")
+            let config = try sceneConfig(p)
+            let set = try generator.flatMap { try generatorEntry($0).labelSet } ?? p.labelSet ?? "ade20k"
+            let selection = try sceneLabelSelection(labelSet: set, classes: config.nClasses)
+            let url = try predictorWeights(name, explicit: weights)
+            do {
+                let net = try SceneSegmenter(config: config, stateDict: StateDict.loadTorch(url.path))
+                net.labelSelection = selection
+                return net
+            } catch let e as ModelError {
+                throw RegistryError.mismatchedWeights(model: name, path: url.path, problem: "\(e)",
+                                                      expectedShapes: (try? expectedShapes(of: p)) ?? [],
+                                                      obtain: p.obtain ?? "not documented in the registry entry")
+            }
         case .landmarkParser:
             let url = try predictorWeights(name, explicit: weights)
             let config: LandmarkParserConfig
@@ -138,6 +156,13 @@ extension ModelRegistry {
                                                       expectedShapes: (try? expectedShapes(of: p)) ?? [],
                                                       obtain: p.obtain ?? "not documented in the registry entry")
             }
+        }
+    }
+
+    /// A scene segmenter entry's config (the DeepLabV3 constructor values).
+    func sceneConfig(_ p: PredictorEntry) throws -> SceneSegmenterConfig {
+        do { return try SceneSegmenterConfig.decode((p.config ?? .object([:])).data()) } catch {
+            throw RegistryError.badConfig(file: "predictors.json", reason: "predictor '\(p.name)': \(error)")
         }
     }
 

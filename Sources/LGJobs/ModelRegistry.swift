@@ -203,11 +203,7 @@ public final class ModelRegistry: @unchecked Sendable {
             let g = String(name.dropFirst("ade20k_selected/".count))
             guard let dir = configDirectory else { throw RegistryError.unknownLabelSet(name: name, reason: "no config folder") }
             let url = dir.appendingPathComponent("selected_labels.csv")
-            let text = try readText(url)
-            for line in text.split(whereSeparator: \.isNewline) {
-                let items = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                if items.first == g { return ["background"] + items.dropFirst() }
-            }
+            if let labels = ADE20KLabels.selected(csv: try readText(url), model: g) { return ["background"] + labels }
             throw RegistryError.unknownLabelSet(name: name, reason: "\(url.path) has no row for '\(g)'")
         }
         throw RegistryError.unknownLabelSet(name: name, reason: "not registered in configs/labels.json (known: \(labelSets.map(\.name).joined(separator: ", ")), or ade20k_selected/{G})")
@@ -215,11 +211,29 @@ public final class ModelRegistry: @unchecked Sendable {
 
     private func ade20kNames(_ file: String) throws -> [String] {
         guard let dir = configDirectory else { throw RegistryError.unknownLabelSet(name: file, reason: "no config folder") }
-        let lines = try readText(dir.appendingPathComponent(file)).split(whereSeparator: \.isNewline)
-        return lines.dropFirst().map { l in
-            let last = l.split(separator: ",", omittingEmptySubsequences: false).last ?? ""
-            return String(last.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces)
+        return ADE20KLabels.names(csv: try readText(dir.appendingPathComponent(file)))
+    }
+
+    /// The scene segmenter's classes for a label set: `ade20k_selected/{G}`
+    /// (LinearGAN: background + G's row of selected_labels.csv, channel =
+    /// index in ade20k_labels.csv - 1) or `ade20k` (every channel).
+    public func sceneLabelSelection(labelSet name: String, classes: Int) throws -> SceneLabelSelection {
+        guard let dir = configDirectory else { throw RegistryError.unknownLabelSet(name: name, reason: "no config folder") }
+        let names = try ade20kNames("ade20k_labels.csv")
+        if name.hasPrefix("ade20k_selected/") {
+            let g = String(name.dropFirst("ade20k_selected/".count))
+            let url = dir.appendingPathComponent("selected_labels.csv")
+            guard let labels = ADE20KLabels.selected(csv: try readText(url), model: g) else {
+                throw RegistryError.unknownLabelSet(name: name, reason: "\(url.path) has no row for '\(g)'")
+            }
+            do { return try ADE20KLabels.selection(labels: labels, names: names) } catch {
+                throw RegistryError.unknownLabelSet(name: name, reason: "\(error)")
+            }
         }
+        guard name == "ade20k" else {
+            throw RegistryError.unknownLabelSet(name: name, reason: "a scene segmenter labels 'ade20k' or 'ade20k_selected/{G}'")
+        }
+        return .all(classes: classes, names: names.count == classes + 1 ? Array(names.dropFirst()) : nil)
     }
 
     private func readText(_ url: URL) throws -> String {

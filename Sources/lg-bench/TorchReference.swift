@@ -11,6 +11,8 @@ struct TorchReference {
     var lseStep: Double
     var nse1Step: Double
     var nse2Step: Double
+    /// Scene segmenter forward, seconds per image, by input ("256_b1", "256_b8", "64_b1"); measured only.
+    var sceneForward: [String: Double] = [:]
 
     static let quoted = TorchReference(source: "PyTorch figure quoted in the issues",
                                        dcganForward: 0.170, lseStep: 0.149, nse1Step: 0.517, nse2Step: 5.695)
@@ -41,8 +43,12 @@ struct TorchReference {
         }
         let version = json["torch"] as? String ?? "?"
         let when = json["measured"] as? String ?? "?"
-        return TorchReference(source: "PyTorch \(version) measured here \(when)",
-                              dcganForward: try ms("dcgan64_forward_b64_ms"), lseStep: try ms("lse_step_ms"),
-                              nse1Step: try ms("nse1_step_ms"), nse2Step: try ms("nse2_step_ms"))
+        var r = TorchReference(source: "PyTorch \(version) measured here \(when)",
+                               dcganForward: try ms("dcgan64_forward_b64_ms"), lseStep: try ms("lse_step_ms"),
+                               nse1Step: try ms("nse1_step_ms"), nse2Step: try ms("nse2_step_ms"))
+        for key in ["256_b1", "256_b8", "64_b1"] {
+            if let v = json["scene_\(key)_ms"] as? Double, v > 0 { r.sceneForward[key] = v / 1000 }
+        }
+        return r
     }
 }

@@ -13,9 +13,10 @@ BLAS.reexecWithQuietThreads()  // OpenBLAS's idle threads sleep at once (see its
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    usage: lg-bench [--quick] [--section conv|winograd|winograd-f4|winograd-transposed|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro ...] [--threads N]
+    usage: lg-bench [--quick] [--section conv|winograd|winograd-f4|winograd-transposed|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro|scene ...] [--threads N]
       --quick       fewer repetitions (for a smoke test)
-      --section S   run only the named sections (default: all)
+      --section S   run only the named sections (default: all but winograd-f4,
+                    winograd-transposed, winograd-semantics, micro and scene)
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
       --profile S   repeat one kernel for a profiler: conv:C,R | conv-bwd:C,R | tconv:CIN,COUT,R | dconv:CIN,COUT,R
       --torch-reference FILE   compare with PyTorch figures measured on this machine
@@ -119,4 +120,8 @@ if wants("gan") {
 if wants("stylegan2") {
     print("")
     bench.stylegan2(peak: peak)
+}
+if sections.contains("scene") {
+    print("")
+    bench.scene(peak: peak)
 }

@@ -49,15 +49,17 @@ extension GeneratorLoading {
         }
         let r = try registry()
         let name: String
+        var registered: String? = nil
         if let generator, !generator.lowercased().hasSuffix(".json") {
             name = try r.predictorName(forGenerator: generator, override: predictor)
+            registered = generator
         } else {
             guard let predictor else {
                 throw ValidationError("give --predictor (a registered name or a face-UNet JSON config with --predictor-weights)")
             }
             name = predictor
         }
-        return try r.loadPredictor(name, weights: weights)
+        return try r.loadPredictor(name, weights: weights, generator: registered)
     }
 }
 

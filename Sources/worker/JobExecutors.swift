@@ -100,7 +100,7 @@ struct SCSJobExecutor: JobExecutor {
         let predictorName = try registry.predictorName(forGenerator: g, override: p["predictor"])
         // The files this job loads: the registered ones (scs takes no weight overrides).
         let provenance = try registry.resultProvenance(["G": g, "predictor": predictorName], digest: fileSHA256)
-        let predictor = try registry.loadPredictor(predictorName)
+        let predictor = try registry.loadPredictor(predictorName, generator: g)
         let outputs = projectOutputs()
         let method: SCSMethod
         let tag: String

@@ -68,7 +68,7 @@ struct Label: ParsableCommand {
         let registry = try GeneratorLoading.registry(configs: configs)
         let g = try registry.loadGenerator(generator)
         let entry = try registry.generatorEntry(generator)
-        let p = try registry.loadPredictor(registry.predictorName(forGenerator: generator, override: predictor))
+        let p = try registry.loadPredictor(registry.predictorName(forGenerator: generator, override: predictor), generator: generator)
         let r = labelResolution ?? entry.labelResolution
         let extractors = try extractor.map { path in
             try SemanticCheckpoint.loadAny(URL(fileURLWithPath: path))

@@ -17,7 +17,7 @@ struct Worker: ParsableCommand {
         Without a subcommand the worker connects to a coordinator (default 127.0.0.1:7700, \
         secret expr/secret) and runs jobs in --slots child processes; `worker connect --help` lists every option.
         """,
-        subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Label.self, Render.self, TrainSegmenter.self, ZooRegister.self, ZooCheck.self, RenderEval.self, Edit.self, SCS.self],
+        subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Label.self, Render.self, TrainSegmenter.self, ZooRegister.self, ZooCheck.self, RenderEval.self, Edit.self, SCS.self, Segment.self],
         defaultSubcommand: Connect.self
     )
 

@@ -49,7 +49,7 @@ final class RegistryTests: XCTestCase {
         let status = r.status()
         XCTAssertTrue(Self.paperGenerators.allSatisfy { n in status.contains { $0.name == n && !$0.weightsPresent } })
         XCTAssertTrue(status.contains { $0.name == "face_seg" && $0.kind == "predictor" })
-        XCTAssertEqual(status.first { $0.name == "scene_seg" }?.runnable, false)
+        XCTAssertEqual(status.first { $0.name == "scene_seg" }?.runnable, true)
         XCTAssertEqual(status.first { $0.name == "stylegan2_ffhq" }?.path,
                        r.locations.repoRoot.appendingPathComponent("models/pretrain/pytorch/stylegan2_ffhq.pth").path)
     }
@@ -128,8 +128,11 @@ final class RegistryTests: XCTestCase {
         XCTAssertThrowsError(try r.loadPredictor("face_seg")) { e in
             XCTAssertTrue("\(e)".contains("predictors/pretrain/faceparse_unet_512.pth"), "\(e)")
         }
-        XCTAssertThrowsError(try r.loadPredictor("scene_seg")) { e in
-            guard case .notRunnable? = e as? RegistryError else { return XCTFail("\(e)") }
+        XCTAssertThrowsError(try r.loadPredictor("scene_seg", generator: "stylegan2_bedroom")) { e in
+            guard case .missingWeights? = e as? RegistryError else { return XCTFail("\(e)") }
+            let text = "\(e)"
+            XCTAssertTrue(text.contains("predictors/pretrain/deeplab_resnest200_ade-7b9e7d3e.pth"), text)
+            XCTAssertTrue(text.contains("'head.block.4.weight' [150, 256, 1, 1]") && text.contains("7b9e7d3e6f0e2c763c7d77cad14d306c0a31fe05"), text)
         }
         XCTAssertThrowsError(try r.loadGenerator("nope")) { e in
             XCTAssertTrue("\(e)".contains("stylegan2_ffhq"), "\(e)")
@@ -183,5 +186,30 @@ final class RegistryTests: XCTestCase {
         let g = try r.generatorWeights("fixture_stylegan2_r32")
         XCTAssertTrue(FileManager.default.fileExists(atPath: g.path))
         _ = try r.loadPredictor("fixture_face_unet_r64")
+    }
+
+    /// The scene segmenter through the registry: the generator's label set
+    /// picks LinearGAN's class selection; the small fixture's weights given
+    /// for the real model name the mismatched key and both shapes.
+    func testSceneSegmenterLoadsThroughTheRegistry() throws {
+        let r = try ModelRegistry(configDirectory: try Fixture.repoConfigs())
+        let bedroom = try r.loadPredictor("fixture_scene_deeplab_small", generator: "stylegan2_bedroom")
+        XCTAssertEqual(bedroom.nClasses, 17)
+        XCTAssertEqual(Array(bedroom.classNames.prefix(3)), ["background", "wall", "floor"])
+        XCTAssertEqual((bedroom as? SceneSegmenter)?.labelSelection.channels.prefix(4), [0, 3, 5, 7])
+        let church = try r.loadPredictor("fixture_scene_deeplab_small", generator: "pggan_church")
+        XCTAssertEqual((church as? SceneSegmenter)?.labelSelection.channels, [1, 2, 4, 6, 9, 43])
+        let all = try r.loadPredictor("fixture_scene_deeplab_small")
+        XCTAssertEqual(all.nClasses, 151)
+        XCTAssertEqual(all.classNames[3], "sky")
+        var rng = SeededRandom(seed: 2)
+        let image = rng.normalTensor([1, 3, 40, 40]).map { max(-1, min(1, $0 * 0.5)) }
+        XCTAssertEqual(bedroom.labels(image: image, labelResolution: 40).shape, [1, 40, 40])
+        let weights = try r.predictorWeights("fixture_scene_deeplab_small").path
+        XCTAssertThrowsError(try r.loadPredictor("scene_seg", weights: weights, generator: "stylegan2_church")) { e in
+            guard case .mismatchedWeights? = e as? RegistryError else { return XCTFail("\(e)") }
+            let text = "\(e)"
+            XCTAssertTrue(text.contains("pretrained.conv1.0.weight") && text.contains("[64, 3, 3, 3]") && text.contains("[16, 3, 3, 3]"), text)
+        }
     }
 }

@@ -222,4 +222,58 @@ final class WorkerCLITests: XCTestCase {
         XCTAssertTrue(all.output.contains("lr0.001_e1x2 (1x2)"), all.output)
         XCTAssertTrue(FileManager.default.fileExists(atPath: expr + "/render-eval/stylegan_toyface16/render-eval.json"))
     }
+
+    /// The .npy payload after the header, as little-endian values of `T`.
+    func npyValues<T>(_ url: URL, as: T.Type) throws -> [T] {
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let start = 10 + (Int(bytes[8]) | Int(bytes[9]) << 8)
+        return bytes[start...].withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
+    }
+
+    /// `worker segment` reproduces the scene fixture's 48x80 case from the
+    /// command line: its logits against the fixture's head-upsampled seg
+    /// channels, its labels against the reference's where the margin is at
+    /// least 1e-4; and the same through the registered fixture predictor.
+    func testSegmentReproducesTheSceneFixture() throws {
+        let fixture = packageRoot.appendingPathComponent("Tests/LGModelsTests/Fixtures/scene_deeplab_small")
+        let c = fixture.appendingPathComponent("case_48x80")
+        let channels = [0, 3, 5, 7, 8, 15, 18, 22, 36, 39, 57, 66, 82, 85, 139, 148]
+        let refSeg = try npyValues(c.appendingPathComponent("seg_stylegan2_bedroom.npy"), as: Float.self)
+        let refLabels = try npyValues(c.appendingPathComponent("labels_stylegan2_bedroom.npy"), as: Int64.self)
+        let p = 48 * 80, k = channels.count + 1
+        for source in [["--arch", "deeplab_resnest", "--config", fixture.appendingPathComponent("config.json").path,
+                        "--weights", fixture.appendingPathComponent("weights.pth").path],
+                       ["--predictor", "fixture_scene_deeplab_small"]] {
+            let dir = try tempDir()
+            let r = try worker(["segment"] + source + ["--images", c.appendingPathComponent("images.npy").path,
+                                "--label-set", "ade20k_selected/stylegan2_bedroom", "--batch", "2", "--out", dir.path])
+            XCTAssertTrue(r.output.contains("segmented 2 image(s)"), r.output)
+            XCTAssertEqual(try npyShape(dir.appendingPathComponent("logits.npy")), [2, 150, 48, 80])
+            XCTAssertEqual(try npyShape(dir.appendingPathComponent("labels.npy")), [2, 48, 80])
+            let logits = try npyValues(dir.appendingPathComponent("logits.npy"), as: Float.self)
+            let labels = try npyValues(dir.appendingPathComponent("labels.npy"), as: Int64.self)
+            var maxDiff: Float = 0, compared = 0, differ = 0
+            for i in 0..<2 {
+                for (j, ch) in channels.enumerated() {
+                    for q in 0..<p {
+                        maxDiff = max(maxDiff, abs(logits[(i * 150 + ch) * p + q] - refSeg[(i * k + j + 1) * p + q]))
+                    }
+                }
+                for q in 0..<p {
+                    let v = (0..<k).map { refSeg[(i * k + $0) * p + q] }.sorted(by: >)
+                    guard v[0] - v[1] >= 1e-4 else { continue }
+                    compared += 1
+                    if labels[i * p + q] != refLabels[i * p + q] { differ += 1 }
+                }
+            }
+            XCTAssertLessThanOrEqual(maxDiff, 1e-4)
+            XCTAssertEqual(differ, 0, "\(differ) of \(compared) labels differ")
+            XCTAssertGreaterThan(compared, 2 * p - 10)
+        }
+        let bad = try worker(["segment", "--config", fixture.appendingPathComponent("config.json").path,
+                              "--images", c.appendingPathComponent("images.npy").path, "--out", try tempDir().path],
+                             expectSuccess: false)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("--weights is required"), bad.output)
+    }
 }
