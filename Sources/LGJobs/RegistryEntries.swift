@@ -70,7 +70,7 @@ public struct GeneratorEntry: Codable, Sendable, Equatable {
 public enum PredictorKind: String, Codable, Sendable {
     /// The face parser UNet (`FaceParser`).
     case faceUNet = "face_unet"
-    /// DeepLabV3 + ResNeSt-200 on ADE20K (not ported).
+    /// DeepLabV3 + ResNeSt-200 on ADE20K (`SceneSegmenter`).
     case sceneSegmenter = "scene_segmenter"
     /// dlib's face detector + 68 landmarks rasterised into face regions
     /// (`LandmarkFaceParser`); 'weights' is the landmark model (.dat).
