@@ -33,10 +33,13 @@ let package = Package(
         .target(name: "LGTensor", dependencies: ["CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "LGModelIO", dependencies: ["LGTensor", "CZlib"]),
-        .target(name: "LGModels", dependencies: ["LGTensor", "LGModelIO"]),
+        .target(name: "LGModels", dependencies: ["LGTensor", "LGModelIO", "LGCatalog"]),
         .target(name: "LGSemantics", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
-        // Jobs (train, train_fewshot, evaluate) and the model registry (configs/).
-        .target(name: "LGJobs", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGFaceLandmarks"]),
+        // The model registry over configs/ (names, files, weight search): Foundation only,
+        // so the coordinator checks a grid's weights without numeric code.
+        .target(name: "LGCatalog"),
+        // Jobs (train, train_fewshot, evaluate) and loading registered models.
+        .target(name: "LGJobs", dependencies: ["LGCatalog", "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGFaceLandmarks"]),
         // dlib's face detector and landmark model behind a C interface (libdlib-dev).
         .target(name: "CDlibShim", path: "Sources/CDlibShim",
                 cxxSettings: [.unsafeFlags(["-O2"])],
@@ -75,7 +78,7 @@ let package = Package(
                                                  .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "LGReports", dependencies: ["LGStore"]),
         .executableTarget(name: "coordinator", dependencies: [
-            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGLogging", "LGCluster",
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGLogging", "LGCluster", "LGCatalog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "collector", dependencies: [

@@ -19,6 +19,11 @@ extension Coordinator {
                 if announced { try store.workerDisconnected(name: worker) }  // a second worker_info on one connection replaces the first
                 try store.workerConnected(name: worker, info: info)
                 announced = true
+                if let holding = info.holding {
+                    for id in try store.releaseUnheld(owner: worker, holding: holding) {
+                        logger.info("job \(id) was leased to \(worker), whose claim reply was lost: back in the queue, attempt given back")
+                    }
+                }
                 let slurm = (info.slurmJobID.map { ", Slurm job \($0)" } ?? "") + (info.slurmArrayTaskID.map { " task \($0)" } ?? "")
                 logger.info("worker \(worker) on \(info.host), \(info.slots) slots\(slurm)")
                 return Message(.ok, id: id)

@@ -166,30 +166,26 @@ extension ModelRegistry {
         }
     }
 
-    /// The predictor registered for generator `name`.
-    public func predictorName(forGenerator name: String) throws -> String {
-        let g = try generatorEntry(name)
-        guard let p = g.predictor else {
-            throw RegistryError.notRunnable(model: name, reason: "no predictor is registered for it")
+    /// The weight file of a generator, or `RegistryError.missingWeights`
+    /// naming the paths searched, a few expected tensor shapes and how to
+    /// obtain it.
+    public func generatorWeights(_ name: String, explicit: String? = nil) throws -> URL {
+        switch try lookupWeights(generator: name, explicit: explicit) {
+        case .found(let u): return u
+        case .missing(let searched, let obtain):
+            throw RegistryError.missingWeights(model: name, searched: searched.map(\.path),
+                                               expectedShapes: (try? expectedShapes(of: generatorEntry(name))) ?? [], obtain: obtain)
         }
-        return p
     }
 
-    /// The predictor that labels generator `name`'s images: `override` (a
-    /// registered name) when given, else the generator's own. An override
-    /// must label the generator's own predictor's label set (the generator's
-    /// label set where it has no predictor): another domain's segmenter
-    /// would teach the extractors classes the generator's tables do not name.
-    public func predictorName(forGenerator name: String, override: String?) throws -> String {
-        guard let override else { return try predictorName(forGenerator: name) }
-        let chosen = try predictorEntry(override)
-        let g = try generatorEntry(name)
-        let expected = g.predictor.flatMap { try? predictorEntry($0).labelSet } ?? g.labelSet
-        if let expected, let got = chosen.labelSet, got != expected {
-            throw RegistryError.incompatiblePredictor(predictor: override, labelSet: got, generator: name,
-                                                      expected: expected, own: g.predictor)
+    /// The weight file of a predictor, or `RegistryError.missingWeights`.
+    public func predictorWeights(_ name: String, explicit: String? = nil) throws -> URL {
+        switch try lookupWeights(predictor: name, explicit: explicit) {
+        case .found(let u): return u
+        case .missing(let searched, let obtain):
+            throw RegistryError.missingWeights(model: name, searched: searched.map(\.path),
+                                               expectedShapes: (try? expectedShapes(of: predictorEntry(name))) ?? [], obtain: obtain)
         }
-        return override
     }
 
     // MARK: Status

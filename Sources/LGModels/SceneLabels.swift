@@ -1,4 +1,5 @@
 import Foundation
+import LGCatalog
 import LGTensor
 
 /// The classes a scene segmenter labels images with: LinearGAN's zero
@@ -42,25 +43,11 @@ public struct SceneLabelSelection: Sendable, Equatable {
 /// The ADE20K class list and LinearGAN's per-GAN class choices
 /// (`ade20k_labels.csv`, `selected_labels.csv`), as `predictors/scene_segmenter.py` reads them.
 public enum ADE20KLabels {
-    /// Label names from `ade20k_labels.csv`: per data row (header skipped), the
-    /// last comma field cut at its first ';' and trimmed. Row 0 is "background",
-    /// so name k + 1 is output channel k.
-    public static func names(csv text: String) -> [String] {
-        text.split(whereSeparator: \.isNewline).dropFirst().map { line in
-            let last = line.split(separator: ",", omittingEmptySubsequences: false).last ?? ""
-            return String(last.split(separator: ";", omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: .whitespaces)
-        }
-    }
+    /// Label names from `ade20k_labels.csv` (`ADE20KCSV.names`).
+    public static func names(csv text: String) -> [String] { ADE20KCSV.names(csv: text) }
 
-    /// The class names `selected_labels.csv` lists for `model` (a row: the
-    /// model name, then class names), or nil when it has no such row.
-    public static func selected(csv text: String, model: String) -> [String]? {
-        for line in text.split(whereSeparator: \.isNewline) {
-            let items = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            if items.first == model { return items.dropFirst().filter { !$0.isEmpty } }
-        }
-        return nil
-    }
+    /// The class names `selected_labels.csv` lists for `model` (`ADE20KCSV.selected`).
+    public static func selected(csv text: String, model: String) -> [String]? { ADE20KCSV.selected(csv: text, model: model) }
 
     /// LinearGAN's selection for the chosen names: channel = (first index of
     /// the name in `names`) - 1, in the given order, with background prepended.

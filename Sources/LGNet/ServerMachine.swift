@@ -208,8 +208,9 @@ public struct ServerMachine {
             return dispatch(.checkpointEnd(u))
         case .workerInfo:
             guard let i = msg.info, !i.host.isEmpty, i.host.utf8.count <= 255, (1...4096).contains(i.slots),
-                  (i.slurmJobID?.utf8.count ?? 0) <= 64, (i.slurmArrayTaskID?.utf8.count ?? 0) <= 64 else {
-                return fail(.malformed, "worker_info needs info with host (1-255 bytes), slots (1-4096) and Slurm ids of at most 64 bytes", id: msg.id)
+                  (i.slurmJobID?.utf8.count ?? 0) <= 64, (i.slurmArrayTaskID?.utf8.count ?? 0) <= 64,
+                  (i.holding?.count ?? 0) <= 4096 else {
+                return fail(.malformed, "worker_info needs info with host (1-255 bytes), slots (1-4096), Slurm ids of at most 64 bytes and at most 4096 held leases", id: msg.id)
             }
             return dispatch(.workerInfo(i))
         case .challenge, .welcome, .error, .ok, .jobs, .beatResults, .ckptChunk:

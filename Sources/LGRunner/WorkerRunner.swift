@@ -95,7 +95,10 @@ public final class WorkerRunner: @unchecked Sendable {
         guard client == nil, now >= nextConnect else { return }
         do {
             let c = try QueueClient(address: opts.address, secret: opts.secret, worker: opts.name, timeout: 10)
-            try c.announce(WorkerInfo.current(slots: slots.count))
+            // The leases this worker holds: any other job leased to it was
+            // claimed by a reply lost on the way, and goes back to the queue.
+            try c.announce(WorkerInfo.current(slots: slots.count,
+                                              holding: slots.compactMap { $0.map { HeldLease(job: $0.job.id, fence: $0.job.fence) } }))
             client = c
             heartbeatSeconds = c.heartbeatSeconds
             backoff = 0.5

@@ -3,7 +3,14 @@
 // `coordinator workers` and `coordinator status`.
 import Foundation
 
-/// What a worker says about itself after the handshake.
+/// A job lease a worker holds: the job and its fencing token.
+public struct HeldLease: Codable, Sendable, Equatable, Hashable {
+    public var job: Int
+    public var fence: Int
+    public init(job: Int, fence: Int) { self.job = job; self.fence = fence }
+}
+
+/// What a worker says about itself after each handshake.
 public struct WorkerInfo: Codable, Sendable, Equatable {
     public var host: String
     public var slots: Int
@@ -11,17 +18,23 @@ public struct WorkerInfo: Codable, Sendable, Equatable {
     /// `SLURM_JOB_ID` and `SLURM_ARRAY_TASK_ID` when Slurm started the worker.
     public var slurmJobID: String?
     public var slurmArrayTaskID: String?
+    /// The leases the worker holds now. A job leased to this worker but not
+    /// listed was claimed by a reply that never arrived (a cut connection):
+    /// the coordinator gives it back to the queue at once.
+    public var holding: [HeldLease]?
 
-    public init(host: String, slots: Int, pid: Int? = nil, slurmJobID: String? = nil, slurmArrayTaskID: String? = nil) {
+    public init(host: String, slots: Int, pid: Int? = nil, slurmJobID: String? = nil, slurmArrayTaskID: String? = nil,
+                holding: [HeldLease]? = nil) {
         self.host = host; self.slots = slots; self.pid = pid
-        self.slurmJobID = slurmJobID; self.slurmArrayTaskID = slurmArrayTaskID
+        self.slurmJobID = slurmJobID; self.slurmArrayTaskID = slurmArrayTaskID; self.holding = holding
     }
 
     /// This process, with the Slurm ids from the environment.
-    public static func current(slots: Int, environment: [String: String] = ProcessInfo.processInfo.environment) -> WorkerInfo {
+    public static func current(slots: Int, holding: [HeldLease],
+                               environment: [String: String] = ProcessInfo.processInfo.environment) -> WorkerInfo {
         func v(_ k: String) -> String? { environment[k].flatMap { $0.isEmpty ? nil : $0 } }
         return WorkerInfo(host: ProcessInfo.processInfo.hostName, slots: slots, pid: Int(getpid()),
-                          slurmJobID: v("SLURM_JOB_ID"), slurmArrayTaskID: v("SLURM_ARRAY_TASK_ID"))
+                          slurmJobID: v("SLURM_JOB_ID"), slurmArrayTaskID: v("SLURM_ARRAY_TASK_ID"), holding: holding)
     }
 }
 
@@ -50,6 +63,27 @@ extension JobStore {
                 """, [.text(name), .text(info.host), .int(Int64(info.slots)), info.pid.map { .int(Int64($0)) } ?? .null,
                       info.slurmJobID.map { .text($0) } ?? .null, info.slurmArrayTaskID.map { .text($0) } ?? .null,
                       .double(now), .double(now)])
+        }
+    }
+
+    /// Gives back to the queue, without spending an attempt, every job leased
+    /// to `owner` that it does not hold (a claim whose reply was lost).
+    /// Returns their ids.
+    public func releaseUnheld(owner: String, holding: [HeldLease]) throws -> [Int] {
+        let held = Set(holding)
+        return try locked {
+            try db.transaction {
+                let leased = try db.query("SELECT id, fence FROM jobs WHERE state = 'running' AND lease_owner = ?", [.text(owner)])
+                    .map { HeldLease(job: $0[0].int ?? 0, fence: $0[1].int ?? 0) }
+                let orphans = leased.filter { !held.contains($0) }.map(\.job)
+                for id in orphans {
+                    try db.query("""
+                        UPDATE jobs SET state = 'queued', attempt = MAX(0, attempt - 1), lease_owner = NULL,
+                            lease_expires_at = NULL, note = 'claim reply lost; back in the queue' WHERE id = ?
+                        """, [.int(Int64(id))])
+                }
+                return orphans
+            }
         }
     }
 

@@ -295,3 +295,22 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(again.checkpoint, a)
     }
 }
+
+extension StoreTests {
+    /// A claim whose reply was lost: the worker reconnects listing what it
+    /// holds, and the job it never heard of goes back, its attempt given back.
+    func testReleaseUnheldGivesBackClaimsWhoseReplyWasLost() throws {
+        _ = try store.enqueue(jobs(3))
+        let held = try store.claim(owner: "w1", limit: 1, leaseSeconds: 10)[0]
+        let lost = try store.claim(owner: "w1", limit: 1, leaseSeconds: 10)[0]
+        let other = try store.claim(owner: "w2", limit: 1, leaseSeconds: 10)[0]
+        XCTAssertEqual(try store.releaseUnheld(owner: "w1", holding: [HeldLease(job: held.id, fence: held.fence)]), [lost.id])
+        let j = try XCTUnwrap(try store.job(id: lost.id))
+        XCTAssertEqual(j.state, .queued); XCTAssertEqual(j.attempt, 0); XCTAssertNil(j.leaseOwner)
+        XCTAssertEqual(try store.job(id: held.id)?.state, .running)
+        XCTAssertEqual(try store.job(id: other.id)?.state, .running, "another worker's lease is untouched")
+        // A stale fence for a held job counts as not held.
+        XCTAssertEqual(try store.releaseUnheld(owner: "w1", holding: [HeldLease(job: held.id, fence: held.fence + 1)]), [held.id])
+        XCTAssertEqual(try store.integrityCheck(), "ok")
+    }
+}

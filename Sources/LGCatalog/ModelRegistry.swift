@@ -1,6 +1,4 @@
 import Foundation
-import LGTensor
-import LGModels
 
 /// The registered generators, predictors and label sets (configs/), and
 /// where their weight files are found.
@@ -170,24 +168,54 @@ public final class ModelRegistry: @unchecked Sendable {
         urls.first { FileManager.default.fileExists(atPath: $0.path) }
     }
 
-    /// The weight file of a generator, or `RegistryError.missingWeights`.
-    public func generatorWeights(_ name: String, explicit: String? = nil) throws -> URL {
-        let g = try generatorEntry(name)
-        let c = weightCandidates(for: g, explicit: explicit)
-        if let u = firstExisting(c) { return u }
-        throw RegistryError.missingWeights(model: name, searched: c.map(\.path),
-                                           expectedShapes: (try? expectedShapes(of: g)) ?? [],
-                                           obtain: g.obtain ?? "not documented in the registry entry")
+    /// Where a model's weight file is, or where it was looked for.
+    public enum WeightsLookup: Equatable, Sendable {
+        case found(URL)
+        case missing(searched: [URL], obtain: String)
     }
 
-    /// The weight file of a predictor, or `RegistryError.missingWeights`.
-    public func predictorWeights(_ name: String, explicit: String? = nil) throws -> URL {
+    /// Searches a generator's weight file (no file is read).
+    public func lookupWeights(generator name: String, explicit: String? = nil) throws -> WeightsLookup {
+        let g = try generatorEntry(name)
+        let c = weightCandidates(for: g, explicit: explicit)
+        if let u = firstExisting(c) { return .found(u) }
+        return .missing(searched: c, obtain: g.obtain ?? "not documented in the registry entry")
+    }
+
+    /// Searches a predictor's weight file (no file is read).
+    public func lookupWeights(predictor name: String, explicit: String? = nil) throws -> WeightsLookup {
         let p = try predictorEntry(name)
         let c = weightCandidates(for: p, explicit: explicit)
-        if let u = firstExisting(c) { return u }
-        throw RegistryError.missingWeights(model: name, searched: c.map(\.path),
-                                           expectedShapes: (try? expectedShapes(of: p)) ?? [],
-                                           obtain: p.obtain ?? "not documented in the registry entry")
+        if let u = firstExisting(c) { return .found(u) }
+        return .missing(searched: c, obtain: p.obtain ?? "not documented in the registry entry")
+    }
+
+    // MARK: Predictors of generators
+
+    /// The predictor registered for generator `name`.
+    public func predictorName(forGenerator name: String) throws -> String {
+        let g = try generatorEntry(name)
+        guard let p = g.predictor else {
+            throw RegistryError.notRunnable(model: name, reason: "no predictor is registered for it")
+        }
+        return p
+    }
+
+    /// The predictor that labels generator `name`'s images: `override` (a
+    /// registered name) when given, else the generator's own. An override
+    /// must label the generator's own predictor's label set (the generator's
+    /// label set where it has no predictor): another domain's segmenter
+    /// would teach the extractors classes the generator's tables do not name.
+    public func predictorName(forGenerator name: String, override: String?) throws -> String {
+        guard let override else { return try predictorName(forGenerator: name) }
+        let chosen = try predictorEntry(override)
+        let g = try generatorEntry(name)
+        let expected = g.predictor.flatMap { try? predictorEntry($0).labelSet } ?? g.labelSet
+        if let expected, let got = chosen.labelSet, got != expected {
+            throw RegistryError.incompatiblePredictor(predictor: override, labelSet: got, generator: name,
+                                                      expected: expected, own: g.predictor)
+        }
+        return override
     }
 
     // MARK: Label sets
@@ -203,40 +231,18 @@ public final class ModelRegistry: @unchecked Sendable {
             let g = String(name.dropFirst("ade20k_selected/".count))
             guard let dir = configDirectory else { throw RegistryError.unknownLabelSet(name: name, reason: "no config folder") }
             let url = dir.appendingPathComponent("selected_labels.csv")
-            if let labels = ADE20KLabels.selected(csv: try readText(url), model: g) { return ["background"] + labels }
+            if let labels = ADE20KCSV.selected(csv: try readText(url), model: g) { return ["background"] + labels }
             throw RegistryError.unknownLabelSet(name: name, reason: "\(url.path) has no row for '\(g)'")
         }
         throw RegistryError.unknownLabelSet(name: name, reason: "not registered in configs/labels.json (known: \(labelSets.map(\.name).joined(separator: ", ")), or ade20k_selected/{G})")
     }
 
-    private func ade20kNames(_ file: String) throws -> [String] {
+    package func ade20kNames(_ file: String) throws -> [String] {
         guard let dir = configDirectory else { throw RegistryError.unknownLabelSet(name: file, reason: "no config folder") }
-        return ADE20KLabels.names(csv: try readText(dir.appendingPathComponent(file)))
+        return ADE20KCSV.names(csv: try readText(dir.appendingPathComponent(file)))
     }
 
-    /// The scene segmenter's classes for a label set: `ade20k_selected/{G}`
-    /// (LinearGAN: background + G's row of selected_labels.csv, channel =
-    /// index in ade20k_labels.csv - 1) or `ade20k` (every channel).
-    public func sceneLabelSelection(labelSet name: String, classes: Int) throws -> SceneLabelSelection {
-        guard let dir = configDirectory else { throw RegistryError.unknownLabelSet(name: name, reason: "no config folder") }
-        let names = try ade20kNames("ade20k_labels.csv")
-        if name.hasPrefix("ade20k_selected/") {
-            let g = String(name.dropFirst("ade20k_selected/".count))
-            let url = dir.appendingPathComponent("selected_labels.csv")
-            guard let labels = ADE20KLabels.selected(csv: try readText(url), model: g) else {
-                throw RegistryError.unknownLabelSet(name: name, reason: "\(url.path) has no row for '\(g)'")
-            }
-            do { return try ADE20KLabels.selection(labels: labels, names: names) } catch {
-                throw RegistryError.unknownLabelSet(name: name, reason: "\(error)")
-            }
-        }
-        guard name == "ade20k" else {
-            throw RegistryError.unknownLabelSet(name: name, reason: "a scene segmenter labels 'ade20k' or 'ade20k_selected/{G}'")
-        }
-        return .all(classes: classes, names: names.count == classes + 1 ? Array(names.dropFirst()) : nil)
-    }
-
-    private func readText(_ url: URL) throws -> String {
+    package func readText(_ url: URL) throws -> String {
         do { return try String(contentsOf: url, encoding: .utf8) } catch {
             throw RegistryError.badConfig(file: url.path, reason: "unreadable: \(error.localizedDescription)")
         }
