@@ -55,7 +55,7 @@ let package = Package(
         // Semantic-conditional sampling and semantic image editing (latent optimisation).
         .target(name: "LGManipulation", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
         .executableTarget(name: "worker", dependencies: [
-            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGStore", "LGFaceLandmarks", "LGDomains", "LGZoo",
+            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGWire", "LGFaceLandmarks", "LGDomains", "LGZoo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics", "LGGANTraining"]),
@@ -63,9 +63,12 @@ let package = Package(
         // no numeric code, so the queue builds and tests in seconds.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "LGStore", dependencies: ["CSQLite"]),
+        // What crosses the wire (claimed jobs, artifacts, lease outcomes, JSON
+        // values, worker info): no SQLite, so the worker does not link it.
+        .target(name: "LGWire"),
+        .target(name: "LGStore", dependencies: ["CSQLite", "LGWire"]),
         .target(name: "LGGrid", dependencies: ["LGStore"]),
-        .target(name: "LGNet", dependencies: ["LGStore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "LGNet", dependencies: ["LGWire", .product(name: "Crypto", package: "swift-crypto")]),
         // swift-log set-up from --log-level / --log-format (text or JSON lines).
         .target(name: "LGLogging", dependencies: [
             .product(name: "Logging", package: "swift-log"),

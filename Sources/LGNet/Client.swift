@@ -2,7 +2,7 @@
 // per-frame tags: FrameAuth.swift), then
 // synchronous request/reply. Thread-safe: one request at a time.
 import Foundation
-import LGStore
+import LGWire
 
 public enum ClientError: Error, CustomStringConvertible {
     case server(ErrorCode, String)

@@ -3,7 +3,7 @@
 // absent fields are omitted on the wire.
 import Foundation
 import Crypto
-import LGStore
+import LGWire
 
 public enum ProtocolVersion {
     /// Versions this build speaks, newest last.

@@ -1,7 +1,7 @@
 // Requests as the daemon sees them: validated by ServerMachine, so every
 // field a request needs is present and in range by construction.
 import Foundation
-import LGStore
+import LGWire
 
 /// A job's lease as a request names it: the job and the fencing token of
 /// the attempt the sender holds.

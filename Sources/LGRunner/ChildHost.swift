@@ -2,7 +2,7 @@
 // streams events to stdout as JSON lines (ChildEvent). Exit status: 0 done,
 // 1 the job threw, 3 cancelled; anything else (a crash) is retried.
 import Foundation
-import LGStore
+import LGWire
 import LGNet
 
 /// One line on the child's stdout.

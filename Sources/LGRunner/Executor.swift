@@ -3,7 +3,7 @@
 // Sources/worker/JobKinds.swift). Each job runs in a child process
 // (`worker exec-job`), so a crash cannot take the worker down.
 import Foundation
-import LGStore
+import LGWire
 
 /// What a job is: handed to the executor in the child process.
 public struct JobSpec: Codable, Sendable {

@@ -1,6 +1,6 @@
 // One running job on a worker: its child process and what it reported.
 import Foundation
-import LGStore
+import LGWire
 
 /// Its reader threads touch only `events`, `stderrTail` and the done flags,
 /// under `lock`; everything else belongs to the worker loop.

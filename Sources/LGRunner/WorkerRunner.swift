@@ -3,7 +3,7 @@
 // survives coordinator restarts (reconnect with backoff; results are kept
 // and delivered if the lease is still valid).
 import Foundation
-import LGStore
+import LGWire
 import LGNet
 import Logging
 

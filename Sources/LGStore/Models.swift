@@ -83,44 +83,6 @@ extension JobRecord {
     }
 }
 
-/// A job handed to a worker by `claim`.
-public struct ClaimedJob: Codable, Sendable, Equatable {
-    public var id: Int
-    public var key: String
-    public var grid: String
-    public var kind: String
-    public var params: [String: JSONValue]
-    public var attempt: Int
-    public var maxAttempts: Int
-    public var fence: Int
-    public var checkpoint: Artifact?
-    /// The latest checkpoint of each job this one depends on (a few-shot
-    /// extractor for an `scs` job); workers fetch them with `ckpt_get` + `of`.
-    public var needs: [Artifact]? = nil
-}
-
-/// A file recorded for a job, relative to the artifact root (`expr/`).
-public struct Artifact: Codable, Sendable, Equatable {
-    public var jobID: Int
-    public var kind: String
-    public var path: String
-    public var size: Int
-    public var sha256: String
-    public init(jobID: Int, kind: String, path: String, size: Int, sha256: String) {
-        self.jobID = jobID; self.kind = kind; self.path = path; self.size = size; self.sha256 = sha256
-    }
-}
-
-/// Result of a message that must hold the job's current lease.
-public enum LeaseOutcome: Equatable, Sendable {
-    case ok
-    /// The fencing token is not the job's current one, or the job is no
-    /// longer running: the message changed nothing.
-    case stale(String)
-    /// The job was cancelled while this lease was held; stop working on it.
-    case cancelled
-}
-
 public struct MetricRow: Codable, Sendable, Equatable {
     public var jobID: Int
     public var key: String

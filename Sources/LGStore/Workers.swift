@@ -3,41 +3,6 @@
 // `coordinator workers` and `coordinator status`.
 import Foundation
 
-/// A job lease a worker holds: the job and its fencing token.
-public struct HeldLease: Codable, Sendable, Equatable, Hashable {
-    public var job: Int
-    public var fence: Int
-    public init(job: Int, fence: Int) { self.job = job; self.fence = fence }
-}
-
-/// What a worker says about itself after each handshake.
-public struct WorkerInfo: Codable, Sendable, Equatable {
-    public var host: String
-    public var slots: Int
-    public var pid: Int?
-    /// `SLURM_JOB_ID` and `SLURM_ARRAY_TASK_ID` when Slurm started the worker.
-    public var slurmJobID: String?
-    public var slurmArrayTaskID: String?
-    /// The leases the worker holds now. A job leased to this worker but not
-    /// listed was claimed by a reply that never arrived (a cut connection):
-    /// the coordinator gives it back to the queue at once.
-    public var holding: [HeldLease]?
-
-    public init(host: String, slots: Int, pid: Int? = nil, slurmJobID: String? = nil, slurmArrayTaskID: String? = nil,
-                holding: [HeldLease]? = nil) {
-        self.host = host; self.slots = slots; self.pid = pid
-        self.slurmJobID = slurmJobID; self.slurmArrayTaskID = slurmArrayTaskID; self.holding = holding
-    }
-
-    /// This process, with the Slurm ids from the environment.
-    public static func current(slots: Int, holding: [HeldLease],
-                               environment: [String: String] = ProcessInfo.processInfo.environment) -> WorkerInfo {
-        func v(_ k: String) -> String? { environment[k].flatMap { $0.isEmpty ? nil : $0 } }
-        return WorkerInfo(host: ProcessInfo.processInfo.hostName, slots: slots, pid: Int(getpid()),
-                          slurmJobID: v("SLURM_JOB_ID"), slurmArrayTaskID: v("SLURM_ARRAY_TASK_ID"), holding: holding)
-    }
-}
-
 /// A row of the workers table.
 public struct WorkerRecord: Codable, Sendable, Equatable {
     public var name: String

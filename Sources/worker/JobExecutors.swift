@@ -1,6 +1,6 @@
 import Foundation
 import LGRunner
-import LGStore
+import LGWire
 import LGJobs
 import LGModels
 import LGNet

@@ -29,4 +29,21 @@ final class ArchitectureDocTests: XCTestCase {
         XCTAssertEqual(targets.subtracting(documented).sorted(), [], "targets missing from docs/architecture.md")
         XCTAssertEqual(documented.subtracting(targets).sorted(), [], "docs/architecture.md names targets Package.swift does not have")
     }
+
+    /// Only the coordinator side owns the database: the worker binaries do not link SQLite.
+    func testWorkersDoNotLinkSQLite() throws {
+        for tool in ["worker", "lg-queue-worker", "coordinator"] {
+            let exe = LiveCluster.products.appendingPathComponent(tool)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
+            p.arguments = [exe.path]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, out)
+            XCTAssertEqual(out.contains("libsqlite3"), tool == "coordinator", "\(tool): \(out)")
+        }
+    }
 }
