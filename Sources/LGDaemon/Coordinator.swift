@@ -47,10 +47,7 @@ public final class Coordinator: @unchecked Sendable {
     /// Binds and starts serving in background threads. Running leases get
     /// one lease period of grace so workers can reconnect after a restart.
     public func start() throws {
-        _ = try store.locked {
-            try store.db.query("UPDATE jobs SET lease_expires_at = MAX(lease_expires_at, ?) WHERE state = 'running'",
-                               [.double(store.clock.now() + config.leaseSeconds)])
-        }
+        try store.extendRunningLeases(by: config.leaseSeconds)
         try store.resetWorkerConnections()
         let (s, p) = try Socket.listen(host: config.host, port: config.port)
         listener = s; port = p

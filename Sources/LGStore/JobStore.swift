@@ -5,7 +5,8 @@ import Foundation
 
 /// Every call is serialised by `lock` (one writer), so threads share one store.
 public final class JobStore: @unchecked Sendable {
-    public let db: Database
+    /// The one connection; SQL lives in this target only.
+    let db: Database
     public let clock: WallClock
     public let path: String
     let lock = NSLock()
@@ -26,7 +27,7 @@ public final class JobStore: @unchecked Sendable {
 
     /// Runs `body` holding the store lock.
     @discardableResult
-    public func locked<T>(_ body: () throws -> T) rethrows -> T {
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock(); defer { lock.unlock() }
         return try body()
     }
@@ -179,6 +180,15 @@ public final class JobStore: @unchecked Sendable {
                 lease_expires_at = NULL, last_error = NULL WHERE id = ?
             """, [.double(clock.now()), .int(Int64(jobID))])
         return .ok
+    }
+
+    /// A daemon starting up gives every running lease one more lease period,
+    /// so workers can reconnect after a coordinator restart.
+    public func extendRunningLeases(by seconds: Double) throws {
+        try locked {
+            try db.query("UPDATE jobs SET lease_expires_at = MAX(lease_expires_at, ?) WHERE state = 'running'",
+                         [.double(clock.now() + seconds)])
+        }
     }
 
     /// Records a failed attempt. With `retryable` and attempts left the job
