@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "LGSemantics", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
         // The model registry over configs/ (names, files, weight search): Foundation only,
         // so the coordinator checks a grid's weights without numeric code.
-        .target(name: "LGCatalog"),
+        .target(name: "LGCatalog", dependencies: ["LGWire"]),
         // Jobs (train, train_fewshot, evaluate) and loading registered models.
         .target(name: "LGJobs", dependencies: ["LGCatalog", "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGFaceLandmarks"]),
         // dlib's face detector and landmark model behind a C interface (libdlib-dev).

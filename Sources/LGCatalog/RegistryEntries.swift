@@ -1,4 +1,5 @@
 import Foundation
+import LGWire
 
 // The records of the registry files in configs/ (generators.json,
 // predictors.json, labels.json). Keys are snake_case as in the files.
@@ -24,7 +25,7 @@ public struct GeneratorEntry: Codable, Sendable, Equatable {
     /// Output resolution.
     public var resolution: Int
     /// The reference constructor's arguments by name (nil for DCGAN, whose sizes come from its weights).
-    public var config: ConfigValue?
+    public var config: JSONValue?
     /// Checkpoint file name (reference layout: models/pretrain/pytorch/{name}.pth).
     public var weights: String
     /// A pinned weight file, relative to the repository root or absolute.
@@ -47,7 +48,7 @@ public struct GeneratorEntry: Codable, Sendable, Equatable {
     /// A test fixture, not a model of the paper.
     public var testOnly: Bool?
 
-    public init(name: String, family: RegistryFamily, resolution: Int, config: ConfigValue?, weights: String,
+    public init(name: String, family: RegistryFamily, resolution: Int, config: JSONValue?, weights: String,
                 weightsPath: String? = nil, labelResolution: Int, predictor: String?, labelSet: String? = nil,
                 obtain: String? = nil, testOnly: Bool? = nil) {
         self.name = name; self.family = family; self.resolution = resolution; self.config = config
@@ -81,7 +82,7 @@ public enum PredictorKind: String, Codable, Sendable {
 public struct PredictorEntry: Codable, Sendable, Equatable {
     public var name: String
     public var kind: PredictorKind
-    public var config: ConfigValue?
+    public var config: JSONValue?
     public var weights: String?
     public var weightsPath: String?
     /// Folder of the reference layout holding `weights` (e.g. predictors/pretrain).
@@ -93,7 +94,7 @@ public struct PredictorEntry: Codable, Sendable, Equatable {
     public var note: String?
     public var testOnly: Bool?
 
-    public init(name: String, kind: PredictorKind, config: ConfigValue?, weights: String?, weightsPath: String? = nil,
+    public init(name: String, kind: PredictorKind, config: JSONValue?, weights: String?, weightsPath: String? = nil,
                 labelSet: String?, runnable: Bool? = nil, obtain: String? = nil, testOnly: Bool? = nil) {
         self.name = name; self.kind = kind; self.config = config; self.weights = weights
         self.weightsPath = weightsPath; self.labelSet = labelSet; self.runnable = runnable

@@ -35,6 +35,14 @@ public enum JSONValue: Codable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The value as JSON bytes with sorted keys (a registry entry's config
+    /// handed on to its model's own decoder).
+    public func data() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return try e.encode(self)
+    }
+
     /// Parses a command-line value: int, then double, then bool, else string.
     public static func parse(_ text: String) -> JSONValue {
         if let i = Int(text) { return .int(i) }

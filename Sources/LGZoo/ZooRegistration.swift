@@ -3,6 +3,7 @@ import LGDomains
 import LGJobs
 import LGModelIO
 import LGModels
+import LGWire
 
 /// Registers trained zoo models: copies generators (from `train_gan` run
 /// folders) and segmenters (from `worker train-segmenter`) into the models
@@ -97,7 +98,7 @@ public enum ZooRegistration {
                                                           evaluationSamples: evaluation?.samples ?? 1000,
                                                           floats: segmenterOptions.floats)
             }
-            let config = try JSONDecoder().decode(ConfigValue.self, from: JSONEncoder().encode(net.config))
+            let config = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(net.config))
             var entry = PredictorEntry(name: name, kind: .faceUNet, config: config, weights: file.lastPathComponent,
                                        weightsPath: relative(file), labelSet: settings.domain,
                                        obtain: registerCommand(settings: settings, trained: relative(url), stored: relative(file),
@@ -134,7 +135,7 @@ public enum ZooRegistration {
                 throw ZooError.badFile(path: weights.path, reason: "not a zoo generator written by a train_gan job")
             }
             let configData = try Data(contentsOf: configURL)
-            let config = try JSONDecoder().decode(ConfigValue.self, from: configData)
+            let config = try JSONDecoder().decode(JSONValue.self, from: configData)
             guard let modelFamily = GeneratorFamily(rawValue: f) else {
                 throw ZooError.badFile(path: weights.path, reason: "family \(f) is not trainable")
             }

@@ -2,6 +2,7 @@ import XCTest
 import LGTensor
 import LGModels
 @testable import LGJobs
+import LGWire
 
 final class RegistryTests: XCTestCase {
     static let paperGenerators = ["pggan_celebahq", "stylegan_celebahq", "stylegan2_ffhq",
@@ -27,9 +28,9 @@ final class RegistryTests: XCTestCase {
             if case let .object(cfg)? = g.config {
                 switch g.family {
                 case .stylegan:
-                    XCTAssertEqual(cfg["truncation_psi"], .number(0.7)); XCTAssertEqual(cfg["truncation_layers"], .number(8))
+                    XCTAssertEqual(cfg["truncation_psi"], .double(0.7)); XCTAssertEqual(cfg["truncation_layers"], .int(8))
                 case .stylegan2:
-                    XCTAssertEqual(cfg["truncation_psi"], .number(0.5)); XCTAssertEqual(cfg["truncation_layers"], .number(18))
+                    XCTAssertEqual(cfg["truncation_psi"], .double(0.5)); XCTAssertEqual(cfg["truncation_layers"], .int(18))
                 default: break
                 }
             } else { XCTFail("\(name) has no config object") }

@@ -3,6 +3,7 @@ import XCTest
 import LGTensor
 import LGModels
 @testable import LGJobs
+import LGWire
 
 enum Fixture {
     static func url(_ name: String) throws -> URL {
@@ -18,8 +19,8 @@ enum Fixture {
     static func registry(labelResolution: Int = 64) throws -> ModelRegistry {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("lgjobs-empty-\(getpid())")
         let r = ModelRegistry(locations: .init(repoRoot: tmp, cacheRoot: tmp.appendingPathComponent("cache")))
-        let gcfg = try JSONDecoder().decode(ConfigValue.self, from: Data(contentsOf: url("stylegan2_r32.json")))
-        let pcfg = try JSONDecoder().decode(ConfigValue.self, from: Data(contentsOf: url("face_unet_r64.json")))
+        let gcfg = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url("stylegan2_r32.json")))
+        let pcfg = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url("face_unet_r64.json")))
         try r.register(GeneratorEntry(name: "fixture_stylegan2_r32", family: .stylegan2, resolution: 32, config: gcfg,
                                       weights: "stylegan2_r32.weights.pth", weightsPath: try url("stylegan2_r32.weights.pth").path,
                                       labelResolution: labelResolution, predictor: "fixture_face_unet_r64", labelSet: "celebamask",
