@@ -85,7 +85,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "collector", dependencies: [
-            "LGStore", "LGReports",
+            "LGStore", "LGReports", "LGLogging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lg-queue-bench", dependencies: ["LGStore", "LGNet", "LGDaemon",

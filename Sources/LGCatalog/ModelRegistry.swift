@@ -1,4 +1,5 @@
 import Foundation
+import LGWire
 
 /// The registered generators, predictors and label sets (configs/), and
 /// where their weight files are found.
@@ -58,8 +59,12 @@ public final class ModelRegistry: @unchecked Sendable {
         func read<T: Decodable>(_ file: String, _ type: T.Type) throws -> T? {
             let url = directory.appendingPathComponent(file)
             guard fm.fileExists(atPath: url.path) else { return nil }
-            do { return try JSONDecoder().decode(T.self, from: Data(contentsOf: url)) } catch {
-                throw RegistryError.badConfig(file: url.path, reason: "cannot be read as a registry file: \(error)")
+            let data: Data
+            do { data = try Data(contentsOf: url) } catch {
+                throw RegistryError.badConfig(file: url.path, reason: "unreadable: \(error.localizedDescription)")
+            }
+            do { return try JSONDecoder().decode(T.self, from: data) } catch {
+                throw RegistryError.badConfig(file: url.path, reason: "cannot be read as a registry file: \(JSONErrorText.describe(error, in: data))")
             }
         }
         guard fm.fileExists(atPath: directory.path) else {

@@ -49,8 +49,12 @@ public struct GridLibrary {
         guard FileManager.default.fileExists(atPath: path) else {
             throw GridError.unknownGrid(name, available: names())
         }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw GridError.unreadable(path, error.localizedDescription)
+        }
         do {
-            let g = try JSONDecoder().decode(GridFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            let g = try JSONDecoder().decode(GridFile.self, from: data)
             for b in g.resolvedBlocks {
                 let k = b.kind ?? ""
                 if !JobKindCatalog.allowed.contains(k) {
@@ -59,7 +63,7 @@ public struct GridLibrary {
             }
             return g
         } catch let e as GridError { throw e
-        } catch { throw GridError.unreadable(path, String(describing: error)) }
+        } catch { throw GridError.unreadable(path, JSONErrorText.describe(error, in: data)) }
     }
 
     /// Expands grid `name` into jobs, including the jobs of other grids that

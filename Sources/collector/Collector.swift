@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGStore
 import LGReports
@@ -15,7 +16,7 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "The queue database.") var db: String = "expr/queue.sqlite"
     @Option(help: "Only this grid (CSV).") var grid: String?
     func reports() throws -> Reports {
-        guard FileManager.default.fileExists(atPath: db) else { throw ValidationError("no queue database at \(db) (--db)") }
+        guard FileManager.default.fileExists(atPath: db) else { throw CommandFailure("no queue database at \(db) (--db)") }
         return Reports(store: try JobStore(path: db))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGStore
 import LGGrid
@@ -37,7 +38,7 @@ struct Enqueue: ParsableCommand {
         let lib = GridLibrary(directory: grids)
         let jobs: [NewJob]
         do { jobs = try lib.expand(grid, preset: preset, sets: sets) } catch let e as GridError {
-            throw ValidationError(e.description)
+            throw CommandFailure(e.description)
         }
         // Which weights the jobs need that this host lacks (informative: the
         // workers may run elsewhere). A grid over the zoo is offered instead.

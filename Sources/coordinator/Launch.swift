@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGCluster
 import LGStore
@@ -84,15 +85,15 @@ struct LaunchSlurm: ParsableCommand {
         let root = absolute((queue.db as NSString).deletingLastPathComponent.isEmpty ? "." : (queue.db as NSString).deletingLastPathComponent)
         let secretPath = absolute(secret ?? (root as NSString).appendingPathComponent("secret"))
         guard fm.fileExists(atPath: secretPath) else {
-            throw ValidationError("no secret at \(secretPath): start `coordinator serve --db \(queue.db)` once (it creates it) or give --secret")
+            throw CommandFailure("no secret at \(secretPath): start `coordinator serve --db \(queue.db)` once (it creates it) or give --secret")
         }
         if let mode = (try? fm.attributesOfItem(atPath: secretPath))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            throw ValidationError("\(secretPath) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it first")
+            throw CommandFailure("\(secretPath) is readable by others (mode \(String(mode, radix: 8))): chmod 600 it first")
         }
         let me = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let workerPath = absolute(worker ?? ((me as NSString).deletingLastPathComponent as NSString).appendingPathComponent("worker"))
         guard fm.isExecutableFile(atPath: workerPath) else {
-            throw ValidationError("no worker executable at \(workerPath): build it (swift build -c release --product worker) or give --worker")
+            throw CommandFailure("no worker executable at \(workerPath): build it (swift build -c release --product worker) or give --worker")
         }
         let dir = absolute(workdir ?? (root as NSString).appendingPathComponent("slurm"))
         let addr = address ?? "\(ProcessInfo.processInfo.hostName):7700"

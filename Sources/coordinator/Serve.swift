@@ -48,7 +48,7 @@ struct Serve: ParsableCommand {
         try FileManager.default.createDirectory(atPath: ckptDir, withIntermediateDirectories: true)
         let lfd = open((ckptDir as NSString).appendingPathComponent(".serve-lock"), O_RDWR | O_CREAT, 0o644)
         guard lfd >= 0, flock(lfd, LOCK_EX | LOCK_NB) == 0 else {
-            throw ValidationError("another `coordinator serve` is running in \(root) (on \(queue.db) or on another queue database there; its job checkpoints are in \(ckptDir)); give each queue database its own folder, e.g. --db expr/other/queue.sqlite")
+            throw CommandFailure("another `coordinator serve` is running in \(root) (on \(queue.db) or on another queue database there; its job checkpoints are in \(ckptDir)); give each queue database its own folder, e.g. --db expr/other/queue.sqlite")
         }
         let key = try SecretFile.loadOrCreate(secret ?? (root as NSString).appendingPathComponent("secret"))
         let store = try JobStore(path: queue.db)

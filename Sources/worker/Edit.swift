@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGTensor
 import LGModelIO
@@ -107,7 +108,7 @@ struct Edit: ParsableCommand {
 
     func loadPredictor() throws -> any DifferentiableSegmenter {
         guard let d = try models.loadPredictor() as? any DifferentiableSegmenter else {
-            throw ValidationError("the predictor is not differentiable; the external loss needs the face UNet")
+            throw CommandFailure("the predictor is not differentiable; the external loss needs the face UNet")
         }
         return d
     }
@@ -116,7 +117,7 @@ struct Edit: ParsableCommand {
         let lossKind = try EditLoss(name: loss)
         let g = try loadGenerator()
         let se: (any SemanticExtractor)? = try extractor.map { try SemanticCheckpoint.loadAny(URL(fileURLWithPath: $0)) }
-        if lossKind == .extractor && se == nil { throw ValidationError("--loss internal needs --extractor") }
+        if lossKind == .extractor && se == nil { throw CommandFailure("--loss internal needs --extractor") }
         let p: (any DifferentiableSegmenter)?
         if lossKind == .predictor {
             p = try loadPredictor()
@@ -143,7 +144,7 @@ struct Edit: ParsableCommand {
             } else if t.count == g.numLayers * g.zDim {
                 start = .mixedZ(t)
             } else {
-                throw ValidationError("\(latent) holds shape \(t.shape); expected z (1, \(g.zDim)) or per-layer z (1, \(g.numLayers), \(g.zDim)) (use --latent-space wp for wp)")
+                throw CommandFailure("\(latent) holds shape \(t.shape); expected z (1, \(g.zDim)) or per-layer z (1, \(g.numLayers), \(g.zDim)) (use --latent-space wp for wp)")
             }
         } else {
             var rng = SeededRandom(seed: seed!)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import LGTensor
 import Foundation
 import LGModels
@@ -20,16 +21,16 @@ enum GeneratorLoading {
     static func load(name: String?, arch: String?, config: String?, weights: String?,
                      registry: () throws -> ModelRegistry) throws -> any Generator {
         if let name { return try registry().loadGenerator(name, weights: weights) }
-        guard let arch else { throw ValidationError("give a registered generator name or an architecture") }
+        guard let arch else { throw CommandFailure("give a registered generator name or an architecture") }
         if arch == "dcgan" {
             let sd = try StateDict.loadTorch(weights ?? ModelCache.path("dcgan_face64.tar"), key: "netG_state_dict")
             return try DCGANGenerator(stateDict: sd)
         }
         guard let family = GeneratorFamily(rawValue: arch) else {
-            throw ValidationError("unknown architecture '\(arch)'; known: dcgan, \(GeneratorFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw CommandFailure("unknown architecture '\(arch)'; known: dcgan, \(GeneratorFamily.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let config, let weights else {
-            throw ValidationError("architecture \(arch) needs a JSON config and a checkpoint (--weights)")
+            throw CommandFailure("architecture \(arch) needs a JSON config and a checkpoint (--weights)")
         }
         let g = try family.makeGenerator(configJSON: Data(contentsOf: URL(fileURLWithPath: config)))
         try g.load(StateDict.loadTorch(weights))
@@ -43,7 +44,7 @@ extension GeneratorLoading {
     static func predictor(_ predictor: String?, weights: String?, generator: String?,
                           registry: () throws -> ModelRegistry) throws -> any SegmentationPredictor {
         if let predictor, predictor.lowercased().hasSuffix(".json") {
-            guard let weights else { throw ValidationError("--predictor-weights is required with a predictor JSON config") }
+            guard let weights else { throw CommandFailure("--predictor-weights is required with a predictor JSON config") }
             let cfg = try JSONDecoder().decode(FaceParserConfig.self, from: Data(contentsOf: URL(fileURLWithPath: predictor)))
             return try FaceParser(config: cfg, stateDict: StateDict.loadTorch(weights))
         }
@@ -55,7 +56,7 @@ extension GeneratorLoading {
             registered = generator
         } else {
             guard let predictor else {
-                throw ValidationError("give --predictor (a registered name or a face-UNet JSON config with --predictor-weights)")
+                throw CommandFailure("give --predictor (a registered name or a face-UNet JSON config with --predictor-weights)")
             }
             name = predictor
         }
@@ -72,12 +73,12 @@ extension GeneratorLoading {
         -> (domain: any RenderedDomain, predictorName: String, predictor: any SegmentationPredictor) {
         let entry = try registry.generatorEntry(generator)
         guard let domainName = entry.dataset, let domain = try? Domains.named(domainName) else {
-            throw ValidationError("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
+            throw CommandFailure("\(generator) is not a zoo generator (its dataset '\(entry.dataset ?? "none")' is not a procedural domain)")
         }
         let predictorName = try registry.predictorName(forGenerator: generator, override: predictor)
         let p = try registry.loadPredictor(predictorName)
         guard p.classNames == domain.classNames else {
-            throw ValidationError("predictor \(predictorName) labels other classes than the \(domainName) domain's; give one of that domain (see `worker models`)")
+            throw CommandFailure("predictor \(predictorName) labels other classes than the \(domainName) domain's; give one of that domain (see `worker models`)")
         }
         return (domain, predictorName, p)
     }
@@ -112,15 +113,15 @@ struct StyleModelOptions: ParsableArguments {
     func styleGenerator(purpose: String) throws -> any StyleGenerator {
         let isConfig = generator.lowercased().hasSuffix(".json")
         if isConfig {
-            guard weights != nil else { throw ValidationError("--weights is required when --generator is a JSON config") }
+            guard weights != nil else { throw CommandFailure("--weights is required when --generator is a JSON config") }
             guard arch == "stylegan" || arch == "stylegan2" else {
-                throw ValidationError("--arch must be stylegan or stylegan2 (\(purpose) needs a mapping network), got '\(arch)'")
+                throw CommandFailure("--arch must be stylegan or stylegan2 (\(purpose) needs a mapping network), got '\(arch)'")
             }
         }
         let g = try GeneratorLoading.load(name: isConfig ? nil : generator, arch: arch, config: isConfig ? generator : nil,
                                           weights: weights, registry: registry)
         guard let sg = g as? any StyleGenerator else {
-            throw ValidationError("'\(generator)' is not a StyleGAN-family generator; \(purpose) optimises z through its mapping network")
+            throw CommandFailure("'\(generator)' is not a StyleGAN-family generator; \(purpose) optimises z through its mapping network")
         }
         return sg
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGTensor
 import LGModelIO
@@ -45,7 +46,7 @@ struct Render: ParsableCommand {
 
     func run() throws {
         let d: any RenderedDomain
-        do { d = try Domains.named(domain) } catch let e as DomainError { throw ValidationError(e.description) }
+        do { d = try Domains.named(domain) } catch let e as DomainError { throw CommandFailure(e.description) }
         let seeds = (0..<count).map { seed &+ UInt64($0) }
         let start = DispatchTime.now().uptimeNanoseconds
         let (images, labels) = d.batch(resolution: resolution, seeds: seeds)

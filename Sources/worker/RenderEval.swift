@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGDomains
 import LGJobs
@@ -81,7 +82,7 @@ struct RenderEval: ParsableCommand {
             extractors.append((name: extractorName(path, metadata: metadata), extractor: extractor))
         }
         guard !extractors.isEmpty else {
-            throw ValidationError("the checkpoints found are all of other schedules than \(TrainOptions.referenceEpochs) x \(TrainOptions.referenceStepsPerEpoch); add --all-runs to take them")
+            throw CommandFailure("the checkpoints found are all of other schedules than \(TrainOptions.referenceEpochs) x \(TrainOptions.referenceStepsPerEpoch); add --all-runs to take them")
         }
         let g = try registry.loadGenerator(generator)
         var last = -1
@@ -127,7 +128,7 @@ struct RenderEval: ParsableCommand {
             return files.filter { $0.hasSuffix(".safetensors") }.sorted().map { root.appendingPathComponent(folder).appendingPathComponent($0).path }
         }
         guard !found.isEmpty else {
-            throw ValidationError("no extractor checkpoints of \(allRuns ? "any" : "a reference-schedule") train run under \(root.path)/\(generator)_*/; train some first (e.g. `coordinator enqueue sr_all_method_zoo --preset full --set G=\(generator)`)\(allRuns ? "" : ", add --all-runs to take quick runs too,") or give --extractor PATH")
+            throw CommandFailure("no extractor checkpoints of \(allRuns ? "any" : "a reference-schedule") train run under \(root.path)/\(generator)_*/; train some first (e.g. `coordinator enqueue sr_all_method_zoo --preset full --set G=\(generator)`)\(allRuns ? "" : ", add --all-runs to take quick runs too,") or give --extractor PATH")
         }
         return found
     }

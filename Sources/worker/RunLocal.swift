@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGJobs
 import LGZoo
@@ -125,7 +126,7 @@ struct RunLocal: ParsableCommand {
     private func plainParameters() throws -> [String: String] {
         var params: [String: String] = [:]
         for a in assignments {
-            guard let eq = a.firstIndex(of: "=") else { throw ValidationError("--set expects NAME=VALUE, got '\(a)'") }
+            guard let eq = a.firstIndex(of: "=") else { throw CommandFailure("--set expects NAME=VALUE, got '\(a)'") }
             params[String(a[..<eq])] = String(a[a.index(after: eq)...])
         }
         return params

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGTensor
 import LGModels
@@ -75,7 +76,7 @@ struct SCS: ParsableCommand {
         let targetSource: SCSTargets
         if let targetDir {
             let files = try FileManager.default.contentsOfDirectory(atPath: targetDir).filter { $0.lowercased().hasSuffix(".png") }.sorted()
-            guard !files.isEmpty else { throw ValidationError("no .png label maps in \(targetDir)") }
+            guard !files.isEmpty else { throw CommandFailure("no .png label maps in \(targetDir)") }
             targetSource = .files(files.map { URL(fileURLWithPath: targetDir).appendingPathComponent($0) })
         } else {
             targetSource = .generated(count: targets, seed: seed &+ 1, strategy: .truncWP)

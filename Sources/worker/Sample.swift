@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGTensor
 import LGModelIO
@@ -96,16 +97,16 @@ struct Sample: ParsableCommand {
             let t = try NPY.read(URL(fileURLWithPath: latents))
             if latentSpace == .wp {
                 guard let sg = g as? any StyleGenerator else {
-                    throw ValidationError("--latent-space wp needs a StyleGAN-family generator")
+                    throw CommandFailure("--latent-space wp needs a StyleGAN-family generator")
                 }
                 guard t.shape.count == 3, t.shape[1] == sg.numLayers, t.shape[2] == sg.wDim else {
-                    throw ValidationError("\(latents) holds shape \(t.shape); wp must be (N, \(sg.numLayers), \(sg.wDim))")
+                    throw CommandFailure("\(latents) holds shape \(t.shape); wp must be (N, \(sg.numLayers), \(sg.wDim))")
                 }
                 input = t
             } else {
                 let want = g.zShape(batch: t.shape.first ?? 0, strategy: strategy)
                 guard t.count == Tensor.count(of: want), t.shape.first == want.first else {
-                    throw ValidationError("\(latents) holds shape \(t.shape); this generator takes z of shape \(want) (N first)")
+                    throw CommandFailure("\(latents) holds shape \(t.shape); this generator takes z of shape \(want) (N first)")
                 }
                 input = GradMode.withoutGradients { g.latent(fromZ: Variable(t.reshaped(want)), strategy: strategy).value }
             }

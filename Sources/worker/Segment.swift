@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGJobs
 import LGModelIO
@@ -69,17 +70,17 @@ struct Segment: ParsableCommand {
         if let predictor {
             let registry = try GeneratorLoading.registry(configs: configs)
             guard try registry.predictorEntry(predictor).kind == .sceneSegmenter else {
-                throw ValidationError("'\(predictor)' is not a scene segmenter; see `worker models`")
+                throw CommandFailure("'\(predictor)' is not a scene segmenter; see `worker models`")
             }
             guard let net = try registry.loadPredictor(predictor, weights: weights) as? SceneSegmenter else {
-                throw ValidationError("'\(predictor)' did not load as a scene segmenter")
+                throw CommandFailure("'\(predictor)' did not load as a scene segmenter")
             }
             return net
         }
-        guard let config, let weights else { throw ValidationError("--config and --weights are required") }
+        guard let config, let weights else { throw CommandFailure("--config and --weights are required") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: config)) } catch {
-            throw ValidationError("cannot read --config \(config): \(error.localizedDescription)")
+            throw CommandFailure("cannot read --config \(config): \(error.localizedDescription)")
         }
         return try SceneSegmenter(config: SceneSegmenterConfig.decode(data), stateDict: StateDict.loadTorch(weights))
     }
@@ -88,7 +89,7 @@ struct Segment: ParsableCommand {
         let net = try network()
         let x = try NPY.read(URL(fileURLWithPath: images))
         guard x.rank == 4, x.shape[1] == 3 else {
-            throw ValidationError("--images must hold N x 3 x H x W images, got shape \(x.shape)")
+            throw CommandFailure("--images must hold N x 3 x H x W images, got shape \(x.shape)")
         }
         let selection = try labelSet.map {
             try GeneratorLoading.registry(configs: configs).sceneLabelSelection(labelSet: $0, classes: net.config.nClasses)

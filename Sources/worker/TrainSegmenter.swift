@@ -1,4 +1,5 @@
 import ArgumentParser
+import LGLogging
 import Foundation
 import LGZoo
 
@@ -42,10 +43,10 @@ struct TrainSegmenter: ParsableCommand {
         s.resolution = resolution; s.featureScale = featureScale; s.steps = steps; s.batch = batch
         s.learningRate = lr; s.seed = seed
         guard let weighting = ClassWeighting(rawValue: classWeighting) else {
-            throw ValidationError("--class-weighting must be one of \(ClassWeighting.allCases.map(\.rawValue).joined(separator: ", ")), not '\(classWeighting)'")
+            throw CommandFailure("--class-weighting must be one of \(ClassWeighting.allCases.map(\.rawValue).joined(separator: ", ")), not '\(classWeighting)'")
         }
         s.classWeighting = weighting
-        guard lovaszWeight >= 0, lovaszWeight.isFinite else { throw ValidationError("--lovasz-weight must be >= 0") }
+        guard lovaszWeight >= 0, lovaszWeight.isFinite else { throw CommandFailure("--lovasz-weight must be >= 0") }
         if lovaszWeight > 0 { s.lovaszWeight = lovaszWeight }
         s.initialWeights = initFrom
         let trainer = try SegmenterTrainer(settings: s)

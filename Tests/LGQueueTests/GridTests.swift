@@ -124,3 +124,25 @@ final class GridTests: XCTestCase {
         }
     }
 }
+
+extension GridTests {
+    /// A malformed grid file's error says where: line and column for a
+    /// syntax error, the key path for a wrong type or a missing key.
+    func testMalformedGridErrorsSayWhere() throws {
+        let dir = NSTemporaryDirectory() + "lg-grids-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cases = [
+            ("syntax", "{\n  \"grid\": \"syntax\",\n  \"kind\": \"train\",\n  \"axes\": [ {\"name\": \"G\", \"values\": [1,, 2]} ]\n}\n",
+             "line 4, column 40"),
+            ("type", #"{"grid": "type", "kind": "train", "axes": [{"name": 3, "values": []}]}"#, "expected a string at axes[0].name"),
+            ("missing", #"{"kind": "train"}"#, "missing key 'grid'"),
+        ]
+        for (name, text, expected) in cases {
+            try text.write(toFile: dir + "/\(name).json", atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try GridLibrary(directory: dir).expand(name), name) { e in
+                XCTAssertTrue("\(e)".contains(expected), "\(name): \(e)")
+            }
+        }
+    }
+}
