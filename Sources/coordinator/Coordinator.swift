@@ -9,11 +9,13 @@ struct CoordinatorCommand: ParsableCommand {
         commandName: "coordinator",
         abstract: "The LinearGAN job queue: serve workers, enqueue grids, inspect and manage jobs.",
         discussion: """
-        Quick start:
+        Quick start (runs on a fresh clone: the embedded zoo needs no downloads):
           coordinator serve &                      # creates expr/queue.sqlite and expr/secret
-          worker --connect 127.0.0.1:7700 --slots 2
-          coordinator enqueue sr_all_method_face --preset quick
+          coordinator enqueue sr_all_method_zoo --preset quick
+          worker --connect 127.0.0.1:7700 --slots 2 --exit-when-idle
           coordinator status
+          collector markdown
+        On a Slurm cluster: coordinator launch slurm --help (docs/cluster.md).
         """,
         subcommands: [Serve.self, Launch.self, Enqueue.self, Status.self, Workers.self, Jobs.self, Retry.self, Cancel.self, Prioritize.self]
     )

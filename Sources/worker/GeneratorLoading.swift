@@ -38,6 +38,14 @@ enum GeneratorLoading {
     }
 }
 
+/// `--configs`, shared by every subcommand that reads the model registry.
+struct RegistryOptions: ParsableArguments {
+    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).")
+    var configs: String?
+
+    func registry() throws -> ModelRegistry { try GeneratorLoading.registry(configs: configs) }
+}
+
 extension GeneratorLoading {
     /// A predictor: a face-UNet JSON config with its weights, a registered
     /// name, or (neither given) the generator's registered predictor.
@@ -102,12 +110,9 @@ struct StyleModelOptions: ParsableArguments {
     @Option(help: "Predictor weights (.pth).")
     var predictorWeights: String?
 
-    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).")
-    var configs: String?
+    @OptionGroup var catalog: RegistryOptions
 
-    func registry() throws -> ModelRegistry {
-        try GeneratorLoading.registry(configs: configs)
-    }
+    func registry() throws -> ModelRegistry { try catalog.registry() }
 
     /// The generator; `purpose` completes "... optimises z through its mapping network" errors.
     func styleGenerator(purpose: String) throws -> any StyleGenerator {

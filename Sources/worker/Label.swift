@@ -49,8 +49,7 @@ struct Label: ParsableCommand {
     @Option(help: "Label resolution (default: the generator's registered label resolution).")
     var labelResolution: Int?
 
-    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).")
-    var configs: String?
+    @OptionGroup var catalog: RegistryOptions
 
     @Option(help: "Output folder.")
     var out: String
@@ -65,7 +64,7 @@ struct Label: ParsableCommand {
     }
 
     func run() throws {
-        let registry = try GeneratorLoading.registry(configs: configs)
+        let registry = try catalog.registry()
         let g = try registry.loadGenerator(generator)
         let entry = try registry.generatorEntry(generator)
         let p = try registry.loadPredictor(registry.predictorName(forGenerator: generator, override: predictor), generator: generator)

@@ -15,8 +15,7 @@ struct Models: ParsableCommand {
         """
     )
 
-    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).")
-    var configs: String?
+    @OptionGroup var catalog: RegistryOptions
 
     @Flag(help: "Also list test-only fixture entries.")
     var all = false
@@ -28,7 +27,7 @@ struct Models: ParsableCommand {
     var explain = false
 
     func run() throws {
-        let registry = try GeneratorLoading.registry(configs: configs)
+        let registry = try catalog.registry()
         let rows = registry.status().filter { all || !$0.testOnly }
         if json {
             let e = JSONEncoder()

@@ -51,7 +51,7 @@ struct RenderEval: ParsableCommand {
     @Option(help: "Samples shown in sheet.png.") var sheetCount: Int = 8
     @Option(help: "Experiment folder whose semantics/ holds the extractor checkpoints (without --extractor).") var expr: String = "expr"
     @Option(help: "Output folder (default: EXPR/render-eval/GENERATOR).") var out: String?
-    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).") var configs: String?
+    @OptionGroup var catalog: RegistryOptions
     @Option(help: "A registered predictor for the predictor rows instead of the generator's (see `worker models`).") var predictor: String?
     @OptionGroup var sheetScale: SheetScaleOption
 
@@ -66,7 +66,7 @@ struct RenderEval: ParsableCommand {
     }
 
     func run() throws {
-        let registry = try GeneratorLoading.registry(configs: configs)
+        let registry = try catalog.registry()
         // The predictor first: a wrong choice fails before any checkpoint is read.
         let (domain, predictorName, p) = try GeneratorLoading.zooPredictor(generator: generator, predictor: predictor,
                                                                             registry: registry)

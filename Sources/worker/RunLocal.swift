@@ -50,8 +50,7 @@ struct RunLocal: ParsableCommand {
     @Option(help: "Seconds between job checkpoints.")
     var checkpointInterval: Double = 300
 
-    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).")
-    var configs: String?
+    @OptionGroup var catalog: RegistryOptions
 
     @Flag(help: "Ignore an existing job checkpoint and start over.")
     var fresh = false
@@ -71,7 +70,7 @@ struct RunLocal: ParsableCommand {
         let jobKind = JobKind(rawValue: kind)!
         let params = try JobParameters(assignments: assignments)
         let name = try Jobs.outputName(kind: jobKind, parameters: params)
-        let registry = try GeneratorLoading.registry(configs: configs)
+        let registry = try catalog.registry()
         let ckptURL = URL(fileURLWithPath: checkpoint ?? "\(expr)/jobs/\(jobKind.rawValue)/\(name).ckpt")
         if fresh { try? FileManager.default.removeItem(at: ckptURL) }
 

@@ -51,8 +51,7 @@ struct Segment: ParsableCommand {
     @Flag(help: "Also write every intermediate (stem, c1..c4, aspp, head) as DIR/NAME.npy, as the scene fixture names them.")
     var intermediates = false
 
-    @Option(help: "Registry folder for --predictor and --label-set (default: ./configs or $LINEARGAN_CONFIGS).")
-    var configs: String?
+    @OptionGroup var catalog: RegistryOptions
 
     @Option(help: "Output folder.")
     var out: String
@@ -68,7 +67,7 @@ struct Segment: ParsableCommand {
 
     func network() throws -> SceneSegmenter {
         if let predictor {
-            let registry = try GeneratorLoading.registry(configs: configs)
+            let registry = try catalog.registry()
             guard try registry.predictorEntry(predictor).kind == .sceneSegmenter else {
                 throw CommandFailure("'\(predictor)' is not a scene segmenter; see `worker models`")
             }
@@ -92,7 +91,7 @@ struct Segment: ParsableCommand {
             throw CommandFailure("--images must hold N x 3 x H x W images, got shape \(x.shape)")
         }
         let selection = try labelSet.map {
-            try GeneratorLoading.registry(configs: configs).sceneLabelSelection(labelSet: $0, classes: net.config.nClasses)
+            try catalog.registry().sceneLabelSelection(labelSet: $0, classes: net.config.nClasses)
         }
         let dir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

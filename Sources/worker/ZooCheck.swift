@@ -25,10 +25,10 @@ struct ZooCheck: ParsableCommand {
     @Option(help: "Images (and renders) to label.") var samples: Int = 500
     @Option(help: "Seed of the latents.") var seed: UInt64 = 0
     @Option(help: "A registered predictor to label with instead of the generator's (see `worker models`).") var predictor: String?
-    @Option(help: "Registry folder (default: ./configs or $LINEARGAN_CONFIGS).") var configs: String?
+    @OptionGroup var catalog: RegistryOptions
 
     func run() throws {
-        let registry = try GeneratorLoading.registry(configs: configs)
+        let registry = try catalog.registry()
         let (domain, predictorName, p) = try GeneratorLoading.zooPredictor(generator: generator, predictor: predictor,
                                                                             registry: registry)
         let g = try registry.loadGenerator(generator)
