@@ -1,0 +1,40 @@
+import XCTest
+import Foundation
+import LGStore
+
+/// The scene path through the queue: `fixture_scene_smoke` (the fixture
+/// StyleGAN2 labelled by the reduced DeepLabV3 + ResNeSt segmenter with
+/// stylegan2_bedroom's classes) through coordinator and a real worker.
+final class SceneGridTests: XCTestCase {
+    var repoRoot: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    func testSceneGridRunsThroughCoordinatorAndWorker() throws {
+        let cluster = try LiveCluster(lease: 30, heartbeat: 0.5)
+        addTeardownBlock { cluster.shutdown(); if self.testRun?.hasSucceeded == false { print(cluster.logs()) } else { cluster.cleanup() } }
+        // The fixture models are pinned to paths under the repository: run from there.
+        let env = ["LINEARGAN_CONFIGS": repoRoot.appendingPathComponent("configs").path, "OPENBLAS_NUM_THREADS": "1"]
+        try cluster.startCoordinator()
+        let enqueue = try cluster.spawn("coordinator", ["enqueue", "fixture_scene_smoke", "--db", cluster.db,
+                                                        "--grids", repoRoot.appendingPathComponent("jobs").path],
+                                        log: "enqueue.log", environment: env)
+        enqueue.waitUntilExit()
+        XCTAssertEqual(enqueue.terminationStatus, 0, cluster.logs())
+        let w = try cluster.spawn("worker", ["--connect", "127.0.0.1:\(cluster.port)", "--slots", "2", "--secret", cluster.dir + "/expr/secret",
+                                             "--workdir", cluster.dir + "/work", "--exit-when-idle", "--quiet"],
+                                  log: "worker.log", environment: env)
+        w.waitUntilExit()
+        let store = try cluster.store()
+        XCTAssertEqual(try store.counts()[.succeeded], 3, cluster.logs())
+        let csv = try String(contentsOf: repoRoot.appendingPathComponent("configs/selected_labels.csv"), encoding: .utf8)
+        let row = try XCTUnwrap(csv.split(separator: "\n").first { $0.hasPrefix("stylegan2_bedroom,") })
+        let bedroomClasses = row.split(separator: ",").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        XCTAssertEqual(bedroomClasses.count, 16)
+        for j in try store.jobs() {
+            let m = try store.metrics(jobID: j.id)
+            XCTAssertNotNil(m["mIoU"], "job \(j.id): \(m)")
+            // One IoU per class LinearGAN selects for stylegan2_bedroom (selected_labels.csv), by name.
+            XCTAssertEqual(Set(m.keys.filter { $0.hasPrefix("iou/") }), Set(bedroomClasses.map { "iou/" + $0 }))
+            XCTAssertEqual(try store.provenance(jobID: j.id)["predictor"], "fixture_scene_deeplab_small")
+        }
+    }
+}
