@@ -70,8 +70,10 @@ extension Tensor {
             other.data.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { o in
                     Broadcast.forEachRow(blockShape, blockStrides, blockStrides) { blk, ob, _ in
-                        let v = b[ob], base = blk * inner
-                        for j in 0..<inner { o[base + j] = f(a[base + j], v) }
+                        // Pointer offsets: no overflow check per element (it
+                        // kept this loop from vectorising under -O).
+                        let v = b[ob], ap = a.baseAddress! + blk * inner, op = o.baseAddress! + blk * inner
+                        for j in 0..<inner { op[j] = f(ap[j], v) }
                     }
                 }
             }
@@ -114,7 +116,8 @@ extension Tensor {
             other.data.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { o in
                     Broadcast.forEachRow(outShape, sa, sb) { pos, oa, ob in
-                        for j in 0..<inner { o[pos + j] = f(a[oa + j * ia], b[ob + j * ib]) }
+                        let op = o.baseAddress! + pos, ap = a.baseAddress! + oa, bp = b.baseAddress! + ob
+                        for j in 0..<inner { op[j] = f(ap[j &* ia], bp[j &* ib]) }
                     }
                 }
             }
