@@ -30,8 +30,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "LGTensor", dependencies: ["CBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // Built with the default -O: shape preconditions stay in release builds.
+        .target(name: "LGTensor", dependencies: ["CBLAS"]),
         .target(name: "LGModelIO", dependencies: ["LGTensor", "CZlib"]),
         .target(name: "LGModels", dependencies: ["LGTensor", "LGModelIO", "LGCatalog"]),
         .target(name: "LGSemantics", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),

@@ -282,6 +282,59 @@ public final class SceneSegmenter {
         public var auxHead: Tensor?, aux: Tensor?
     }
 
+    /// Why `forward` cannot take an input of this shape (nil when it can):
+    /// it must be (N, 3, H, W) with each side at least `minimumSide`, and
+    /// the sides' sizes must agree between every block's main path and its
+    /// residual. For callers holding user input (the worker's `segment`).
+    public func inputProblem(_ shape: [Int]) -> String? {
+        guard shape.count == 4, shape[1] == 3 else { return "the scene segmenter takes (N, 3, H, W) images, got shape \(shape)" }
+        let m = minimumSide
+        guard sideFits(shape[2]) && sideFits(shape[3]) else {
+            return "images of shape \(shape) are too small for the scene segmenter: it needs (N, 3, H, W) with H and W at least \(m) (and sizes its pooling layers can halve consistently)"
+        }
+        return nil
+    }
+
+    /// The smallest side `forward` takes.
+    public var minimumSide: Int { (1...4096).first(where: sideFits) ?? 4096 }
+
+    /// Traces one side's length through the network's strided layers.
+    func sideFits(_ n0: Int) -> Bool {
+        // Output length of a window op, nil where the window does not fit.
+        func window(_ n: Int, kernel: Int, stride: Int, padding: Int, dilation: Int = 1) -> Int? {
+            let span = n + 2 * padding - dilation * (kernel - 1) - 1
+            return span >= 0 ? span / stride + 1 : nil
+        }
+        func pool(_ n: Int, _ o: AvgPool2DOptions) -> Int? {
+            n + 2 * o.padding - o.kernel >= 0 ? o.outputSize(n) : nil
+        }
+        guard n0 >= 1 else { return false }
+        let stem = config.deepStem ? window(n0, kernel: 3, stride: 2, padding: 1) : window(n0, kernel: 7, stride: 2, padding: 3)
+        guard let s = stem, var n = window(s, kernel: 3, stride: 2, padding: 1) else { return false }
+        for blocks in stages {
+            for b in blocks {
+                var main = n
+                let avd = b.avdStride.map { AvgPool2DOptions(kernel: 3, stride: $0, padding: 1, ceilMode: false, countIncludePad: true) }
+                if let avd, config.avdFirst { guard let v = pool(main, avd) else { return false }; main = v }
+                guard let c = window(main, kernel: 3, stride: b.convStride, padding: b.dilation, dilation: b.dilation) else { return false }
+                main = c
+                if let avd, !config.avdFirst { guard let v = pool(main, avd) else { return false }; main = v }
+                var residual = n
+                switch b.downsample {
+                case let .pooled(p)?:
+                    if let p { guard let v = pool(n, p) else { return false }; residual = v }
+                case let .strided(st)?:
+                    residual = (n - 1) / st + 1
+                case nil:
+                    break
+                }
+                guard main == residual, main >= 1 else { return false }
+                n = main
+            }
+        }
+        return true
+    }
+
     /// The network on normalised input x (N, 3, H, W); any H, W.
     public func forward(_ x: Tensor, aux runAux: Bool = false) -> Outputs {
         precondition(x.rank == 4 && x.shape[1] == 3, "SceneSegmenter: input must be (N, 3, H, W), got \(x.shape)")

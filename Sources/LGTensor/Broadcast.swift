@@ -1,17 +1,8 @@
 /// NumPy-style broadcasting of shapes and the reduction that undoes it.
 public enum Broadcast {
     /// The broadcast shape of two shapes, or a failure naming both.
-    public static func shape(_ a: [Int], _ b: [Int]) -> [Int] {
-        let r = max(a.count, b.count)
-        var out = [Int](repeating: 1, count: r)
-        for i in 0..<r {
-            let da = i < r - a.count ? 1 : a[i - (r - a.count)]
-            let db = i < r - b.count ? 1 : b[i - (r - b.count)]
-            precondition(da == db || da == 1 || db == 1,
-                         "shapes \(a) and \(b) cannot be broadcast together")
-            out[i] = da == 1 ? db : da
-        }
-        return out
+    public static func shape(_ a: [Int], _ b: [Int], op: String = "broadcast") -> [Int] {
+        shapeChecked { () throws(ShapeError) in try Shapes.broadcast(a, b, op: op) }
     }
 
     /// Walks `shape` in row-major order one row (its last axis) at a time,
@@ -79,8 +70,10 @@ extension Tensor {
             other.data.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { o in
                     Broadcast.forEachRow(blockShape, blockStrides, blockStrides) { blk, ob, _ in
-                        let v = b[ob], base = blk * inner
-                        for j in 0..<inner { o[base + j] = f(a[base + j], v) }
+                        // Pointer offsets: no overflow check per element (it
+                        // kept this loop from vectorising under -O).
+                        let v = b[ob], ap = a.baseAddress! + blk * inner, op = o.baseAddress! + blk * inner
+                        for j in 0..<inner { op[j] = f(ap[j], v) }
                     }
                 }
             }
@@ -90,7 +83,7 @@ extension Tensor {
 
     /// Applies `f` elementwise over the broadcast of `self` and `other`.
     @inlinable @inline(__always)
-    public func zipWith(_ other: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+    public func zipWith(_ other: Tensor, op: String = "zipWith", _ f: (Float, Float) -> Float) -> Tensor {
         if shape == other.shape {
             var out = [Float](repeating: 0, count: count)
             data.withUnsafeBufferPointer { a in
@@ -110,7 +103,7 @@ extension Tensor {
             let s = data[0]
             return other.map { f(s, $0) }
         }
-        let outShape = Broadcast.shape(shape, other.shape)
+        let outShape = Broadcast.shape(shape, other.shape, op: op)
         if shape == outShape, let blocked = zipWithBlockScalar(other, outShape: outShape, f) { return blocked }
         let sa = Broadcast.strides(of: shape, in: outShape)
         let sb = Broadcast.strides(of: other.shape, in: outShape)
@@ -123,7 +116,8 @@ extension Tensor {
             other.data.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { o in
                     Broadcast.forEachRow(outShape, sa, sb) { pos, oa, ob in
-                        for j in 0..<inner { o[pos + j] = f(a[oa + j * ia], b[ob + j * ib]) }
+                        let op = o.baseAddress! + pos, ap = a.baseAddress! + oa, bp = b.baseAddress! + ob
+                        for j in 0..<inner { op[j] = f(ap[j &* ia], bp[j &* ib]) }
                     }
                 }
             }
@@ -145,6 +139,7 @@ extension Tensor {
     /// Sums a broadcast gradient back down to `target` shape.
     public func sumToShape(_ target: [Int]) -> Tensor {
         if shape == target { return self }
+        shapeChecked { () throws(ShapeError) in try Shapes.reducible(shape, to: target) }
         if Tensor.count(of: target) == 1 {
             return Tensor(shape: target, data: [data.reduce(0, +)])
         }
@@ -167,10 +162,10 @@ extension Tensor {
         return Tensor(shape: target, data: out)
     }
 
-    public func adding(_ o: Tensor) -> Tensor { zipWith(o) { $0 + $1 } }
-    public func subtracting(_ o: Tensor) -> Tensor { zipWith(o) { $0 - $1 } }
-    public func multiplying(_ o: Tensor) -> Tensor { zipWith(o) { $0 * $1 } }
-    public func dividing(_ o: Tensor) -> Tensor { zipWith(o) { $0 / $1 } }
+    public func adding(_ o: Tensor) -> Tensor { zipWith(o, op: "add") { $0 + $1 } }
+    public func subtracting(_ o: Tensor) -> Tensor { zipWith(o, op: "subtract") { $0 - $1 } }
+    public func multiplying(_ o: Tensor) -> Tensor { zipWith(o, op: "multiply") { $0 * $1 } }
+    public func dividing(_ o: Tensor) -> Tensor { zipWith(o, op: "divide") { $0 / $1 } }
     public func scaled(_ s: Float) -> Tensor { map { $0 * s } }
 
     /// In-place `self += alpha * other` for equal shapes.

@@ -1,17 +1,10 @@
 extension Tensor {
     /// Concatenates tensors along `axis`; all other dimensions must agree.
     public static func concat(_ parts: [Tensor], axis: Int) -> Tensor {
-        precondition(!parts.isEmpty, "concat of nothing")
-        let r = parts[0].rank
-        let ax = axis < 0 ? axis + r : axis
-        for p in parts {
-            precondition(p.rank == r && (0..<r).allSatisfy { $0 == ax || p.shape[$0] == parts[0].shape[$0] },
-                         "concat along \(axis): shapes \(parts[0].shape) vs \(p.shape)")
-        }
+        let outShape = shapeChecked { () throws(ShapeError) in try Shapes.concat(parts.map(\.shape), axis: axis) }
+        let ax = axis < 0 ? axis + outShape.count : axis
         let outer = parts[0].shape[..<ax].reduce(1, *)
         let inner = parts[0].shape[(ax + 1)...].reduce(1, *)
-        var outShape = parts[0].shape
-        outShape[ax] = parts.map { $0.shape[ax] }.reduce(0, +)
         var out = [Float](repeating: 0, count: Tensor.count(of: outShape))
         let rowOut = outShape[ax] * inner
         var offset = 0
@@ -31,9 +24,7 @@ extension Tensor {
 
     /// Elements `range` along `axis`.
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
-        let ax = axis < 0 ? axis + rank : axis
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[ax],
-                     "slice \(range) along axis \(axis) of shape \(shape)")
+        let ax = shapeChecked { () throws(ShapeError) in try Shapes.slice(shape, axis: axis, range) }
         let outer = shape[..<ax].reduce(1, *)
         let inner = shape[(ax + 1)...].reduce(1, *)
         var outShape = shape

@@ -66,6 +66,7 @@ extension Tensor {
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init(),
                        winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
         let geo = Tensor.convCheck(self.shape, weight.shape, o)
+        if let bias { checkShapes(bias.count == weight.shape[0], "conv2d bias", bias.shape, weight.shape, "one bias per output channel") }
         if winograd, Winograd.applies(shape, weight.shape, o) {
             var result = Winograd.convAuto(self, weight, pad: o.padding.h)
             if let bias { result.addChannelBias(bias) }
@@ -258,21 +259,12 @@ extension Tensor {
     }
 
     static func convCheck(_ x: [Int], _ w: [Int], _ o: Conv2DOptions) -> ConvGeometry {
-        precondition(x.count == 4 && w.count == 4, "conv2d: input \(x) and weight \(w) must be 4-d")
-        precondition(o.groups >= 1 && x[1] % o.groups == 0 && w[0] % o.groups == 0,
-                     "conv2d: groups \(o.groups) must divide input channels of \(x) and output channels of \(w)")
-        precondition(x[1] / o.groups == w[1],
-                     "conv2d: input \(x) has \(x[1]) channels, weight \(w) expects \(w[1] * o.groups) (groups \(o.groups))")
-        let geo = ConvGeometry(channels: w[1], height: x[2], width: x[3], kernelH: w[2], kernelW: w[3],
-                               strideH: o.stride.h, strideW: o.stride.w, padH: o.padding.h, padW: o.padding.w,
-                               dilationH: o.dilation.h, dilationW: o.dilation.w)
-        precondition(geo.outH > 0 && geo.outW > 0, "conv2d: input \(x) too small for weight \(w) with \(o)")
-        return geo
+        shapeChecked { () throws(ShapeError) in try Shapes.conv2d(x, w, o) }
     }
 
     /// Adds a per-channel bias (C) to an (N, C, ...) tensor in place.
     public mutating func addChannelBias(_ bias: Tensor) {
-        precondition(rank >= 2 && bias.count == shape[1], "channel bias \(bias.shape) for tensor \(shape)")
+        checkShapes(rank >= 2 && bias.count == shape[1], "addChannelBias", shape, bias.shape, "needs (N, C, ...) and C biases")
         let n = shape[0], c = shape[1], p = count / max(1, n * c)
         bias.data.withUnsafeBufferPointer { b in
             data.withUnsafeMutableBufferPointer { d in
@@ -286,6 +278,7 @@ extension Tensor {
 
     /// Sums an (N, C, ...) tensor to (C): the gradient of a channel bias.
     public func channelSums() -> Tensor {
+        checkShapes(rank >= 2, "channelSums", shape, [], "needs an (N, C, ...) tensor")
         let n = shape[0], c = shape[1], p = count / max(1, n * c)
         var out = [Float](repeating: 0, count: c)
         data.withUnsafeBufferPointer { dp in

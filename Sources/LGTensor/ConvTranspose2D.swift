@@ -16,18 +16,7 @@ extension Tensor {
     /// The geometry of the convolution whose adjoint this transposed
     /// convolution is (image = this op's output).
     static func convTransposeCheck(_ x: [Int], _ w: [Int], _ o: ConvTranspose2DOptions) -> ConvGeometry {
-        precondition(x.count == 4 && w.count == 4, "conv_transpose2d: input \(x) and weight \(w) must be 4-d")
-        precondition(o.groups >= 1 && x[1] == w[0] && x[1] % o.groups == 0,
-                     "conv_transpose2d: input \(x) has \(x[1]) channels, weight \(w) expects \(w[0]) (groups \(o.groups))")
-        precondition(o.outputPadding < max(o.stride, o.dilation), "conv_transpose2d: output padding must be smaller than stride or dilation")
-        let ho = (x[2] - 1) * o.stride - 2 * o.padding + o.dilation * (w[2] - 1) + o.outputPadding + 1
-        let wo = (x[3] - 1) * o.stride - 2 * o.padding + o.dilation * (w[3] - 1) + o.outputPadding + 1
-        precondition(ho > 0 && wo > 0, "conv_transpose2d: input \(x) with weight \(w) gives an empty output")
-        let geo = ConvGeometry(channels: w[1], height: ho, width: wo, kernelH: w[2], kernelW: w[3],
-                               strideH: o.stride, strideW: o.stride, padH: o.padding, padW: o.padding,
-                               dilationH: o.dilation, dilationW: o.dilation)
-        precondition(geo.outH == x[2] && geo.outW == x[3], "conv_transpose2d: inconsistent geometry for \(x), \(w)")
-        return geo
+        shapeChecked { () throws(ShapeError) in try Shapes.convTranspose2d(x, w, o) }
     }
 
     /// Transposed convolution: x (N, Cin, H, W), weight (Cin, Cout/groups,
@@ -50,6 +39,8 @@ extension Tensor {
     public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, _ o: ConvTranspose2DOptions = .init(),
                                 winograd: Bool = Winograd.allowed(training: false),
                                 epilogue: ChannelEpilogue? = nil) -> Tensor {
+        let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
+        if let bias { checkShapes(bias.count == weight.shape[1] * o.groups, "convTranspose2d bias", bias.shape, weight.shape, "one bias per output channel") }
         if let epilogue {
             precondition(epilogue.scale.count == weight.shape[1] * o.groups,
                          "convTranspose2d: epilogue for \(epilogue.scale.count) channels, weight \(weight.shape)")
@@ -60,7 +51,6 @@ extension Tensor {
             result.applyChannelEpilogue(epilogue)
             return result
         }
-        let geo = Tensor.convTransposeCheck(shape, weight.shape, o)
         if winograd, Winograd.appliesTransposed(shape, weight.shape, o) {
             var result = Winograd.convTransposedPhases(self, weight)
             if let bias { result.addChannelBias(bias) }

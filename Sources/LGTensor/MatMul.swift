@@ -1,12 +1,7 @@
 extension Tensor {
     /// Matrix product of 2-d tensors, optionally transposing either operand.
     public func matmul(_ b: Tensor, transA: Bool = false, transB: Bool = false) -> Tensor {
-        precondition(rank == 2 && b.rank == 2, "matmul needs 2-d tensors: \(shape) vs \(b.shape)")
-        let m = transA ? shape[1] : shape[0]
-        let k = transA ? shape[0] : shape[1]
-        let kb = transB ? b.shape[1] : b.shape[0]
-        let n = transB ? b.shape[0] : b.shape[1]
-        precondition(k == kb, "matmul: inner dimensions differ: \(shape)\(transA ? "ᵀ" : "") vs \(b.shape)\(transB ? "ᵀ" : "")")
+        let (m, n, k) = shapeChecked { () throws(ShapeError) in try Shapes.matmul(shape, b.shape, transA: transA, transB: transB) }
         if m == 0 || n == 0 { return Tensor(zeros: [m, n]) }
         // beta = 0: the product overwrites every element of the output.
         return data.withUnsafeBufferPointer { pa in
@@ -35,8 +30,7 @@ extension Variable {
 
     /// y = x Wᵀ + b with x (N, in), W (out, in), b (out): PyTorch's Linear.
     public func linear(_ weight: Variable, _ bias: Variable? = nil) -> Variable {
-        precondition(value.rank == 2 && weight.value.rank == 2 && value.shape[1] == weight.shape[1],
-                     "linear: input \(shape) vs weight \(weight.shape)")
+        _ = shapeChecked { () throws(ShapeError) in try Shapes.matmul(shape, weight.shape, transB: true, op: "linear") }
         let xv = value, wv = weight.value
         var out = xv.matmul(wv, transB: true)
         if let bias { out = out.adding(bias.value.reshaped([1, -1])) }

@@ -28,7 +28,7 @@ public enum Resize {
 extension Tensor {
     /// Bilinear resize to (outH, outW); `alignCorners` as in PyTorch.
     public func resizeBilinear(height outH: Int, width outW: Int, alignCorners: Bool) -> Tensor {
-        precondition(rank == 4, "resizeBilinear needs an (N, C, H, W) tensor, got \(shape)")
+        checkShapes(rank == 4 && outH > 0 && outW > 0, "resizeBilinear", shape, [outH, outW], "needs an (N, C, H, W) tensor and a positive size")
         let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
         if h == outH && w == outW { return self }
         let ty = Resize.taps(input: h, output: outH, alignCorners: alignCorners)
@@ -60,6 +60,7 @@ extension Tensor {
 
     /// The adjoint of `resizeBilinear`: maps an output gradient back to the input size.
     public func resizeBilinearBackward(inputHeight h: Int, inputWidth w: Int, alignCorners: Bool) -> Tensor {
+        checkShapes(rank == 4 && h > 0 && w > 0, "resizeBilinear backward", shape, [h, w], "needs an (N, C, H, W) gradient and a positive input size")
         let outH = shape[2], outW = shape[3], planes = shape[0] * shape[1]
         if h == outH && w == outW { return self }
         let ty = Resize.taps(input: h, output: outH, alignCorners: alignCorners)
@@ -92,7 +93,7 @@ extension Tensor {
 
     /// Nearest-neighbour resize (PyTorch 'nearest': src = floor(dst * in / out)).
     public func resizeNearest(height outH: Int, width outW: Int) -> Tensor {
-        precondition(rank == 4, "resizeNearest needs an (N, C, H, W) tensor, got \(shape)")
+        checkShapes(rank == 4 && outH > 0 && outW > 0, "resizeNearest", shape, [outH, outW], "needs an (N, C, H, W) tensor and a positive size")
         let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
         let ys = (0..<outH).map { min(h - 1, Int(Float($0) * (Float(h) / Float(outH)))) }
         let xs = (0..<outW).map { min(w - 1, Int(Float($0) * (Float(w) / Float(outW)))) }
@@ -113,6 +114,7 @@ extension Tensor {
 
     /// The adjoint of `resizeNearest`.
     public func resizeNearestBackward(inputHeight h: Int, inputWidth w: Int) -> Tensor {
+        checkShapes(rank == 4 && h > 0 && w > 0, "resizeNearest backward", shape, [h, w], "needs an (N, C, H, W) gradient and a positive input size")
         let outH = shape[2], outW = shape[3], planes = shape[0] * shape[1]
         let ys = (0..<outH).map { min(h - 1, Int(Float($0) * (Float(h) / Float(outH)))) }
         let xs = (0..<outW).map { min(w - 1, Int(Float($0) * (Float(w) / Float(outW)))) }
@@ -153,6 +155,7 @@ extension Variable {
 
     /// Nearest upsampling by an integer factor.
     public func upsampleNearest(_ factor: Int) -> Variable {
-        resizeNearest(height: shape[2] * factor, width: shape[3] * factor)
+        checkShapes(value.rank == 4 && factor >= 1, "upsampleNearest", shape, [factor], "needs an (N, C, H, W) tensor and a factor of at least 1")
+        return resizeNearest(height: shape[2] * factor, width: shape[3] * factor)
     }
 }

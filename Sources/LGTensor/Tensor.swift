@@ -60,13 +60,7 @@ public struct Tensor: Sendable, Equatable {
 
     /// The same data under another shape with the same element count.
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        var s = newShape
-        if let i = s.firstIndex(of: -1) {
-            let rest = s.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
-            precondition(rest > 0 && count % rest == 0, "cannot reshape \(shape) to \(newShape)")
-            s[i] = count / rest
-        }
-        precondition(Tensor.count(of: s) == count, "cannot reshape \(shape) to \(newShape)")
+        let s = shapeChecked { () throws(ShapeError) in try Shapes.reshape(shape, to: newShape) }
         var t = self
         t.shape = s
         return t
@@ -106,7 +100,7 @@ public struct Tensor: Sendable, Equatable {
 
     /// Largest absolute difference to another tensor of the same shape.
     public func maxAbsDifference(_ other: Tensor) -> Float {
-        precondition(shape == other.shape, "shapes differ: \(shape) vs \(other.shape)")
+        checkSameShape(shape, other.shape, "maxAbsDifference")
         var m: Float = 0
         for i in 0..<count { m = max(m, abs(data[i] - other.data[i])) }
         return m
@@ -120,10 +114,6 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-/// Checks that two shapes are equal, naming both in the failure.
-@inlinable func checkSameShape(_ a: [Int], _ b: [Int], _ op: String) {
-    precondition(a == b, "\(op): shapes differ: \(a) vs \(b)")
-}
 
 extension Array where Element == Float {
     /// `count` floats left as the allocator gives them: for scratch buffers

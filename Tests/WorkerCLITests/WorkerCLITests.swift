@@ -223,6 +223,75 @@ final class WorkerCLITests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: expr + "/render-eval/stylegan_toyface16/render-eval.json"))
     }
 
+    /// Writes float32 values of `shape` as a little-endian .npy file.
+    func writeNPY(_ shape: [Int], to url: URL) throws {
+        let count = shape.reduce(1, *)
+        let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]
+        bytes += Array(header.utf8)
+        for i in 0..<count { withUnsafeBytes(of: Float(i % 7) * 0.1 - 0.3) { bytes += $0 } }
+        try Data(bytes).write(to: url)
+    }
+
+    /// Runs `worker` expecting a clean failure: it exits (no signal: no
+    /// precondition trap, no crash) with a non-zero status and says `expected`.
+    func assertCleanFailure(_ args: [String], says expected: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let exe = productsDirectory.appendingPathComponent("worker")
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args
+        p.currentDirectoryURL = packageRoot
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let out = String(decoding: data, as: UTF8.self)
+        XCTAssertEqual(p.terminationReason, .exit, "worker \(args.joined(separator: " ")) died of signal \(p.terminationStatus):\n\(out)", file: file, line: line)
+        XCTAssertNotEqual(p.terminationStatus, 0, out, file: file, line: line)
+        for e in expected { XCTAssertTrue(out.contains(e), "expected \"\(e)\" in:\n\(out)", file: file, line: line) }
+        XCTAssertFalse(out.contains("Fatal error") || out.contains("Precondition failed"), out, file: file, line: line)
+    }
+
+    /// Wrongly shaped arrays from the command line are errors naming the
+    /// expected shape, not crashes or garbage: images for `segment`,
+    /// latents for `sample` and `edit`.
+    func testWrongShapesFromTheCommandLineAreErrors() throws {
+        let dir = try tempDir()
+        let scene = packageRoot.appendingPathComponent("Tests/LGModelsTests/Fixtures/scene_deeplab_small")
+        let segment = ["segment", "--arch", "deeplab_resnest", "--config", scene.appendingPathComponent("config.json").path,
+                       "--weights", scene.appendingPathComponent("weights.pth").path, "--out", dir.appendingPathComponent("seg").path]
+        for (name, shape) in [("rgba", [1, 4, 48, 80]), ("flat", [48, 80]), ("chw", [3, 48, 80])] {
+            let f = dir.appendingPathComponent("\(name).npy")
+            try writeNPY(shape, to: f)
+            try assertCleanFailure(segment + ["--images", f.path],
+                                   says: ["N x 3 x H x W", "\(shape)"])
+        }
+        // Three channels but too small for the network's pooling layers.
+        let tiny = dir.appendingPathComponent("tiny.npy")
+        try writeNPY([1, 3, 2, 2], to: tiny)
+        try assertCleanFailure(segment + ["--images", tiny.path], says: ["[1, 3, 2, 2]", "too small", "at least 5"])
+
+        let fixtures = packageRoot.appendingPathComponent("Tests/LGModelsTests/Fixtures")
+        let sample = ["sample", "--arch", "stylegan2", "--config", fixtures.appendingPathComponent("stylegan2_r32.json").path,
+                      "--weights", fixtures.appendingPathComponent("stylegan2_r32.weights.pth").path, "--out", dir.appendingPathComponent("s").path]
+        let z = dir.appendingPathComponent("z.npy")
+        try writeNPY([2, 7], to: z)
+        try assertCleanFailure(sample + ["--latents", z.path], says: ["[2, 7]", "takes z of shape [2, "])
+        let wp = dir.appendingPathComponent("wp.npy")
+        try writeNPY([2, 3, 5], to: wp)
+        try assertCleanFailure(sample + ["--latents", wp.path, "--latent-space", "wp"], says: ["[2, 3, 5]", "wp must be (N, "])
+
+        let edit = ["edit", "--generator", "fixture_stylegan2_r32", "--paint", "1:rect:8,8,23,23", "--loss", "external",
+                    "--iterations", "1", "--out", dir.appendingPathComponent("e").path]
+        try assertCleanFailure(edit + ["--latent", z.path], says: ["[2, 7]", "expected z (1, "])
+        try assertCleanFailure(edit + ["--latent", wp.path, "--latent-space", "wp"], says: ["[2, 3, 5]", "wp must be (1, "])
+    }
+
     /// The .npy payload after the header, as little-endian values of `T`.
     func npyValues<T>(_ url: URL, as: T.Type) throws -> [T] {
         let bytes = [UInt8](try Data(contentsOf: url))
