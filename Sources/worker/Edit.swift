@@ -139,7 +139,7 @@ struct Edit: ParsableCommand {
             let t = try NPY.read(URL(fileURLWithPath: latent))
             if latentSpace == "wp" {
                 guard t.count == g.numLayers * g.wDim, t.rank == 2 || t.rank == 3 else {
-                    throw ValidationError("\(latent) holds shape \(t.shape); wp must be (1, \(g.numLayers), \(g.wDim)) or (\(g.numLayers), \(g.wDim))")
+                    throw CommandFailure("\(latent) holds shape \(t.shape); wp must be (1, \(g.numLayers), \(g.wDim)) or (\(g.numLayers), \(g.wDim))")
                 }
                 start = .wp(t)
             } else if t.count == g.zDim {

@@ -90,7 +90,7 @@ struct Segment: ParsableCommand {
         guard x.rank == 4, x.shape[1] == 3 else {
             throw CommandFailure("--images must hold N x 3 x H x W images, got shape \(x.shape)")
         }
-        if let problem = net.inputProblem(x.shape) { throw ValidationError("--images: \(problem)") }
+        if let problem = net.inputProblem(x.shape) { throw CommandFailure("--images: \(problem)") }
         let selection = try labelSet.map {
             try catalog.registry().sceneLabelSelection(labelSet: $0, classes: net.config.nClasses)
         }
