@@ -120,9 +120,7 @@ extension ModelRegistry {
                 net.labelSelection = selection
                 return net
             } catch let e as ModelError {
-                throw RegistryError.mismatchedWeights(model: name, path: url.path, problem: "\(e)",
-                                                      expectedShapes: (try? expectedShapes(of: p)) ?? [],
-                                                      obtain: p.obtain ?? "not documented in the registry entry")
+                throw mismatched(p, url, e)
             }
         case .landmarkParser:
             let url = try predictorWeights(name, explicit: weights)
@@ -152,9 +150,7 @@ extension ModelRegistry {
                 }
                 return parser
             } catch let e as ModelError {
-                throw RegistryError.mismatchedWeights(model: name, path: url.path, problem: "\(e)",
-                                                      expectedShapes: (try? expectedShapes(of: p)) ?? [],
-                                                      obtain: p.obtain ?? "not documented in the registry entry")
+                throw mismatched(p, url, e)
             }
         }
     }
@@ -186,6 +182,12 @@ extension ModelRegistry {
             throw RegistryError.missingWeights(model: name, searched: searched.map(\.path),
                                                expectedShapes: (try? expectedShapes(of: predictorEntry(name))) ?? [], obtain: obtain)
         }
+    }
+
+    /// The error of a predictor file that exists but does not hold the registered network.
+    func mismatched(_ p: PredictorEntry, _ url: URL, _ e: ModelError) -> RegistryError {
+        .mismatchedWeights(model: p.name, path: url.path, problem: "\(e)", expectedShapes: (try? expectedShapes(of: p)) ?? [],
+                           obtain: p.obtain ?? "not documented in the registry entry")
     }
 
     // MARK: Status

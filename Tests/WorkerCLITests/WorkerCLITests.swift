@@ -13,15 +13,10 @@ final class WorkerCLITests: XCTestCase {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    @discardableResult
-    func worker(_ args: [String], expectSuccess: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int32, output: String) {
-        let exe = productsDirectory.appendingPathComponent("worker")
-        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-            XCTFail("worker binary not found at \(exe.path)", file: file, line: line)
-            return (-1, "")
-        }
+    /// Runs the built `worker` in the package root: how it ended, its status and its output.
+    func runWorker(_ args: [String]) throws -> (reason: Process.TerminationReason, status: Int32, output: String) {
         let p = Process()
-        p.executableURL = exe
+        p.executableURL = productsDirectory.appendingPathComponent("worker")
         p.arguments = args
         p.currentDirectoryURL = packageRoot
         let pipe = Pipe()
@@ -30,11 +25,21 @@ final class WorkerCLITests: XCTestCase {
         try p.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        let out = String(decoding: data, as: UTF8.self)
-        if expectSuccess {
-            XCTAssertEqual(p.terminationStatus, 0, "worker \(args.joined(separator: " ")):\n\(out)", file: file, line: line)
+        return (p.terminationReason, p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @discardableResult
+    func worker(_ args: [String], expectSuccess: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int32, output: String) {
+        let exe = productsDirectory.appendingPathComponent("worker")
+        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
+            XCTFail("worker binary not found at \(exe.path)", file: file, line: line)
+            return (-1, "")
         }
-        return (p.terminationStatus, out)
+        let r = try runWorker(args)
+        if expectSuccess {
+            XCTAssertEqual(r.status, 0, "worker \(args.joined(separator: " ")):\n\(r.output)", file: file, line: line)
+        }
+        return (r.status, r.output)
     }
 
     func tempDir() throws -> URL {
@@ -239,20 +244,10 @@ final class WorkerCLITests: XCTestCase {
     /// Runs `worker` expecting a clean failure: it exits (no signal: no
     /// precondition trap, no crash) with a non-zero status and says `expected`.
     func assertCleanFailure(_ args: [String], says expected: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let exe = productsDirectory.appendingPathComponent("worker")
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        p.currentDirectoryURL = packageRoot
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let out = String(decoding: data, as: UTF8.self)
-        XCTAssertEqual(p.terminationReason, .exit, "worker \(args.joined(separator: " ")) died of signal \(p.terminationStatus):\n\(out)", file: file, line: line)
-        XCTAssertNotEqual(p.terminationStatus, 0, out, file: file, line: line)
+        let r = try runWorker(args)
+        let out = r.output
+        XCTAssertEqual(r.reason, .exit, "worker \(args.joined(separator: " ")) died of signal \(r.status):\n\(out)", file: file, line: line)
+        XCTAssertNotEqual(r.status, 0, out, file: file, line: line)
         for e in expected { XCTAssertTrue(out.contains(e), "expected \"\(e)\" in:\n\(out)", file: file, line: line) }
         XCTAssertFalse(out.contains("Fatal error") || out.contains("Precondition failed"), out, file: file, line: line)
     }
