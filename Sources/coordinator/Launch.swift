@@ -40,7 +40,7 @@ struct LaunchSlurm: ParsableCommand {
     var cpusPerTask: Int?
     @Option(help: "Memory per worker as Slurm reads it (e.g. 16G). Default: --mem-per-slot times slots.")
     var mem: String?
-    @Option(help: "Memory per slot when --mem is not given, in GiB (docs/cluster.md: measured per job kind).")
+    @Option(help: "Memory per slot when --mem is not given, in GiB. 4 is a round figure above the zoo jobs' ~0.1 GB and the scene segmenter's ~0.5 GB (docs/cluster.md); give --mem for 1024-px generators.")
     var memPerSlot: Double = 4
     @Option(help: "Time limit per worker as Slurm reads it (minutes, HH:MM:SS, D-HH:MM).")
     var time: String = "60"
