@@ -58,7 +58,7 @@ let package = Package(
             "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGWire", "LGFaceLandmarks", "LGDomains", "LGZoo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics", "LGGANTraining"]),
+        .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics", "LGGANTraining", "LGJobs"]),
         // The distributed runner (docs/protocol.md). Light: SQLite + Foundation only,
         // no numeric code, so the queue builds and tests in seconds.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",

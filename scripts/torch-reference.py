@@ -28,6 +28,26 @@ Workloads (as lg-bench's `dcgan` and `semantics` sections):
   `--only-scene` measures sgemm and the scene segmenter only (merged into an
   existing --out file).
 Each figure is the median of several timed runs after a warm-up.
+
+`--section job --reference DIR` (DIR: a checkout of the reference,
+https://github.com/AtlantixJJ/LinearGAN; nothing of it is copied here) times
+one full step of a `train` job as the reference's SELearner runs it:
+latents (trunc-wp) -> the reference's generator network with features ->
+labels (the reference's FaceSegmenter around its UNet at 512 px; for scenes
+this script's SceneSegmenter, since the reference's needs PyTorch-Encoding)
+-> the reference's LSE / NSE-1 / NSE-2 forward, cross-entropy, backward and
+Adam (SELearner.configure_optimizers), random weights, batch 1, for
+StyleGAN2-FFHQ-1024 and PGGAN-CelebA-HQ-1024 with the face parser and
+StyleGAN2-bedroom-256 with the scene segmenter. Each case runs in a child
+process (its own peak memory), in the default layout and in channels_last;
+the faster is kept. lg-bench --section job prints its own beside them.
+
+PyTorch at its best: every workload is timed in the default (NCHW) layout,
+in `channels_last` (model and inputs converted), and compiled with
+`torch.compile` where that works on this CPU (not with --no-compile; a
+failed compile is recorded as skipped with its reason). The figure under
+each workload's key is the fastest variant; `variants` holds every
+variant's time and `best` which variant won, and lg-bench names it.
 """
 import argparse
 import json
@@ -54,6 +74,41 @@ def median_ms(fn, warmup, runs):
         fn()
         ts.append((time.perf_counter() - t) * 1000)
     return statistics.median(ts)
+
+
+VARIANTS = ("default", "channels_last", "compile")
+
+
+def timed_variants(r, key, build, run, warmup, runs, compile_ok, per=1.0):
+    """Times `run(model, inputs)` for each layout variant and stores the fastest
+    under r[key] (ms, divided by `per`); r["variants"][key] and r["best"][key]
+    keep every variant's time and the winner. `build()` returns (model, inputs)
+    afresh for each variant, so a variant cannot change another's model."""
+    times, skipped = {}, {}
+    for variant in VARIANTS:
+        if variant == "compile" and not compile_ok:
+            skipped[variant] = "--no-compile"
+            continue
+        model, inputs = build()
+        if variant == "channels_last":
+            model = model.to(memory_format=torch.channels_last)
+            inputs = [x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x for x in inputs]
+        elif variant == "compile":
+            try:
+                compiled = torch.compile(model)
+                run(compiled, inputs)       # compiles (may take minutes) or raises
+                model = compiled
+            except Exception as e:          # no compiler, unsupported op, ...
+                skipped[variant] = f"{type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''}"
+                continue
+        times[variant] = median_ms(lambda: run(model, inputs), warmup=warmup, runs=runs) / per
+    best = min(times, key=times.get)
+    r[key] = times[best]
+    r.setdefault("variants", {})[key] = times
+    r.setdefault("best", {})[key] = best
+    if skipped:
+        r.setdefault("skipped", {})[key] = skipped
+    print(f"{key}: " + ", ".join(f"{v} {t:.1f} ms" for v, t in times.items()) + f" -> best {best}", flush=True)
 
 
 def dcgan():
@@ -299,27 +354,189 @@ def check_scene_fixture(folder):
     return worst
 
 
-def scene_ms(r, quick):
-    net = SceneSegmenter().randomize(1).eval()
+def forward_no_grad(model, inputs):
+    with torch.no_grad():
+        return model(*inputs)
+
+
+def scene_ms(r, quick, compile_ok):
     for key, shape, runs in [("scene_256_b1_ms", (1, 3, 256, 256), 3 if quick else 5),
                              ("scene_256_b8_ms", (8, 3, 256, 256), 0 if quick else 1),
                              ("scene_64_b1_ms", (1, 3, 64, 64), 5 if quick else 15)]:
         if runs == 0:
             continue
         x = torch.randn(shape).clamp(-2, 2)
-        with torch.no_grad():
-            r[key] = median_ms(lambda: net(x), warmup=1, runs=runs) / shape[0]
+        timed_variants(r, key, lambda: (SceneSegmenter().randomize(1).eval(), [x]), forward_no_grad,
+                       warmup=1, runs=runs, compile_ok=compile_ok, per=shape[0])
 
 
-def train_step_ms(model, feats, labels, runs):
-    opt = torch.optim.Adam(model.groups(0.001))
+def train_step_ms(r, key, make, feats, labels, runs, compile_ok):
+    """One extractor step (forward, cross-entropy at 256 px, backward, Adam) per variant."""
+    optimisers = {}
 
-    def step():
+    def run(model, inputs):
+        # One Adam per (converted or compiled) model; a compiled module forwards groups() to its original.
+        opt = optimisers.get(id(model))
+        if opt is None:
+            opt = optimisers[id(model)] = torch.optim.Adam(model.groups(0.001))
+        *fs, lab = inputs
         opt.zero_grad()
-        loss = F.cross_entropy(model(feats), labels)
-        loss.backward()
+        F.cross_entropy(model(fs), lab).backward()
         opt.step()
-    return median_ms(step, warmup=2, runs=runs)
+    timed_variants(r, key, lambda: (make(), [*feats, labels]), run, warmup=2, runs=runs, compile_ok=compile_ok)
+
+
+JOB_PIPELINES = ["stylegan2_ffhq", "pggan_celebahq", "stylegan2_bedroom"]
+JOB_EXTRACTORS = ["LSE", "NSE-1", "NSE-2"]
+
+
+def import_reference(folder):
+    """The reference's modules from a checkout (no lib/__init__.py). Its SELearner derives from
+    pytorch_lightning.LightningModule; where that package is absent a module
+    standing in for it (LightningModule = nn.Module) lets the file import;
+    none of the Lightning machinery is used here."""
+    import os
+    import sys
+    import types
+    if not os.path.isfile(os.path.join(folder, "models", "semantic_extractor.py")):
+        raise SystemExit(f"--reference {folder}: not a LinearGAN checkout (git clone https://github.com/AtlantixJJ/LinearGAN {folder})")
+    sys.path.insert(0, folder)
+    # lib/__init__.py imports the reference's plotting and data helpers
+    # (torchvision, matplotlib, cv2, ...); the package is registered without
+    # it, so that only lib.op and lib.loss load, as the training step needs.
+    lib = types.ModuleType("lib")
+    lib.__path__ = [os.path.join(folder, "lib")]
+    sys.modules["lib"] = lib
+    try:
+        import pytorch_lightning  # noqa: F401
+    except ImportError:
+        pl = types.ModuleType("pytorch_lightning")
+        pl.LightningModule = nn.Module
+        pl.LightningDataModule = pl.Callback = object
+        metrics = types.ModuleType("pytorch_lightning.metrics")
+        functional = types.ModuleType("pytorch_lightning.metrics.functional")
+        functional.iou = functional.precision_recall = None
+        pl.metrics, metrics.functional = metrics, functional
+        sys.modules.update({"pytorch_lightning": pl, "pytorch_lightning.metrics": metrics,
+                            "pytorch_lightning.metrics.functional": functional})
+    from models.stylegan2_generator_network import StyleGAN2GeneratorNet
+    from models.pggan_generator_network import PGGANGeneratorNet
+    from models.semantic_extractor import EXTRACTOR_POOL, SELearner
+    from predictors.face_segmenter import FaceSegmenter
+    from predictors.face_segmenter_network import UNet
+    return types.SimpleNamespace(StyleGAN2=StyleGAN2GeneratorNet, PGGAN=PGGANGeneratorNet, extractors=EXTRACTOR_POOL,
+                                 SELearner=SELearner, FaceSegmenter=FaceSegmenter, UNet=UNet)
+
+
+def job_case(reference, generator, extractor, runs, channels_last):
+    """One train step's stages (ms, medians of `runs` after a warm-up) and the peak memory."""
+    import os
+    import resource
+    ref = import_reference(reference)
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "configs")
+    entry = next(g for g in json.load(open(os.path.join(root, "generators.json")))["generators"] if g["name"] == generator)
+    config, res = dict(entry.get("config") or {}), entry["label_resolution"]
+    G = (ref.PGGAN if entry["family"] == "pggan" else ref.StyleGAN2)(**config).eval()
+    if entry["predictor"] == "scene_seg":
+        P = SceneLabeller(generator, root)
+    else:
+        P = ref.FaceSegmenter.__new__(ref.FaceSegmenter)      # its __call__, without its weight file
+        nn.Module.__init__(P)
+        P.resolution, P.num_categories, P.net = 512, 15, ref.UNet(resolution=512).eval()
+    with torch.no_grad():
+        z = torch.randn(1, 512)
+        feats = G.synthesis(G.truncation(G.mapping(z)), generate_feature=True)[1] if hasattr(G, "mapping") \
+            else G(z, generate_feature=True)[1]
+    dims = [f.shape[1] for f in feats]
+    SE = ref.extractors[extractor](n_class=P.num_categories,
+                                   dims=dims, layers=list(range(len(dims))), lw_type="softplus").train()
+    learner = ref.SELearner(model=SE, G=G, P=P, lr=0.001, loss_type="normal", latent_strategy="trunc-wp", resolution=res)
+    if channels_last:
+        for m in (G, P.net, SE):
+            m.to(memory_format=torch.channels_last)
+    (opt,), _ = learner.configure_optimizers()
+    times = [[], [], []]
+
+    def clock(i, fn):
+        t = time.perf_counter()
+        r = fn()
+        times[i].append((time.perf_counter() - t) * 1000)
+        return r
+
+    for _ in range(runs + 1):
+        def synth():
+            with torch.no_grad():
+                z = torch.randn(1, 512)
+                if hasattr(G, "mapping"):
+                    return G.synthesis(learner.get_wp(z), generate_feature=True)
+                return G(z, generate_feature=True)
+        image, feature = clock(0, synth)
+
+        def label():
+            with torch.no_grad():
+                return P(image, size=res).long()
+        lab = clock(1, label)
+
+        def step():     # SELearner.forward's extractor part and training_step's loss, then Adam
+            segs = SE(feature, size=res)
+            loss = F.cross_entropy(F.interpolate(segs[-1], size=lab.size(2), mode="bilinear", align_corners=True)
+                                   if segs[-1].size(2) != lab.size(2) else segs[-1], lab)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        clock(2, step)
+    med = [statistics.median(t[1:]) for t in times]
+    return {"generator_ms": med[0], "predictor_ms": med[1], "extractor_ms": med[2],
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+class SceneLabeller:
+    """The reference SceneSegmenter.__call__ (normalise, DeepLabV3, the GAN's
+    selected classes, background prepended, argmax) around this script's
+    network, which has the reference's architecture (random weights)."""
+
+    def __init__(self, generator, configs):
+        import csv
+        import os
+        ade = [r[-1].split(";")[0] for r in list(csv.reader(open(os.path.join(configs, "ade20k_labels.csv"))))[1:] if r]
+        row = next(r for r in csv.reader(open(os.path.join(configs, "selected_labels.csv"))) if r and r[0] == generator)
+        self.label_indice = [ade.index(l) - 1 for l in row[1:] if l]
+        self.num_categories = len(self.label_indice) + 1
+        self.net = SceneSegmenter().randomize(1).eval()
+        self.mean = torch.tensor([.485, .456, .406]).view(1, 3, 1, 1)
+        self.std = torch.tensor([.229, .224, .225]).view(1, 3, 1, 1)
+
+    def __call__(self, images, size=256):
+        y = self.net(((1 + images) / 2 - self.mean) / self.std)[0][:, self.label_indice]
+        return torch.cat([torch.zeros_like(y[:, :1]), y], 1).argmax(1)
+
+
+def job_section(args, r):
+    """Every case in a child process, both layouts; the faster kept per case."""
+    import subprocess
+    import sys
+    r["job"] = {}
+    r.setdefault("best", {})
+    for g in JOB_PIPELINES:
+        for se in JOB_EXTRACTORS:
+            key, results = f"{g}:{se}", {}
+            for layout in ("default", "channels_last"):
+                cmd = [sys.executable, __file__, "--job-case", key, "--reference", args.reference,
+                       "--runs", str(1 if args.quick else 3)] + (["--channels-last"] if layout == "channels_last" else []) \
+                    + (["--threads", str(args.threads)] if args.threads else [])
+                p = subprocess.run(cmd, capture_output=True, text=True)
+                if p.returncode != 0:
+                    print(f"job {key} {layout}: failed: {p.stderr.strip().splitlines()[-1:] }", flush=True)
+                    continue
+                results[layout] = json.loads(p.stdout.strip().splitlines()[-1])
+                t = results[layout]
+                print(f"job {key} {layout}: {t['generator_ms'] + t['predictor_ms'] + t['extractor_ms']:.0f} ms "
+                      f"(generator {t['generator_ms']:.0f}, predictor {t['predictor_ms']:.0f}, extractor {t['extractor_ms']:.0f}), "
+                      f"peak {t['peak_mb']:.0f} MB", flush=True)
+            if results:
+                best = min(results, key=lambda v: sum(results[v][k] for k in ("generator_ms", "predictor_ms", "extractor_ms")))
+                r["job"][key] = results[best]
+                r["best"][f"job:{key}"] = best
 
 
 def main():
@@ -329,7 +546,23 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer runs (NSE-2 once)")
     ap.add_argument("--check-scene-fixture", metavar="DIR", help="check the scene segmenter module against this fixture folder first")
     ap.add_argument("--only-scene", action="store_true", help="measure sgemm and the scene segmenter only")
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant (it compiles for minutes)")
+    ap.add_argument("--section", choices=["all", "job"], default="all",
+                    help="job: only the paper-scale train step (needs --reference), merged into an existing --out file")
+    ap.add_argument("--reference", metavar="DIR", help="a checkout of github.com/AtlantixJJ/LinearGAN (for --section job)")
+    ap.add_argument("--job-case", help=argparse.SUPPRESS)
+    ap.add_argument("--runs", type=int, default=3, help=argparse.SUPPRESS)
+    ap.add_argument("--channels-last", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.job_case:           # a child of --section job: one JSON line
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        torch.manual_seed(6)
+        g, se = args.job_case.split(":")
+        print(json.dumps(job_case(args.reference, g, se, args.runs, args.channels_last)))
+        return
+    if args.section == "job" and not args.reference:
+        ap.error("--section job needs --reference DIR (git clone https://github.com/AtlantixJJ/LinearGAN DIR)")
     if args.check_scene_fixture:
         print(f"scene fixture: max abs difference {check_scene_fixture(args.check_scene_fixture):.2e}")
     if args.threads:
@@ -342,9 +575,15 @@ def main():
     ms = median_ms(lambda: torch.mm(a, b), warmup=3, runs=10 if args.quick else 30)
     r["sgemm_1024_gflops"] = 2 * 1024 ** 3 / (ms * 1e6)
 
-    scene_ms(r, args.quick)
-    if args.only_scene:
+    compile_ok = not args.no_compile
+    if args.section == "job":
+        job_section(args, r)
+    else:
+        scene_ms(r, args.quick, compile_ok)
+    if args.only_scene or args.section == "job":
         # Refreshes these figures in an existing --out file (lg-bench needs the others too).
+        if "best" in r and args.out and os.path.exists(args.out):
+            r["best"] = {**json.load(open(args.out)).get("best", {}), **r["best"]}
         import os
         merged = json.load(open(args.out)) if args.out and os.path.exists(args.out) else {}
         merged.update(r)
@@ -355,15 +594,15 @@ def main():
         print(text)
         return
 
-    g, z = dcgan(), torch.randn(64, 100, 1, 1)
-    with torch.no_grad():
-        r["dcgan64_forward_b64_ms"] = median_ms(lambda: g(z), warmup=3, runs=10 if args.quick else 30)
+    z = torch.randn(64, 100, 1, 1)
+    timed_variants(r, "dcgan64_forward_b64_ms", lambda: (dcgan(), [z]), forward_no_grad,
+                   warmup=3, runs=10 if args.quick else 30, compile_ok=compile_ok)
 
     feats = [torch.randn(1, c, s, s) for c, s in SHAPES]
     labels = torch.randint(0, N_CLASS, (1, SIZE, SIZE))
-    r["lse_step_ms"] = train_step_ms(LSE(mlp=False), feats, labels, runs=5 if args.quick else 20)
-    r["nse1_step_ms"] = train_step_ms(LSE(mlp=True), feats, labels, runs=3 if args.quick else 10)
-    r["nse2_step_ms"] = train_step_ms(NSE2(), feats, labels, runs=1 if args.quick else 5)
+    train_step_ms(r, "lse_step_ms", lambda: LSE(mlp=False), feats, labels, 5 if args.quick else 20, compile_ok)
+    train_step_ms(r, "nse1_step_ms", lambda: LSE(mlp=True), feats, labels, 3 if args.quick else 10, compile_ok)
+    train_step_ms(r, "nse2_step_ms", NSE2, feats, labels, 1 if args.quick else 5, compile_ok)
 
     text = json.dumps(r, indent=2, sort_keys=True)
     if args.out:

@@ -43,13 +43,16 @@ extension Bench {
         if torch.sceneForward.isEmpty {
             print("PyTorch: no scene figures (write them with scripts/torch-reference.py --only-scene --out FILE, pass --torch-reference FILE)")
         } else {
-            print("PyTorch: \(torch.source)")
+            let layouts = ["256_b1", "256_b8", "64_b1"].compactMap { k in torch.best["scene_\(k)_ms"].map { "\(k) \($0)" } }
+            print("PyTorch: \(torch.source)" + (layouts.isEmpty ? "" : "; fastest variant per input: " + layouts.joined(separator: ", ")))
         }
         print("peak resident memory of this process: \(peakResidentMB()) MB (weights \(net.parameterCount * 4 / 1_000_000) MB)")
     }
 
+    func peakResidentMB() -> Int { Bench.peakResidentMB() }
+
     /// VmHWM from /proc/self/status, in MB (0 where unavailable).
-    func peakResidentMB() -> Int {
+    static func peakResidentMB() -> Int {
         guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
               let kb = line.split(separator: " ").compactMap({ Int($0) }).first else { return 0 }

@@ -12,6 +12,7 @@ extension Bench {
         let feats = shapes.map { rng.normalTensor([1, $0.0, $0.1, $0.1]) }
         let labels = Labels(shape: [1, 256, 256], data: (0..<(256 * 256)).map { _ in Int32(rng.int(in: 0..<17)) })
         let reference: [ExtractorType: Double] = [.lse: torch.lseStep, .nse1: torch.nse1Step, .nse2: torch.nse2Step]
+        let referenceKey: [ExtractorType: String] = [.lse: "lse_step_ms", .nse1: "nse1_step_ms", .nse2: "nse2_step_ms"]
         for type in [ExtractorType.lse, .nse1, .nse2] where only.isEmpty || only.contains(type.rawValue) {
             let arch = ExtractorArch(type: type, nClass: 17, dims: shapes.map(\.0))
             guard let se = try? makeSemanticExtractor(arch, rng: &rng) else { print("\(type) build failed"); continue }
@@ -28,7 +29,8 @@ extension Bench {
             if let peak { rate += String(format: ", %.0f%% of sgemm", 100 * flops / t / 1e9 / peak) }
             rate += ")"
             print(String(format: "%@ training step (StyleGAN2-256 features, 17 classes, 256 px): %.0f ms%@; %@: %.0f ms -> %.2fx its time",
-                         type.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0), t * 1e3, rate, torch.source, ref * 1e3, t / ref))
+                         type.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0), t * 1e3, rate, torch.describe(referenceKey[type]!),
+                         ref * 1e3, t / ref))
         }
     }
 

@@ -145,7 +145,7 @@ struct Bench {
         let (g, z, flops) = dcganModel()
         let t = time { _ = GradMode.withoutGradients { g(z, features: true) } }
         print(String(format: "DCGAN-64 forward, batch 64, with features: %.1f ms (%.0f images/s, %.1f GFLOPS, %.0f%% of sgemm); %@: %.0f ms -> %.2fx as fast",
-                     t * 1e3, 64 / t, flops / t / 1e9, 100 * flops / t / 1e9 / peak, torch.source,
+                     t * 1e3, 64 / t, flops / t / 1e9, 100 * flops / t / 1e9 / peak, torch.describe("dcgan64_forward_b64_ms"),
                      torch.dcganForward * 1e3, torch.dcganForward / t))
     }
 

@@ -13,6 +13,16 @@ struct TorchReference {
     var nse2Step: Double
     /// Scene segmenter forward, seconds per image, by input ("256_b1", "256_b8", "64_b1"); measured only.
     var sceneForward: [String: Double] = [:]
+    /// Which variant (default NCHW, channels_last, compile) was fastest, by the
+    /// script's key; each figure above is that variant's (measured only).
+    var best: [String: String] = [:]
+    /// `--section job`: a train job's step by "generator:extractor" (measured only).
+    var job: [String: JobStepTimes] = [:]
+
+    /// `source`, with the winning variant of the figure stored under `key` when known.
+    func describe(_ key: String) -> String {
+        best[key].map { "\(source), best layout \($0)" } ?? source
+    }
 
     static let quoted = TorchReference(source: "PyTorch figure quoted in the issues",
                                        dcganForward: 0.170, lseStep: 0.149, nse1Step: 0.517, nse2Step: 5.695)
@@ -46,6 +56,13 @@ struct TorchReference {
         var r = TorchReference(source: "PyTorch \(version) measured here \(when)",
                                dcganForward: try ms("dcgan64_forward_b64_ms"), lseStep: try ms("lse_step_ms"),
                                nse1Step: try ms("nse1_step_ms"), nse2Step: try ms("nse2_step_ms"))
+        r.best = json["best"] as? [String: String] ?? [:]
+        for (key, value) in json["job"] as? [String: [String: Any]] ?? [:] {
+            guard let g = value["generator_ms"] as? Double, let p = value["predictor_ms"] as? Double,
+                  let e = value["extractor_ms"] as? Double else { throw LoadError.missing(path, "job.\(key).generator_ms/predictor_ms/extractor_ms") }
+            r.job[key] = JobStepTimes(generator: g / 1000, predictor: p / 1000, extractor: e / 1000,
+                                      peakMB: (value["peak_mb"] as? Double).map { Int($0) } ?? 0)
+        }
         for key in ["256_b1", "256_b8", "64_b1"] {
             if let v = json["scene_\(key)_ms"] as? Double, v > 0 { r.sceneForward[key] = v / 1000 }
         }

@@ -8,15 +8,19 @@
 import Foundation
 import LGTensor
 import LGModels
+import LGSemantics
 
 BLAS.reexecWithQuietThreads()  // OpenBLAS's idle threads sleep at once (see its comment)
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    usage: lg-bench [--quick] [--section conv|winograd|winograd-f4|winograd-transposed|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro|scene ...] [--threads N]
+    usage: lg-bench [--quick] [--section conv|winograd|winograd-f4|winograd-transposed|dcgan|gan|stylegan2|semantics|LSE|NSE-1|NSE-2|micro|scene|job ...] [--threads N]
       --quick       fewer repetitions (for a smoke test)
       --section S   run only the named sections (default: all but winograd-f4,
-                    winograd-transposed, winograd-semantics, micro and scene)
+                    winograd-transposed, winograd-semantics, micro, scene and job)
+                    job: a paper-scale train step per pipeline and extractor, each in a
+                    child process (minutes); --torch-reference FILE from
+                    scripts/torch-reference.py --section job adds PyTorch's step
       --threads N   OpenBLAS threads (default: OpenBLAS's own choice)
       --profile S   repeat one kernel for a profiler: conv:C,R | conv-bwd:C,R | tconv:CIN,COUT,R | dconv:CIN,COUT,R
       --torch-reference FILE   compare with PyTorch figures measured on this machine
@@ -26,6 +30,22 @@ if arguments.contains("--help") || arguments.contains("-h") {
     exit(0)
 }
 let quick = arguments.contains("--quick")
+// A child of `--section job`: one case, one JSON line.
+if let i = arguments.firstIndex(of: "--job-case"), i + 1 < arguments.count {
+    if let t = arguments.firstIndex(of: "--threads"), t + 1 < arguments.count, let n = Int(arguments[t + 1]) { BLAS.setThreads(n) }
+    let parts = arguments[i + 1].split(separator: ":").map(String.init)
+    do {
+        guard parts.count == 2, let se = ExtractorType(rawValue: parts[1]) else {
+            throw JobBench.ChildError("--job-case wants GENERATOR:LSE|NSE-1|NSE-2, got \(arguments[i + 1])")
+        }
+        let t = try JobBench.measure(generator: parts[0], extractor: se, steps: quick ? 1 : 3)
+        print(String(decoding: try JSONEncoder().encode(t), as: UTF8.self))
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("lg-bench --job-case: \(error)\n".utf8))
+        exit(1)
+    }
+}
 var sections = Set<String>()
 var profileSpec: String?
 var torchPath: String?
@@ -120,6 +140,10 @@ if wants("gan") {
 if wants("stylegan2") {
     print("")
     bench.stylegan2(peak: peak)
+}
+if sections.contains("job") {
+    print("")
+    JobBench.run(quick: quick, threads: arguments.firstIndex(of: "--threads").flatMap { Int(arguments[$0 + 1]) }, torch: bench.torch)
 }
 if sections.contains("scene") {
     print("")
