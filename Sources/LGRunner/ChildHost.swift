@@ -17,6 +17,8 @@ public struct ChildEvent: Codable {
     public var metrics: [String: Double]?
     public var provenance: [String: String]?
     public var message: String?
+    /// The child's peak resident memory (VmHWM), on its last event.
+    public var peakBytes: UInt64?
     public init(_ e: Kind) { event = e }
 }
 
@@ -41,10 +43,21 @@ final class ChildContext: JobContext, @unchecked Sendable {
     }
 
     func emit(_ e: ChildEvent) {
+        var e = e
+        if e.event != .progress && e.event != .checkpoint { e.peakBytes = Self.peakResidentBytes() }
         out.lock(); defer { out.unlock() }
         guard var d = try? JSONEncoder().encode(e) else { return }
         d.append(0x0a)
         FileHandle.standardOutput.write(d)
+    }
+
+    /// VmHWM from /proc/self/status (nil where there is none).
+    static func peakResidentBytes() -> UInt64? {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = s.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap({ UInt64($0) })
+        else { return nil }
+        return kb * 1024
     }
 
     func reportProgress(_ fraction: Double, rate: Double?, note: String?, etaSeconds: Double?) {

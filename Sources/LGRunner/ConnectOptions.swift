@@ -10,8 +10,11 @@ public struct ConnectOptions: ParsableArguments {
     @Option(help: "The coordinator's HOST:PORT.")
     public var connect: String = "127.0.0.1:7700"
 
-    @Option(help: "Jobs run at once.")
-    public var slots: Int = 1
+    @Option(help: "Jobs run at once, or auto: one per core while each has 4 GB of the memory budget (BLAS threads per slot: cores / slots).")
+    public var slots: SlotCount = .fixed(1)
+
+    @Option(help: ArgumentHelp("Memory the jobs may use together, e.g. 20G (default: the host's, or its cgroup limit). A claimed job whose expected peak does not fit beside the running ones goes back to the queue until one finishes.", valueName: "size"))
+    public var memoryLimit: String?
 
     @Option(help: "The shared secret file (a copy of the coordinator's expr/secret).")
     public var secret: String = "expr/secret"
@@ -42,7 +45,8 @@ public struct ConnectOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
+        if case .fixed(let n) = slots, n < 1 { throw ValidationError("--slots must be at least 1, or auto") }
+        if let m = memoryLimit, ByteCount.parse(m) == nil { throw ValidationError("--memory-limit: '\(m)' is not a size (e.g. 512M, 20G)") }
         guard poll > 0, maxBackoff > 0, stopGrace >= 0 else { throw ValidationError("--poll and --max-backoff must be positive, --stop-grace not negative") }
         _ = try Socket.parse(connect)
     }
@@ -52,7 +56,10 @@ public struct ConnectOptions: ParsableArguments {
     public func runWorker(registry: JobRegistry) throws {
         let key = try SecretFile.load(secret)
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var opts = WorkerOptions(address: connect, secret: key, slots: slots,
+        let host = HostResources.current()
+        let budget = memoryLimit.flatMap(ByteCount.parse) ?? host.memoryBytes
+        let (slotCount, threads) = slots.resolve(budgetBytes: budget, cores: host.cores)
+        var opts = WorkerOptions(address: connect, secret: key, slots: slotCount,
                                  name: name ?? "\(ProcessInfo.processInfo.hostName):\(getpid())",
                                  workRoot: (workdir as NSString).appendingPathComponent("\(getpid())"),
                                  registry: registry, executable: me)
@@ -61,8 +68,12 @@ public struct ConnectOptions: ParsableArguments {
         opts.maxBackoff = maxBackoff
         opts.exitWhenIdle = exitWhenIdle
         opts.showProgress = !quiet
+        opts.memoryBudget = budget
+        opts.threadsPerSlot = threads
+        opts.memoryTablePath = (workdir as NSString).appendingPathComponent("peak-memory.json")
         opts.logger = logging.bootstrap("worker")
         opts.logger[metadataKey: "worker"] = "\(opts.name)"
+        opts.logger.info("\(slotCount) slot(s) x \(threads) BLAS thread(s), \(ByteCount.text(budget)) for jobs\(slots == .auto ? " (--slots auto)" : "")")
         let runner = WorkerRunner(options: opts)
         // SIGUSR1 is Slurm's warning before the time limit (`--signal=B:USR1@N`);
         // SIGTERM its cancel. Both drain: checkpoint, upload, release, exit 0.
@@ -75,3 +86,5 @@ public struct ConnectOptions: ParsableArguments {
         try? FileManager.default.removeItem(atPath: opts.workRoot)
     }
 }
+
+extension SlotCount: ExpressibleByArgument {}

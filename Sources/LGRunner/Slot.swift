@@ -35,9 +35,14 @@ final class Slot: @unchecked Sendable {
     var abandoned = false
     var outcome: Outcome?
     var termSentAt: Date?
+    /// The peak memory the job was admitted with (PeakMemoryTable's estimate).
+    let expectedBytes: UInt64
+    /// The child's measured peak, from its last event.
+    var peakBytes: UInt64?
 
-    init(index: Int, job: ClaimedJob, process: Process, workDir: String) {
+    init(index: Int, job: ClaimedJob, process: Process, workDir: String, expectedBytes: UInt64 = 0) {
         self.index = index; self.job = job; self.process = process; self.workDir = workDir
+        self.expectedBytes = expectedBytes
     }
 
     /// Starts the reader threads for the child's stdout (events) and stderr (tail).
@@ -92,6 +97,7 @@ final class Slot: @unchecked Sendable {
     /// Applies child events; returns true if a new checkpoint appeared.
     func apply(_ events: [ChildEvent]) {
         for e in events {
+            if let p = e.peakBytes { peakBytes = p }
             switch e.event {
             case .progress: progress = e.progress ?? progress; rate = e.rate ?? rate; note = e.note ?? note; eta = e.eta
             case .checkpoint: pendingCheckpoint = e.path

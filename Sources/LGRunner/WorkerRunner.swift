@@ -26,6 +26,12 @@ public struct WorkerOptions {
     public var showProgress = true
     /// Exit once the queue has nothing claimable and no job runs (tests, scripts).
     public var exitWhenIdle = false
+    /// Memory the jobs may hold together (nil: no gating); see MemoryGate.swift.
+    public var memoryBudget: UInt64?
+    /// OPENBLAS_NUM_THREADS for each child (default cores / slots).
+    public var threadsPerSlot: Int?
+    /// Where measured peaks persist between runs on this host (nil: memory only).
+    public var memoryTablePath: String?
     /// Where the loop's events go (the per-slot progress lines stay plain stderr).
     public var logger = Logger(label: "worker")
 
@@ -52,10 +58,14 @@ public final class WorkerRunner: @unchecked Sendable {
     var heartbeatSeconds = 10.0
     var stopDeadline: Date?
     var sawEmptyQueue = false
+    var memoryTable: PeakMemoryTable
+    /// A claimed job did not fit beside the running ones: no claims until a slot frees.
+    var waitingForMemory = false
 
     public init(options: WorkerOptions) {
         opts = options
         slots = Array(repeating: nil, count: max(1, options.slots))
+        memoryTable = options.memoryTablePath.map(PeakMemoryTable.load) ?? PeakMemoryTable()
     }
 
     public func requestStop() { stopLock.lock(); stopRequested = true; stopLock.unlock() }
@@ -182,13 +192,12 @@ public final class WorkerRunner: @unchecked Sendable {
                     log(Self.report(job: s.job.id, o, r))
                 }
                 slots[i] = nil
+                waitingForMemory = false
                 try? FileManager.default.removeItem(atPath: s.workDir)
+                if case .complete = o, let peak = s.peakBytes { remember(peak: peak, of: s.job) }
                 if let j = next {
                     sawEmptyQueue = false
-                    do { slots[i] = try start(j, slot: i, client: c) } catch {
-                        logger.warning("job \(j.id): cannot start (\(error)); failing the attempt")
-                        _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
-                    }
+                    launch(j, slot: i, client: c)
                 }
             }
         } catch {
@@ -228,23 +237,53 @@ public final class WorkerRunner: @unchecked Sendable {
 
     func claim(_ now: Date) {
         let free = slots.indices.filter { slots[$0] == nil }
-        guard !free.isEmpty, now >= nextClaim, let c = client else { return }
+        guard !free.isEmpty, now >= nextClaim, !waitingForMemory, let c = client else { return }
         do {
             let jobs = try c.claim(limit: free.count, kinds: opts.registry.kinds)
             if jobs.isEmpty { nextClaim = now.addingTimeInterval(opts.pollInterval); sawEmptyQueue = true; return }
             sawEmptyQueue = false
-            for (j, i) in zip(jobs, free) {
-                do { slots[i] = try start(j, slot: i, client: c) } catch {
-                    logger.warning("job \(j.id): cannot start (\(error)); failing the attempt")
-                    _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
-                }
-            }
+            for (j, i) in zip(jobs, free) { launch(j, slot: i, client: c) }
         } catch {
             disconnected(error)
         }
     }
 
-    func start(_ j: ClaimedJob, slot: Int, client c: QueueClient) throws -> Slot {
+    /// Starts a claimed job in slot `i` if its expected peak memory fits
+    /// beside the running jobs'; otherwise gives it back (release: no attempt
+    /// counted) and claims nothing more until a slot frees. A job larger than
+    /// the whole budget fails the attempt with what it needs.
+    func launch(_ j: ClaimedJob, slot i: Int, client c: QueueClient) {
+        let needs = memoryTable.estimate(kind: j.kind, params: j.params)
+        if let budget = opts.memoryBudget {
+            switch Admission.decide(needs: needs, running: slots.compactMap { $0?.expectedBytes }, budget: budget) {
+            case .start: break
+            case .wait(let needs, let free):
+                log("job \(j.id) (\(j.kind)) needs about \(ByteCount.text(needs)), \(ByteCount.text(free)) is free: back to the queue until a running job finishes")
+                waitingForMemory = true
+                _ = try? c.release(job: j.id, fence: j.fence)
+                return
+            case .tooLarge(let needs, let budget):
+                let why = "needs about \(ByteCount.text(needs)) of memory at its peak; worker \(opts.name) may use \(ByteCount.text(budget)) (--memory-limit, else the host's memory or cgroup limit): run it on a larger host, or set the grid's memory_mb if the estimate is wrong"
+                logger.warning("job \(j.id): \(why)")
+                _ = try? c.fail(job: j.id, fence: j.fence, error: why, retryable: true)
+                return
+            }
+        }
+        do { slots[i] = try start(j, slot: i, client: c, expectedBytes: needs) } catch {
+            logger.warning("job \(j.id): cannot start (\(error)); failing the attempt")
+            _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
+        }
+    }
+
+    /// Keeps a finished job's measured peak (the larger figure per key) for the next admissions, on disk.
+    func remember(peak: UInt64, of j: ClaimedJob) {
+        memoryTable.record(kind: j.kind, params: j.params, peakBytes: peak)
+        if let p = opts.memoryTablePath {
+            do { try memoryTable.save(p) } catch { logger.warning("cannot save the peak-memory table \(p): \(error)") }
+        }
+    }
+
+    func start(_ j: ClaimedJob, slot: Int, client c: QueueClient, expectedBytes: UInt64 = 0) throws -> Slot {
         let dir = (opts.workRoot as NSString).appendingPathComponent("job-\(j.id)-f\(j.fence)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var resume: String?
@@ -270,13 +309,13 @@ public final class WorkerRunner: @unchecked Sendable {
         p.arguments = ["exec-job", "--spec", specPath]
         var env = ProcessInfo.processInfo.environment
         if env["OPENBLAS_NUM_THREADS"] == nil {
-            env["OPENBLAS_NUM_THREADS"] = String(max(1, ProcessInfo.processInfo.activeProcessorCount / slots.count))
+            env["OPENBLAS_NUM_THREADS"] = String(opts.threadsPerSlot ?? max(1, ProcessInfo.processInfo.activeProcessorCount / slots.count))
         }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err; p.standardInput = FileHandle.nullDevice
         try p.run()
-        let s = Slot(index: slot, job: j, process: p, workDir: dir)
+        let s = Slot(index: slot, job: j, process: p, workDir: dir, expectedBytes: expectedBytes)
         s.attach(stdout: out.fileHandleForReading, stderr: err.fileHandleForReading)
         log("job \(j.id) (\(j.kind), attempt \(j.attempt)) started in slot \(slot)")
         return s

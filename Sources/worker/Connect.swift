@@ -11,6 +11,9 @@ struct Connect: ParsableCommand {
         discussion: """
         Each slot runs one job in a child process (`worker exec-job`); a crash
         fails only that attempt. OPENBLAS_NUM_THREADS defaults to cores / slots.
+        A claimed job whose expected peak memory does not fit beside the running
+        jobs' goes back to the queue until one finishes (docs/usage.md, "Slots
+        and memory"); --slots auto picks the count from cores and memory.
         SIGTERM: stop claiming, checkpoint and release running jobs, exit.
 
         Example: worker --connect 10.0.0.5:7700 --slots 2 --secret ~/lineargan.secret
