@@ -51,6 +51,7 @@ variant's time and `best` which variant won, and lg-bench names it.
 """
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -584,7 +585,6 @@ def main():
         # Refreshes these figures in an existing --out file (lg-bench needs the others too).
         if "best" in r and args.out and os.path.exists(args.out):
             r["best"] = {**json.load(open(args.out)).get("best", {}), **r["best"]}
-        import os
         merged = json.load(open(args.out)) if args.out and os.path.exists(args.out) else {}
         merged.update(r)
         text = json.dumps(merged, indent=2, sort_keys=True)

@@ -20,10 +20,11 @@ public enum JobKindCatalog {
     /// make a different run, so a different job key).
     /// `predictor` names a registered predictor to label with instead of
     /// the generator's (reproducing tables made under another one).
+    /// `memory_mb` is the job's expected peak memory (the worker's memory gate).
     public static let addableParameters: [String: [String]] = [
-        "train": ["winograd", "predictor"],
-        "train_fewshot": ["winograd", "predictor"],
-        "evaluate": ["predictor"],
+        "train": ["winograd", "predictor", "memory_mb"],
+        "train_fewshot": ["winograd", "predictor", "memory_mb"],
+        "evaluate": ["predictor", "memory_mb"],
         "scs": ["predictor"],
     ]
 

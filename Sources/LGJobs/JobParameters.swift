@@ -71,8 +71,17 @@ public struct JobParameters: Sendable, Equatable, Codable {
         try Winograd.Policy.jobParameter(self["winograd"])
     }
 
+    /// Parameters every kind takes because the worker, not the job, reads
+    /// them: `memory_mb`, the job's expected peak (its memory gate; docs/usage.md).
+    public static let workerParameters: Set<String> = ["memory_mb"]
+
+    /// The names in `given` that are neither `known` nor worker parameters, sorted.
+    public static func unknownNames<S: Sequence>(_ given: S, known: [String]) -> [String] where S.Element == String {
+        given.filter { !known.contains($0) && !workerParameters.contains($0) }.sorted()
+    }
+
     func check(known: [String], kind: JobKind) throws {
-        let unknown = values.keys.filter { !known.contains($0) }.sorted()
+        let unknown = Self.unknownNames(values.keys, known: known)
         if !unknown.isEmpty { throw JobError.unknownParameters(kind: kind.rawValue, names: unknown, known: known) }
     }
 

@@ -10,7 +10,7 @@ public struct ConnectOptions: ParsableArguments {
     @Option(help: "The coordinator's HOST:PORT.")
     public var connect: String = "127.0.0.1:7700"
 
-    @Option(help: "Jobs run at once, or auto: one per core while each has 4 GB of the memory budget (BLAS threads per slot: cores / slots).")
+    @Option(help: "Jobs run at once, or auto: one per core while each has 6 GB of the memory budget (BLAS threads per slot: cores / slots).")
     public var slots: SlotCount = .fixed(1)
 
     @Option(help: ArgumentHelp("Memory the jobs may use together, e.g. 20G (default: the host's, or its cgroup limit). A claimed job whose expected peak does not fit beside the running ones goes back to the queue until one finishes.", valueName: "size"))

@@ -36,7 +36,7 @@ public struct GANJobOptions: Sendable, Equatable {
 
     /// From the job's text parameters.
     public init(parameters p: [String: String]) throws {
-        let unknown = p.keys.filter { !Self.known.contains($0) }.sorted()
+        let unknown = JobParameters.unknownNames(p.keys, known: Self.known)
         guard unknown.isEmpty else { throw JobError.unknownParameters(kind: "train_gan", names: unknown, known: Self.known) }
         guard let f = p["family"] else { throw JobError.missingParameter(kind: "train_gan", name: "family") }
         guard let family = GeneratorFamily(rawValue: f) else {

@@ -16,7 +16,7 @@ public struct SegmenterJobOptions: Sendable, Equatable {
 
     /// From the job's text parameters.
     public init(parameters p: [String: String]) throws {
-        let unknown = p.keys.filter { !Self.known.contains($0) }.sorted()
+        let unknown = JobParameters.unknownNames(p.keys, known: Self.known)
         guard unknown.isEmpty else { throw JobError.unknownParameters(kind: "train_segmenter", names: unknown, known: Self.known) }
         guard let domain = p["domain"] else { throw JobError.missingParameter(kind: "train_segmenter", name: "domain") }
         var s = SegmenterSettings(domain: domain)

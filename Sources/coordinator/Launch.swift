@@ -40,8 +40,8 @@ struct LaunchSlurm: ParsableCommand {
     var cpusPerTask: Int?
     @Option(help: "Memory per worker as Slurm reads it (e.g. 16G). Default: --mem-per-slot times slots.")
     var mem: String?
-    @Option(help: "Memory per slot when --mem is not given, in GiB. 4 is a round figure above the zoo jobs' ~0.1 GB and the scene segmenter's ~0.5 GB (docs/cluster.md); give --mem for 1024-px generators.")
-    var memPerSlot: Double = 4
+    @Option(help: "Memory per slot when --mem is not given, in GiB. 6 is above the largest measured paper-scale job (StyleGAN2-FFHQ-1024 with NSE-2: 5.4 GB; zoo jobs ~0.1 GB; docs/cluster.md).")
+    var memPerSlot: Double = 6
     @Option(help: "Time limit per worker as Slurm reads it (minutes, HH:MM:SS, D-HH:MM).")
     var time: String = "60"
     @Option(help: "Seconds before the time limit that Slurm warns the worker (SIGUSR1) so it drains.")

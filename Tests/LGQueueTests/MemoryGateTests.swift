@@ -41,6 +41,7 @@ final class MemoryGateTests: XCTestCase {
         XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 6 * gb, cores: 8).slots, 1)
         XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 6 * gb, cores: 8).threadsPerSlot, 8)
         XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 64 * gb, cores: 8).slots, 8)
+        XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 24 * gb, cores: 8).slots, 4)
         XCTAssertEqual(SlotCount.fixed(3).resolve(budgetBytes: gb, cores: 8).threadsPerSlot, 2)
         XCTAssertEqual(SlotCount(argument: "auto"), .auto)
         XCTAssertEqual(SlotCount(argument: "4"), .fixed(4))

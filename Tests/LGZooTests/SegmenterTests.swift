@@ -221,6 +221,8 @@ final class SegmenterJobTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("none or balanced"), "\($0)")
         }
         XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "resolution": "8"]))
+        // memory_mb is the worker's (its memory gate), known to every kind.
+        XCTAssertNoThrow(try SegmenterJobOptions(parameters: ["domain": "toyface", "memory_mb": "500"]))
     }
 
     func testLovaszAndInitParameters() throws {
