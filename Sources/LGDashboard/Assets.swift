@@ -223,7 +223,9 @@ enum Assets {
         if (!primed) { document.getElementById("prio").value = j.priority; primed = true; }
         document.getElementById("act-cancel").disabled = !(j.state === "queued" || j.state === "running");
         document.getElementById("act-retry").disabled = !(j.state === "failed" || j.state === "cancelled");
-        const kv = o => Object.keys(o).sort().map(k => "<tr><th>" + esc(k) + '</th><td class="wrap">' + esc(typeof o[k] === "object" ? JSON.stringify(o[k]) : o[k]) + "</td></tr>");
+        const cell = v => esc(typeof v === "object" ? JSON.stringify(v) : v);
+        const kv = o => Object.keys(o).sort().map(k => "<tr><th>" + esc(k) + '</th><td class="wrap">' + cell(o[k]) + "</td></tr>");
+        const kvInOrder = o => Object.keys(o).filter(k => o[k] !== "").map(k => "<tr><th>" + esc(k) + '</th><td class="wrap">' + cell(o[k]) + "</td></tr>");
         const summary = {
           state: j.state, grid: j.grid, kind: j.kind, key: j.key, attempt: j.attempt + " of " + j.maxAttempts, priority: j.priority,
           worker: j.worker || "", progress: Math.round(100 * j.progress) + "%" + (j.note ? " (" + j.note + ")" : ""),
@@ -233,7 +235,7 @@ enum Assets {
         };
         if (d.lastError) summary["last error"] = d.lastError;
         let html = '<div class="grid2"><div class="card"><h2>Job ' + j.id + " " + stateBadge(j.state) + "</h2>" +
-          table(["", ""], kv(summary), ' id="summary"') + "</div>" +
+          '<table id="summary"><tbody>' + kvInOrder(summary).join("") + "</tbody></table></div>" +
           '<div class="card"><h2>Parameters</h2>' + table(["parameter", "value"], kv(d.params), ' id="params"') + "</div></div>";
         html += "<h2>State history</h2>" + table(["time", "from", "to", "attempt", "worker", "error"], d.history.map(e =>
           "<tr><td>" + fmtTime(e.at) + "</td><td>" + (e.from ? stateBadge(e.from) : '<span class="muted">new</span>') + "</td><td>" +

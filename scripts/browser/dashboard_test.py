@@ -197,7 +197,6 @@ def main():
                 [h.find_elements(By.TAG_NAME, "td")[2].text for h in hist] == [e[0] for e in events] and \
                 summary.get("state") == state and summary.get("attempt") == f"{attempt} of {maxa}"
         wait_for(f"job page {jid} to match the database", job_page_ok)
-        shot("job")
 
         # --- cancel and retry through the page (confirm dialogs accepted) ---
         target = db_rows("SELECT id FROM jobs WHERE state='queued' ORDER BY id DESC LIMIT 1")[0][0]
@@ -221,8 +220,15 @@ def main():
         wait_for("the job to be queued again", lambda: db_rows("SELECT state, attempt FROM jobs WHERE id=?", target)[0] in [("queued", 0), ("running", 1)])
         wait_for("the history to show cancel and retry", lambda: [td.text for td in driver.find_elements(
             By.CSS_SELECTOR, "#history tbody tr td:nth-child(3)")][:3] == ["queued", "cancelled", "queued"])
-        # A refused transition shows the server's reason (cancel a finished job through the API path the page uses).
         print(f"  cancelled and retried job {target} through its page")
+        # A refused action shows the server's reason: retry a queued job (the
+        # button is disabled then, so through the page's own script).
+        driver.execute_script("document.getElementById('act-retry').disabled = false;")
+        driver.find_element(By.ID, "act-retry").click()
+        driver.switch_to.alert.accept()
+        wait_for("the refusal", lambda: "only failed or cancelled jobs can be retried" in driver.find_element(By.ID, "act-msg").text)
+        assert db_rows("SELECT state FROM jobs WHERE id=?", target)[0][0] in ("queued", "running")
+        shot("job")
 
         # --- the other pages ---
         driver.get(base + "/grids")
