@@ -37,6 +37,21 @@ final class QueryPlanTests: XCTestCase {
         XCTAssertEqual(page.jobs.first?.id, 391)
     }
 
+    /// The page indexes (state, kind) must not take over the claim: it
+    /// reads the partial index on queued jobs in claim order, without a sort.
+    func testClaimStillUsesTheClaimableIndex() throws {
+        let f = try DashboardFixture()
+        try f.enqueue(300)
+        for kinds in [nil, ["test_sleep"], ["test_sleep", "train"]] as [[String]?] {
+            let plan = try f.store.explainClaim(kinds: kinds)
+            XCTAssertTrue(plan.contains { $0.contains("USING INDEX jobs_claimable") }, "\(String(describing: kinds)): \(plan)")
+            XCTAssertFalse(plan.contains { $0.contains("TEMP B-TREE") }, "\(String(describing: kinds)): \(plan)")
+        }
+        // And it claims in priority, id order.
+        _ = try f.store.setPriority(5, ids: [200])
+        XCTAssertEqual(try f.store.claim(owner: "w", limit: 3, leaseSeconds: 60, kinds: ["test_sleep"]).map(\.id), [1, 2, 200])
+    }
+
     func testEventsRecordEveryStateChange() throws {
         let f = try DashboardFixture()
         try f.enqueue(1)
