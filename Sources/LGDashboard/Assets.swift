@@ -82,8 +82,9 @@ enum Assets {
     function stateBadge(s) { return '<span class="state ' + esc(s) + '">' + esc(s) + "</span>"; }
     function bar(f) { return '<span class="bar"><span style="width:' + Math.round(100 * Math.max(0, Math.min(1, f))) + '%"></span></span>'; }
     function setStatus(text, err) { statusEl.textContent = text; statusEl.className = "status" + (err ? " err" : ""); }
-    function table(cols, rows, attrs) {
-      return "<table" + (attrs || "") + "><thead><tr>" + cols.map(c => "<th>" + esc(c) + "</th>").join("") +
+    // `nums`: indexes of right-aligned (numeric) columns.
+    function table(cols, rows, attrs, nums) {
+      return "<table" + (attrs || "") + "><thead><tr>" + cols.map((c, i) => "<th" + ((nums || []).includes(i) ? ' class="num"' : "") + ">" + esc(c) + "</th>").join("") +
         "</tr></thead><tbody>" + rows.join("") + "</tbody></table>";
     }
     // Runs `load` now and every few seconds; errors show in the header.
@@ -245,7 +246,7 @@ enum Assets {
         if (curveNames.length) html += "<h2>Training curves</h2><div>" + curveNames.map(n => curveSVG(n, d.curves[n])).join(" ") + "</div>";
         const plain = Object.keys(d.metrics).filter(k => !/@[0-9.eE+-]+$/.test(k)).sort();
         html += "<h2>Metrics</h2>" + (plain.length ? table(["metric", "value"], plain.map(k =>
-          "<tr><td>" + esc(k) + '</td><td class="num">' + esc(d.metrics[k]) + "</td></tr>"), ' id="metrics"') : '<p class="muted">none yet</p>');
+          "<tr><td>" + esc(k) + '</td><td class="num">' + esc(d.metrics[k]) + "</td></tr>"), ' id="metrics"', [1]) : '<p class="muted">none yet</p>');
         if (Object.keys(d.provenance).length) html += "<h2>Provenance</h2>" + table(["fact", "value"], kv(d.provenance));
         html += "<h2>Checkpoints</h2>" + (d.checkpoints.length ? table(["kind", "path", "bytes", "sha256"], d.checkpoints.map(a =>
           "<tr><td>" + esc(a.kind) + "</td><td>" + esc(a.path) + '</td><td class="num">' + a.size + '</td><td class="key">' +
@@ -268,7 +269,7 @@ enum Assets {
             stack + '</td><td class="num">' + Math.round(100 * g.fractionDone) + "%</td>" +
             states.map(s => '<td class="num">' + (g.counts[s] ? '<a href="/?grid=' + encodeURIComponent(g.grid) + "&state=" + s + '">' +
               g.counts[s] + "</a>" : "0") + "</td>").join("") + '<td class="num">' + g.total + "</td></tr>";
-        }), ' id="grids"') : '<p class="muted">no jobs yet</p>';
+        }), ' id="grids"', [2, 3, 4, 5, 6, 7, 8]) : '<p class="muted">no jobs yet</p>';
       });
     }
     function resultsPage() {
@@ -278,7 +279,7 @@ enum Assets {
         content.innerHTML = full.map(t => '<section class="card" data-table="' + esc(t.name) + '"><h2>' + esc(t.title) +
           ' <a href="' + esc(t.csv) + '" download>CSV</a></h2>' +
           table(t.columns, t.rows.map(row => "<tr>" + row.map((c, i) => '<td class="' + (i ? "num" : "") + '">' +
-            (c === null ? '<span class="muted">missing</span>' : esc(c)) + "</td>").join("") + "</tr>")) +
+            (c === null ? '<span class="muted">missing</span>' : esc(c)) + "</td>").join("") + "</tr>"), "", t.columns.map((_, i) => i).slice(1)) +
           (t.note ? '<p class="muted" style="white-space:pre-wrap">' + esc(t.note) + "</p>" : "") + "</section>").join("<br>") +
           (empty.length ? '<p class="muted">no finished jobs yet for: ' + empty.map(t => esc(t.name)).join(", ") + "</p>" : "");
       });
@@ -290,7 +291,7 @@ enum Assets {
           r.workers.map(w => '<tr data-worker="' + esc(w.name) + '"><td>' + esc(w.name) + "</td><td>" + esc(w.host) + '</td><td class="num">' + w.slots +
             '</td><td class="num">' + w.running + '</td><td class="num">' + esc(w.pid || "") + "</td><td>" + esc(w.slurmJobID || "") +
             "</td><td>" + esc(w.slurmArrayTaskID || "") + "</td><td>" + (w.connected ? "yes" : '<span class="muted">no</span>') +
-            "</td><td>" + fmtAgo(w.lastSeen) + "</td><td>" + fmtTime(w.firstSeen) + "</td></tr>"), ' id="workers"') :
+            "</td><td>" + fmtAgo(w.lastSeen) + "</td><td>" + fmtTime(w.firstSeen) + "</td></tr>"), ' id="workers"', [2, 3, 4]) :
           '<p class="muted">no worker has connected yet</p>';
       });
     }

@@ -16,19 +16,33 @@ public struct DashboardAuth: Sendable {
 
     /// Reads the token at `path`, or creates one (32 random bytes, hex) with mode 0600.
     public static func loadOrCreateToken(at path: String) throws -> (token: String, created: Bool) {
-        if let s = try? String(contentsOfFile: path, encoding: .utf8) {
-            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
-            if t.count >= 16 { return (t, false) }
-        }
+        if let t = loadToken(at: path) { return (t, false) }
+        let t = newToken()
+        try writeToken(t, at: path)
+        return (t, true)
+    }
+
+    /// The token stored at `path` (at least 16 characters), if any.
+    public static func loadToken(at path: String) -> String? {
+        guard let s = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        return t.count >= 16 ? t : nil
+    }
+
+    /// 32 random bytes as hex.
+    public static func newToken() -> String {
         var g = SystemRandomNumberGenerator()
-        let t = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+    }
+
+    /// Writes `t` to `path` with mode 0600.
+    public static func writeToken(_ t: String, at path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         guard FileManager.default.createFile(atPath: path, contents: Data((t + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw APIError(.internalServerError, "cannot write the dashboard token to \(path)")
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        return (t, true)
     }
 
     /// A Host field left among the headers (NIO turns HTTP/1's into the authority).

@@ -54,7 +54,10 @@ public struct Dashboard: Sendable {
                               onServerRunning: { channel in result.set(.success(channel.localAddress?.port ?? port)) },
                               logger: logger)
         Task.detached {
-            do { try await app.run() } catch { result.set(.failure(error)); logger.error("dashboard stopped: \(error)") }
+            do { try await app.run() } catch {
+                // Before binding, `start` reports the error; after, it is logged here.
+                if !result.set(.failure(error)) { logger.error("dashboard stopped: \(error)") }
+            }
         }
         return try result.wait().get()
     }
@@ -71,11 +74,14 @@ final class BindResult: @unchecked Sendable {
     private let ready = DispatchSemaphore(value: 0)
     private var value: Result<Int, any Error>?
 
-    func set(_ v: Result<Int, any Error>) {
+    /// Records the first outcome; false when one was already recorded.
+    @discardableResult
+    func set(_ v: Result<Int, any Error>) -> Bool {
         lock.lock(); defer { lock.unlock() }
-        guard value == nil else { return }
+        guard value == nil else { return false }
         value = v
         ready.signal()
+        return true
     }
 
     func wait() -> Result<Int, any Error> {

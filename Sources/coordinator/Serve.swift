@@ -90,7 +90,9 @@ extension Serve {
     func startDashboard(root: String, counters: QueueCounters, logger: Logger) throws {
         guard let (host, port) = try Dashboard.parseListen(http ?? "127.0.0.1:7780") else { return }
         let tokenPath = (root as NSString).appendingPathComponent("http-token")
-        let (token, created) = try DashboardAuth.loadOrCreateToken(at: tokenPath)
+        // A new token is written (mode 0600) once the dashboard is listening.
+        let stored = DashboardAuth.loadToken(at: tokenPath)
+        let token = stored ?? DashboardAuth.newToken()
         let open = DashboardAuth.isLoopback(host)
         let dashboard = Dashboard(store: try JobStore(path: queue.db, busyTimeoutMs: 5_000), counters: counters,
                                   auth: DashboardAuth(token: token, openReads: open))
@@ -100,11 +102,12 @@ extension Serve {
             logger.warning("dashboard: cannot listen on \(host):\(port) (\(error)); running without it (--http ADDR:PORT picks another address, --http none silences this)")
             return
         }
+        if stored == nil { try DashboardAuth.writeToken(token, at: tokenPath) }
         if let httpPortFile { try "\(bound)\n".write(toFile: httpPortFile, atomically: true, encoding: .utf8) }
         let shown = host.contains(":") ? "[\(host)]" : host
         var line = "coordinator: dashboard on http://\(shown):\(bound)/" + (open ? " (loopback: reads need no token)" : " (token required)")
         // The token is printed once, when it is made; later starts name its file.
-        line += created ? "; new token in \(tokenPath): \(token)\n" : "; token in \(tokenPath)\n"
+        line += stored == nil ? "; new token in \(tokenPath): \(token)\n" : "; token in \(tokenPath)\n"
         FileHandle.standardOutput.write(Data(line.utf8))
     }
 }
