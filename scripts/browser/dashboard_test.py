@@ -243,9 +243,19 @@ def main():
         wait_for("the results page", lambda: "no finished jobs yet" in driver.find_element(By.ID, "content").text
                  or driver.find_elements(By.CSS_SELECTOR, "section[data-table]"))
         shot("results")
+        # /metrics: the daemon's counters against the state history.
+        def events(to):
+            return db_rows("SELECT COUNT(*) FROM job_events WHERE to_state=? AND from_state IS NOT NULL", to)[0][0]
+        before = (events("running"), events("succeeded"))
         metrics = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
-        assert 'lg_jobs{grid="browser_demo",state="running"}' in metrics, metrics
-        assert "lg_claims_total" in metrics and "lg_workers_connected 1" in metrics, metrics
+        after = (events("running"), events("succeeded"))
+        value = {l.split(" ")[0]: float(l.split(" ")[1]) for l in metrics.splitlines() if l and not l.startswith("#")}
+        assert before[0] <= value["lg_claims_total"] <= after[0], (before, after, metrics)
+        assert before[1] <= value["lg_completions_total"] <= after[1], (before, after, metrics)
+        running = db_rows("SELECT COUNT(*) FROM jobs WHERE grid='browser_demo' AND state='running'")[0][0]
+        assert abs(value['lg_jobs{grid="browser_demo",state="running"}'] - running) <= 1, metrics
+        assert value["lg_workers_connected"] == 1 and value["lg_slots"] == 2, metrics
+        print(f"  /metrics: {int(value['lg_claims_total'])} claims, {int(value['lg_completions_total'])} completions, as the database says")
         print("dashboard browser test: OK")
     except BaseException:
         for log in ("coordinator.log", "worker.log"):
