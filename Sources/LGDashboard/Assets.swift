@@ -140,10 +140,14 @@ enum Assets {
         });
         return p;
       }
+      let latest = 0;
       async function load() {
         const p = sync();
         p.set("limit", st.limit); p.set("offset", st.offset);
+        const mine = ++latest;
         const r = await api("/api/jobs?" + p);
+        if (mine !== latest) return;   // a newer request (filter, sort, page) has been sent since
+
         const rows = r.jobs.map(j => '<tr data-id="' + j.id + '" data-state="' + esc(j.state) + '">' +
           '<td class="num"><a href="/jobs/' + j.id + '">' + j.id + "</a></td>" +
           "<td>" + esc(j.grid) + "</td>" +
