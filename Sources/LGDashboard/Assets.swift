@@ -268,7 +268,7 @@ enum Assets {
         content.innerHTML = r.grids.length ? table(["grid", "progress", "done"].concat(states).concat(["total"]), r.grids.map(g => {
           const n = Math.max(1, states.reduce((a, s) => a + g.counts[s], 0));
           const stack = '<span class="stack">' + ["succeeded", "running", "failed", "cancelled"].map(s =>
-            '<span class="' + s + '" style="width:' + (100 * g.counts[s] / n) + '%"></span>').join("") + "</span>";
+            '<span class="' + s + '" title="' + s + ": " + g.counts[s] + '" style="width:' + (100 * g.counts[s] / n) + '%"></span>').join("") + "</span>";
           return '<tr data-grid="' + esc(g.grid) + '"><td><a href="/?grid=' + encodeURIComponent(g.grid) + '">' + esc(g.grid) + "</a></td><td>" +
             stack + '</td><td class="num">' + Math.round(100 * g.fractionDone) + "%</td>" +
             states.map(s => '<td class="num">' + (g.counts[s] ? '<a href="/?grid=' + encodeURIComponent(g.grid) + "&state=" + s + '">' +
