@@ -24,6 +24,8 @@ let package = Package(
         // SHA-256, HMAC and HKDF for the queue protocol and file digests.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // HTTP for the coordinator's dashboard (docs/dashboard.md).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
@@ -80,9 +82,16 @@ let package = Package(
         .target(name: "LGRunner", dependencies: ["LGNet", "LGLogging", .product(name: "Logging", package: "swift-log"),
                                                  .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "LGReports", dependencies: ["LGStore"]),
+        // The coordinator's web dashboard, JSON API and /metrics (docs/dashboard.md, docs/http-api.md).
+        .target(name: "LGDashboard", dependencies: [
+            "LGStore", "LGReports",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "coordinator", dependencies: [
-            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGLogging", "LGCluster", "LGCatalog",
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGLogging", "LGCluster", "LGCatalog", "LGDashboard",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "collector", dependencies: [
             "LGStore", "LGReports", "LGLogging",
@@ -99,6 +108,10 @@ let package = Package(
         .testTarget(name: "LGFuzzTests", dependencies: ["LGFuzz"]),
         .testTarget(name: "LGQueueTests", dependencies: [
             "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports", "LGLogging", "LGCluster",
+        ]),
+        .testTarget(name: "LGDashboardTests", dependencies: [
+            "LGDashboard", "LGStore", "LGReports",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
         .testTarget(name: "WorkerCLITests", dependencies: ["worker"]),

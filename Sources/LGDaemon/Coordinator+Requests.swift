@@ -12,7 +12,9 @@ extension Coordinator {
             case .claim(let limit, let kinds):
                 if isStopping { return .error(.shuttingDown, "the coordinator is shutting down; retry later", id: id) }
                 var r = Message(.jobs, id: id)
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 r.jobs = try store.claim(owner: worker, limit: limit, leaseSeconds: config.leaseSeconds, kinds: kinds)
+                metrics?.claimed(jobs: r.jobs?.count ?? 0, seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 for j in r.jobs ?? [] { logger.debug("job \(j.id) (\(j.kind)) -> \(worker), attempt \(j.attempt), fence \(j.fence)") }
                 return r
             case .workerInfo(let info):
@@ -40,14 +42,20 @@ extension Coordinator {
             case .complete(let l, let metrics, let provenance):
                 let o = try store.complete(jobID: l.job, fence: l.fence, metrics: metrics, provenance: provenance)
                 logger.debug("job \(l.job) complete from \(worker): \(o)")
+                if o == .ok { self.metrics?.completed() }
                 return .lease(o, job: l.job, id: id)
             case .completeClaim(let l, let metrics, let provenance, let limit, let kinds):
                 // One transaction: the complete and the claim are committed
                 // together before the reply. While stopping, only the complete.
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 let (o, jobs) = try store.completeAndClaim(jobID: l.job, fence: l.fence, metrics: metrics, provenance: provenance,
                                                            owner: worker, limit: isStopping ? 0 : limit,
                                                            leaseSeconds: config.leaseSeconds, kinds: kinds)
                 logger.debug("job \(l.job) complete from \(worker): \(o)")
+                if o == .ok { self.metrics?.completed() }
+                if !isStopping && limit > 0 {
+                    self.metrics?.claimed(jobs: jobs.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
                 for j in jobs { logger.debug("job \(j.id) (\(j.kind)) -> \(worker), attempt \(j.attempt), fence \(j.fence)") }
                 var r = Message.lease(o, job: l.job, id: id)
                 r.type = .jobs
@@ -55,6 +63,7 @@ extension Coordinator {
                 return r
             case .fail(let l, let message, let retryable):
                 let o = try store.fail(jobID: l.job, fence: l.fence, error: message, retryable: retryable)
+                if o == .ok, let m = self.metrics { m.failed(requeued: try store.job(id: l.job)?.state == .queued) }
                 logger.info("job \(l.job) failed on \(worker) (\(retryable ? "retryable" : "permanent")): \(o)")
                 return .lease(o, job: l.job, id: id)
             case .release(let l):

@@ -44,6 +44,10 @@ public final class Coordinator: @unchecked Sendable {
     /// info, refused connections at notice, store errors at error.
     let logger: Logger
 
+    /// Counts for /metrics (claims, completions, failures, lease expiries,
+    /// upload bytes). Set before `start`.
+    public var metrics: (any DaemonMetrics)?
+
     /// Binds and starts serving in background threads. Running leases get
     /// one lease period of grace so workers can reconnect after a restart.
     public func start() throws {
@@ -101,7 +105,10 @@ public final class Coordinator: @unchecked Sendable {
             Thread.sleep(forTimeInterval: config.rescueInterval)
             if isStopping { break }
             do {
-                for r in try store.rescueExpired() { logger.info("lease of job \(r.id) expired -> \(r.state.rawValue)") }
+                for r in try store.rescueExpired() {
+                    logger.info("lease of job \(r.id) expired -> \(r.state.rawValue)")
+                    metrics?.leaseExpired(requeued: r.state == .queued)
+                }
             } catch { logger.error("rescue failed: \(error)") }
         }
     }
@@ -132,7 +139,7 @@ public final class Coordinator: @unchecked Sendable {
                     return
                 case .appendUpload(let u, let data, let id):
                     let reply: Message
-                    do { try uploads.append(u, data); reply = Message(.ok, id: id) }
+                    do { try uploads.append(u, data); reply = Message(.ok, id: id); metrics?.uploaded(bytes: data.count) }
                     catch { machine.abort(); reply = .error(.internalError, "cannot write upload: \(error)", id: id) }
                     try? sock.send(machine.frame(reply))
                 case .dispatch(let request, let id, let worker):

@@ -5,7 +5,7 @@ import Foundation
 import LGStore
 
 /// A table independent of output format: nil cells are missing.
-public struct Table {
+public struct Table: Sendable {
     public var title: String
     public var header: [String]
     /// Column group labels spanning `span` columns each (LaTeX multicolumn), optional.

@@ -87,6 +87,39 @@ enum Migrations {
             last_seen REAL NOT NULL
         );
         """,
+        // 5: each job's state history (job_events, written by triggers on
+        // every insert and state change, whoever makes it: daemon, CLI,
+        // dashboard) and indexes for the dashboard's paged job queries
+        // (filter by state, grid or kind, in id order). Jobs that existed
+        // before get one event: their state as of the migration.
+        """
+        CREATE TABLE job_events (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            at REAL NOT NULL,
+            from_state TEXT,
+            to_state TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            worker TEXT,
+            error TEXT
+        );
+        CREATE INDEX job_events_job ON job_events(job_id, id);
+        INSERT INTO job_events(job_id, at, from_state, to_state, attempt, worker, error)
+            SELECT id, COALESCE(finished_at, started_at, created_at), NULL, state, attempt, lease_owner, last_error FROM jobs ORDER BY id;
+        CREATE TRIGGER jobs_event_insert AFTER INSERT ON jobs BEGIN
+            INSERT INTO job_events(job_id, at, from_state, to_state, attempt, worker, error)
+            VALUES (NEW.id, NEW.created_at, NULL, NEW.state, NEW.attempt, NULL, NULL);
+        END;
+        CREATE TRIGGER jobs_event_state AFTER UPDATE OF state ON jobs WHEN OLD.state IS NOT NEW.state BEGIN
+            INSERT INTO job_events(job_id, at, from_state, to_state, attempt, worker, error)
+            VALUES (NEW.id, (julianday('now') - 2440587.5) * 86400.0, OLD.state, NEW.state, NEW.attempt,
+                    COALESCE(NEW.lease_owner, OLD.lease_owner),
+                    CASE WHEN NEW.last_error IS NOT OLD.last_error THEN NEW.last_error END);
+        END;
+        CREATE INDEX jobs_state ON jobs(state);
+        CREATE INDEX jobs_grid ON jobs(grid);
+        CREATE INDEX jobs_kind ON jobs(kind);
+        """,
     ]
 
     static func apply(_ db: Database) throws {

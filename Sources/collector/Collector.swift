@@ -28,14 +28,8 @@ struct Tex: ParsableCommand {
     func run() throws {
         let r = try opts.reports()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var files: [(String, Table)] = [("SE.tex", try r.seTable()), ("fewshot.tex", try r.fewshotTable()), ("scs.tex", try r.scsTable())]
-        let zoo = try r.zooSETable()
-        if !zoo.isEmpty { files.append(("SE_zoo.tex", zoo)) }
-        let other = try r.otherSETable()
-        if !other.rows.isEmpty { files.append(("SE_other.tex", other)) }
-        let lw = try r.layerWeightTable()
-        if !lw.rows.isEmpty { files.append(("SE_lw.tex", lw)) }
-        for g in try r.trainedGs() { files.append(("SE_\(g).tex", try r.classTable(G: g))) }
+        // The same list as `markdown` and the dashboard's /api/results.
+        let files = try r.namedTables().map { ($0.name + ".tex", $0.table) }
         for (name, t) in files {
             try t.latex().write(toFile: (out as NSString).appendingPathComponent(name), atomically: true, encoding: .utf8)
             print("wrote \((out as NSString).appendingPathComponent(name))")
@@ -50,7 +44,7 @@ struct Markdown: ParsableCommand {
         let r = try opts.reports()
         // Tables without a single finished cell are named, not printed.
         var empty: [String] = []
-        for t in [try r.seTable(), try r.zooSETable(), try r.otherSETable(), try r.layerWeightTable(), try r.fewshotTable(), try r.scsTable()] + (try r.trainedGs().map { try r.classTable(G: $0) }) {
+        for t in try r.namedTables(all: true).map(\.table) {
             if t.isEmpty { empty.append(String(t.title.prefix { $0 != ":" })) } else { print(t.markdown()) }
         }
         if !empty.isEmpty { print("(no finished jobs yet for: \(empty.joined(separator: ", ")))") }

@@ -4,6 +4,8 @@ import LGStore
 import LGNet
 import LGDaemon
 import LGLogging
+import LGDashboard
+import Logging
 
 /// `coordinator serve`: the daemon.
 struct Serve: ParsableCommand {
@@ -29,6 +31,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Write the bound port to this file once listening.")
     var portFile: String?
 
+    @Option(help: "ADDR:PORT of the web dashboard, its JSON API and /metrics (docs/dashboard.md); none: no dashboard. Default 127.0.0.1:7780, skipped with a warning when that port is taken. Beyond loopback every request needs the token (file http-token beside --db).")
+    var http: String?
+
+    @Option(help: "Write the dashboard's bound port to this file (for --http ADDR:0).")
+    var httpPortFile: String?
+
     @OptionGroup var logging: LogOptions
 
     @Flag(help: "Log claims and completions too (the same as --log-level debug).")
@@ -36,6 +44,7 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard lease > 0, heartbeat > 0, heartbeat < lease else { throw ValidationError("need 0 < --heartbeat < --lease") }
+        if let http { do { _ = try Dashboard.parseListen(http) } catch { throw ValidationError("\(error)") } }
     }
 
     func run() throws {
@@ -59,9 +68,12 @@ struct Serve: ParsableCommand {
         cfg.idleTimeout = max(60, heartbeat * 6)
         let logger = logging.bootstrap("coordinator", minimum: verbose ? .debug : nil)
         let c = Coordinator(store: store, root: root, secret: key, config: cfg, logger: logger)
+        let counters = QueueCounters()
+        c.metrics = counters
         try c.start()
         if let portFile { try "\(c.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
         FileHandle.standardOutput.write(Data("coordinator: serving \(queue.db) on \(host):\(c.port) (lease \(lease) s)\n".utf8))
+        try startDashboard(root: root, counters: counters, logger: logger)
         let watch = SignalWatch([SIGTERM, SIGINT]) { sig in
             logger.notice("signal \(sig): shutting down")
             c.stop()
@@ -71,3 +83,33 @@ struct Serve: ParsableCommand {
         withExtendedLifetime(watch) { dispatchMain() }
     }
 }
+
+extension Serve {
+    /// The dashboard beside the daemon: its own connection to the database,
+    /// the daemon's counters for /metrics.
+    func startDashboard(root: String, counters: QueueCounters, logger: Logger) throws {
+        guard let (host, port) = try Dashboard.parseListen(http ?? "127.0.0.1:7780") else { return }
+        let tokenPath = (root as NSString).appendingPathComponent("http-token")
+        // A new token is written (mode 0600) once the dashboard is listening.
+        let stored = DashboardAuth.loadToken(at: tokenPath)
+        let token = stored ?? DashboardAuth.newToken()
+        let open = DashboardAuth.isLoopback(host)
+        let dashboard = Dashboard(store: try JobStore(path: queue.db, busyTimeoutMs: 5_000), counters: counters,
+                                  auth: DashboardAuth(token: token, openReads: open))
+        let bound: Int
+        do { bound = try dashboard.start(host: host, port: port, logger: logger) } catch {
+            guard http == nil else { throw CommandFailure("dashboard: cannot listen on \(host):\(port): \(error)") }
+            logger.warning("dashboard: cannot listen on \(host):\(port) (\(error)); running without it (--http ADDR:PORT picks another address, --http none silences this)")
+            return
+        }
+        if stored == nil { try DashboardAuth.writeToken(token, at: tokenPath) }
+        if let httpPortFile { try "\(bound)\n".write(toFile: httpPortFile, atomically: true, encoding: .utf8) }
+        let shown = host.contains(":") ? "[\(host)]" : host
+        var line = "coordinator: dashboard on http://\(shown):\(bound)/" + (open ? " (loopback: reads need no token)" : " (token required)")
+        // The token is printed once, when it is made; later starts name its file.
+        line += stored == nil ? "; new token in \(tokenPath): \(token)\n" : "; token in \(tokenPath)\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+}
+
+extension QueueCounters: DaemonMetrics {}

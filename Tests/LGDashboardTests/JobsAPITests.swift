@@ -1,0 +1,124 @@
+// GET /api/jobs (paging, filters, sort, bad parameters), /api/jobs/:id
+// (history from job_events, curves, checkpoints), /api/filters.
+import Foundation
+import XCTest
+import HummingbirdTesting
+import LGStore
+@testable import LGDashboard
+
+final class JobsAPITests: XCTestCase {
+    func testPagingFiltersAndSort() async throws {
+        let f = try DashboardFixture()
+        try f.enqueue(30, grid: "a")
+        try f.enqueue(12, grid: "b", kind: "train")
+        let done = try f.runOne(metrics: ["mIoU": 0.625])
+        _ = try f.store.claim(owner: "w2", limit: 1, leaseSeconds: 60)
+        try await f.test { c in
+            var r = try await c.execute(uri: "/api/jobs?limit=10&offset=5", method: .get)
+            XCTAssertEqual(r.status, .ok)
+            var o = try json(r)
+            XCTAssertEqual(o["total"] as? Int, 42)
+            var jobs = o["jobs"] as! [[String: Any]]
+            XCTAssertEqual(jobs.map { $0["id"] as! Int }, Array(6...15))
+
+            r = try await c.execute(uri: "/api/jobs?grid=b&limit=5&offset=10", method: .get)
+            o = try json(r)
+            XCTAssertEqual(o["total"] as? Int, 12)
+            jobs = o["jobs"] as! [[String: Any]]
+            XCTAssertEqual(jobs.map { $0["id"] as! Int }, [41, 42])
+            XCTAssertEqual(Set(jobs.map { $0["kind"] as! String }), ["train"])
+
+            r = try await c.execute(uri: "/api/jobs?state=succeeded", method: .get)
+            o = try json(r)
+            jobs = o["jobs"] as! [[String: Any]]
+            XCTAssertEqual(jobs.count, 1)
+            XCTAssertEqual(jobs[0]["id"] as? Int, done)
+            XCTAssertEqual(jobs[0]["mIoU"] as? Double, 0.625)
+            XCTAssertEqual(jobs[0]["worker"] as? String, nil)
+
+            r = try await c.execute(uri: "/api/jobs?state=running", method: .get)
+            jobs = try json(r)["jobs"] as! [[String: Any]]
+            XCTAssertEqual(jobs.map { $0["worker"] as? String }, ["w2"])
+            XCTAssertEqual(jobs[0]["attempt"] as? Int, 1)
+
+            r = try await c.execute(uri: "/api/jobs?kind=train&sort=id&order=desc&limit=3", method: .get)
+            jobs = try json(r)["jobs"] as! [[String: Any]]
+            XCTAssertEqual(jobs.map { $0["id"] as! Int }, [42, 41, 40])
+
+            // Sort by state: running and succeeded sort after queued (ascending text).
+            r = try await c.execute(uri: "/api/jobs?sort=state&order=desc&limit=2", method: .get)
+            jobs = try json(r)["jobs"] as! [[String: Any]]
+            XCTAssertEqual(jobs.map { $0["state"] as! String }, ["succeeded", "running"])
+        }
+    }
+
+    func testBadQueryParametersAre400() async throws {
+        let f = try DashboardFixture()
+        try f.enqueue(3)
+        try await f.test { c in
+            for q in ["state=done", "sort=params", "order=up", "limit=0", "limit=100000", "offset=-1", "offset=x", "limit=abc"] {
+                let r = try await c.execute(uri: "/api/jobs?\(q)", method: .get)
+                XCTAssertEqual(r.status, .badRequest, q)
+                let message = try json(r)["error"] as? String ?? ""
+                XCTAssertTrue(message.contains("query parameter"), "\(q): \(message)")
+            }
+        }
+    }
+
+    func testJobDetailHistoryMetricsCurvesCheckpoints() async throws {
+        let f = try DashboardFixture()
+        try f.enqueue(2)
+        let c1 = try f.store.claim(owner: "w1", limit: 1, leaseSeconds: 60)[0]
+        XCTAssertEqual(try f.store.fail(jobID: c1.id, fence: c1.fence, error: "boom", retryable: true), .ok)
+        let c2 = try f.store.claim(owner: "w2", limit: 1, leaseSeconds: 60)[0]
+        XCTAssertEqual(c2.id, c1.id)
+        XCTAssertEqual(try f.store.recordMetrics(jobID: c2.id, fence: c2.fence, metrics: ["loss@10": 2.0, "loss@2": 3.5, "loss@30": 1.0]), .ok)
+        XCTAssertEqual(try f.store.addArtifact(Artifact(jobID: c2.id, kind: "checkpoint", path: "checkpoints/job-1/latest.ckpt", size: 12,
+                                                        sha256: String(repeating: "a", count: 64)), fence: c2.fence), .ok)
+        try await f.test { c in
+            let r = try await c.execute(uri: "/api/jobs/\(c1.id)", method: .get)
+            XCTAssertEqual(r.status, .ok)
+            let o = try json(r)
+            let job = o["job"] as! [String: Any]
+            XCTAssertEqual(job["state"] as? String, "running")
+            XCTAssertEqual(job["attempt"] as? Int, 2)
+            XCTAssertEqual((o["params"] as? [String: Any])?["i"] as? Int, 0)
+            let history = (o["history"] as! [[String: Any]]).map { "\($0["from"] as? String ?? "-")>\($0["to"] as! String)" }
+            XCTAssertEqual(history, ["->queued", "queued>running", "running>queued", "queued>running"])
+            let failed = (o["history"] as! [[String: Any]])[2]
+            XCTAssertEqual(failed["error"] as? String, "boom")
+            XCTAssertEqual(failed["worker"] as? String, "w1")
+            let curve = (o["curves"] as! [String: Any])["loss"] as! [[Double]]
+            XCTAssertEqual(curve, [[2, 3.5], [10, 2], [30, 1]])
+            let ck = o["checkpoints"] as! [[String: Any]]
+            XCTAssertEqual(ck.first?["path"] as? String, "checkpoints/job-1/latest.ckpt")
+        }
+    }
+
+    func testUnknownAndMalformedJobIDs() async throws {
+        let f = try DashboardFixture()
+        try f.enqueue(1)
+        try await f.test { c in
+            var r = try await c.execute(uri: "/api/jobs/999", method: .get)
+            XCTAssertEqual(r.status, .notFound)
+            XCTAssertEqual(try json(r)["error"] as? String, "no job with id 999")
+            r = try await c.execute(uri: "/api/jobs/abc", method: .get)
+            XCTAssertEqual(r.status, .badRequest)
+            r = try await c.execute(uri: "/jobs/999", method: .get)
+            XCTAssertEqual(r.status, .notFound)
+            r = try await c.execute(uri: "/api/nothing", method: .get)
+            XCTAssertEqual(r.status, .notFound)
+        }
+    }
+
+    func testFilters() async throws {
+        let f = try DashboardFixture()
+        try f.enqueue(2, grid: "zeta")
+        try f.enqueue(2, grid: "alpha", kind: "train", start: 10)
+        try await f.test { c in
+            let o = try json(try await c.execute(uri: "/api/filters", method: .get))
+            XCTAssertEqual(o["grids"] as? [String], ["alpha", "zeta"])
+            XCTAssertEqual(o["kinds"] as? [String], ["test_sleep", "train"])
+        }
+    }
+}
