@@ -31,6 +31,7 @@ struct EditView: Codable, Sendable {
     var canUndo: Bool
     /// After an edit: the label map before it, the stroke, and measurements.
     var previousLabels: String?
+    var previousImage: String?
     var stroke: String?
     var metrics: [String: Float]?
     var lossHistory: [Float]?
@@ -44,6 +45,7 @@ extension Studio {
                          edits: s.edits, canUndo: !s.undoStack.isEmpty)
         if includeEdit, let p = s.previousLabels, let st = s.lastStroke {
             v.previousLabels = StudioPNG.dataURL(try StudioPNG.labels(p, nClasses: model.nClasses))
+            if let prev = s.undoStack.last { v.previousImage = StudioPNG.dataURL(try StudioPNG.image(prev.image)) }
             v.stroke = StudioPNG.dataURL(try StudioPNG.stroke(st.labels, mask: st.mask, nClasses: model.nClasses))
         }
         return v

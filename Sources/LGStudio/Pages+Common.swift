@@ -22,17 +22,18 @@ enum StudioPages {
     }
 
     static let css = """
-    body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
+    body{font:14px/1.4 system-ui,sans-serif;margin:0;padding-bottom:3em;color:#222;background:#fafafa}
     header{display:flex;gap:1.5em;align-items:center;padding:.6em 1em;background:#263238;color:#fff}
     header a{color:#cfd8dc;text-decoration:none;margin-right:1em}header a.on{color:#fff;border-bottom:2px solid #fff}
-    header .muted{color:#90a4ae;font-size:12px}
+    .muted{color:#777;font-size:12px}
+    header .muted{color:#90a4ae}
     main{padding:1em;display:flex;flex-direction:column;gap:1em}
     .row{display:flex;gap:1.2em;flex-wrap:wrap;align-items:flex-start}
     figure{margin:0}figcaption{font-size:12px;color:#555;margin-top:.2em}
-    .pix{width:256px;height:256px;image-rendering:pixelated;border:1px solid #ccc;background:#eee;display:block}
-    .stack{position:relative;width:258px;height:258px}
+    .pix{width:240px;height:240px;image-rendering:pixelated;border:1px solid #ccc;background:#eee;display:block}
+    .stack{position:relative;width:242px;height:242px}
     .stack>*{position:absolute;left:0;top:0}
-    canvas.paint{width:256px;height:256px;border:1px solid transparent;cursor:crosshair;touch-action:none}
+    canvas.paint{width:240px;height:240px;border:1px solid transparent;cursor:crosshair;touch-action:none}
     .panel{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.8em;display:flex;flex-direction:column;gap:.5em}
     .palette{display:flex;flex-wrap:wrap;gap:.3em;max-width:520px}
     .palette button{display:flex;align-items:center;gap:.3em;border:1px solid #bbb;background:#fff;border-radius:4px;padding:.15em .4em;cursor:pointer}
@@ -44,7 +45,7 @@ enum StudioPages {
     #status{position:fixed;bottom:0;left:0;right:0;padding:.4em 1em;background:#eceff1;font-size:13px;min-height:1.2em}
     #status.err{background:#ffebee;color:#b71c1c}
     table.kv td{padding:.1em .6em .1em 0}
-    .thumbs{display:flex;flex-wrap:wrap;gap:.6em}.thumbs img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #ccc}
+    .thumbs{display:flex;flex-wrap:wrap;gap:.6em;max-width:640px}.thumbs img{width:96px;height:96px;image-rendering:pixelated;border:1px solid #ccc}
     .thumbs figure{display:flex;gap:2px}
     input[type=number]{width:6em}
     """

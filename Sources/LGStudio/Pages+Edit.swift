@@ -6,6 +6,7 @@ extension StudioPages {
       <figure><div class="stack"><img id="labels" class="pix" alt="label map">
         <canvas id="paint" class="paint" width="256" height="256"></canvas></div>
         <figcaption>label map — paint the classes you want here</figcaption></figure>
+      <figure><img id="beforeimage" class="pix" alt="image before the last edit"><figcaption>image before the last edit</figcaption></figure>
       <figure><img id="before" class="pix" alt="label map before the last edit"><figcaption>label map before the last edit</figcaption></figure>
     </div>
     <div class="row">
@@ -33,6 +34,7 @@ extension StudioPages {
     function show(v) {
       $('image').src = v.image; $('labels').src = v.labels;
       $('before').src = v.previousLabels || v.labels;
+      $('beforeimage').src = v.previousImage || v.image;
       $('undo').disabled = !v.canUndo;
       document.body.dataset.edits = v.edits;
     }

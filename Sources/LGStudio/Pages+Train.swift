@@ -35,6 +35,7 @@ extension StudioPages {
         <table class="kv"><tr><td>phase</td><td id="phase">idle</td></tr>
           <tr><td>step</td><td id="step">0</td></tr><tr><td>loss</td><td id="loss">–</td></tr>
           <tr><td>mIoU on annotations</td><td id="miou">–</td></tr></table>
+        <div class="muted">mean loss per pass over the annotations</div>
         <svg id="curve" width="260" height="80" style="background:#fff;border:1px solid #ddd"><polyline id="curveline" fill="none" stroke="#1976d2" stroke-width="1.5" points=""/></svg>
       </div>
       <div class="panel">

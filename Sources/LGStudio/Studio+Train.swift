@@ -41,7 +41,7 @@ extension Studio {
                   palette: StudioPNG.paletteHex(t.classNames.count),
                   annotated: t.annotations.count, hasSample: t.pending != nil, phase: t.phase.rawValue,
                   step: t.step, maxSteps: t.maxSteps, loss: t.lastLoss, annotationMIoU: t.annotationMIoU,
-                  lossHistory: t.lossHistory, saved: t.savedPath, error: t.lastError)
+                  lossHistory: t.lossCurve(), saved: t.savedPath, error: t.lastError)
     }
 
     /// Whether the session's classes are the predictor's (its labels can then be a suggestion and ground truth).
@@ -102,7 +102,7 @@ extension Studio {
             guard !t.annotations.isEmpty else { throw StudioError.conflict("annotate at least one sample before training") }
             t.learner = try FewShotLearner(nClass: t.classNames.count, dims: model.generator.featureChannels,
                                            learningRate: learningRate ?? 0.01, seed: options.seed &+ UInt64(s.index))
-            t.step = 0; t.lastLoss = nil; t.lossHistory = []; t.lastError = nil; t.savedPath = nil
+            t.step = 0; t.lastLoss = nil; t.lossHistory = []; t.roundLoss = 0; t.lastError = nil; t.savedPath = nil
             for i in t.annotations.indices { t.annotations[i].prediction = nil }
             t.maxSteps = maxSteps ?? 1000
             launch(s)

@@ -25,7 +25,10 @@ final class TrainSession {
     var step = 0
     var maxSteps = 1000
     var lastLoss: Float?
+    /// Mean loss of each pass over the annotations.
     var lossHistory: [Float] = []
+    /// Loss summed over the current pass.
+    var roundLoss: Float = 0
     var savedPath: String?
     var lastError: String?
     /// Bumped by every start: a trainer thread of an older generation ends.
@@ -48,6 +51,16 @@ final class TrainSession {
     }
 
     init(classNames: [String]) { self.classNames = classNames }
+
+    /// `lossHistory` in at most `points` bucket means.
+    func lossCurve(points: Int = 200) -> [Float] {
+        let h = lossHistory
+        guard h.count > points else { return h }
+        return (0..<points).map { k in
+            let a = k * h.count / points, b = (k + 1) * h.count / points
+            return h[a..<b].reduce(0, +) / Float(b - a)
+        }
+    }
 
     /// mIoU of the latest predictions on the annotated pixels only.
     var annotationMIoU: Float? {
@@ -79,7 +92,8 @@ struct TrainView: Codable, Sendable {
     var maxSteps: Int
     var loss: Float?
     var annotationMIoU: Float?
-    /// The last losses (at most 200, one per step).
+    /// Mean loss per pass over the annotations since the start, in at most
+    /// 200 points (each the mean of consecutive passes).
     var lossHistory: [Float]
     var saved: String?
     var error: String?
@@ -124,8 +138,12 @@ final class TrainerThread: @unchecked Sendable {
                     session.annotations[i].prediction = Labels.argmax(out)
                     session.step += 1
                     session.lastLoss = loss
-                    session.lossHistory.append(loss)
-                    if session.lossHistory.count > 200 { session.lossHistory.removeFirst(session.lossHistory.count - 200) }
+                    session.roundLoss += loss
+                    if i == n - 1 {
+                        // One point per pass over the annotations (one Adam step).
+                        session.lossHistory.append(session.roundLoss / Float(n))
+                        session.roundLoss = 0
+                    }
                 } catch {
                     session.lastError = "\(error)"
                     return false
