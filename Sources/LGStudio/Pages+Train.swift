@@ -4,7 +4,7 @@ extension StudioPages {
     static let train = document(title: "Train", active: "train", body: """
     <div class="row">
       <div class="panel">
-        <b>Classes</b> <span class="muted">(class 0 is the background; comma-separated)</span>
+        <b>Classes</b> <span class="muted">(comma-separated; class 0, usually the background, is left out of the mIoU as in the paper)</span>
         <div><input id="classnames" size="60"> <button id="setclasses" class="sec" type="button">Set classes</button></div>
         <div id="palette" class="palette"></div>
         <label>Brush width <input id="brush" type="range" min="4" max="64" value="24"> <span id="brushv">24</span> px</label>

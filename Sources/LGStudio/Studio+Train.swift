@@ -65,7 +65,7 @@ extension Studio {
 
     func trainSetClasses(_ t: TrainSession, names: [String]) throws -> TrainView {
         let clean = names.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard clean.count >= 2, clean.count <= 64 else { throw StudioError.badRequest("give 2 to 64 class names (class 0 is the background), got \(clean.count)") }
+        guard clean.count >= 2, clean.count <= 64 else { throw StudioError.badRequest("give 2 to 64 class names (class 0 first, usually the background), got \(clean.count)") }
         guard clean.allSatisfy({ !$0.isEmpty && $0.count <= 40 && !$0.contains(",") }) else {
             throw StudioError.badRequest("class names must be 1 to 40 characters without commas")
         }

@@ -42,7 +42,7 @@ final class TrainRouteTests: XCTestCase {
     func testAnnotateTrainValidateSaveAndEvaluateTheSavedExtractor() async throws {
         let (studio, out) = try StudioFixture.studio()
         let app = Application(router: studio.makeRouter())
-        let saved: String = try await app.test(.router) { client in
+        let (saved, validated): (String, [String]) = try await app.test(.router) { client in
             let h = try await client.newSession()
             let (_, st0) = try await client.get("/api/train/state", headers: h)
             XCTAssertEqual(st0["classes"] as? [String], studio.model.predictor!.classNames)
@@ -87,7 +87,8 @@ final class TrainRouteTests: XCTestCase {
             XCTAssertEqual(s3, .ok, "\(sv)")
             let (s4, e4) = try await client.post("/api/train/save", ["name": "../escape"], headers: h)
             XCTAssertEqual(s4, .badRequest, "\(e4)")
-            return try XCTUnwrap(sv["path"] as? String)
+            let shown = try XCTUnwrap(val["samples"] as? [[String: Any]]).compactMap { $0["labels"] as? String }
+            return (try XCTUnwrap(sv["path"] as? String), shown)
         }
         XCTAssertEqual(saved, out.appendingPathComponent("extractors/toyface_studio.safetensors").path)
 
@@ -105,6 +106,18 @@ final class TrainRouteTests: XCTestCase {
         let untrained = try FewShotLearner(nClass: models.predictor.nClasses, dims: studio.model.generator.featureChannels,
                                            learningRate: 0.01, seed: 1).extractor
         let baseline = try XCTUnwrap(try Jobs.evaluate(options, extractor: untrained, models: models).mIoU)
+        // The studio serves the saved file as its extractor, with the predictor's class names, and
+        // labels the validation samples (seed 9) exactly as the trained learner did.
+        let reloaded = try StudioModel.load(generator: StudioFixture.generator, extractorPath: saved, registry: registry, seed: 0)
+        XCTAssertEqual(reloaded.classNames, studio.model.predictor!.classNames)
+        XCTAssertTrue(reloaded.extractorSource.hasPrefix("file "))
+        var rng = RandomStreams.make(9, "validate")
+        for shown in validated {
+            let sample = StudioSample.draw(reloaded.generator, rng: &rng)
+            let labels = try reloaded.extractor.predict(sample.features, size: reloaded.labelResolution)
+            XCTAssertEqual(StudioPNG.dataURL(try StudioPNG.labels(labels, nClasses: reloaded.nClasses)), shown)
+        }
+        XCTAssertEqual(validated.count, 4)
         print("studio train test: evaluate mIoU of the saved extractor \(trained), of an untrained LSE \(baseline)")
         XCTAssertGreaterThan(trained, baseline + 0.08, "trained \(trained) vs untrained \(baseline)")
     }
