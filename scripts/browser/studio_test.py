@@ -205,6 +205,13 @@ def main():
         print(f"edit: class {cls} ({model['classes'][cls]}) inside the stroke {hit_b} -> {hit_a} of {len(inside)} pixels; {changed} changed")
         if hit_a < hit_b + len(inside) // 4:
             fail("the label map did not take the painted class inside the stroke")
+        # The page's download links answer PNGs (fetched in the page, with its session cookie).
+        kinds = driver.execute_async_script("""
+          const done = arguments[arguments.length - 1];
+          Promise.all(['dl-image', 'dl-labels', 'dl-stroke'].map(id => fetch(document.getElementById(id).href)
+            .then(r => r.status + ' ' + r.headers.get('content-type')))).then(done);""")
+        if kinds != ["200 image/png"] * 3:
+            fail(f"downloads answered {kinds}")
         driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(os.path.join(a.screenshots, "studio-edit.png"))
         click(driver, "#undo")
