@@ -24,7 +24,7 @@ let package = Package(
         // SHA-256, HMAC and HKDF for the queue protocol and file digests.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        // HTTP for the coordinator's dashboard (docs/dashboard.md).
+        // HTTP for the coordinator's dashboard (docs/dashboard.md) and the worker's studio (docs/studio.md).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
@@ -56,9 +56,16 @@ let package = Package(
         .target(name: "LGZoo", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGDomains", "LGGANTraining"]),
         // Semantic-conditional sampling and semantic image editing (latent optimisation).
         .target(name: "LGManipulation", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
+        // The worker's interactive studio: /edit (semantic editing by strokes) and
+        // /train (few-shot LSE training by painting) over HTTP, pages served from the binary.
+        .target(name: "LGStudio", dependencies: [
+            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGManipulation",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .executableTarget(name: "worker", dependencies: [
-            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGWire", "LGFaceLandmarks", "LGDomains", "LGZoo",
+            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGWire", "LGFaceLandmarks", "LGDomains", "LGZoo", "LGStudio",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics", "LGGANTraining", "LGJobs"]),
         // The distributed runner (docs/protocol.md). Light: SQLite + Foundation only,
@@ -126,6 +133,10 @@ let package = Package(
         .testTarget(name: "LGFaceLandmarksTests", dependencies: ["LGFaceLandmarks", "LGModelIO", "LGModels", "LGTensor"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGZooTests", dependencies: ["LGZoo", "LGDomains", "LGModels", "LGModelIO", "LGTensor", "LGJobs", "LGGANTraining"]),
+        .testTarget(name: "LGStudioTests", dependencies: [
+            "LGStudio", "LGManipulation", "LGSemantics", "LGModels", "LGModelIO", "LGTensor", "LGJobs", "LGZoo",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "LGDomainsTests", dependencies: ["LGDomains", "LGTensor"]),
         .testTarget(name: "LGGANTrainingTests", dependencies: ["LGGANTraining", "LGModels", "LGModelIO", "LGTensor"]),
         .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGSemantics", "LGModels", "LGModelIO"],

@@ -43,11 +43,9 @@ extension Jobs {
             labels.append(models.labels(image))
         }
 
-        let arch = ExtractorArch(type: .lse, nClass: models.predictor.nClasses, dims: g.featureChannels,
-                                 lwType: .unweighted)
-        var initRNG = RandomStreams.make(options.seed, "init")
-        let se = try makeSemanticExtractor(arch, rng: &initRNG)
-        let opt = makeOptimizer(for: se, learningRate: Float(options.lr), layerWeightLRScale: 1)
+        let learner = try FewShotLearner(nClass: models.predictor.nClasses, dims: g.featureChannels,
+                                         learningRate: Float(options.lr), seed: options.seed)
+        let se = learner.extractor, opt = learner.optimizer
         let session = JobSession(context: context, state: JobState(kind: .trainFewshot, name: options.outputName, record: record),
                                  generator: g)
         session.extractor = se
@@ -78,11 +76,9 @@ extension Jobs {
                 let epoch = step / s, i = step % s
                 options.lrSchedule.apply(to: opt, epoch: epoch)
                 let idx = i % n
-                let loss = try session.trainStep(features: features[idx], labels: labels[idx], kind: .normal, accumulation: n)
-                if accumulation.updatesAfter(step: i, stepsPerEpoch: s, epoch: epoch) {
-                    opt.step()
-                    opt.zeroGrad()
-                }
+                let (loss, output) = try learner.accumulate(features: features[idx], labels: labels[idx], accumulation: n)
+                session.recordTraining(output: output, labels: labels[idx], loss: loss)
+                if accumulation.updatesAfter(step: i, stepsPerEpoch: s, epoch: epoch) { learner.update() }
                 session.state.step = step + 1
                 session.reportTraining(step: step + 1, total: total, epoch: epoch, loss: loss)
                 if i == s - 1 {

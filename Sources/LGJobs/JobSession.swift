@@ -110,12 +110,18 @@ final class JobSession {
         if seg.shape[2] != labels.shape[1] || seg.shape[3] != labels.shape[2] {
             seg = seg.resizeBilinear(height: labels.shape[1], width: labels.shape[2], alignCorners: true)
         }
-        if state.epochIoU == nil { state.epochIoU = IoUAccumulator(numClasses: se.arch.nClass) }
-        state.epochIoU!.add(Labels.argmax(seg), labels)
         let l = loss.value.scalar
-        state.epochLossSum += Double(l)
-        state.epochLossCount += 1
+        recordTraining(output: seg, labels: labels, loss: l)
         return l
+    }
+
+    /// Records one training sample's output (at the labels' resolution) and
+    /// loss into the epoch's IoU and mean loss.
+    func recordTraining(output: Tensor, labels: Labels, loss: Float) {
+        if state.epochIoU == nil { state.epochIoU = IoUAccumulator(numClasses: output.shape[1]) }
+        state.epochIoU!.add(Labels.argmax(output), labels)
+        state.epochLossSum += Double(loss)
+        state.epochLossCount += 1
     }
 
     /// Closes an epoch: records its training metrics and resets them.

@@ -8,7 +8,7 @@ import LGTensor
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Runs LinearGAN work: queued jobs from a coordinator (default), or one piece of work locally (sample, run-local, edit, scs).",
+        abstract: "Runs LinearGAN work: queued jobs from a coordinator (default), or one piece of work locally (sample, run-local, edit, scs, studio).",
         usage: """
         worker [--connect HOST:PORT] [--slots N] [--secret FILE] [--workdir DIR] [--exit-when-idle] [--quiet]
           worker <subcommand> [options]
@@ -17,7 +17,7 @@ struct Worker: ParsableCommand {
         Without a subcommand the worker connects to a coordinator (default 127.0.0.1:7700, \
         secret expr/secret) and runs jobs in --slots child processes; `worker connect --help` lists every option.
         """,
-        subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Label.self, Render.self, TrainSegmenter.self, ZooRegister.self, ZooCheck.self, RenderEval.self, Edit.self, SCS.self, Segment.self],
+        subcommands: [Connect.self, ExecJob.self, Sample.self, RunLocal.self, Models.self, Label.self, Render.self, TrainSegmenter.self, ZooRegister.self, ZooCheck.self, RenderEval.self, Edit.self, SCS.self, Segment.self, StudioCommand.self],
         defaultSubcommand: Connect.self
     )
 
