@@ -71,15 +71,17 @@ struct Serve: ParsableCommand {
         let counters = QueueCounters()
         c.metrics = counters
         try c.start()
-        if let portFile { try "\(c.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
-        FileHandle.standardOutput.write(Data("coordinator: serving \(queue.db) on \(host):\(c.port) (lease \(lease) s)\n".utf8))
-        try startDashboard(root: root, counters: counters, logger: logger)
+        // Signals are handled before anyone can learn the port (a SIGTERM
+        // right after the port file appears still shuts down cleanly).
         let watch = SignalWatch([SIGTERM, SIGINT]) { sig in
             logger.notice("signal \(sig): shutting down")
             c.stop()
             FileHandle.standardOutput.write(Data("coordinator: stopped cleanly\n".utf8))
             Foundation.exit(0)
         }
+        FileHandle.standardOutput.write(Data("coordinator: serving \(queue.db) on \(host):\(c.port) (lease \(lease) s)\n".utf8))
+        try startDashboard(root: root, counters: counters, logger: logger)
+        if let portFile { try "\(c.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
         withExtendedLifetime(watch) { dispatchMain() }
     }
 }
