@@ -59,6 +59,9 @@ public enum SVG {
         return s + "</g>\n"
     }
 
+    /// Width the bold 14 px title needs (an estimate: 8.5 px a character).
+    static func titleWidth(_ title: String) -> Double { 20 + Double(title.count) * 8.5 }
+
     /// Width of the legend for `names` (an estimate: 6.5 px a character).
     static func legendWidth(_ names: [String]) -> Double {
         names.isEmpty ? 0 : 30 + Double(names.map(\.count).max() ?? 0) * 6.5
@@ -131,7 +134,7 @@ public struct BarChart: Sendable {
         let left = 64.0, top = 36.0, bottom = 40 + min(120, longest * 5.5)
         let plotW = max(240, Double(groups.count) * groupWidth)
         let legendW = SVG.legendWidth(series)
-        let width = left + plotW + 20 + legendW, plotH = 240.0, height = top + plotH + bottom
+        let width = max(left + plotW + 20 + legendW, SVG.titleWidth(title)), plotH = 240.0, height = top + plotH + bottom
         let all = values.flatMap { $0.compactMap { $0 } }.filter(\.isFinite)
         let y = LinearScale(min: all.min() ?? 0, max: yMax.map { max($0, all.max() ?? 0) } ?? (all.max() ?? 1),
                             range: top + plotH, top)
@@ -196,7 +199,7 @@ public struct LineChart: Sendable {
     public func svg(kind: String = "lines") -> String {
         let left = 64.0, top = 36.0, plotW = 420.0, plotH = 240.0, bottom = 48.0
         let legendW = SVG.legendWidth(series.map(\.name))
-        let width = left + plotW + 20 + legendW, height = top + plotH + bottom
+        let width = max(left + plotW + 20 + legendW, SVG.titleWidth(title)), height = top + plotH + bottom
         let pts = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
         let x = LinearScale(min: pts.map(\.x).min() ?? 0, max: pts.map(\.x).max() ?? 1, range: left, left + plotW, includeZero: false)
         let y = LinearScale(min: pts.map(\.y).min() ?? 0, max: pts.map(\.y).max() ?? 1, range: top + plotH, top, includeZero: false)
