@@ -45,6 +45,8 @@ enum Assets {
     .msg { margin-left: 8px; } .msg.err { color: var(--failed); }
     svg.curve { background: #fff; border: 1px solid var(--line); }
     svg.curve text { font-size: 10px; fill: var(--muted); }
+    .figures { display: flex; flex-wrap: wrap; gap: 12px; }
+    .figures figure { margin: 0; } .figures img { max-width: 100%; display: block; }
     a { color: var(--accent); }
     """#
 
@@ -276,11 +278,27 @@ enum Assets {
         }), ' id="grids"', [2, 3, 4, 5, 6, 7, 8]) : '<p class="muted">no jobs yet</p>';
       });
     }
+    // Tables (every refresh) and the collector's figures (/api/plots), whose
+    // images reload only when the list or the numbers change.
     function resultsPage() {
+      let figKey = null, figVersion = 0;
       every(async () => {
-        const r = await api("/api/results");
+        const [r, p] = await Promise.all([api("/api/results"), api("/api/plots")]);
         const full = r.tables.filter(t => !t.empty), empty = r.tables.filter(t => t.empty);
-        content.innerHTML = full.map(t => '<section class="card" data-table="' + esc(t.name) + '"><h2>' + esc(t.title) +
+        if (!document.getElementById("tables")) {
+          content.innerHTML = '<div id="tables"></div><h2>Figures</h2><div id="figures" class="figures"></div>';
+        }
+        const key = JSON.stringify([p, r.tables.map(t => t.rows)]);
+        if (key !== figKey) {
+          figKey = key; figVersion += 1;
+          document.getElementById("figures").innerHTML = p.plots.length ? p.plots.map(f =>
+            '<figure class="card" data-plot="' + esc(f.name) + '"><a href="' + esc(f.url) + '" target="_blank">' +
+            '<img src="' + esc(f.url) + "?v=" + figVersion + '" alt="' + esc(f.title) + '"></a><figcaption>' + esc(f.title) +
+            ' <a href="' + esc(f.url) + '" download>SVG</a></figcaption></figure>').join("") +
+            (p.notes.length ? '<p class="muted" style="white-space:pre-wrap">' + p.notes.map(esc).join("\n") + "</p>" : "") :
+            '<p class="muted">' + esc(p.message || "no figures yet") + "</p>";
+        }
+        document.getElementById("tables").innerHTML = full.map(t => '<section class="card" data-table="' + esc(t.name) + '"><h2>' + esc(t.title) +
           ' <a href="' + esc(t.csv) + '" download>CSV</a></h2>' +
           table(t.columns, t.rows.map(row => "<tr>" + row.map((c, i) => '<td class="' + (i ? "num" : "") + '">' +
             (c === null ? '<span class="muted">missing</span>' : esc(c)) + "</td>").join("") + "</tr>"), "", t.columns.map((_, i) => i).slice(1)) +

@@ -42,14 +42,8 @@ struct JobDetail: Encodable {
 
 extension Dashboard {
     /// Metric keys `NAME@STEP` (e.g. `loss@200`) as curves, sorted by step.
-    static func curves(_ metrics: [String: Double]) -> [String: [[Double]]] {
-        var out: [String: [[Double]]] = [:]
-        for (k, v) in metrics {
-            guard let at = k.lastIndex(of: "@"), let step = Double(k[k.index(after: at)...]), at > k.startIndex else { continue }
-            out[String(k[..<at]), default: []].append([step, v])
-        }
-        return out.mapValues { $0.sorted { $0[0] < $1[0] } }
-    }
+    /// (The collector's curve figures read them the same way.)
+    static func curves(_ metrics: [String: Double]) -> [String: [[Double]]] { Reports.curves(metrics) }
 
     func addAPIRoutes(_ router: Router<BasicRequestContext>) {
         router.get("/api/jobs") { request, _ -> Response in
@@ -120,6 +114,25 @@ extension Dashboard {
             }
             return HTTP.text(t.table.csv(), contentType: "text/csv; charset=utf-8",
                              extra: [.contentDisposition: "attachment; filename=\"\(name).csv\""])
+        }
+
+        // The collector's figures (`collector plots`): the list, then each as SVG.
+        router.get("/api/plots") { _, _ -> Response in
+            struct P: Encodable { var name: String, title: String, kind: String, url: String }
+            struct Out: Encodable { var plots: [P]; var notes: [String]; var message: String? }
+            let set = try Reports(store: self.store).plots()
+            return HTTP.json(Out(plots: set.plots.map { P(name: $0.name, title: $0.title, kind: $0.kind, url: "/plots/\($0.name).svg") },
+                                 notes: set.notes, message: set.plots.isEmpty ? PlotSet.emptyMessage : nil))
+        }
+
+        router.get("/plots/:file") { _, context -> Response in
+            let file = context.parameters.get("file") ?? ""
+            guard file.hasSuffix(".svg") else { throw APIError(.notFound, "figures are served as NAME.svg") }
+            let name = String(file.dropLast(4))
+            guard let p = try Reports(store: self.store).plots().plots.first(where: { $0.name == name }) else {
+                throw APIError(.notFound, "no figure \(name) (GET /api/plots lists them)")
+            }
+            return HTTP.text(p.svg, contentType: "image/svg+xml; charset=utf-8", extra: [.cacheControl: "no-cache"])
         }
 
         router.get("/api/workers") { _, _ -> Response in

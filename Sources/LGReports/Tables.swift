@@ -263,23 +263,38 @@ public struct Reports {
     /// weighting that has a run ("LSE (none)").
     public func classTable(G: String) throws -> Table { try labelled { try classTableCells(G: G) } }
 
-    func classTableCells(G: String) throws -> Table {
+    /// The runs behind SE_{G} (and the figure iou_{G}): the classes with a
+    /// per-class IoU (`iou/{class}`), and per row (LSE, NSE-1, NSE-2, then
+    /// "LSE (w)" for each other layer weighting with a run) the run picked.
+    func classRuns(G: String) throws -> (classes: [String], rows: [(label: String, run: Done?)]) {
         let all = try trainRuns().filter { $0.G == G }
         let runs = all.filter { $0.layerWeight == "softplus" }
         var classes: [String] = []
         for r in runs { for k in r.metrics.keys.sorted() where k.hasPrefix("iou/") && !classes.contains(String(k.dropFirst(4))) { classes.append(String(k.dropFirst(4))) } }
-        var rows: [[String?]] = []
-        func row(_ label: String, _ run: Done?) -> [String?] {
-            [label] + classes.map { c in run?.metrics["iou/\(c)"].flatMap { $0 < 0 ? nil : Reports.fmt(Reports.percent($0)) } }
-                + [run?.metrics["mIoU"].map { Reports.fmt(Reports.percent($0)) }]
-        }
+        var rows: [(label: String, run: Done?)] = []
         for m in Reports.methods {
-            rows.append(row(m, pick(runs.filter { $0.SE == m })))
+            rows.append((m, pick(runs.filter { $0.SE == m })))
         }
         for lw in Reports.layerWeights.dropFirst() {
             if let run = pick(all.filter { $0.SE == "LSE" && $0.layerWeight == lw }) {
-                rows.append(row("LSE (\(lw))", run))
+                rows.append(("LSE (\(lw))", run))
             }
+        }
+        return (classes, rows)
+    }
+
+    /// The IoU (%) of `c` in `run` (`mIoU` for the mean); nil where not
+    /// recorded or undefined (stored as -1: no sample had the class).
+    static func classIoU(_ run: Done?, _ c: String?) -> Double? {
+        guard let run else { return nil }
+        guard let c else { return run.metrics["mIoU"].map(Reports.percent) }
+        return run.metrics["iou/\(c)"].flatMap { $0 < 0 ? nil : Reports.percent($0) }
+    }
+
+    func classTableCells(G: String) throws -> Table {
+        let (classes, picked) = try classRuns(G: G)
+        let rows: [[String?]] = picked.map { r in
+            [r.label] + (classes.map { Optional($0) } + [nil]).map { c in Reports.classIoU(r.run, c).map(Reports.fmt) }
         }
         return Table(title: "SE_\(G): per-class IoU (%)", header: ["method"] + classes + ["mIoU"], rows: rows,
                      note: classes.isEmpty ? "no per-class IoU recorded for \(G) yet" : nil)

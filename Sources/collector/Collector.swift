@@ -8,8 +8,8 @@ import LGReports
 @main
 struct Collector: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make result tables (SE.tex, SE_{G}.tex, fewshot.tex, scs.tex), Markdown or CSV from the job store.",
-        subcommands: [Tex.self, Markdown.self, CSV.self])
+        abstract: "Make result tables (SE.tex, SE_{G}.tex, fewshot.tex, scs.tex), Markdown, CSV or SVG figures from the job store.",
+        subcommands: [Tex.self, Markdown.self, CSV.self, Plots.self])
 }
 
 struct CollectorOptions: ParsableArguments {
@@ -58,5 +58,23 @@ struct CSV: ParsableCommand {
     func run() throws {
         let s = try opts.reports().csv(grid: opts.grid)
         if let out { try s.write(toFile: out, atomically: true, encoding: .utf8); print("wrote \(out)") } else { print(s, terminator: "") }
+    }
+}
+
+struct Plots: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write SVG figures: iou_{G}.svg (per-class IoU bars per method), layer_weights_{G}.svg (the LSE's layer weights, from its last checkpoint), curve_job{N}_{NAME}.svg (metric rows NAME@STEP).")
+    @OptionGroup var opts: CollectorOptions
+    @Option(help: "Output folder.") var out: String = "results/plots"
+    func run() throws {
+        let set = try opts.reports().plots()
+        for n in set.notes { FileHandle.standardError.write(Data("note: \(n)\n".utf8)) }
+        guard !set.plots.isEmpty else { print(PlotSet.emptyMessage); return }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for p in set.plots {
+            let path = (out as NSString).appendingPathComponent(p.name + ".svg")
+            try p.svg.write(toFile: path, atomically: true, encoding: .utf8)
+            print("wrote \(path)")
+        }
     }
 }
