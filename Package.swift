@@ -40,8 +40,12 @@ let package = Package(
         // The model registry over configs/ (names, files, weight search): Foundation only,
         // so the coordinator checks a grid's weights without numeric code.
         .target(name: "LGCatalog", dependencies: ["LGWire"]),
+        // The job kinds: one enum and per kind one table of parameters (type,
+        // default, allowed values, --set), presets and metric keys. Light
+        // (Foundation + LGWire): grid expansion, the worker, the collector use it.
+        .target(name: "LGJobKinds", dependencies: ["LGWire"]),
         // Jobs (train, train_fewshot, evaluate) and loading registered models.
-        .target(name: "LGJobs", dependencies: ["LGCatalog", "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGFaceLandmarks"]),
+        .target(name: "LGJobs", dependencies: ["LGCatalog", "LGJobKinds", "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGFaceLandmarks"]),
         // dlib's face detector and landmark model behind a C interface (libdlib-dev).
         .target(name: "CDlibShim", path: "Sources/CDlibShim",
                 cxxSettings: [.unsafeFlags(["-O2"])],
@@ -55,7 +59,7 @@ let package = Package(
         // The embedded zoo: domain segmenters, GAN training jobs over the domains.
         .target(name: "LGZoo", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGDomains", "LGGANTraining"]),
         // Semantic-conditional sampling and semantic image editing (latent optimisation).
-        .target(name: "LGManipulation", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics"]),
+        .target(name: "LGManipulation", dependencies: ["LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobKinds"]),
         // The worker's interactive studio: /edit (semantic editing by strokes) and
         // /train (few-shot LSE training by painting) over HTTP, pages served from the binary.
         .target(name: "LGStudio", dependencies: [
@@ -63,7 +67,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(name: "worker", dependencies: [
-            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGNet", "LGRunner", "LGManipulation", "LGWire", "LGFaceLandmarks", "LGDomains", "LGZoo", "LGStudio",
+            "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGJobs", "LGJobKinds", "LGNet", "LGRunner", "LGManipulation", "LGWire", "LGFaceLandmarks", "LGDomains", "LGZoo", "LGStudio",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
@@ -76,7 +80,7 @@ let package = Package(
         // values, worker info): no SQLite, so the worker does not link it.
         .target(name: "LGWire"),
         .target(name: "LGStore", dependencies: ["CSQLite", "LGWire"]),
-        .target(name: "LGGrid", dependencies: ["LGStore"]),
+        .target(name: "LGGrid", dependencies: ["LGStore", "LGJobKinds"]),
         .target(name: "LGNet", dependencies: ["LGWire", .product(name: "Crypto", package: "swift-crypto")]),
         // swift-log set-up from --log-level / --log-format (text or JSON lines).
         .target(name: "LGLogging", dependencies: [
@@ -86,9 +90,9 @@ let package = Package(
         // Workers on Slurm: the batch script, sbatch/squeue, the adapt loop.
         .target(name: "LGCluster"),
         .target(name: "LGDaemon", dependencies: ["LGStore", "LGNet", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "LGRunner", dependencies: ["LGNet", "LGLogging", .product(name: "Logging", package: "swift-log"),
+        .target(name: "LGRunner", dependencies: ["LGNet", "LGLogging", "LGJobKinds", .product(name: "Logging", package: "swift-log"),
                                                  .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .target(name: "LGReports", dependencies: ["LGStore"]),
+        .target(name: "LGReports", dependencies: ["LGStore", "LGJobKinds"]),
         // The coordinator's web dashboard, JSON API and /metrics (docs/dashboard.md, docs/http-api.md).
         .target(name: "LGDashboard", dependencies: [
             "LGStore", "LGReports",
@@ -96,7 +100,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "coordinator", dependencies: [
-            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGLogging", "LGCluster", "LGCatalog", "LGDashboard",
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGLogging", "LGCluster", "LGCatalog", "LGDashboard", "LGJobKinds",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -114,7 +118,11 @@ let package = Package(
         .executableTarget(name: "lg-fuzz", dependencies: ["LGFuzz"]),
         .testTarget(name: "LGFuzzTests", dependencies: ["LGFuzz"]),
         .testTarget(name: "LGQueueTests", dependencies: [
-            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports", "LGLogging", "LGCluster",
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports", "LGLogging", "LGCluster", "LGJobKinds",
+        ]),
+        // The kinds' tables against their executors (decoding every kind's options).
+        .testTarget(name: "LGJobKindsTests", dependencies: [
+            "LGJobKinds", "LGJobs", "LGZoo", "LGManipulation", "LGRunner", "LGGrid", "LGStore", "LGWire",
         ]),
         .testTarget(name: "LGDashboardTests", dependencies: [
             "LGDashboard", "LGStore", "LGReports",
@@ -132,14 +140,14 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGFaceLandmarksTests", dependencies: ["LGFaceLandmarks", "LGModelIO", "LGModels", "LGTensor"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LGZooTests", dependencies: ["LGZoo", "LGDomains", "LGModels", "LGModelIO", "LGTensor", "LGJobs", "LGGANTraining"]),
+        .testTarget(name: "LGZooTests", dependencies: ["LGZoo", "LGDomains", "LGModels", "LGModelIO", "LGTensor", "LGJobs", "LGJobKinds", "LGGANTraining"]),
         .testTarget(name: "LGStudioTests", dependencies: [
             "LGStudio", "LGManipulation", "LGSemantics", "LGModels", "LGModelIO", "LGTensor", "LGJobs", "LGZoo",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "LGDomainsTests", dependencies: ["LGDomains", "LGTensor"]),
         .testTarget(name: "LGGANTrainingTests", dependencies: ["LGGANTraining", "LGModels", "LGModelIO", "LGTensor"]),
-        .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGSemantics", "LGModels", "LGModelIO"],
+        .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGJobKinds", "LGSemantics", "LGModels", "LGModelIO"],
                     resources: [.copy("Fixtures")]),
     ],
     cxxLanguageStandard: .cxx17

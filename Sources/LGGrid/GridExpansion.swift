@@ -1,6 +1,7 @@
 // Expanding a grid file (with a preset and --set overrides) into job rows.
 import Foundation
 import LGStore
+import LGJobKinds
 
 public enum GridError: Error, CustomStringConvertible {
     case unknownGrid(String, available: [String])
@@ -11,6 +12,8 @@ public enum GridError: Error, CustomStringConvertible {
     case badSet(String)
     case unknownKind(String, grid: String, allowed: [String])
     case unmatchedNeeds(grid: String, needs: String, match: String)
+    /// A job of the grid does not fit its kind's table (LGJobKinds).
+    case invalidParameters(file: String, ParameterError)
 
     public var description: String {
         switch self {
@@ -30,6 +33,8 @@ public enum GridError: Error, CustomStringConvertible {
             return "grid \(g) names job kind '\(k)'; allowed kinds: \(allowed.joined(separator: ", "))"
         case .unmatchedNeeds(let g, let n, let m):
             return "grid \(g): no job of grid \(n) matches \(m)"
+        case .invalidParameters(let file, let e):
+            return "grid file \(file): \(e)"
         }
     }
 }
@@ -57,8 +62,8 @@ public struct GridLibrary {
             let g = try JSONDecoder().decode(GridFile.self, from: data)
             for b in g.resolvedBlocks {
                 let k = b.kind ?? ""
-                if !JobKindCatalog.allowed.contains(k) {
-                    throw GridError.unknownKind(k, grid: name, allowed: JobKindCatalog.allowed)
+                if JobKind(rawValue: k).map({ !JobKind.allowed.contains($0) }) ?? true {
+                    throw GridError.unknownKind(k, grid: name, allowed: JobKind.allowed.map(\.rawValue))
                 }
             }
             return g
@@ -107,7 +112,7 @@ public struct GridLibrary {
             guard let eq = s.firstIndex(of: "=") else { throw GridError.badSet(s) }
             let key = String(s[..<eq]), value = String(s[s.index(after: eq)...])
             // Blocks whose job kind takes `key` although the grid does not name it.
-            let takers = blocks.indices.filter { JobKindCatalog.addableParameters[blocks[$0].kind ?? ""]?.contains(key) == true }
+            let takers = blocks.indices.filter { Self.table(blocks[$0])?.parameter(key)?.addable == true }
             if allAxes.contains(key) {
                 let wanted = value.split(separator: ",").map(String.init)
                 for i in blocks.indices {
@@ -124,7 +129,7 @@ public struct GridLibrary {
                 for i in blocks.indices where blocks[i].fixed?[key] != nil { blocks[i].fixed![key] = JSONValue.parse(value) }
             } else if !takers.isEmpty {
                 for i in takers { blocks[i].fixed = (blocks[i].fixed ?? [:]).merging([key: JSONValue.parse(value)]) { $1 } }
-            } else if !restrictAxes && JobKindCatalog.inheritedByNeeds.contains(key) {
+            } else if !restrictAxes && Self.inheritedByNeeds.contains(key) {
                 continue  // an inherited choice this needed grid's kinds do not take
             } else {
                 throw GridError.unknownKey(key, grid: name, axes: allAxes.sorted(), fixed: allFixed.sorted())
@@ -150,11 +155,17 @@ public struct GridLibrary {
                 var subSeen = Set<String>()
                 // The needed jobs label as the needing ones do (a `predictor`
                 // set on scs jobs reaches the train_fewshot jobs they use).
-                let inherited = sets.filter { JobKindCatalog.inheritedByNeeds.contains(String($0.prefix { $0 != "=" })) }
+                let inherited = sets.filter { Self.inheritedByNeeds.contains(String($0.prefix { $0 != "=" })) }
                 try expand(n.grid, preset: presetName, sets: inherited, restrictAxes: false, into: &sub, seen: &subSeen)
                 needed = sub.filter { $0.grid == n.grid }
             }
             for params in combos {
+                // Every job fits its kind's table (names, types, allowed values).
+                if let table = Self.table(b) {
+                    do { _ = try table.validate(json: params) } catch let e as ParameterError {
+                        throw GridError.invalidParameters(file: path(of: name), e)
+                    }
+                }
                 var needs: [String] = []
                 if let n = b.needs {
                     let want = n.match.mapValues { substitute($0, params) }
@@ -171,6 +182,14 @@ public struct GridLibrary {
             }
         }
     }
+
+    /// The grid file of grid `name`.
+    func path(of name: String) -> String { (directory as NSString).appendingPathComponent(name + ".json") }
+
+    static func table(_ b: GridBlock) -> KindTable? { b.kind.flatMap(JobKind.init(rawValue:))?.table }
+
+    /// Addable parameters that a grid's `needs` inherit (`predictor`).
+    static let inheritedByNeeds = Set(JobKind.allCases.flatMap { $0.table.inheritedByNeeds })
 
     func substitute(_ v: JSONValue, _ params: [String: JSONValue]) -> JSONValue {
         guard case .string(let s) = v, s.hasPrefix("{"), s.hasSuffix("}") else { return v }

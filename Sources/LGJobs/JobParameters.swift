@@ -2,30 +2,12 @@ import Foundation
 import LGTensor
 import LGModels
 import LGSemantics
-
-/// The kinds of job.
-public enum JobKind: String, Codable, Sendable, CaseIterable {
-    case train
-    case trainFewshot = "train_fewshot"
-    case evaluate
-}
+import LGJobKinds
 
 /// A job's parameters as text, by the names experiments.md uses
 /// (`G`, `SE`, `lr`, `loss_type`, ...), as given with `--set NAME=VALUE` or
-/// stored with a queued job.
-extension Winograd.Policy {
-    /// A job's `winograd=` value (`off`, `inference` or `always`); nil when
-    /// not given. Every job kind that takes the parameter parses it here.
-    public static func jobParameter(_ value: String?) throws -> Winograd.Policy? {
-        guard let value else { return nil }
-        guard let policy = Winograd.Policy(rawValue: value) else {
-            throw JobError.badParameter(name: "winograd", value: value,
-                                        expected: Winograd.Policy.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return policy
-    }
-}
-
+/// stored with a queued job. Their names, types, defaults and presets are
+/// the kind's table (LGJobKinds); the options below decode through it.
 public struct JobParameters: Sendable, Equatable, Codable {
     public var values: [String: String]
 
@@ -48,92 +30,24 @@ public struct JobParameters: Sendable, Equatable, Codable {
         set { values[name] = newValue }
     }
 
-    /// The values with a preset's defaults under them (`preset=quick|smoke|paper`).
-    func applyingPreset(_ kind: JobKind) throws -> JobParameters {
-        guard let p = values["preset"] else { return self }
-        let defaults: [String: String]
-        switch (p, kind) {
-        case ("paper", _): defaults = [:]
-        case ("quick", .train): defaults = ["epochs": "2", "steps_per_epoch": "64", "eval_samples": "100"]
-        case ("quick", .trainFewshot): defaults = ["epochs": "2", "steps_per_epoch": "16", "eval_samples": "100"]
-        case ("quick", .evaluate): defaults = ["eval_samples": "100"]
-        case ("smoke", .train): defaults = ["epochs": "1", "steps_per_epoch": "4", "eval_samples": "2"]
-        case ("smoke", .trainFewshot): defaults = ["epochs": "1", "steps_per_epoch": "4", "eval_samples": "2"]
-        case ("smoke", .evaluate): defaults = ["eval_samples": "2"]
-        default:
-            throw JobError.badParameter(name: "preset", value: p, expected: "paper, quick or smoke")
-        }
-        return JobParameters(defaults.merging(values) { _, given in given })
-    }
+    /// The values checked against `kind`'s table (preset applied).
+    public func validated(_ kind: JobKind) throws -> KindParameters { try kind.table.validate(values) }
+}
 
+extension KindParameters {
     /// `winograd=off|inference|always`, nil when not given.
-    func winogradPolicy() throws -> Winograd.Policy? {
-        try Winograd.Policy.jobParameter(self["winograd"])
+    func winogradPolicy() throws -> Winograd.Policy? { try optionalChoice("winograd", as: Winograd.Policy.self) }
+
+    func latent(_ name: String) throws -> LatentStrategy { try choice(name, as: LatentStrategy.self) }
+
+    func schedule() throws -> LearningRateSchedule {
+        LearningRateSchedule(milestones: try optionalInts("milestones") ?? [], gamma: Float(try number("gamma")))
     }
 
-    /// Parameters every kind takes because the worker, not the job, reads
-    /// them: `memory_mb`, the job's expected peak (its memory gate; docs/usage.md).
-    public static let workerParameters: Set<String> = ["memory_mb"]
-
-    /// The names in `given` that are neither `known` nor worker parameters, sorted.
-    public static func unknownNames<S: Sequence>(_ given: S, known: [String]) -> [String] where S.Element == String {
-        given.filter { !known.contains($0) && !workerParameters.contains($0) }.sorted()
-    }
-
-    func check(known: [String], kind: JobKind) throws {
-        let unknown = Self.unknownNames(values.keys, known: known)
-        if !unknown.isEmpty { throw JobError.unknownParameters(kind: kind.rawValue, names: unknown, known: known) }
-    }
-
-    func string(_ name: String, default d: String) -> String { values[name] ?? d }
-
-    func required(_ name: String, kind: JobKind) throws -> String {
-        guard let v = values[name], !v.isEmpty else { throw JobError.missingParameter(kind: kind.rawValue, name: name) }
-        return v
-    }
-
-    func int(_ name: String, default d: Int, min lo: Int = 0) throws -> Int {
-        guard let s = values[name] else { return d }
-        guard let v = Int(s), v >= lo else { throw JobError.badParameter(name: name, value: s, expected: "an integer >= \(lo)") }
-        return v
-    }
-
-    func uint64(_ name: String) throws -> UInt64? {
-        guard let s = values[name] else { return nil }
-        guard let v = UInt64(s) else { throw JobError.badParameter(name: name, value: s, expected: "a non-negative integer") }
-        return v
-    }
-
-    func double(_ name: String, default d: Double) throws -> Double {
-        guard let s = values[name] else { return d }
-        guard let v = Double(s), v.isFinite, v > 0 else { throw JobError.badParameter(name: name, value: s, expected: "a positive number") }
-        return v
-    }
-
-    func bool(_ name: String, default d: Bool) throws -> Bool {
-        guard let s = values[name] else { return d }
-        switch s.lowercased() {
-        case "1", "true", "yes": return true
-        case "0", "false", "no": return false
-        default: throw JobError.badParameter(name: name, value: s, expected: "0 or 1")
-        }
-    }
-
-    func ints(_ name: String) throws -> [Int]? {
-        guard let s = values[name] else { return nil }
-        let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0! >= 0 }) else {
-            throw JobError.badParameter(name: name, value: s, expected: "comma-separated integers >= 0")
-        }
-        return parts.map { $0! }
-    }
-
-    func latent(_ name: String, default d: LatentStrategy) throws -> LatentStrategy {
-        guard let s = values[name] else { return d }
-        guard let v = LatentStrategy(rawValue: s) else {
-            throw JobError.badParameter(name: name, value: s, expected: LatentStrategy.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return v
+    /// `eval_samples`, or 0 with `eval=0`.
+    func evaluationSamples() throws -> Int {
+        let n = try int("eval_samples")
+        return try flag("eval") ? n : 0
     }
 }
 
@@ -152,20 +66,18 @@ public struct ModelChoice: Sendable, Equatable, Codable {
     /// Label resolution (default: the generator's registered one).
     public var labelResolution: Int?
 
-    static let keys = ["G", "weights", "predictor", "predictor_weights", "label_resolution"]
-
     public init(generator: String, generatorWeights: String? = nil, predictor: String? = nil,
                 predictorWeights: String? = nil, labelResolution: Int? = nil) {
         self.generator = generator; self.generatorWeights = generatorWeights; self.predictor = predictor
         self.predictorWeights = predictorWeights; self.labelResolution = labelResolution
     }
 
-    init(_ p: JobParameters, generator: String) throws {
+    init(_ p: KindParameters, generator: String) throws {
         self.generator = generator
-        generatorWeights = p["weights"]
-        predictor = p["predictor"]
-        predictorWeights = p["predictor_weights"]
-        labelResolution = p["label_resolution"] == nil ? nil : try p.int("label_resolution", default: 0, min: 1)
+        generatorWeights = try p.optionalText("weights")
+        predictor = try p.optionalText("predictor")
+        predictorWeights = try p.optionalText("predictor_weights")
+        labelResolution = try p.optionalInt("label_resolution")
     }
 }
 
@@ -199,45 +111,30 @@ public struct TrainOptions: Sendable, Equatable, Codable {
     /// steps to 1e-4.
     public var winograd: Winograd.Policy?
 
-    public static let keys = ModelChoice.keys + ["SE", "lr", "loss_type", "latent_strategy", "layer_weight", "epochs",
-        "steps_per_epoch", "eval_samples", "eval", "eval_latent_strategy", "seed", "layers", "accumulation",
-        "milestones", "gamma", "layer_weight_lr_scale", "winograd", "preset"]
-
     public init(generator: String, extractor: ExtractorType) {
         models = ModelChoice(generator: generator)
         self.extractor = extractor
     }
 
-    public init(_ parameters: JobParameters) throws {
-        let p = try parameters.applyingPreset(.train)
-        try p.check(known: TrainOptions.keys, kind: .train)
-        models = try ModelChoice(p, generator: try p.required("G", kind: .train))
-        let se = p.string("SE", default: "LSE")
-        guard let t = ExtractorType(rawValue: se) else {
-            throw JobError.badParameter(name: "SE", value: se, expected: "LSE, NSE-1 or NSE-2")
-        }
-        extractor = t
-        lr = try p.double("lr", default: 0.001)
-        lossType = p.string("loss_type", default: "normal")
-        guard ["normal", "focal", "normallayer"].contains(lossType) else {
-            throw JobError.badParameter(name: "loss_type", value: lossType, expected: "normal, focal or normallayer")
-        }
-        latentStrategy = try p.latent("latent_strategy", default: .truncWP)
-        let lw = p.string("layer_weight", default: "softplus")
-        guard let lwt = LayerWeightType(rawValue: lw), lwt != .direct else {
-            throw JobError.badParameter(name: "layer_weight", value: lw, expected: "softplus, sigmoid or none")
-        }
-        layerWeight = lwt
-        epochs = try p.int("epochs", default: 50, min: 1)
-        stepsPerEpoch = try p.int("steps_per_epoch", default: 1024, min: 1)
-        evalSamples = try p.bool("eval", default: true) ? try p.int("eval_samples", default: 10_000) : 0
-        evalLatentStrategy = p["eval_latent_strategy"] == nil ? nil : try p.latent("eval_latent_strategy", default: .truncWP)
-        seed = try p.uint64("seed") ?? 0
-        layers = try p.ints("layers")
-        if let a = p["accumulation"] { accumulation = try AccumulationSchedule(parsing: a) }
-        lrSchedule = LearningRateSchedule(milestones: try p.ints("milestones") ?? [20],
-                                          gamma: Float(try p.double("gamma", default: 0.1)))
-        layerWeightLRScale = Float(try p.double("layer_weight_lr_scale", default: 10))
+    public init(_ parameters: JobParameters) throws { try self.init(parameters.validated(.train)) }
+
+    /// From parameters checked against the `train` table (defaults there).
+    public init(_ p: KindParameters) throws {
+        models = try ModelChoice(p, generator: p.text("G"))
+        extractor = try p.choice("SE", as: ExtractorType.self)
+        lr = try p.number("lr")
+        lossType = try p.text("loss_type")
+        latentStrategy = try p.latent("latent_strategy")
+        layerWeight = try p.choice("layer_weight", as: LayerWeightType.self)
+        epochs = try p.int("epochs")
+        stepsPerEpoch = try p.int("steps_per_epoch")
+        evalSamples = try p.evaluationSamples()
+        evalLatentStrategy = try p.optionalChoice("eval_latent_strategy", as: LatentStrategy.self)
+        seed = try p.seed("seed")
+        layers = try p.optionalInts("layers")
+        if let a = try p.optionalText("accumulation") { accumulation = try AccumulationSchedule(parsing: a) }
+        lrSchedule = try p.schedule()
+        layerWeightLRScale = Float(try p.number("layer_weight_lr_scale"))
         winograd = try p.winogradPolicy()
     }
 
@@ -331,28 +228,25 @@ public struct FewShotOptions: Sendable, Equatable, Codable {
     /// The convolution policy of this job (see `TrainOptions.winograd`).
     public var winograd: Winograd.Policy?
 
-    public static let keys = ModelChoice.keys + ["num_sample", "repeat_ind", "seed", "lr", "epochs", "steps_per_epoch",
-        "eval_samples", "eval", "randomize_noise", "milestones", "gamma", "winograd", "preset"]
+    public init(_ parameters: JobParameters) throws { try self.init(parameters.validated(.trainFewshot)) }
 
-    public init(_ parameters: JobParameters) throws {
-        let p = try parameters.applyingPreset(.trainFewshot)
-        try p.check(known: FewShotOptions.keys, kind: .trainFewshot)
-        models = try ModelChoice(p, generator: p.string("G", default: "stylegan2_ffhq"))
-        numSample = try p.int("num_sample", default: 1, min: 1)
-        repeatIndex = try p.int("repeat_ind", default: 0)
-        if let s = try p.uint64("seed") { seed = s } else {
+    /// From parameters checked against the `train_fewshot` table (defaults there).
+    public init(_ p: KindParameters) throws {
+        models = try ModelChoice(p, generator: p.text("G"))
+        numSample = try p.int("num_sample")
+        repeatIndex = try p.int("repeat_ind")
+        if let s = try p.optionalSeed("seed") { seed = s } else {
             guard repeatIndex < FewShotOptions.repeatSeeds.count else {
                 throw JobError.badParameter(name: "repeat_ind", value: "\(repeatIndex)", expected: "0-4, or give seed=")
             }
             seed = FewShotOptions.repeatSeeds[repeatIndex]
         }
-        lr = try p.double("lr", default: 0.001)
-        epochs = try p.int("epochs", default: 50, min: 1)
-        stepsPerEpoch = try p.int("steps_per_epoch", default: 128, min: 1)
-        evalSamples = try p.bool("eval", default: true) ? try p.int("eval_samples", default: 10_000) : 0
-        randomizeNoise = try p.bool("randomize_noise", default: true)
-        lrSchedule = LearningRateSchedule(milestones: try p.ints("milestones") ?? [20],
-                                          gamma: Float(try p.double("gamma", default: 0.1)))
+        lr = try p.number("lr")
+        epochs = try p.int("epochs")
+        stepsPerEpoch = try p.int("steps_per_epoch")
+        evalSamples = try p.evaluationSamples()
+        randomizeNoise = try p.flag("randomize_noise")
+        lrSchedule = try p.schedule()
         winograd = try p.winogradPolicy()
     }
 
@@ -388,21 +282,21 @@ public struct EvaluateOptions: Sendable, Equatable, Codable {
     /// Whether `G` was given (otherwise it is inferred from the checkpoint).
     public var generatorGiven: Bool
 
-    public static let keys = ModelChoice.keys + ["SE_path", "eval_samples", "latent_strategy", "seed", "name", "preset"]
+    public init(_ parameters: JobParameters) throws { try self.init(parameters.validated(.evaluate)) }
 
-    public init(_ parameters: JobParameters) throws {
-        let p = try parameters.applyingPreset(.evaluate)
-        try p.check(known: EvaluateOptions.keys, kind: .evaluate)
-        extractorPath = try p.required("SE_path", kind: .evaluate)
+    /// From parameters checked against the `evaluate` table (defaults there).
+    public init(_ p: KindParameters) throws {
+        extractorPath = try p.text("SE_path")
         // evaluate.py's G_from_SE: the first two '_' fields of the checkpoint's folder name.
         let folder = URL(fileURLWithPath: extractorPath).deletingLastPathComponent().lastPathComponent
         let inferred = folder.split(separator: "_").prefix(2).joined(separator: "_")
-        models = try ModelChoice(p, generator: p["G"] ?? inferred)
-        generatorGiven = p["G"] != nil
-        samples = try p.int("eval_samples", default: 10_000, min: 1)
-        latentStrategy = try p.latent("latent_strategy", default: .truncWP)
-        seed = try p.uint64("seed") ?? 0
-        name = p["name"]
+        let g = try p.optionalText("G")
+        models = try ModelChoice(p, generator: g ?? inferred)
+        generatorGiven = g != nil
+        samples = try p.int("eval_samples")
+        latentStrategy = try p.latent("latent_strategy")
+        seed = try p.seed("seed")
+        name = try p.optionalText("name")
     }
 
     public var outputName: String {

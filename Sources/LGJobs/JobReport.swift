@@ -1,4 +1,5 @@
 import Foundation
+import LGJobKinds
 import LGSemantics
 
 /// One metric of a job: `mIoU`, `pixel_accuracy`, `iou` (with the class
@@ -56,8 +57,7 @@ public struct JobReport: Codable, Sendable, Equatable {
             rows.append(JobMetric("mIoU", Double(e.mIoU)))
             rows.append(JobMetric("pixel_accuracy", Double(e.pixelAccuracy)))
             for (i, v) in e.classIoU.enumerated() {
-                let name = i + 1 < classNames.count ? classNames[i + 1] : "class\(i + 1)"
-                rows.append(JobMetric("iou", label: name, Double(v)))
+                rows.append(JobMetric("iou", label: MetricKey.className(i + 1, in: classNames), Double(v)))
             }
             rows.append(JobMetric("eval_samples", Double(e.samples)))
         }

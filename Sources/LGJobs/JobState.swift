@@ -1,4 +1,5 @@
 import Foundation
+import LGJobKinds
 import LGTensor
 import LGModelIO
 import LGModels

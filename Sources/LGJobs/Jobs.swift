@@ -2,6 +2,7 @@ import Foundation
 import LGTensor
 import LGModels
 import LGSemantics
+import LGJobKinds
 
 /// The jobs a worker runs: `train`, `train_fewshot`, `evaluate`.
 ///
@@ -26,8 +27,13 @@ public enum Jobs {
             }
         case .evaluate:
             return try evaluate(EvaluateOptions(parameters), registry: registry, context: context, outputs: outputs)
+        default:
+            throw ParameterError.unknownKind(kind.rawValue, allowed: kinds.map(\.rawValue))
         }
     }
+
+    /// The kinds `run` runs (the others have executors of their own).
+    public static let kinds: [JobKind] = [.train, .trainFewshot, .evaluate]
 
     /// `train` with the generator and predictor resolved by name.
     public static func train(_ options: TrainOptions, registry: ModelRegistry, context: JobRunContext = JobRunContext(),
@@ -77,6 +83,7 @@ extension Jobs {
             let o = try FewShotOptions(parameters)
             return "\(o.models.generator)_LSE_fewshot_\(o.checkpointName)"
         case .evaluate: return try EvaluateOptions(parameters).outputName
+        default: throw ParameterError.unknownKind(kind.rawValue, allowed: kinds.map(\.rawValue))
         }
     }
 }

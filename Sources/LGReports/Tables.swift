@@ -3,6 +3,7 @@
 // CSV. Cells with no finished job say "missing" (LaTeX: "--").
 import Foundation
 import LGStore
+import LGJobKinds
 
 /// A table independent of output format: nil cells are missing.
 public struct Table: Sendable {
@@ -71,10 +72,15 @@ public struct Reports {
         /// What the result was made with (`predictor`, ...); empty for a job
         /// that recorded nothing (finished before schema 3, or a kind that records none).
         var provenance: [String: String] = [:]
-        /// The LSE's layer weighting (the reference's default when unset).
-        var layerWeight: String { job.params["layer_weight"]?.stringValue ?? "softplus" }
-        var G: String? { job.params["G"]?.stringValue }
-        var SE: String? { job.params["SE"]?.stringValue }
+        /// A parameter as text, or its kind's default (LGJobKinds) when the job did not set it.
+        func param(_ name: String) -> String? {
+            if let v = job.params[name] { return textParameters([name: v])[name] }
+            return JobKind(rawValue: job.kind)?.table.defaultValue(name)
+        }
+        /// The LSE's layer weighting (the table's default when unset).
+        var layerWeight: String { param("layer_weight") ?? "" }
+        var G: String? { param("G") }
+        var SE: String? { param("SE") }
     }
 
     /// The run that finished last (a rerun replaces an older cell).
@@ -122,21 +128,26 @@ public struct Reports {
     /// (and the default 10x learning rate of the layer weights: a probe at
     /// another scale is not a Table-1 cell).
     func fullRuns() throws -> [Done] {
-        try trainRuns().filter { $0.layerWeight == "softplus" }
+        try trainRuns().filter { $0.layerWeight == Reports.defaultLayerWeight }
     }
 
     /// Train jobs with the default loss and layer-weight learning-rate scale,
     /// any layer weighting.
     func trainRuns() throws -> [Done] {
         try succeeded(kind: "train").filter {
-            ($0.job.params["loss_type"]?.stringValue ?? "normal") == "normal"
-                && ($0.job.params["layer_weight_lr_scale"].map { $0.doubleValue == 10 } ?? true)
+            $0.param("loss_type") == Reports.train.defaultValue("loss_type")
+                && $0.param("layer_weight_lr_scale").flatMap(Double.init) == Reports.train.defaultValue("layer_weight_lr_scale").flatMap(Double.init)
                 && $0.metrics["mIoU"] != nil
         }
     }
 
-    /// The LSE's layer weightings, in the reference's names.
-    public static let layerWeights = ["softplus", "sigmoid", "none"]
+    static let train = JobKind.train.table
+    /// The LSE's layer weightings, in the reference's names, the default first.
+    public static let layerWeights: [String] = {
+        guard case .choice(let words)? = train.parameter("layer_weight")?.type else { return [] }
+        return [defaultLayerWeight] + words.filter { $0 != defaultLayerWeight }
+    }()
+    static let defaultLayerWeight = train.defaultValue("layer_weight") ?? "softplus"
 
     /// SE_lw.tex: the LSE under each layer weighting next to the nonlinear
     /// extractors, for every G with an LSE run under a weighting other than
@@ -151,9 +162,9 @@ public struct Reports {
             miou(runs.filter { $0.layerWeight == lw }, G: g, SE: "LSE")
         }
         let full = try fullRuns()
-        let gs = Set(runs.filter { $0.SE == "LSE" && $0.layerWeight != "softplus" }.compactMap(\.G)).sorted()
+        let gs = Set(runs.filter { $0.SE == "LSE" && $0.layerWeight != Reports.defaultLayerWeight }.compactMap(\.G)).sorted()
         // The default weighting, then the others that have a run.
-        let weightings = Reports.layerWeights.filter { lw in lw == "softplus" || gs.contains { lse($0, lw) != nil } }
+        let weightings = Reports.layerWeights.filter { lw in lw == Reports.defaultLayerWeight || gs.contains { lse($0, lw) != nil } }
         let rows: [[String?]] = gs.map { g in
             let l = weightings.map { lse(g, $0) }
             let nse1 = miou(full, G: g, SE: "NSE-1"), nse2 = miou(full, G: g, SE: "NSE-2")
@@ -268,9 +279,11 @@ public struct Reports {
     /// "LSE (w)" for each other layer weighting with a run) the run picked.
     func classRuns(G: String) throws -> (classes: [String], rows: [(label: String, run: Done?)]) {
         let all = try trainRuns().filter { $0.G == G }
-        let runs = all.filter { $0.layerWeight == "softplus" }
+        let runs = all.filter { $0.layerWeight == Reports.defaultLayerWeight }
         var classes: [String] = []
-        for r in runs { for k in r.metrics.keys.sorted() where k.hasPrefix("iou/") && !classes.contains(String(k.dropFirst(4))) { classes.append(String(k.dropFirst(4))) } }
+        for r in runs {
+            for c in r.metrics.keys.sorted().compactMap(MetricKey.className(ofClassIoU:)) where !classes.contains(c) { classes.append(c) }
+        }
         var rows: [(label: String, run: Done?)] = []
         for m in Reports.methods {
             rows.append((m, pick(runs.filter { $0.SE == m })))
@@ -288,7 +301,7 @@ public struct Reports {
     static func classIoU(_ run: Done?, _ c: String?) -> Double? {
         guard let run else { return nil }
         guard let c else { return run.metrics["mIoU"].map(Reports.percent) }
-        return run.metrics["iou/\(c)"].flatMap { $0 < 0 ? nil : Reports.percent($0) }
+        return run.metrics[MetricKey.classIoU(c)].flatMap { $0 < 0 ? nil : Reports.percent($0) }
     }
 
     func classTableCells(G: String) throws -> Table {

@@ -2,6 +2,7 @@
 // streams events to stdout as JSON lines (ChildEvent). Exit status: 0 done,
 // 1 the job threw, 3 cancelled; anything else (a crash) is retried.
 import Foundation
+import LGJobKinds
 import LGWire
 import LGNet
 
@@ -116,6 +117,12 @@ public enum ChildHost {
         try? FileManager.default.createDirectory(at: ctx.workDirectory, withIntermediateDirectories: true)
         do {
             let r = try exec.run(job: spec, context: ctx)
+            // One metric-key convention (LGJobKinds): a key the kind's table
+            // does not declare is a bug of the executor; say so, keep the row.
+            if let kind = JobKind(rawValue: spec.kind) {
+                let odd = kind.table.undeclaredMetrics(r.metrics.keys)
+                if !odd.isEmpty { ctx.log("warning: \(spec.kind) wrote metric keys its table does not declare: \(odd.joined(separator: ", "))") }
+            }
             var e = ChildEvent(.result); e.metrics = r.metrics; e.provenance = r.provenance.isEmpty ? nil : r.provenance
             ctx.emit(e)
             return ChildExit.success

@@ -4,6 +4,7 @@
 // (`worker exec-job`), so a crash cannot take the worker down.
 import Foundation
 import LGWire
+import LGJobKinds
 
 /// What a job is: handed to the executor in the child process.
 public struct JobSpec: Codable, Sendable {
@@ -28,11 +29,8 @@ public struct JobSpec: Codable, Sendable {
         self.attempt = attempt; self.workDirectory = workDirectory; self.resumeCheckpoint = resumeCheckpoint
     }
 
-    public func int(_ k: String, default d: Int) -> Int { params[k]?.intValue ?? d }
-    public func double(_ k: String, default d: Double) -> Double { params[k]?.doubleValue ?? d }
     /// The parameters as canonical JSON (to decode into another module's types).
     public var paramsJSON: Data { Data(JSONValue.canonical(.object(params)).utf8) }
-    public func string(_ k: String, default d: String) -> String { params[k]?.stringValue ?? d }
 }
 
 /// A job's outcome: its metric set (stored atomically with `succeeded`).
@@ -98,9 +96,9 @@ public struct JobRegistry: Sendable {
 
     /// `testKinds`: add the test-only kinds (see `TestSleepExecutor`); by
     /// default only when LINEARGAN_TEST_KINDS=1 is set.
-    public init(_ executors: [String: JobExecutor], testKinds: Bool = ProcessInfo.processInfo.environment["LINEARGAN_TEST_KINDS"] == "1") {
-        self.executors = executors
-        if testKinds { self.executors["test_sleep"] = TestSleepExecutor() }
+    public init(_ executors: [JobKind: JobExecutor], testKinds: Bool = JobKind.testKindsEnabled) {
+        self.executors = Dictionary(uniqueKeysWithValues: executors.map { ($0.key.rawValue, $0.value) })
+        if testKinds { self.executors[JobKind.testSleep.rawValue] = TestSleepExecutor() }
     }
 
     public var kinds: [String] { executors.keys.sorted() }

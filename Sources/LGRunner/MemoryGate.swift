@@ -2,6 +2,7 @@
 // host may spend on jobs, and whether a claimed job may start now. Pure
 // values (the runner reads /proc and the cgroup once and passes them in).
 import Foundation
+import LGJobKinds
 import LGWire
 
 /// What this host may spend on jobs, in bytes, and its cores.
@@ -133,14 +134,21 @@ public struct PeakMemoryTable: Codable, Sendable, Equatable {
         "pggan_bedroom": 2_500 << 20, "pggan_church": 2_500 << 20,
     ]
 
+    /// The job's generator: the parameter its kind's table names (`G`).
+    static func generator(kind: String, params: [String: JSONValue]) -> String? {
+        JobKind(rawValue: kind)?.table.generatorParameter.flatMap { params[$0]?.stringValue }
+    }
+
+    /// `kind|generator|variant` (variant: the table's `variantParameter`, `SE` for train jobs).
     public static func key(kind: String, params: [String: JSONValue]) -> String {
-        [kind, params["generator"]?.stringValue ?? "-", params["extractor"]?.stringValue ?? "-"].joined(separator: "|")
+        let variant = JobKind(rawValue: kind)?.table.variantParameter.flatMap { params[$0]?.stringValue }
+        return [kind, generator(kind: kind, params: params) ?? "-", variant ?? "-"].joined(separator: "|")
     }
 
     public func estimate(kind: String, params: [String: JSONValue]) -> UInt64 {
         if let mb = params["memory_mb"]?.doubleValue, mb > 0 { return UInt64(mb * 1024 * 1024) }
         if let m = measured[Self.key(kind: kind, params: params)] { return m }
-        if let g = params["generator"]?.stringValue, let p = Self.paperScale[g] { return p }
+        if let g = Self.generator(kind: kind, params: params), let p = Self.paperScale[g] { return p }
         return Self.unknownBytes
     }
 

@@ -1,22 +1,33 @@
 // test_sleep: a short fake job for the live tests and the benchmark. Only
 // registered with LINEARGAN_TEST_KINDS=1 and refused by every grid in jobs/.
 //
-// Parameters: steps (10), step_ms (20), checkpoint_every (0 = never),
-// fail_at (step at which it throws; -1 never), crash_at (step at which the
-// process aborts; -1 never) with crash_attempts (crash only while attempt
-// <= this; default 1), value (metric "value", default 1), echo (a text
-// returned as the result's provenance "echo").
-// Metrics: value, steps, resumed_from (the step a checkpoint resumed at), attempt.
+// Parameters and metrics: its table, LGJobKinds/Kinds/TestSleep.swift.
 import Foundation
+import LGJobKinds
+
+/// A `test_sleep` job's parameters, decoded through its table.
+public struct TestSleepOptions: Sendable {
+    public var steps, stepMilliseconds, checkpointEvery, failAt, crashAt, crashAttempts: Int
+    public var value: Double
+    public var echo: String?
+
+    public init(_ p: KindParameters) throws {
+        steps = try p.int("steps"); stepMilliseconds = try p.int("step_ms")
+        checkpointEvery = try p.int("checkpoint_every")
+        failAt = try p.int("fail_at"); crashAt = try p.int("crash_at")
+        crashAttempts = try p.int("crash_attempts")
+        value = try p.number("value"); echo = try p.optionalText("echo")
+    }
+}
 
 public struct TestSleepExecutor: JobExecutor {
     public init() {}
 
     public func run(job: JobSpec, context: JobContext) throws -> JobResult {
-        let steps = job.int("steps", default: 10), ms = job.int("step_ms", default: 20)
-        let every = job.int("checkpoint_every", default: 0)
-        let failAt = job.int("fail_at", default: -1), crashAt = job.int("crash_at", default: -1)
-        let crashAttempts = job.int("crash_attempts", default: 1)
+        let o = try TestSleepOptions(JobKind.testSleep.table.validate(json: job.params))
+        let steps = o.steps, ms = o.stepMilliseconds, every = o.checkpointEvery
+        let failAt = o.failAt, crashAt = o.crashAt, crashAttempts = o.crashAttempts
+        let value = o.value, echo = o.echo
         var start = 0
         if let d = try context.loadCheckpoint(), let s = Int(String(decoding: d, as: UTF8.self)) { start = s }
         var reporter = StepProgress(context)
@@ -34,8 +45,8 @@ public struct TestSleepExecutor: JobExecutor {
                             note: "step \(step)/\(steps)")
             if every > 0 && step % every == 0 && step < steps { try context.saveCheckpoint(Data(String(step).utf8)) }
         }
-        return JobResult(metrics: ["value": job.double("value", default: 1), "steps": Double(steps),
+        return JobResult(metrics: ["value": value, "steps": Double(steps),
                                    "resumed_from": Double(start), "attempt": Double(job.attempt)],
-                         provenance: job.params["echo"]?.stringValue.map { ["echo": $0] } ?? [:])
+                         provenance: echo.map { ["echo": $0] } ?? [:])
     }
 }

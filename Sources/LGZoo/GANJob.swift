@@ -2,6 +2,7 @@ import Foundation
 import LGDomains
 import LGGANTraining
 import LGJobs
+import LGJobKinds
 import LGModelIO
 import LGModels
 import LGTensor
@@ -29,34 +30,18 @@ public struct GANJobOptions: Sendable, Equatable {
     /// A run resumes under the policy it is given.
     public var winograd: Winograd.Policy? = nil
 
-    public static let known = ["family", "domain", "resolution", "fmaps_max", "latent_dim", "mapping_layers",
-                               "batch", "steps", "seed", "sample_every", "winograd"]
-
     public init(family: GeneratorFamily, domain: String) { self.family = family; self.domain = domain }
 
-    /// From the job's text parameters.
-    public init(parameters p: [String: String]) throws {
-        let unknown = JobParameters.unknownNames(p.keys, known: Self.known)
-        guard unknown.isEmpty else { throw JobError.unknownParameters(kind: "train_gan", names: unknown, known: Self.known) }
-        guard let f = p["family"] else { throw JobError.missingParameter(kind: "train_gan", name: "family") }
-        guard let family = GeneratorFamily(rawValue: f) else {
-            throw JobError.badParameter(name: "family", value: f, expected: "pggan, stylegan or stylegan2")
-        }
-        guard let domain = p["domain"] else { throw JobError.missingParameter(kind: "train_gan", name: "domain") }
-        self.init(family: family, domain: domain)
-        func int(_ k: String, _ v: inout Int) throws {
-            guard let s = p[k] else { return }
-            guard let x = Int(s), x >= 0 else { throw JobError.badParameter(name: k, value: s, expected: "an integer >= 0") }
-            v = x
-        }
-        try int("resolution", &resolution); try int("fmaps_max", &fmapsMax); try int("latent_dim", &latentDim)
-        try int("mapping_layers", &mappingLayers); try int("batch", &batch); try int("steps", &steps)
-        try int("sample_every", &sampleEvery)
-        if let s = p["seed"] {
-            guard let x = UInt64(s) else { throw JobError.badParameter(name: "seed", value: s, expected: "an integer >= 0") }
-            seed = x
-        }
-        if let w = try Winograd.Policy.jobParameter(p["winograd"]) { winograd = w }
+    /// From the job's text parameters, checked against the `train_gan` table.
+    public init(parameters: [String: String]) throws { try self.init(JobKind.trainGAN.table.validate(parameters)) }
+
+    public init(_ p: KindParameters) throws {
+        self.init(family: try p.choice("family", as: GeneratorFamily.self), domain: try p.text("domain"))
+        resolution = try p.int("resolution"); fmapsMax = try p.int("fmaps_max"); latentDim = try p.int("latent_dim")
+        mappingLayers = try p.int("mapping_layers"); batch = try p.int("batch"); steps = try p.int("steps")
+        sampleEvery = try p.int("sample_every")
+        seed = try p.seed("seed")
+        winograd = try p.optionalChoice("winograd", as: Winograd.Policy.self)
     }
 
     /// `stylegan2_toyface32`: the zoo's model name.

@@ -1,5 +1,6 @@
 import Foundation
 import LGJobs
+import LGJobKinds
 import LGModelIO
 import LGTensor
 
@@ -9,52 +10,24 @@ public struct SegmenterJobOptions: Sendable, Equatable {
     /// Held-out renders for the final evaluation.
     public var evalSamples = 1000
 
-    public static let known = ["domain", "resolution", "feature_scale", "steps", "batch", "lr", "seed",
-                               "class_weighting", "lovasz_weight", "init", "eval_samples"]
-
     public init(settings: SegmenterSettings) { self.settings = settings }
 
-    /// From the job's text parameters.
-    public init(parameters p: [String: String]) throws {
-        let unknown = JobParameters.unknownNames(p.keys, known: Self.known)
-        guard unknown.isEmpty else { throw JobError.unknownParameters(kind: "train_segmenter", names: unknown, known: Self.known) }
-        guard let domain = p["domain"] else { throw JobError.missingParameter(kind: "train_segmenter", name: "domain") }
+    /// From the job's text parameters, checked against the `train_segmenter` table.
+    public init(parameters: [String: String]) throws { try self.init(JobKind.trainSegmenter.table.validate(parameters)) }
+
+    public init(_ p: KindParameters) throws {
+        let domain = try p.text("domain")
         var s = SegmenterSettings(domain: domain)
-        func int(_ k: String, _ v: inout Int, min: Int = 1) throws {
-            guard let text = p[k] else { return }
-            guard let x = Int(text), x >= min else { throw JobError.badParameter(name: k, value: text, expected: "an integer >= \(min)") }
-            v = x
-        }
-        try int("resolution", &s.resolution, min: 16); try int("feature_scale", &s.featureScale)
-        try int("steps", &s.steps, min: 0); try int("batch", &s.batch)
-        if let text = p["lr"] {
-            guard let x = Float(text), x > 0 else { throw JobError.badParameter(name: "lr", value: text, expected: "a number > 0") }
-            s.learningRate = x
-        }
-        if let text = p["seed"] {
-            guard let x = UInt64(text) else { throw JobError.badParameter(name: "seed", value: text, expected: "an integer >= 0") }
-            s.seed = x
-        }
-        if let text = p["class_weighting"] {
-            guard let w = ClassWeighting(rawValue: text) else {
-                throw JobError.badParameter(name: "class_weighting", value: text,
-                                            expected: ClassWeighting.allCases.map(\.rawValue).joined(separator: " or "))
-            }
-            s.classWeighting = w
-        }
-        if let text = p["lovasz_weight"] {
-            guard let x = Float(text), x >= 0, x.isFinite else {
-                throw JobError.badParameter(name: "lovasz_weight", value: text, expected: "a number >= 0")
-            }
-            s.lovaszWeight = x
-        }
-        if let text = p["init"] {
-            guard !text.isEmpty else { throw JobError.badParameter(name: "init", value: text, expected: "a segmenter file") }
-            // "{domain}" lets one grid value serve every domain.
-            s.initialWeights = text.replacingOccurrences(of: "{domain}", with: domain)
-        }
+        s.resolution = try p.int("resolution"); s.featureScale = try p.int("feature_scale")
+        s.steps = try p.int("steps"); s.batch = try p.int("batch")
+        s.learningRate = Float(try p.number("lr"))
+        s.seed = try p.seed("seed")
+        s.classWeighting = try p.optionalChoice("class_weighting", as: ClassWeighting.self)
+        s.lovaszWeight = try p.optionalNumber("lovasz_weight").map(Float.init)
+        // "{domain}" lets one grid value serve every domain.
+        s.initialWeights = try p.optionalText("init")?.replacingOccurrences(of: "{domain}", with: domain)
         self.init(settings: s)
-        try int("eval_samples", &evalSamples)
+        evalSamples = try p.int("eval_samples")
     }
 
     /// `toyface_unet32_fs4_15000`: the output's name (the parameters a grid

@@ -17,7 +17,7 @@ struct CoordinatorCommand: ParsableCommand {
           collector markdown
         On a Slurm cluster: coordinator launch slurm --help (docs/cluster.md).
         """,
-        subcommands: [Serve.self, Launch.self, Enqueue.self, Status.self, Workers.self, Jobs.self, Retry.self, Cancel.self, Prioritize.self]
+        subcommands: [Serve.self, Launch.self, Enqueue.self, Status.self, Workers.self, Jobs.self, Retry.self, Cancel.self, Prioritize.self, Kinds.self]
     )
 }
 

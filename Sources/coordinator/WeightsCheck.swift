@@ -1,6 +1,7 @@
 import Foundation
 import LGCatalog
 import LGStore
+import LGJobKinds
 
 /// Which registered models a batch of jobs needs whose weight files are not
 /// on this host. Workers elsewhere may have them, so this informs rather
@@ -17,9 +18,6 @@ struct WeightsCheck {
     /// Names the jobs use that this host's registry does not know.
     var unknown: [String: Int] = [:]
 
-    /// Job kinds whose `G` names a registered generator labelled by a predictor.
-    static let kindsWithModels: Set<String> = ["train", "train_fewshot", "evaluate", "scs"]
-
     init(jobs: [NewJob], registry: ModelRegistry) {
         var byModel: [String: Missing] = [:]
         func note(_ kind: String, _ name: String, _ lookup: () throws -> ModelRegistry.WeightsLookup) {
@@ -31,8 +29,10 @@ struct WeightsCheck {
                 }
             } catch { unknown[name, default: 0] += 1 }
         }
-        for j in jobs where Self.kindsWithModels.contains(j.kind) {
-            guard let g = j.params["G"]?.stringValue else { continue }
+        // Kinds whose table names a generator parameter load a registered generator and its predictor.
+        for j in jobs {
+            guard let name = JobKind(rawValue: j.kind)?.table.generatorParameter,
+                  let g = j.params[name]?.stringValue else { continue }
             note("generator", g) { try registry.lookupWeights(generator: g, explicit: j.params["weights"]?.stringValue) }
             guard let p = try? registry.predictorName(forGenerator: g, override: j.params["predictor"]?.stringValue) else { continue }
             note("predictor", p) { try registry.lookupWeights(predictor: p, explicit: j.params["predictor_weights"]?.stringValue) }

@@ -2,27 +2,11 @@ import Foundation
 import LGRunner
 import LGWire
 import LGJobs
+import LGJobKinds
 import LGModels
 import LGNet
 import LGManipulation
 import LGZoo
-
-/// Parameters stored with a queued job, as the text the job parsers take:
-/// numbers without trailing zeros, lists comma-joined, booleans 1/0.
-func textParameters(_ params: [String: JSONValue]) -> [String: String] {
-    func text(_ v: JSONValue) -> String {
-        switch v {
-        case .null: return ""
-        case .bool(let b): return b ? "1" : "0"
-        case .int(let i): return String(i)
-        case .double(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
-        case .string(let s): return s
-        case .array(let a): return a.map(text).joined(separator: ",")
-        case .object: return v.description
-        }
-    }
-    return params.mapValues(text)
-}
 
 /// Outputs of queued jobs go under the project folder the worker runs in
 /// (`expr/`, `results/`), or under $LINEARGAN_ROOT.
@@ -86,30 +70,27 @@ struct TrainingJobExecutor: JobExecutor {
 /// `train_fewshot` job it depends on) or with the predictor (baseline).
 struct SCSJobExecutor: JobExecutor {
     func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
-        let p = textParameters(job.params)
-        guard let g = p["G"] else { throw ManipulationError.invalidOption("scs job without G") }
+        let o = try SCSJobOptions(parameters: textParameters(job.params))
+        let g = o.generator
         let registry = try ModelRegistry.standard()
         let entry = try registry.generatorEntry(g)
         guard let generator = try registry.loadGenerator(g) as? any StyleGenerator else {
             throw ManipulationError.invalidOption("scs needs a StyleGAN-family generator; \(g) is not one")
         }
         // A job's own `predictor` (a registered name of the same label set) overrides the generator's.
-        guard p["predictor"] != nil || entry.predictor != nil else {
+        guard o.predictor != nil || entry.predictor != nil else {
             throw ManipulationError.missingModel("\(g) has no registered predictor; give the job a predictor=NAME")
         }
-        let predictorName = try registry.predictorName(forGenerator: g, override: p["predictor"])
+        let predictorName = try registry.predictorName(forGenerator: g, override: o.predictor)
         // The files this job loads: the registered ones (scs takes no weight overrides).
         let provenance = try registry.resultProvenance(["G": g, "predictor": predictorName], digest: fileSHA256)
         let predictor = try registry.loadPredictor(predictorName, generator: g)
         let outputs = projectOutputs()
         let method: SCSMethod
-        let tag: String
-        if p["extractor"] == "predictor" {
-            method = .baseline
-            tag = "baseline"
-        } else {
-            let r = p["repeat"] ?? "0", n = p["num_sample"] ?? "8"
-            tag = "r\(r)_n\(n)"
+        let tag = o.tag
+        switch o.method {
+        case .predictor: method = .baseline
+        case let .fewShotLSE(r, n):
             if let dependency = job.dependencyCheckpoints?.first {
                 // The train_fewshot job's final checkpoint, fetched from the coordinator.
                 let se = try Jobs.extractor(fromCheckpoint: Data(contentsOf: URL(fileURLWithPath: dependency)))
@@ -124,14 +105,9 @@ struct SCSJobExecutor: JobExecutor {
                 context.log("scs \(g) \(tag): few-shot LSE from \(path)")
             }
         }
-        var options = SCSOptions()
-        options.nInit = Int(p["n_init"] ?? "") ?? options.nInit
-        options.nIter = Int(p["steps"] ?? "") ?? options.nIter
-        options.learningRate = Float(p["lr"] ?? "") ?? options.learningRate
-        options.space = LatentSpace(rawValue: p["optim_strategy"] ?? "z") ?? .z
         let parameters = SCSJobParameters(
-            options: options, repeats: Int(p["samples_per_target"] ?? "") ?? 10, seed: UInt64(p["seed"] ?? "") ?? 0,
-            targets: .generated(count: Int(p["targets"] ?? "") ?? 100, seed: 1, strategy: .truncWP),
+            options: o.sampling, repeats: o.samplesPerTarget, seed: o.seed,
+            targets: .generated(count: o.targets, seed: 1, strategy: .truncWP),
             labelResolution: entry.labelResolution)
         let out = outputs.exprDirectory.appendingPathComponent("scs/\(g)_\(tag)")
         let result = try SCSJob.run(generator: generator, predictor: predictor, method: method,
@@ -145,7 +121,7 @@ struct SCSJobExecutor: JobExecutor {
                                          "pixel_accuracy": Double(result.summary.pixelAccuracy),
                                          "initial_mIoU": Double(result.summary.initialMIoU),
                                          "random_mIoU": Double(result.summary.randomMIoU)]
-        for (i, v) in result.summary.classIoU.enumerated() { metrics["iou/\(i + 1)"] = Double(v) }
+        metrics.merge(MetricKey.classIoUs(result.summary.classIoU, classNames: predictor.classNames)) { $1 }
         return LGRunner.JobResult(metrics: metrics, provenance: provenance)
     }
 }

@@ -1,15 +1,17 @@
 import LGRunner
+import LGJobKinds
 
-/// The job kinds this worker runs. Registering a kind is one line below
-/// (an executor conforms to LGRunner.JobExecutor; see JobExecutors.swift).
-/// The test-only kind `test_sleep` is added when LINEARGAN_TEST_KINDS=1.
-let jobKinds: JobRegistry = {
-    var kinds: [String: any JobExecutor] = [:]
-    kinds["train"] = TrainingJobExecutor(kind: .train)
-    kinds["train_fewshot"] = TrainingJobExecutor(kind: .trainFewshot)
-    kinds["evaluate"] = TrainingJobExecutor(kind: .evaluate)
-    kinds["scs"] = SCSJobExecutor()
-    kinds["train_gan"] = GANJobExecutor()
-    kinds["train_segmenter"] = SegmenterJobExecutor()
-    return JobRegistry(kinds)
-}()
+/// The executor of each job kind (LGJobKinds defines the kinds and their
+/// parameters; an executor conforms to LGRunner.JobExecutor, see
+/// JobExecutors.swift). The test-only kind `test_sleep` is added when
+/// LINEARGAN_TEST_KINDS=1.
+let jobExecutors: [JobKind: any JobExecutor] = [
+    .train: TrainingJobExecutor(kind: .train),
+    .trainFewshot: TrainingJobExecutor(kind: .trainFewshot),
+    .evaluate: TrainingJobExecutor(kind: .evaluate),
+    .scs: SCSJobExecutor(),
+    .trainGAN: GANJobExecutor(),
+    .trainSegmenter: SegmenterJobExecutor(),
+]
+
+let jobKinds = JobRegistry(jobExecutors)

@@ -2,6 +2,7 @@ import ArgumentParser
 import LGLogging
 import Foundation
 import LGJobs
+import LGJobKinds
 import LGZoo
 
 /// Set by SIGINT / SIGTERM: the running job checkpoints and stops.
@@ -30,9 +31,10 @@ struct RunLocal: ParsableCommand {
         """
     )
 
-    static let zooKinds = ["train_gan", "train_segmenter"]
+    /// The kinds run-local runs (`scs` runs only through the queue, beside its train_fewshot job).
+    static let kinds: [JobKind] = Jobs.kinds + [.trainGAN, .trainSegmenter]
 
-    @Option(help: "Job kind: \((JobKind.allCases.map(\.rawValue) + RunLocal.zooKinds).joined(separator: ", ")).")
+    @Option(help: "Job kind: \(RunLocal.kinds.map(\.rawValue).joined(separator: ", ")) (`coordinator kinds KIND` lists its parameters).")
     var kind: String
 
     @Option(name: .customLong("set"), help: "A job parameter NAME=VALUE (repeatable).")
@@ -59,15 +61,15 @@ struct RunLocal: ParsableCommand {
     var progressInterval: Double = 2
 
     func validate() throws {
-        guard JobKind(rawValue: kind) != nil || RunLocal.zooKinds.contains(kind) else {
-            throw ValidationError("--kind must be one of \((JobKind.allCases.map(\.rawValue) + RunLocal.zooKinds).joined(separator: ", "))")
+        guard let k = JobKind(rawValue: kind), RunLocal.kinds.contains(k) else {
+            throw ValidationError("--kind must be one of \(RunLocal.kinds.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
     func run() throws {
-        if kind == "train_gan" { return try runGAN() }
-        if kind == "train_segmenter" { return try runSegmenter() }
-        let jobKind = JobKind(rawValue: kind)!
+        guard let jobKind = JobKind(rawValue: kind) else { throw ValidationError("unknown --kind \(kind)") }
+        if jobKind == .trainGAN { return try runGAN() }
+        if jobKind == .trainSegmenter { return try runSegmenter() }
         let params = try JobParameters(assignments: assignments)
         let name = try Jobs.outputName(kind: jobKind, parameters: params)
         let registry = try catalog.registry()

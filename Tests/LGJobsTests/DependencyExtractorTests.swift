@@ -1,4 +1,5 @@
 import XCTest
+import LGJobKinds
 import LGTensor
 import LGSemantics
 @testable import LGJobs

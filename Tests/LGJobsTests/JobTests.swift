@@ -1,4 +1,5 @@
 import XCTest
+import LGJobKinds
 import LGTensor
 import LGModels
 import LGSemantics

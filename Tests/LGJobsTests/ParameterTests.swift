@@ -1,4 +1,5 @@
 import XCTest
+import LGJobKinds
 import LGModels
 import LGSemantics
 import LGTensor
@@ -66,7 +67,7 @@ final class ParameterTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("epoch") && "\(e)".contains("epochs"), "\(e)")
         }
         XCTAssertThrowsError(try TrainOptions(JobParameters(["SE": "LSE"]))) { e in
-            XCTAssertEqual(e as? JobError, .missingParameter(kind: "train", name: "G"))
+            XCTAssertEqual(e as? ParameterError, .missing(kind: "train", name: "G"))
         }
         XCTAssertThrowsError(try TrainOptions(JobParameters(["G": "x", "SE": "NSE-3"])))
         XCTAssertThrowsError(try TrainOptions(JobParameters(["G": "x", "latent_strategy": "wp"])))
@@ -129,6 +130,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(r.flatMetrics, ["mIoU": 0.5, "pixel_accuracy": Double(Float(0.9)), "iou/skin": 0.5, "iou/hat": -1,
                                        "eval_samples": 1, "train_seconds": 2, "eval_seconds": 1])
         XCTAssertEqual(r.referenceText, "0.5\n0.5 -1.0")
+        for kind in Jobs.kinds { XCTAssertEqual(kind.table.undeclaredMetrics(r.flatMetrics.keys), [], "\(kind)") }
         XCTAssertNil(JobMetric("mIoU", Double.nan).value)
     }
 }

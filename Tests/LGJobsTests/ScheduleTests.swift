@@ -1,4 +1,5 @@
 import XCTest
+import LGJobKinds
 import LGTensor
 @testable import LGJobs
 

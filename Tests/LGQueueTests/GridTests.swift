@@ -1,4 +1,5 @@
 import XCTest
+import LGJobKinds
 @testable import LGGrid
 import LGStore
 
@@ -110,7 +111,7 @@ final class GridTests: XCTestCase {
     }
 
     func testTestKindsAreUnreachableFromGrids() throws {
-        XCTAssertFalse(JobKindCatalog.production.contains("test_sleep"))
+        XCTAssertFalse(JobKind.production.contains(.testSleep))
         let dir = NSTemporaryDirectory() + "lgq-grid-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -120,7 +121,7 @@ final class GridTests: XCTestCase {
         defer { if let saved { setenv("LINEARGAN_TEST_KINDS", saved, 1) } }
         XCTAssertThrowsError(try GridLibrary(directory: dir).expand("t")) { XCTAssertTrue("\($0)".contains("allowed kinds")) }
         for g in lib.names() {
-            for j in try lib.expand(g, preset: "quick") { XCTAssertTrue(JobKindCatalog.production.contains(j.kind)) }
+            for j in try lib.expand(g, preset: "quick") { XCTAssertTrue(JobKind.production.map(\.rawValue).contains(j.kind)) }
         }
     }
 }

@@ -18,15 +18,15 @@ final class MemoryGateTests: XCTestCase {
 
     func testEstimatesComeFromTheGridThenThisHostThenThePaperTable() {
         var t = PeakMemoryTable()
-        let params: [String: JSONValue] = ["generator": "stylegan2_ffhq", "extractor": "LSE"]
+        let params: [String: JSONValue] = ["G": "stylegan2_ffhq", "SE": "LSE"]
         XCTAssertEqual(t.estimate(kind: "train", params: params), PeakMemoryTable.paperScale["stylegan2_ffhq"])
-        XCTAssertEqual(t.estimate(kind: "train", params: ["generator": "zoo_x"]), PeakMemoryTable.unknownBytes)
+        XCTAssertEqual(t.estimate(kind: "train", params: ["G": "zoo_x"]), PeakMemoryTable.unknownBytes)
         t.record(kind: "train", params: params, peakBytes: gb)
         t.record(kind: "train", params: params, peakBytes: gb / 2)   // the larger figure is kept
         XCTAssertEqual(t.estimate(kind: "train", params: params), gb)
         XCTAssertEqual(t.estimate(kind: "train", params: params.merging(["memory_mb": 300]) { a, _ in a }), 300 << 20)
         // Another extractor of the same generator is another key.
-        XCTAssertEqual(t.estimate(kind: "train", params: ["generator": "stylegan2_ffhq", "extractor": "NSE-2"]),
+        XCTAssertEqual(t.estimate(kind: "train", params: ["G": "stylegan2_ffhq", "SE": "NSE-2"]),
                        PeakMemoryTable.paperScale["stylegan2_ffhq"])
         let path = NSTemporaryDirectory() + "peak-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: path) }

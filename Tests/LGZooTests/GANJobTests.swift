@@ -6,6 +6,7 @@ import LGModelIO
 import LGModels
 import LGTensor
 import XCTest
+import LGJobKinds
 @testable import LGZoo
 
 final class GANJobTests: XCTestCase {
@@ -34,6 +35,7 @@ final class GANJobTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dirA); try? FileManager.default.removeItem(at: dirB) }
         let whole = try GANJob.run(o, context: JobRunContext(checkpointer: MemoryCheckpointer()), expr: dirA)
         XCTAssertEqual(whole.metrics["steps"], 4)
+        XCTAssertEqual(JobKind.trainGAN.table.undeclaredMetrics(whole.metrics.keys), [])
 
         let store = MemoryCheckpointer()
         var steps = 0

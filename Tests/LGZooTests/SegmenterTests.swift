@@ -5,6 +5,7 @@ import LGModelIO
 import LGModels
 import LGTensor
 import XCTest
+import LGJobKinds
 @testable import LGZoo
 
 /// A segmenter small enough to train in a test: toyface at 16 px, filters 4..64.
@@ -184,6 +185,7 @@ final class SegmenterJobTests: XCTestCase {
         let (_, settings) = try SegmenterFiles.load(resumed.file)
         XCTAssertEqual(settings, o.settings)
         XCTAssertNotNil(whole.metrics["iou/skin"])
+        XCTAssertEqual(JobKind.trainSegmenter.table.undeclaredMetrics(whole.metrics.keys), [])
         XCTAssertTrue(FileManager.default.fileExists(atPath: dirA.appendingPathComponent("zoo/segmenters/\(o.name).json").path))
     }
 
@@ -211,14 +213,14 @@ final class SegmenterJobTests: XCTestCase {
         XCTAssertEqual(o.settings.classWeighting, .balanced)
         XCTAssertEqual(o.name, "toychurch_unet32_fs4_2000_balanced_seed2")
         XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["steps": "5"])) {
-            XCTAssertEqual($0 as? JobError, .missingParameter(kind: "train_segmenter", name: "domain"))
+            XCTAssertEqual($0 as? ParameterError, .missing(kind: "train_segmenter", name: "domain"))
         }
         XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "width": "5"])) {
-            guard case .unknownParameters(_, let names, _) = $0 as? JobError else { return XCTFail("\($0)") }
+            guard case .unknown(_, let names, _) = $0 as? ParameterError else { return XCTFail("\($0)") }
             XCTAssertEqual(names, ["width"])
         }
         XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "class_weighting": "inverse"])) {
-            XCTAssertTrue("\($0)".contains("none or balanced"), "\($0)")
+            XCTAssertTrue("\($0)".contains("none, balanced"), "\($0)")
         }
         XCTAssertThrowsError(try SegmenterJobOptions(parameters: ["domain": "toyface", "resolution": "8"]))
         // memory_mb is the worker's (its memory gate), known to every kind.

@@ -1,0 +1,76 @@
+import Foundation
+
+/// One kind's definition: its parameters (name, type, default, allowed
+/// values, whether `--set` may add it), its presets and the metric keys it
+/// writes. Adding a parameter to a kind is an entry here plus the line of
+/// its executor that reads it (`KindParameters`); the agreement test in
+/// LGJobKindsTests fails while the two disagree.
+public struct KindTable: Sendable {
+    public var kind: JobKind
+    public var summary: String
+    public var parameters: [ParameterSpec]
+    /// Preset name -> defaults laid under the job's own values
+    /// (`preset=quick`); `paper` (no defaults) where the kind has presets.
+    public var presets: [String: [String: String]]
+    public var metrics: [MetricSpec]
+    /// The parameter naming the registered generator the job loads (its
+    /// weights are checked at enqueue; the worker's memory estimate is keyed
+    /// by it), nil for kinds that load none.
+    public var generatorParameter: String?
+    /// The parameter that tells apart jobs of one generator whose memory
+    /// differs (`SE`), for the worker's memory table.
+    public var variantParameter: String?
+    /// Names outside the table are accepted and ignored (the test kind only:
+    /// its jobs carry names that only make job keys differ).
+    public var ignoresUndeclared: Bool
+
+    public init(kind: JobKind, summary: String, parameters: [ParameterSpec], presets: [String: [String: String]] = [:],
+                metrics: [MetricSpec], generatorParameter: String? = nil, variantParameter: String? = nil,
+                ignoresUndeclared: Bool = false) {
+        self.kind = kind; self.summary = summary
+        self.parameters = parameters + (presets.isEmpty ? [] : [KindTables.presetParameter(presets)]) + KindTables.workerParameters
+        self.presets = presets; self.metrics = metrics
+        self.generatorParameter = generatorParameter; self.variantParameter = variantParameter
+        self.ignoresUndeclared = ignoresUndeclared
+    }
+
+    public func parameter(_ name: String) -> ParameterSpec? { parameters.first { $0.name == name } }
+    public var names: [String] { parameters.map(\.name) }
+    public var addable: [String] { parameters.filter(\.addable).map(\.name) }
+    public var inheritedByNeeds: [String] { parameters.filter(\.inheritedByNeeds).map(\.name) }
+
+    /// Checks `values` (text, as a job carries them) against the table:
+    /// unknown names, missing required ones, values of the wrong type or
+    /// outside the allowed ones. A preset's defaults go under the values first.
+    public func validate(_ values: [String: String]) throws -> KindParameters {
+        let k = kind.rawValue
+        let unknown = values.keys.filter { parameter($0) == nil }.sorted()
+        if !unknown.isEmpty && !ignoresUndeclared { throw ParameterError.unknown(kind: k, names: unknown, known: names) }
+        var merged = values
+        if let p = values["preset"] {
+            guard let defaults = presets[p] else {
+                throw ParameterError.unknownPreset(kind: k, value: p, presets: presets.keys.sorted())
+            }
+            merged = defaults.merging(values) { _, given in given }
+        }
+        for spec in parameters {
+            guard let v = merged[spec.name] else {
+                if spec.required { throw ParameterError.missing(kind: k, name: spec.name) }
+                continue
+            }
+            guard spec.type.accepts(v) else {
+                throw ParameterError.invalid(kind: k, name: spec.name, value: v, expected: spec.type.expected)
+            }
+        }
+        return KindParameters(table: self, values: merged)
+    }
+
+    /// Metric keys of `keys` that this kind does not declare.
+    public func undeclaredMetrics<S: Sequence>(_ keys: S) -> [String] where S.Element == String {
+        keys.filter { key in !metrics.contains { $0.matches(key) } }.sorted()
+    }
+
+    /// A parameter's default as the table gives it (the collector's view of
+    /// a job that did not set it).
+    public func defaultValue(_ name: String) -> String? { parameter(name)?.defaultValue }
+}
