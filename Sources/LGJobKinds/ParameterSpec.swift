@@ -34,24 +34,36 @@ public struct ParameterSpec: Sendable, Equatable {
 
 /// A metric key a kind writes into its result row.
 public struct MetricSpec: Sendable, Equatable {
-    /// The key; for a per-class metric the prefix (`iou/`), completed by the class name.
+    /// The key; for a per-class metric the prefix (`iou/`), completed by
+    /// the class name; for a curve the prefix (`loss@`), completed by the step.
     public var key: String
     public var perClass: Bool
+    public var perStep: Bool
     public var help: String
 
-    public init(_ key: String, perClass: Bool = false, _ help: String) {
-        self.key = key; self.perClass = perClass; self.help = help
+    public init(_ key: String, perClass: Bool = false, perStep: Bool = false, _ help: String) {
+        self.key = key; self.perClass = perClass; self.perStep = perStep; self.help = help
     }
 
     public func matches(_ name: String) -> Bool {
-        perClass ? name.hasPrefix(key) && name.count > key.count : name == key
+        if perClass { return name.hasPrefix(key) && name.count > key.count }
+        if perStep { return name.hasPrefix(key) && Int(name.dropFirst(key.count)) != nil }
+        return name == key
     }
+
+    /// How `coordinator kinds` and docs/job-kinds.md show it.
+    public var pattern: String { key + (perClass ? "{class name}" : perStep ? "{step}" : "") }
 }
 
 /// The one metric-key convention for every kind: plain names (`mIoU`,
-/// `pixel_accuracy`, `train_seconds`) and per-class values as
-/// `{metric}/{class name}`, the class names of the label set (never indices).
+/// `pixel_accuracy`, `train_seconds`), per-class values as
+/// `{metric}/{class name}`, the class names of the label set (never
+/// indices), and training curves as `{metric}@{step}` (the dashboard and
+/// `collector plots` draw these).
 public enum MetricKey {
+    /// `{name}@{step}`: one point of a training curve.
+    public static func atStep(_ name: String, _ step: Int) -> String { "\(name)@\(step)" }
+
     public static let mIoU = "mIoU"
     public static let classIoUPrefix = "iou/"
     /// `iou/{class name}`.

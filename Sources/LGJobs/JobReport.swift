@@ -67,13 +67,21 @@ public struct JobReport: Codable, Sendable, Equatable {
     }
 
     /// The metric rows as one flat map (`mIoU`, `pixel_accuracy`,
-    /// `iou/{class}`, `train_seconds`, `eval_seconds`, `eval_samples`);
-    /// undefined values are left out.
+    /// `iou/{class}`, `train_seconds`, `eval_seconds`, `eval_samples`),
+    /// plus the training curves by epoch end (`loss@{step}`,
+    /// `train_mIoU@{step}`, `lr@{step}`); undefined values are left out.
     public var flatMetrics: [String: Double] {
         var out: [String: Double] = [:]
         for m in metrics {
             guard let v = m.value else { continue }
             out[m.label.map { "\(m.metric)/\($0)" } ?? m.metric] = v
+        }
+        let stepsPerEpoch = parameters["steps_per_epoch"].flatMap { Int($0) } ?? 1
+        for h in trainingHistory {
+            let step = (h.epoch + 1) * stepsPerEpoch
+            if h.meanLoss.isFinite { out[MetricKey.atStep("loss", step)] = h.meanLoss }
+            if let m = h.mIoU { out[MetricKey.atStep("train_mIoU", step)] = Double(m) }
+            out[MetricKey.atStep("lr", step)] = Double(h.learningRate)
         }
         return out
     }

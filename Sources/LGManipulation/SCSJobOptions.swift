@@ -17,6 +17,7 @@ public struct SCSJobOptions: Sendable, Equatable {
     public var sampling: SCSOptions
     public var samplesPerTarget: Int
     public var targets: Int
+    public var targetSeed: UInt64
     public var seed: UInt64
 
     public init(parameters: [String: String]) throws { try self.init(JobKind.scs.table.validate(parameters)) }
@@ -35,6 +36,7 @@ public struct SCSJobOptions: Sendable, Equatable {
                               space: try p.choice("optim_strategy", as: LatentSpace.self))
         samplesPerTarget = try p.int("samples_per_target")
         targets = try p.int("targets")
+        targetSeed = try p.seed("target_seed")
         seed = try p.seed("seed")
     }
 

@@ -107,7 +107,7 @@ struct SCSJobExecutor: JobExecutor {
         }
         let parameters = SCSJobParameters(
             options: o.sampling, repeats: o.samplesPerTarget, seed: o.seed,
-            targets: .generated(count: o.targets, seed: 1, strategy: .truncWP),
+            targets: .generated(count: o.targets, seed: o.targetSeed, strategy: .truncWP),
             labelResolution: entry.labelResolution)
         let out = outputs.exprDirectory.appendingPathComponent("scs/\(g)_\(tag)")
         let result = try SCSJob.run(generator: generator, predictor: predictor, method: method,

@@ -130,6 +130,14 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(r.flatMetrics, ["mIoU": 0.5, "pixel_accuracy": Double(Float(0.9)), "iou/skin": 0.5, "iou/hat": -1,
                                        "eval_samples": 1, "train_seconds": 2, "eval_seconds": 1])
         XCTAssertEqual(r.referenceText, "0.5\n0.5 -1.0")
+        // Training curves: one point per epoch end, keyed by its step.
+        var t = r
+        t.parameters = ["steps_per_epoch": "4"]
+        t.trainingHistory = [EpochSummary(epoch: 0, meanLoss: 2, mIoU: 0.25, pixelAccuracy: 0.5, learningRate: 0.001),
+                             EpochSummary(epoch: 1, meanLoss: 1, mIoU: nil, pixelAccuracy: nil, learningRate: 0.0001)]
+        let curves = t.flatMetrics.filter { $0.key.contains("@") }
+        XCTAssertEqual(curves, ["loss@4": 2, "train_mIoU@4": 0.25, "lr@4": Double(Float(0.001)), "loss@8": 1, "lr@8": Double(Float(0.0001))])
+        for kind in [JobKind.train, .trainFewshot] { XCTAssertEqual(kind.table.undeclaredMetrics(t.flatMetrics.keys), [], "\(kind)") }
         for kind in Jobs.kinds { XCTAssertEqual(kind.table.undeclaredMetrics(r.flatMetrics.keys), [], "\(kind)") }
         XCTAssertNil(JobMetric("mIoU", Double.nan).value)
     }

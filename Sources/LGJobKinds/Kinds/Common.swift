@@ -55,5 +55,8 @@ public enum KindTables {
     static let trainingMetrics = evaluationMetrics + [
         MetricSpec("train_seconds", "training time"),
         MetricSpec("eval_seconds", "evaluation time"),
+        MetricSpec("loss@", perStep: true, "mean training loss of the epoch ending at that step"),
+        MetricSpec("train_mIoU@", perStep: true, "mIoU of the epoch's training predictions against the predictor's labels"),
+        MetricSpec("lr@", perStep: true, "learning rate of the epoch ending at that step"),
     ]
 }

@@ -12,6 +12,7 @@ extension KindTables {
             ParameterSpec("repeat", .int(min: 0), default: "0", "repeat index of the few-shot LSE"),
             ParameterSpec("num_sample", .int(min: 1), default: "8", "N of the few-shot LSE"),
             ParameterSpec("targets", .int(min: 1), default: "100", "target label maps (P-labels of generated images)"),
+            ParameterSpec("target_seed", .seed, default: "1", "seed of the targets' latents (trunc-wp)"),
             ParameterSpec("samples_per_target", .int(min: 1), default: "10", "samples drawn per target"),
             ParameterSpec("n_init", .int(min: 1), default: "10", "random z scored before optimising; the best is kept"),
             ParameterSpec("steps", .int(min: 0), default: "50", "Adam steps on the latent"),
