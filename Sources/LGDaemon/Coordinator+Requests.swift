@@ -34,7 +34,8 @@ extension Coordinator {
                 var r = Message(.beatResults, id: id)
                 r.results = try beats.map { b in
                     LeaseReply(job: b.job, try store.heartbeat(jobID: b.job, fence: b.fence, progress: b.progress, rate: b.rate,
-                                                               note: b.note, etaSeconds: b.eta, leaseSeconds: config.leaseSeconds))
+                                                               note: b.note, etaSeconds: b.eta, log: b.log ?? [],
+                                                               leaseSeconds: config.leaseSeconds))
                 }
                 return r
             case .metrics(let l, let metrics):

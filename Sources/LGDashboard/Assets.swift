@@ -24,6 +24,7 @@ enum Assets {
     td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
     td.key { max-width: 360px; overflow: hidden; text-overflow: ellipsis; font-family: ui-monospace, monospace; font-size: 12px; }
     td.wrap { white-space: pre-wrap; word-break: break-word; max-width: 700px; }
+    pre.log { background: #fafbfc; border: 1px solid var(--line); padding: 8px; max-height: 320px; overflow: auto; font-size: 12px; white-space: pre-wrap; word-break: break-word; }
     .state { display: inline-block; padding: 0 7px; border-radius: 9px; color: #fff; font-size: 12px; }
     .state.queued { background: var(--queued); } .state.running { background: var(--running); }
     .state.succeeded { background: var(--succeeded); } .state.failed { background: var(--failed); }
@@ -207,8 +208,25 @@ enum Assets {
       content.innerHTML = '<div class="actions">' +
         '<button id="act-cancel" class="danger">Cancel</button><button id="act-retry">Retry</button>' +
         '<label>priority <input id="prio" type="number" value="0" style="width:70px"></label><button id="act-prioritize">Set priority</button>' +
-        '<span id="act-msg" class="msg"></span></div><div id="job"></div>';
+        '<span id="act-msg" class="msg"></span></div><div id="job"></div>' +
+        '<h2>Log <span class="muted" id="log-info"></span></h2><pre id="log" class="log"></pre>';
       const msg = document.getElementById("act-msg");
+      // The live tail: lines after the last one shown, appended (the newest 1000 kept).
+      let logSeq = 0;
+      const logBox = document.getElementById("log");
+      async function tail() {
+        const r = await api("/api/jobs/" + id + "/log?after=" + logSeq + "&limit=500");
+        if (r.lines.length) {
+          const atBottom = logBox.scrollTop + logBox.clientHeight >= logBox.scrollHeight - 4;
+          logBox.textContent += r.lines.map(l => (l.attempt > 1 ? "[attempt " + l.attempt + "] " : "") + l.line).join("\n") + "\n";
+          const all = logBox.textContent.split("\n");
+          if (all.length > 1001) logBox.textContent = all.slice(all.length - 1001).join("\n");
+          logSeq = r.lines[r.lines.length - 1].seq;
+          if (atBottom) logBox.scrollTop = logBox.scrollHeight;
+        }
+        document.getElementById("log-info").textContent = logSeq ? "" : "(no lines yet: workers send them with their heartbeats)";
+      }
+      every(tail);
       async function act(action, body, question) {
         if (!confirm(question)) return;
         try {

@@ -79,6 +79,17 @@ extension Dashboard {
                 checkpoints: try self.store.artifacts(jobID: id), waitingFor: try self.store.unmetDependencies(of: id)))
         }
 
+        // The live tail of a job's log: lines with a sequence number above `after`.
+        router.get("/api/jobs/:id/log") { request, context -> Response in
+            let id = try Self.jobID(context)
+            let q = Query(request)
+            let after = try q.int("after", default: 0, range: 0...Int(Int64.max))
+            let limit = try q.int("limit", default: 200, range: 1...JobStore.logLinesKept)
+            guard try self.store.job(id: id) != nil else { throw APIError(.notFound, "no job with id \(id)") }
+            struct Out: Encodable { var job: Int; var lines: [JobLogLine] }
+            return HTTP.json(Out(job: id, lines: try self.store.logTail(jobID: id, after: after, limit: limit)))
+        }
+
         router.get("/api/grids") { _, _ -> Response in
             struct G: Encodable { var grid: String; var counts: [String: Int]; var total: Int; var fractionDone: Double }
             let gs = try self.store.gridSummaries().map { g in

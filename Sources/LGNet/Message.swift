@@ -47,8 +47,23 @@ public struct Beat: Codable, Sendable, Equatable {
     public var note: String?
     /// Seconds left by the worker's own measure (absent: no estimate yet).
     public var eta: Double?
-    public init(job: Int, fence: Int, progress: Double? = nil, rate: Double? = nil, note: String? = nil, eta: Double? = nil) {
+    /// The job's log lines (its process's stderr) since the last beat, for
+    /// the dashboard's live tail; at most `Beat.maxLogLines` lines of at
+    /// most `Beat.maxLogLineBytes` bytes.
+    public var log: [String]?
+    public init(job: Int, fence: Int, progress: Double? = nil, rate: Double? = nil, note: String? = nil, eta: Double? = nil,
+                log: [String]? = nil) {
         self.job = job; self.fence = fence; self.progress = progress; self.rate = rate; self.note = note; self.eta = eta
+        self.log = log
+    }
+
+    public static let maxLogLines = 500
+    public static let maxLogLineBytes = 2000
+
+    /// Whether the log fits the limits (the server refuses a beat that does not).
+    public var logFits: Bool {
+        guard let log else { return true }
+        return log.count <= Self.maxLogLines && log.allSatisfy { $0.utf8.count <= Self.maxLogLineBytes }
     }
 }
 

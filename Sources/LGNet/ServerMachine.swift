@@ -158,6 +158,9 @@ public struct ServerMachine {
             return dispatch(.claim(limit: n, kinds: msg.kinds))
         case .heartbeat:
             guard let b = msg.beats, b.count <= 1000 else { return fail(.malformed, "heartbeat needs beats (at most 1000)", id: msg.id) }
+            guard b.allSatisfy(\.logFits) else {
+                return fail(.malformed, "a beat's log has more than \(Beat.maxLogLines) lines or a line over \(Beat.maxLogLineBytes) bytes", id: msg.id)
+            }
             return dispatch(.heartbeat(b))
         case .metrics:
             guard let l = lease() else { return fail(.malformed, "metrics needs job and fence", id: msg.id) }

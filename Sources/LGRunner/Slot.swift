@@ -1,6 +1,7 @@
 // One running job on a worker: its child process and what it reported.
 import Foundation
 import LGWire
+import LGNet
 
 /// Its reader threads touch only `events`, `stderrTail` and the done flags,
 /// under `lock`; everything else belongs to the worker loop.
@@ -19,6 +20,10 @@ final class Slot: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [ChildEvent] = []
     private var stderrTail = Data()
+    /// Whole stderr lines not yet sent with a heartbeat (the dashboard's
+    /// live tail), the newest `Beat.maxLogLines`; `partialLine` is the rest.
+    private var pendingLog: [String] = []
+    private var partialLine = Data()
     private var stdoutDone = false
     private var stderrDone = false
 
@@ -61,6 +66,9 @@ final class Slot: @unchecked Sendable {
                     }
                 }
             }
+            // Closed here: the pipe's read end would otherwise stay open
+            // in the worker, two descriptors per job until none are left.
+            try? stdout.close()
             self?.lock.lock(); self?.stdoutDone = true; self?.lock.unlock()
         }
         out.start()
@@ -71,11 +79,40 @@ final class Slot: @unchecked Sendable {
                 self?.lock.lock()
                 self?.stderrTail.append(d)
                 if let s = self, s.stderrTail.count > 8192 { s.stderrTail = Data(s.stderrTail.suffix(4096)) }
+                self?.collectLines(d)
                 self?.lock.unlock()
             }
+            try? stderr.close()
             self?.lock.lock(); self?.stderrDone = true; self?.lock.unlock()
         }
         err.start()
+    }
+
+    /// Splits stderr bytes into lines for `takeLog` (under `lock`).
+    private func collectLines(_ d: Data) {
+        partialLine.append(d)
+        while let nl = partialLine.firstIndex(of: 0x0a) {
+            pendingLog.append(Self.logLine(partialLine[partialLine.startIndex..<nl]))
+            partialLine = Data(partialLine[(nl + 1)...])
+        }
+        // A line that never ends is cut where a beat allows.
+        if partialLine.count > Beat.maxLogLineBytes { pendingLog.append(Self.logLine(partialLine)); partialLine = Data() }
+        if pendingLog.count > Beat.maxLogLines { pendingLog.removeFirst(pendingLog.count - Beat.maxLogLines) }
+    }
+
+    /// A line as UTF-8 text no longer than a beat allows.
+    static func logLine(_ bytes: Data) -> String {
+        var text = String(decoding: bytes, as: UTF8.self)
+        while text.utf8.count > Beat.maxLogLineBytes { text.removeLast() }
+        return text
+    }
+
+    /// The log lines since the last call (with `final`, the unfinished last line too).
+    func takeLog(final: Bool = false) -> [String] {
+        lock.lock(); defer { lock.unlock() }
+        if final && !partialLine.isEmpty { pendingLog.append(Self.logLine(partialLine)); partialLine = Data() }
+        let lines = pendingLog; pendingLog = []
+        return lines
     }
 
     func drainEvents() -> [ChildEvent] {

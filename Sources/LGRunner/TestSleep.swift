@@ -41,6 +41,7 @@ public struct TestSleepExecutor: JobExecutor {
             if step == failAt { throw NSError(domain: "test_sleep", code: 1, userInfo: [NSLocalizedDescriptionKey: "test_sleep: failing at step \(step) as asked"]) }
             Thread.sleep(forTimeInterval: Double(ms) / 1000)
             step += 1
+            context.log("test_sleep: step \(step)/\(steps)")
             reporter.report(fraction: Double(step) / Double(max(1, steps)), phase: "sleeping", step: step, total: steps,
                             note: "step \(step)/\(steps)")
             if every > 0 && step % every == 0 && step < steps { try context.saveCheckpoint(Data(String(step).utf8)) }

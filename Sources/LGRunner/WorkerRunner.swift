@@ -157,7 +157,11 @@ public final class WorkerRunner: @unchecked Sendable {
                 nextBeat = now.addingTimeInterval(heartbeatSeconds)
                 let live = slots.compactMap { $0 }.filter { !$0.abandoned && $0.outcome == nil }
                 if !live.isEmpty {
-                    let replies = try c.heartbeat(live.map { Beat(job: $0.job.id, fence: $0.job.fence, progress: $0.progress, rate: $0.rate, note: $0.note, eta: $0.eta) })
+                    let replies = try c.heartbeat(live.map { s in
+                        let log = s.takeLog()
+                        return Beat(job: s.job.id, fence: s.job.fence, progress: s.progress, rate: s.rate, note: s.note, eta: s.eta,
+                                    log: log.isEmpty ? nil : log)
+                    })
                     for r in replies where r.outcome != "ok" {
                         if let s = live.first(where: { $0.job.id == r.job }) { abandon(s, r) }
                     }
@@ -169,6 +173,9 @@ public final class WorkerRunner: @unchecked Sendable {
                 // trip as the completion (complete_claim).
                 var next: ClaimedJob?
                 if !s.abandoned {
+                    // The job's last log lines, while its lease still holds.
+                    let tail = s.takeLog(final: true)
+                    if !tail.isEmpty { _ = try c.heartbeat([Beat(job: s.job.id, fence: s.job.fence, log: tail)]) }
                     let r: LeaseReply
                     switch o {
                     case .complete(let result):

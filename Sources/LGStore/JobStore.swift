@@ -132,7 +132,7 @@ public final class JobStore: @unchecked Sendable {
     /// keep their stored values when nil; `etaSeconds` is the worker's
     /// current estimate and is replaced (nil: none yet, e.g. a new phase).
     public func heartbeat(jobID: Int, fence: Int, progress: Double?, rate: Double?, note: String?,
-                          etaSeconds: Double? = nil, leaseSeconds: Double) throws -> LeaseOutcome {
+                          etaSeconds: Double? = nil, log: [String] = [], leaseSeconds: Double) throws -> LeaseOutcome {
         try locked {
             try db.transaction {
                 let c = try checkLease(jobID, fence)
@@ -146,6 +146,7 @@ public final class JobStore: @unchecked Sendable {
                     """, [.double(now + leaseSeconds), .double(now), p.map { .double($0) } ?? .null,
                           rate.map { .double($0) } ?? .null, note.map { .text($0) } ?? .null,
                           eta.map { .double($0) } ?? .null, .int(Int64(jobID))])
+                if !log.isEmpty { try appendLog(jobID: jobID, lines: log, at: now) }
                 return .ok
             }
         }

@@ -120,6 +120,19 @@ enum Migrations {
         CREATE INDEX jobs_grid ON jobs(grid);
         CREATE INDEX jobs_kind ON jobs(kind);
         """,
+        // 6: the jobs' log lines (their processes' stderr), sent with the
+        // heartbeats, the newest `JobStore.logLinesKept` per job, for the
+        // dashboard's live tail.
+        """
+        CREATE TABLE job_logs (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            at REAL NOT NULL,
+            attempt INTEGER NOT NULL,
+            line TEXT NOT NULL
+        );
+        CREATE INDEX job_logs_job ON job_logs(job_id, id);
+        """,
     ]
 
     static func apply(_ db: Database) throws {

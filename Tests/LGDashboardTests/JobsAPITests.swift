@@ -111,6 +111,36 @@ final class JobsAPITests: XCTestCase {
         }
     }
 
+    /// The live log tail: lines sent with heartbeats, polled with `after`.
+    func testJobLogTail() async throws {
+        let f = try DashboardFixture()
+        try f.enqueue(2)
+        let c = try f.store.claim(owner: "w1", limit: 1, leaseSeconds: 60)[0]
+        XCTAssertEqual(try f.store.heartbeat(jobID: c.id, fence: c.fence, progress: 0.1, rate: nil, note: nil,
+                                             log: ["loading stylegan2_ffhq", "epoch 1/2 <b>"], leaseSeconds: 60), .ok)
+        try await f.test { client in
+            var r = try await client.execute(uri: "/api/jobs/\(c.id)/log", method: .get)
+            XCTAssertEqual(r.status, .ok)
+            let lines = try XCTUnwrap(try json(r)["lines"] as? [[String: Any]])
+            XCTAssertEqual(lines.map { $0["line"] as? String }, ["loading stylegan2_ffhq", "epoch 1/2 <b>"])
+            XCTAssertEqual(lines.map { $0["attempt"] as? Int }, [1, 1])
+            let last = try XCTUnwrap(lines.last?["seq"] as? Int)
+            r = try await client.execute(uri: "/api/jobs/\(c.id)/log?after=\(last)", method: .get)
+            XCTAssertEqual((try json(r)["lines"] as? [Any])?.count, 0)
+            r = try await client.execute(uri: "/api/jobs/\(c.id)/log?limit=1", method: .get)
+            XCTAssertEqual(((try json(r)["lines"] as? [[String: Any]])?.first?["line"]) as? String, "epoch 1/2 <b>")
+            // The other job has none; bad input is a 400, an unknown job a 404.
+            r = try await client.execute(uri: "/api/jobs/2/log", method: .get)
+            XCTAssertEqual((try json(r)["lines"] as? [Any])?.count, 0)
+            r = try await client.execute(uri: "/api/jobs/\(c.id)/log?after=-1", method: .get)
+            XCTAssertEqual(r.status, .badRequest)
+            r = try await client.execute(uri: "/api/jobs/\(c.id)/log?limit=0", method: .get)
+            XCTAssertEqual(r.status, .badRequest)
+            r = try await client.execute(uri: "/api/jobs/999/log", method: .get)
+            XCTAssertEqual(r.status, .notFound)
+        }
+    }
+
     func testFilters() async throws {
         let f = try DashboardFixture()
         try f.enqueue(2, grid: "zeta")

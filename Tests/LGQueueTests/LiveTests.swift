@@ -35,6 +35,32 @@ final class LiveTests: XCTestCase {
         XCTAssertTrue(try store.jobs().allSatisfy { $0.attempt == 1 })
         // The result's provenance travels child -> worker -> complete_claim -> store.
         for j in try store.jobs() { XCTAssertEqual(try store.provenance(jobID: j.id), ["echo": "made by test_sleep"], "job \(j.id)") }
+        // Its stderr too: child -> worker -> heartbeats (the last lines just before complete) -> job_logs.
+        for j in try store.jobs() {
+            XCTAssertEqual(try store.logTail(jobID: j.id).map(\.line).filter { $0.hasPrefix("test_sleep: step") },
+                           (1...4).map { "test_sleep: step \($0)/4" }, "job \(j.id)")
+        }
+    }
+
+    /// A worker that has run many jobs holds no more descriptors than after
+    /// its first few (each job's stdout/stderr pipes are closed at EOF;
+    /// found by the one-hour soak: a worker stopped starting jobs with
+    /// EBADF after about 10,000 of them).
+    func testWorkerDoesNotLeakDescriptors() throws {
+        cluster = try LiveCluster()
+        try cluster.startCoordinator()
+        try cluster.enqueue(10, ["steps": .int(0), "round": .int(0)])
+        let w = try cluster.startWorker(slots: 2)
+        let store = try cluster.store()
+        func fds() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(w.processIdentifier)/fd").count) ?? -1 }
+        try cluster.waitFor("the first jobs", timeout: 30) { try store.counts()[.succeeded] == 10 }
+        Thread.sleep(forTimeInterval: 0.5)
+        let before = fds()
+        try cluster.enqueue(150, ["steps": .int(0), "round": .int(1)])
+        try cluster.waitFor("150 more jobs", timeout: 90) { try store.counts()[.succeeded] == 160 }
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertGreaterThan(before, 0)
+        XCTAssertLessThan(fds() - before, 10, "descriptors before \(before), after 150 more jobs \(fds())")
     }
 
     /// `coordinator prioritize --priority -1 ID` (no daemon): a negative

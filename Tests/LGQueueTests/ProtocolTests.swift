@@ -179,3 +179,23 @@ extension ProtocolTests {
         }
     }
 }
+
+extension ProtocolTests {
+    /// A beat's log lines are bounded; beyond the bounds the heartbeat is refused as malformed.
+    func testHeartbeatLogIsBounded() {
+        var m = ServerMachine(secret: secret)
+        var client = MachineClient(secret: secret)
+        _ = m.receive(client.hello(m))
+        var ok = Message(.heartbeat, id: 1)
+        ok.beats = [Beat(job: 1, fence: 1, log: ["a", "b"])]
+        XCTAssertEqual(m.receive(client.frame(ok)), [.dispatch(.heartbeat(ok.beats!), id: 1, worker: "w1")])
+        for bad in [Array(repeating: "x", count: Beat.maxLogLines + 1), [String(repeating: "y", count: Beat.maxLogLineBytes + 1)]] {
+            var m = ServerMachine(secret: secret)
+            var client = MachineClient(secret: secret)
+            _ = m.receive(client.hello(m))
+            var msg = Message(.heartbeat, id: 2)
+            msg.beats = [Beat(job: 1, fence: 1, log: bad)]
+            XCTAssertEqual(sent(m.receive(client.frame(msg))).first?.code, .malformed)
+        }
+    }
+}

@@ -140,6 +140,29 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.rescueExpired().map(\.state), [.queued])
     }
 
+    /// Log lines ride on heartbeats: appended under the lease check, the newest kept.
+    func testHeartbeatLogLines() throws {
+        _ = try store.enqueue(jobs(1))
+        let c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]
+        XCTAssertEqual(try store.heartbeat(jobID: 1, fence: c.fence, progress: nil, rate: nil, note: nil, log: ["a", "b"], leaseSeconds: 10), .ok)
+        XCTAssertEqual(try store.logTail(jobID: 1).map(\.line), ["a", "b"])
+        // A stale fence adds nothing.
+        guard case .stale = try store.heartbeat(jobID: 1, fence: c.fence + 1, progress: nil, rate: nil, note: nil, log: ["forged"], leaseSeconds: 10)
+        else { return XCTFail("a stale beat was accepted") }
+        XCTAssertEqual(try store.logTail(jobID: 1).map(\.line), ["a", "b"])
+        // Bounded: the newest logLinesKept stay.
+        let n = JobStore.logLinesKept
+        for chunk in stride(from: 0, to: n + 100, by: 500) {
+            let lines = (chunk..<min(chunk + 500, n + 100)).map { "line \($0)" }
+            XCTAssertEqual(try store.heartbeat(jobID: 1, fence: c.fence, progress: nil, rate: nil, note: nil, log: lines, leaseSeconds: 10), .ok)
+        }
+        let all = try store.logTail(jobID: 1, limit: n + 500)
+        XCTAssertEqual(all.count, n)
+        XCTAssertEqual(all.last?.line, "line \(n + 99)")
+        XCTAssertEqual(all.first?.line, "line 100")
+        XCTAssertEqual(try store.logTail(jobID: 1, after: all[all.count - 3].seq).map(\.line), ["line \(n + 98)", "line \(n + 99)"])
+    }
+
     func testHeartbeatCarriesTheWorkersETA() throws {
         _ = try store.enqueue(jobs(1))
         var c = try store.claim(owner: "w", limit: 1, leaseSeconds: 10)[0]

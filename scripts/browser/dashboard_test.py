@@ -197,6 +197,18 @@ def main():
                 [h.find_elements(By.TAG_NAME, "td")[2].text for h in hist] == [e[0] for e in events] and \
                 summary.get("state") == state and summary.get("attempt") == f"{attempt} of {maxa}"
         wait_for(f"job page {jid} to match the database", job_page_ok)
+        # The live log tail: the job's stderr lines arrive with the heartbeats and are appended.
+        def log_tail_grows():
+            shown = driver.find_element(By.ID, "log").text.splitlines()
+            stored = [r[0] for r in db_rows("SELECT line FROM job_logs WHERE job_id=? ORDER BY id", jid)]
+            steps = [l for l in shown if l.startswith("test_sleep: step")]
+            return len(steps) >= 2 and set(steps) <= set(stored)
+        wait_for(f"job page {jid}'s log tail to show its lines", log_tail_grows)
+        first = len(driver.find_element(By.ID, "log").text.splitlines())
+        wait_for("more log lines without a reload", lambda: len(driver.find_element(By.ID, "log").text.splitlines()) > first)
+        driver.execute_script("document.getElementById('checkpoints') ? document.getElementById('checkpoints').scrollIntoView() : "
+                              "document.getElementById('log').scrollIntoView()")
+        shot("job-log")
 
         # --- cancel and retry through the page (confirm dialogs accepted) ---
         target = db_rows("SELECT id FROM jobs WHERE state='queued' ORDER BY id DESC LIMIT 1")[0][0]
