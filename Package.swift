@@ -45,7 +45,8 @@ let package = Package(
         // (Foundation + LGWire): grid expansion, the worker, the collector use it.
         .target(name: "LGJobKinds", dependencies: ["LGWire"]),
         // Jobs (train, train_fewshot, evaluate) and loading registered models.
-        .target(name: "LGJobs", dependencies: ["LGCatalog", "LGJobKinds", "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGFaceLandmarks"]),
+        .target(name: "LGJobs", dependencies: ["LGCatalog", "LGJobKinds", "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGFaceLandmarks",
+                                        .product(name: "Crypto", package: "swift-crypto")]),
         // dlib's face detector and landmark model behind a C interface (libdlib-dev).
         .target(name: "CDlibShim", path: "Sources/CDlibShim",
                 cxxSettings: [.unsafeFlags(["-O2"])],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every reader of untrusted bytes with libFuzzer and AddressSanitizer
 # (docs/testing.md): protocol frames and messages, the server state machine
-# after a valid handshake, .pth/pickle, safetensors, .npy, PNG, grid files.
+# after a valid handshake, .pth/pickle, safetensors, .npy, PNG, grid files, label cache entries.
 #
 #   bash scripts/fuzz.sh [SECONDS per target, default 60] [TARGET...]
 #
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-60}"
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(frames machine pth safetensors npy png grid)
+[ ${#targets[@]} -gt 0 ] || targets=(frames machine pth safetensors npy png grid labels)
 scratch=.build-fuzz
 flags=(-c release --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING --scratch-path "$scratch")
 swift build "${flags[@]}" --product lg-fuzz 2>&1 | tail -1

@@ -22,6 +22,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case png
     /// Grid files (jobs/NAME.json) through expansion.
     case grid
+    /// Label cache entries (LGModelIO.LabelFile), read back from disk.
+    case labels
 
     /// Runs one input. Errors are the expected outcome of bad input; a crash
     /// (trap, sanitizer report) is the bug the fuzzer looks for.
@@ -46,6 +48,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? PNG.decode(bytes)
         case .grid:
             Self.grid(bytes)
+        case .labels:
+            _ = try? LabelFile.decode(bytes, key: "fuzz")
         }
     }
 

@@ -26,7 +26,7 @@ extension Jobs {
             try session.restoreRandomStreams()
             context.log("resuming \(options.outputName) at sample \(saved.evalStep)")
         }
-        let eval = try session.evaluate(se, models: models, strategy: options.latentStrategy, samples: options.samples)
+        let eval = try session.evaluate(se, models: models, strategy: options.latentStrategy, samples: options.samples, seed: options.seed)
         return try session.finish(kind: .evaluate, name: options.outputName, eval: eval, classNames: models.classNames,
                                   outputs: outputs, resultFolder: "semantics")
     }

@@ -103,7 +103,7 @@ extension Jobs {
 
         var eval: MIoUResult? = nil
         if options.evalSamples > 0 {
-            eval = try session.evaluate(se, models: models, strategy: .truncWP, samples: options.evalSamples)
+            eval = try session.evaluate(se, models: models, strategy: .truncWP, samples: options.evalSamples, seed: options.seed)
         }
         return try session.finish(kind: .trainFewshot, name: options.outputName, eval: eval, classNames: models.classNames,
                                   outputs: outputs, resultFolder: "fewshot")

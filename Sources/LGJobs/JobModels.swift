@@ -9,9 +9,13 @@ public struct JobModels {
     public let predictor: any SegmentationPredictor
     public let labelResolution: Int
     public var classNames: [String] { predictor.classNames }
+    /// The label cache's key of these models' samples (nil: not shareable; see `LabelStream`).
+    public var labelStream: LabelStream?
 
-    public init(generator: any Generator, predictor: any SegmentationPredictor, labelResolution: Int) {
+    public init(generator: any Generator, predictor: any SegmentationPredictor, labelResolution: Int,
+                labelStream: LabelStream? = nil) {
         self.generator = generator; self.predictor = predictor; self.labelResolution = labelResolution
+        self.labelStream = labelStream
     }
 
     /// Resolves `choice` through the registry.
@@ -22,7 +26,10 @@ public struct JobModels {
         // The predictor first: a scene GAN fails fast on missing scene-segmenter weights.
         let p = try registry.loadPredictor(predictorName, weights: choice.predictorWeights, generator: choice.generator)
         let g = try registry.loadGenerator(choice.generator, weights: choice.generatorWeights, options: options)
-        return JobModels(generator: g, predictor: p, labelResolution: choice.labelResolution ?? entry.labelResolution)
+        let resolution = choice.labelResolution ?? entry.labelResolution
+        return JobModels(generator: g, predictor: p, labelResolution: resolution,
+                         labelStream: LabelStream.make(choice: choice, predictorName: predictorName, labelResolution: resolution,
+                                                       generator: g, registry: registry))
     }
 
     /// One fresh sample: z ~ N(0, I) drawn from `rng` for `strategy`, the
@@ -44,5 +51,12 @@ public struct JobModels {
     /// The predictor's labels at the label resolution.
     public func labels(_ image: Tensor) -> Labels {
         predictor.labels(image: image, labelResolution: labelResolution)
+    }
+
+    /// The labels of sample `index` of `stream`: from `cache` when these
+    /// models' samples are shareable and it holds them, else computed (and stored).
+    func labels(_ image: Tensor, cache: LabelCache?, stream: String, seed: UInt64, strategy: LatentStrategy, index: Int) -> Labels {
+        guard let cache, let s = labelStream else { return labels(image) }
+        return cache.labels(key: s.key(stream: stream, seed: seed, strategy: strategy, index: index)) { labels(image) }
     }
 }

@@ -98,6 +98,8 @@ public struct JobRunContext {
     public var isCancelled: () -> Bool
     /// Seconds on a monotonic clock.
     public var now: () -> Double
+    /// Where the predictor's labels of shareable samples are kept (nil: always computed).
+    public var labelCache: LabelCache? = nil
     /// Diagnostic lines (model loading, phase changes).
     public var log: (String) -> Void
 

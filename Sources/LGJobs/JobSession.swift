@@ -151,7 +151,8 @@ final class JobSession {
     /// Evaluates `se` on `samples` fresh samples drawn from the "eval"
     /// stream with `strategy` (experiments.md "Evaluation"), resuming at
     /// `state.evalStep`.
-    func evaluate(_ se: any SemanticExtractor, models: JobModels, strategy: LatentStrategy, samples: Int) throws -> MIoUResult {
+    /// `seed` seeds the "eval" stream (the label cache's key of its samples).
+    func evaluate(_ se: any SemanticExtractor, models: JobModels, strategy: LatentStrategy, samples: Int, seed: UInt64) throws -> MIoUResult {
         guard se.arch.nClass == models.predictor.nClasses else {
             throw SemanticsError.featureMismatch("the extractor has \(se.arch.nClass) classes, the predictor \(models.predictor.nClasses)")
         }
@@ -159,7 +160,7 @@ final class JobSession {
         while state.evalStep < samples {
             try checkCancelled(step: state.evalStep)
             let (image, features) = models.sample(strategy: strategy, rng: &rngs["eval"]!)
-            let gt = models.labels(image)
+            let gt = models.labels(image, cache: context.labelCache, stream: "eval", seed: seed, strategy: strategy, index: state.evalStep)
             let dt = try se.predict(features, size: models.labelResolution)
             state.evalIoU!.add(dt, gt)
             state.evalStep += 1

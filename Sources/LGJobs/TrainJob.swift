@@ -61,7 +61,9 @@ extension Jobs {
                 options.lrSchedule.apply(to: opt, epoch: epoch)
                 let k = options.accumulation.steps(atEpoch: epoch)
                 let (image, features) = models.sample(strategy: options.latentStrategy, rng: &session.rngs["latents"]!)
-                let labels = models.labels(image)
+                // Shared with every job of this generator, predictor and seed (the label cache).
+                let labels = models.labels(image, cache: context.labelCache, stream: "latents", seed: options.seed,
+                                           strategy: options.latentStrategy, index: step)
                 let loss = try session.trainStep(features: features, labels: labels, kind: options.lossKind, accumulation: k)
                 if options.accumulation.updatesAfter(step: i, stepsPerEpoch: s, epoch: epoch) {
                     opt.step()
@@ -85,7 +87,7 @@ extension Jobs {
         let strategy = options.evaluationStrategy
         var eval: MIoUResult? = nil
         if options.evalSamples > 0 {
-            eval = try session.evaluate(se, models: models, strategy: strategy, samples: options.evalSamples)
+            eval = try session.evaluate(se, models: models, strategy: strategy, samples: options.evalSamples, seed: options.seed)
         }
         let name = options.evalSamples > 0 ? options.outputName + "_els\(strategy.rawValue)" : options.outputName
         return try session.finish(kind: .train, name: name, eval: eval, classNames: models.classNames,

@@ -27,8 +27,11 @@ final class RunnerCheckpointer: JobCheckpointing {
 /// coordinator every `interval` seconds, the runner's cancellation and log.
 func queueRunContext(_ context: any LGRunner.JobContext, checkpointInterval interval: Double,
                      progress: @escaping (JobProgress) -> Void) -> JobRunContext {
-    JobRunContext(checkpointer: RunnerCheckpointer(context), policy: CheckpointPolicy(intervalSeconds: interval),
-                  progress: progress, isCancelled: { context.isCancelled }, log: { context.log($0) })
+    var c = JobRunContext(checkpointer: RunnerCheckpointer(context), policy: CheckpointPolicy(intervalSeconds: interval),
+                          progress: progress, isCancelled: { context.isCancelled }, log: { context.log($0) })
+    // Shared by every slot of this host (LG_LABEL_CACHE=off turns it off).
+    c.labelCache = LabelCache.standard(expr: projectOutputs().exprDirectory)
+    return c
 }
 
 /// Runs a job body, turning its `JobError.cancelled` into the runner's `JobCancelled`.

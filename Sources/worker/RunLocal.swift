@@ -76,11 +76,15 @@ struct RunLocal: ParsableCommand {
         let ckptURL = URL(fileURLWithPath: checkpoint ?? "\(expr)/jobs/\(jobKind.rawValue)/\(name).ckpt")
         if fresh { try? FileManager.default.removeItem(at: ckptURL) }
 
-        let context = localContext(checkpoint: ckptURL, force: { $0.step == $0.total || $0.phase == .done },
+        var context = localContext(checkpoint: ckptURL, force: { $0.step == $0.total || $0.phase == .done },
                                    line: RunLocal.describe)
         let outputs = JobOutputs(exprDirectory: URL(fileURLWithPath: expr), resultsDirectory: URL(fileURLWithPath: results))
+        context.labelCache = LabelCache.standard(expr: URL(fileURLWithPath: expr))
         try stoppingOnCancel {
             let report = try Jobs.run(kind: jobKind, parameters: params, registry: registry, context: context, outputs: outputs)
+            if let c = context.labelCache, c.stats.hits + c.stats.writes > 0 {
+                printErr("label cache \(c.directory.path): \(c.stats.hits) samples read back, \(c.stats.writes) stored")
+            }
             if let m = report.mIoU { print(String(format: "mIoU %.4f  pixel accuracy %.4f  (%d samples)", m, report.pixelAccuracy ?? .nan, report.evaluationSamples)) }
             if let p = report.extractorPath { print("extractor: \(p)") }
             if let p = report.resultPath { print("metrics: \(p)") }
