@@ -76,11 +76,13 @@ extension Coordinator {
                 r.upload = u.id
                 return r
             case .checkpointEnd(let u):
-                let path = "checkpoints/job-\(u.job)/latest.ckpt"
+                // A checkpoint replaces the job's latest; a named file (label_sheet.png) sits beside it.
+                let path = "checkpoints/job-\(u.job)/" + (u.artifact ?? "latest.ckpt")
                 guard try uploads.finish(u, to: path) else {
                     return .error(.checksum, "checkpoint sha256 mismatch; upload again", id: id)
                 }
-                let o = try store.addArtifact(Artifact(jobID: u.job, kind: "checkpoint", path: path, size: u.size, sha256: u.sha256), fence: u.fence)
+                let o = try store.addArtifact(Artifact(jobID: u.job, kind: u.artifact ?? "checkpoint", path: path, size: u.size, sha256: u.sha256),
+                                              fence: u.fence)
                 return .lease(o, job: u.job, id: id)
             case .checkpointGet(let l, let offset, let dependency):
                 let o = try store.validateLease(jobID: l.job, fence: l.fence)

@@ -24,6 +24,7 @@ enum Assets {
     td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
     td.key { max-width: 360px; overflow: hidden; text-overflow: ellipsis; font-family: ui-monospace, monospace; font-size: 12px; }
     td.wrap { white-space: pre-wrap; word-break: break-word; max-width: 700px; }
+    img.sheet { image-rendering: pixelated; max-width: 100%; min-width: 300px; border: 1px solid var(--line); }
     pre.log { background: #fafbfc; border: 1px solid var(--line); padding: 8px; max-height: 320px; overflow: auto; font-size: 12px; white-space: pre-wrap; word-break: break-word; }
     .state { display: inline-block; padding: 0 7px; border-radius: 9px; color: #fff; font-size: 12px; }
     .state.queued { background: var(--queued); } .state.running { background: var(--running); }
@@ -272,6 +273,9 @@ enum Assets {
         html += "<h2>Metrics</h2>" + (plain.length ? table(["metric", "value"], plain.map(k =>
           "<tr><td>" + esc(k) + '</td><td class="num">' + esc(d.metrics[k]) + "</td></tr>"), ' id="metrics"', [1]) : '<p class="muted">none yet</p>');
         if (Object.keys(d.provenance).length) html += "<h2>Provenance</h2>" + table(["fact", "value"], kv(d.provenance));
+        const files = d.checkpoints.filter(a => a.kind === "label_sheet.png");
+        if (files.length) html += '<h2>Label sheet <span class="muted">(image | predictor | extractor, fresh samples)</span></h2>' +
+          '<img id="label-sheet" class="sheet" alt="label sheet" src="/api/jobs/' + id + "/files/label_sheet.png?v=" + esc(files[files.length - 1].sha256.slice(0, 12)) + '">';
         html += "<h2>Checkpoints</h2>" + (d.checkpoints.length ? table(["kind", "path", "bytes", "sha256"], d.checkpoints.map(a =>
           "<tr><td>" + esc(a.kind) + "</td><td>" + esc(a.path) + '</td><td class="num">' + a.size + '</td><td class="key">' +
           esc(a.sha256) + "</td></tr>"), ' id="checkpoints"') : '<p class="muted">none</p>');

@@ -35,6 +35,12 @@ enum HTTP {
         return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(string: s)))
     }
 
+    static func bytes(_ d: Data, contentType: String, extra: HTTPFields = [:]) -> Response {
+        var h: HTTPFields = [.contentType: contentType]
+        h.append(contentsOf: extra)
+        return Response(status: .ok, headers: h, body: .init(byteBuffer: ByteBuffer(bytes: d)))
+    }
+
     /// Reads the request body (at most `max` bytes: 413 beyond).
     static func body(_ request: inout Request, max: Int) async throws -> ByteBuffer {
         do { return try await request.collectBody(upTo: max) } catch let e as any HTTPResponseError where e.status == .contentTooLarge {

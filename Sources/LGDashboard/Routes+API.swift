@@ -90,6 +90,22 @@ extension Dashboard {
             return HTTP.json(Out(job: id, lines: try self.store.logTail(jobID: id, after: after, limit: limit)))
         }
 
+        // A job's named files (label_sheet.png), as its worker uploaded them.
+        router.get("/api/jobs/:id/files/:name") { _, context -> Response in
+            let id = try Self.jobID(context)
+            let name = context.parameters.get("name") ?? ""
+            guard let a = try self.store.artifacts(jobID: id).last(where: { $0.kind == name && $0.kind != "checkpoint" }) else {
+                throw APIError(.notFound, "job \(id) has no file \(name)")
+            }
+            let root = (self.store.path as NSString).deletingLastPathComponent
+            let path = a.path.hasPrefix("/") ? a.path : (root as NSString).appendingPathComponent(a.path)
+            guard let d = FileManager.default.contents(atPath: path) else {
+                throw APIError(.notFound, "job \(id)'s file \(name) is recorded but not on disk at \(path)")
+            }
+            let type = name.hasSuffix(".png") ? "image/png" : name.hasSuffix(".svg") ? "image/svg+xml" : "application/json"
+            return HTTP.bytes(d, contentType: type, extra: [.cacheControl: "no-cache"])
+        }
+
         router.get("/api/grids") { _, _ -> Response in
             struct G: Encodable { var grid: String; var counts: [String: Int]; var total: Int; var fractionDone: Double }
             let gs = try self.store.gridSummaries().map { g in

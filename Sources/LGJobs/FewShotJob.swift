@@ -105,6 +105,8 @@ extension Jobs {
         if options.evalSamples > 0 {
             eval = try session.evaluate(se, models: models, strategy: .truncWP, samples: options.evalSamples, seed: options.seed)
         }
+        // To the queue only: the extractors of every repeat share one folder.
+        session.writeLabelSheet(se, models: models, seed: options.seed, strategy: .truncWP, folder: nil)
         return try session.finish(kind: .trainFewshot, name: options.outputName, eval: eval, classNames: models.classNames,
                                   outputs: outputs, resultFolder: "fewshot")
     }

@@ -100,6 +100,9 @@ public struct JobRunContext {
     public var now: () -> Double
     /// Where the predictor's labels of shareable samples are kept (nil: always computed).
     public var labelCache: LabelCache? = nil
+    /// Hands a named file of the job (`label_sheet.png`) to whoever runs it
+    /// (the queue worker uploads it to the coordinator); nil: not kept.
+    public var saveArtifact: ((String, Data) throws -> Void)? = nil
     /// Diagnostic lines (model loading, phase changes).
     public var log: (String) -> Void
 

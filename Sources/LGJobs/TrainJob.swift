@@ -90,6 +90,8 @@ extension Jobs {
             eval = try session.evaluate(se, models: models, strategy: strategy, samples: options.evalSamples, seed: options.seed)
         }
         let name = options.evalSamples > 0 ? options.outputName + "_els\(strategy.rawValue)" : options.outputName
+        session.writeLabelSheet(se, models: models, seed: options.seed, strategy: strategy,
+                                folder: session.state.extractorPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent() })
         return try session.finish(kind: .train, name: name, eval: eval, classNames: models.classNames,
                                   outputs: outputs, resultFolder: "semantics")
     }

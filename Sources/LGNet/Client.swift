@@ -147,9 +147,11 @@ public final class QueueClient: @unchecked Sendable {
 
     /// Uploads a checkpoint file in chunks; the server verifies the sha256
     /// and stores it atomically.
-    public func uploadCheckpoint(job: Int, fence: Int, path: String, chunk: Int = 192 * 1024) throws -> LeaseReply {
+    /// With `artifact`, the file is stored as that named file of the job (`label_sheet.png`) instead of its checkpoint.
+    public func uploadCheckpoint(job: Int, fence: Int, path: String, artifact: String? = nil, chunk: Int = 192 * 1024) throws -> LeaseReply {
         let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         var b = Message(.ckptBegin); b.job = job; b.fence = fence; b.size = data.count; b.sha256 = SHA256Hex.of(data)
+        b.artifact = artifact
         let r = try request(b)
         if r.outcome != nil && r.outcome != "ok" {
             return LeaseReply(job: job, r.outcome == "cancelled" ? .cancelled : .stale(r.message ?? "stale"))

@@ -114,6 +114,8 @@ public struct Message: Codable, Sendable, Equatable {
     public var retryable: Bool?
     // checkpoints
     public var upload: String?
+    /// On `ckpt_begin`: the upload is a named file of the job (`label_sheet.png`), not its checkpoint.
+    public var artifact: String?
     public var size: Int?
     public var sha256: String?
     public var offset: Int?

@@ -19,6 +19,17 @@ public struct ServerMachine {
         public var size: Int
         public var sha256: String
         public var received: Int
+        /// A named file of the job (`label_sheet.png`) instead of its checkpoint.
+        public var artifact: String? = nil
+
+        /// Names a job may upload files under: 1-40 of [a-z0-9_], then .png, .svg or .json.
+        public static func validArtifactName(_ s: String) -> Bool {
+            let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, ["png", "svg", "json"].contains(String(parts[1])), (1...40).contains(parts[0].count) else { return false }
+            return parts[0].allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_" }
+        }
+        /// Files other than checkpoints are small.
+        public static let maxArtifactBytes = 16 << 20
     }
 
     public enum Action: Equatable {
@@ -188,7 +199,13 @@ public struct ServerMachine {
                   let sha = msg.sha256, sha.count == 64, Hex.decode(sha) != nil else {
                 return fail(.malformed, "ckpt_begin needs job, fence, size (<= \(maxUpload)) and a 64-digit sha256", id: msg.id)
             }
-            let u = Upload(id: "\(l.job).\(l.fence).\(Hex.random(4))", job: l.job, fence: l.fence, size: size, sha256: sha.lowercased(), received: 0)
+            if let a = msg.artifact {
+                guard Upload.validArtifactName(a), size <= Upload.maxArtifactBytes else {
+                    return fail(.malformed, "ckpt_begin artifact must be a name like label_sheet.png (1-40 of a-z, 0-9, _; .png, .svg or .json) of at most \(Upload.maxArtifactBytes) bytes", id: msg.id)
+                }
+            }
+            let u = Upload(id: "\(l.job).\(l.fence).\(Hex.random(4))", job: l.job, fence: l.fence, size: size, sha256: sha.lowercased(),
+                           received: 0, artifact: msg.artifact)
             state = .ready(worker: worker, upload: u)
             return dispatch(.checkpointBegin(u))
         case .ckptData:

@@ -8,7 +8,7 @@ import LGNet
 
 /// One line on the child's stdout.
 public struct ChildEvent: Codable {
-    public enum Kind: String, Codable { case progress, checkpoint, result, error, cancelled }
+    public enum Kind: String, Codable { case progress, checkpoint, artifact, result, error, cancelled }
     public var event: Kind
     public var progress: Double?
     public var rate: Double?
@@ -18,6 +18,8 @@ public struct ChildEvent: Codable {
     public var metrics: [String: Double]?
     public var provenance: [String: String]?
     public var message: String?
+    /// The name of an `artifact` event's file (its `path` is where it is).
+    public var name: String?
     /// The child's peak resident memory (VmHWM), on its last event.
     public var peakBytes: UInt64?
     public init(_ e: Kind) { event = e }
@@ -75,6 +77,20 @@ final class ChildContext: JobContext, @unchecked Sendable {
         try data.write(to: tmp)
         guard rename(tmp.path, dest.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         var e = ChildEvent(.checkpoint); e.path = dest.path
+        emit(e)
+    }
+
+    func saveArtifact(name: String, data: Data) throws {
+        guard ServerMachine.Upload.validArtifactName(name), data.count <= ServerMachine.Upload.maxArtifactBytes else {
+            throw CocoaError(.fileWriteInvalidFileName, userInfo: [NSLocalizedDescriptionKey:
+                "artifact '\(name)' (\(data.count) bytes): a name like label_sheet.png of at most \(ServerMachine.Upload.maxArtifactBytes) bytes"])
+        }
+        let dir = workDirectory.appendingPathComponent("artifacts")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dest = dir.appendingPathComponent(name), tmp = dir.appendingPathComponent(name + ".tmp")
+        try data.write(to: tmp)
+        guard rename(tmp.path, dest.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        var e = ChildEvent(.artifact); e.path = dest.path; e.name = name
         emit(e)
     }
 

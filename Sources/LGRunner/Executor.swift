@@ -62,6 +62,10 @@ public protocol JobContext: AnyObject {
     var isCancelled: Bool { get }
     /// A line for the job's log (stderr; its tail becomes the error on failure).
     func log(_ line: String)
+    /// Saves a named file of the job (`label_sheet.png`: 1-40 of a-z, 0-9,
+    /// _; .png, .svg or .json; at most 16 MiB); the worker uploads it to the
+    /// coordinator, which keeps it beside the job's checkpoint (the dashboard shows it).
+    func saveArtifact(name: String, data: Data) throws
 }
 
 public extension JobContext {

@@ -33,6 +33,8 @@ final class Slot: @unchecked Sendable {
     /// Seconds left, as the job last reported (nil: no estimate).
     var eta: Double?
     var pendingCheckpoint: String?
+    /// Named files (`label_sheet.png`) to upload: name and path.
+    var pendingArtifacts: [(name: String, path: String)] = []
     var result: JobResult?
     var errorMessage: String?
     var cancelledReported = false
@@ -138,6 +140,7 @@ final class Slot: @unchecked Sendable {
             switch e.event {
             case .progress: progress = e.progress ?? progress; rate = e.rate ?? rate; note = e.note ?? note; eta = e.eta
             case .checkpoint: pendingCheckpoint = e.path
+            case .artifact: if let n = e.name, let p = e.path { pendingArtifacts.append((n, p)) }
             case .result: result = JobResult(metrics: e.metrics ?? [:], provenance: e.provenance ?? [:])
             case .error: errorMessage = e.message
             case .cancelled: cancelledReported = true

@@ -31,6 +31,7 @@ func queueRunContext(_ context: any LGRunner.JobContext, checkpointInterval inte
                           progress: progress, isCancelled: { context.isCancelled }, log: { context.log($0) })
     // Shared by every slot of this host (LG_LABEL_CACHE=off turns it off).
     c.labelCache = LabelCache.standard(expr: projectOutputs().exprDirectory)
+    c.saveArtifact = { name, data in try context.saveArtifact(name: name, data: data) }
     return c
 }
 

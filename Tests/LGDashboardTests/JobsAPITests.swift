@@ -141,6 +141,34 @@ final class JobsAPITests: XCTestCase {
         }
     }
 
+    /// A job's named files (the label sheet) are served from where the upload put them.
+    func testJobFiles() async throws {
+        let f = try DashboardFixture()
+        try f.enqueue(1)
+        let c = try f.store.claim(owner: "w1", limit: 1, leaseSeconds: 60)[0]
+        let rel = "checkpoints/job-\(c.id)/label_sheet.png"
+        let png = Data([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])
+        try FileManager.default.createDirectory(atPath: f.directory + "/checkpoints/job-\(c.id)", withIntermediateDirectories: true)
+        try png.write(to: URL(fileURLWithPath: f.directory + "/" + rel))
+        XCTAssertEqual(try f.store.addArtifact(Artifact(jobID: c.id, kind: "label_sheet.png", path: rel, size: png.count, sha256: String(repeating: "0", count: 64)),
+                                               fence: c.fence), .ok)
+        XCTAssertEqual(try f.store.addArtifact(Artifact(jobID: c.id, kind: "checkpoint", path: "checkpoints/job-\(c.id)/latest.ckpt", size: 1,
+                                                        sha256: String(repeating: "0", count: 64)), fence: c.fence), .ok)
+        try await f.test { client in
+            var r = try await client.execute(uri: "/api/jobs/\(c.id)/files/label_sheet.png", method: .get)
+            XCTAssertEqual(r.status, .ok)
+            XCTAssertEqual(r.headers[.contentType], "image/png")
+            XCTAssertEqual(Data(r.body.readableBytesView), png)
+            // Checkpoints are not served as files; unknown names and jobs are 404s.
+            r = try await client.execute(uri: "/api/jobs/\(c.id)/files/checkpoint", method: .get)
+            XCTAssertEqual(r.status, .notFound)
+            r = try await client.execute(uri: "/api/jobs/\(c.id)/files/..%2F..%2Fq.sqlite", method: .get)
+            XCTAssertEqual(r.status, .notFound)
+            r = try await client.execute(uri: "/api/jobs/99/files/label_sheet.png", method: .get)
+            XCTAssertEqual(r.status, .notFound)
+        }
+    }
+
     func testFilters() async throws {
         let f = try DashboardFixture()
         try f.enqueue(2, grid: "zeta")

@@ -1,4 +1,5 @@
 import XCTest
+import LGModelIO
 import LGJobKinds
 import LGTensor
 import LGModels
@@ -49,6 +50,10 @@ final class JobTests: XCTestCase {
         var rng = RandomStreams.make(7, "init")
         let fresh = try makeSemanticExtractor(se.arch, rng: &rng)
         XCTAssertNotEqual(fresh.stateDict()["extractor.0.weight"], se.stateDict()["extractor.0.weight"])
+        // The label sheet: 4 rows of image | predictor | extractor at the label resolution (64), beside the extractor.
+        let sheet = try PNG.decode([UInt8](Data(contentsOf: ckpt.deletingLastPathComponent().appendingPathComponent("label_sheet.png"))))
+        XCTAssertEqual(sheet.width, 3 * 64 + 4 * 2)
+        XCTAssertEqual(sheet.height, 4 * 64 + 5 * 2)
         // Same seed, same job: the same numbers.
         let again = try Jobs.run(kind: .train, parameters: tinyTrain(), registry: Fixture.registry(), outputs: JobOutputs(root: root))
         XCTAssertEqual(again.classIoU, r.classIoU)

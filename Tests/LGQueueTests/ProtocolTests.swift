@@ -199,3 +199,25 @@ extension ProtocolTests {
         }
     }
 }
+
+extension ProtocolTests {
+    /// `ckpt_begin` with `artifact`: a named file of the job, the name and size checked.
+    func testArtifactUploadNames() {
+        func begin(_ name: String?, size: Int = 6) -> [ServerMachine.Action] {
+            var m = ServerMachine(secret: secret)
+            var client = MachineClient(secret: secret)
+            _ = m.receive(client.hello(m))
+            var b = Message(.ckptBegin, id: 1); b.job = 1; b.fence = 1; b.size = size
+            b.sha256 = String(repeating: "a", count: 64); b.artifact = name
+            return m.receive(client.frame(b))
+        }
+        guard case .dispatch(.checkpointBegin(let u), _, _)? = begin("label_sheet.png").first else { return XCTFail() }
+        XCTAssertEqual(u.artifact, "label_sheet.png")
+        guard case .dispatch(.checkpointBegin(let c), _, _)? = begin(nil).first else { return XCTFail() }
+        XCTAssertNil(c.artifact)
+        for bad in ["../x.png", "Label.png", "x.exe", "x", ".png", "a.b.png", String(repeating: "a", count: 41) + ".png", "x/y.png"] {
+            XCTAssertEqual(sent(begin(bad)).first?.code, .malformed, bad)
+        }
+        XCTAssertEqual(sent(begin("big.png", size: ServerMachine.Upload.maxArtifactBytes + 1)).first?.code, .malformed)
+    }
+}

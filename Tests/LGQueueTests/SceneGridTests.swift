@@ -35,6 +35,10 @@ final class SceneGridTests: XCTestCase {
             // One IoU per class LinearGAN selects for stylegan2_bedroom (selected_labels.csv), by name.
             XCTAssertEqual(Set(m.keys.filter { $0.hasPrefix("iou/") }), Set(bedroomClasses.map { "iou/" + $0 }))
             XCTAssertEqual(try store.provenance(jobID: j.id)["predictor"], "fixture_scene_deeplab_small")
+            // The extractor's label sheet: rendered by the job, uploaded by the worker, kept by the coordinator.
+            let sheet = try XCTUnwrap(try store.artifacts(jobID: j.id).first { $0.kind == "label_sheet.png" }, "job \(j.id)")
+            let file = (cluster.dir as NSString).appendingPathComponent("expr/" + sheet.path)
+            XCTAssertEqual(FileManager.default.contents(atPath: file).map { Array($0.prefix(4)) }, [0x89, 0x50, 0x4e, 0x47], file)
         }
     }
 }

@@ -31,6 +31,7 @@ final class StepRateTests: XCTestCase {
             func loadCheckpoint() throws -> Data? { nil }
             var isCancelled: Bool { false }
             func log(_ line: String) {}
+            func saveArtifact(name: String, data: Data) throws {}
         }
         let context = Recorder()
         var t = 100.0
