@@ -77,12 +77,16 @@ public struct JobReport: Codable, Sendable, Equatable {
             out[m.label.map { "\(m.metric)/\($0)" } ?? m.metric] = v
         }
         let stepsPerEpoch = parameters["steps_per_epoch"].flatMap { Int($0) } ?? 1
-        for h in trainingHistory {
-            let step = (h.epoch + 1) * stepsPerEpoch
-            if h.meanLoss.isFinite { out[MetricKey.atStep("loss", step)] = h.meanLoss }
-            if let m = h.mIoU { out[MetricKey.atStep("train_mIoU", step)] = Double(m) }
-            out[MetricKey.atStep("lr", step)] = Double(h.learningRate)
-        }
+        for h in trainingHistory { out.merge(Self.curvePoints(h, stepsPerEpoch: stepsPerEpoch)) { $1 } }
+        return out
+    }
+
+    /// One epoch's points of the training curves, at the step that ends it.
+    static func curvePoints(_ h: EpochSummary, stepsPerEpoch: Int) -> [String: Double] {
+        let step = (h.epoch + 1) * stepsPerEpoch
+        var out: [String: Double] = [MetricKey.atStep("lr", step): Double(h.learningRate)]
+        if h.meanLoss.isFinite { out[MetricKey.atStep("loss", step)] = h.meanLoss }
+        if let m = h.mIoU { out[MetricKey.atStep("train_mIoU", step)] = Double(m) }
         return out
     }
 

@@ -103,6 +103,9 @@ public struct JobRunContext {
     /// Hands a named file of the job (`label_sheet.png`) to whoever runs it
     /// (the queue worker uploads it to the coordinator); nil: not kept.
     public var saveArtifact: ((String, Data) throws -> Void)? = nil
+    /// Metric rows while the job runs (the training curves' points at each
+    /// epoch end); the queue worker sends them to the coordinator at once.
+    public var metrics: (([String: Double]) -> Void)? = nil
     /// Diagnostic lines (model loading, phase changes).
     public var log: (String) -> Void
 

@@ -128,11 +128,14 @@ final class JobSession {
     /// Closes an epoch: records its training metrics and resets them.
     func endEpoch(_ epoch: Int) {
         let r = state.epochIoU?.result
-        state.history.append(EpochSummary(epoch: epoch,
-                                          meanLoss: state.epochLossCount == 0 ? 0 : state.epochLossSum / Double(state.epochLossCount),
-                                          mIoU: r.flatMap { $0.mIoU.isFinite ? $0.mIoU : nil },
-                                          pixelAccuracy: r.flatMap { $0.pixelAccuracy.isFinite ? $0.pixelAccuracy : nil },
-                                          learningRate: optimizer?.groups.first?.learningRate ?? 0))
+        let h = EpochSummary(epoch: epoch,
+                             meanLoss: state.epochLossCount == 0 ? 0 : state.epochLossSum / Double(state.epochLossCount),
+                             mIoU: r.flatMap { $0.mIoU.isFinite ? $0.mIoU : nil },
+                             pixelAccuracy: r.flatMap { $0.pixelAccuracy.isFinite ? $0.pixelAccuracy : nil },
+                             learningRate: optimizer?.groups.first?.learningRate ?? 0)
+        state.history.append(h)
+        // The curves' new points, live (the final metric set holds them all again).
+        context.metrics?(JobReport.curvePoints(h, stepsPerEpoch: state.record["steps_per_epoch"].flatMap { Int($0) } ?? 1))
         state.epochIoU = nil
         state.epochLossSum = 0
         state.epochLossCount = 0

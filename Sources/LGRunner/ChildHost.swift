@@ -8,7 +8,7 @@ import LGNet
 
 /// One line on the child's stdout.
 public struct ChildEvent: Codable {
-    public enum Kind: String, Codable { case progress, checkpoint, artifact, result, error, cancelled }
+    public enum Kind: String, Codable { case progress, checkpoint, artifact, metrics, result, error, cancelled }
     public var event: Kind
     public var progress: Double?
     public var rate: Double?
@@ -91,6 +91,12 @@ final class ChildContext: JobContext, @unchecked Sendable {
         try data.write(to: tmp)
         guard rename(tmp.path, dest.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
         var e = ChildEvent(.artifact); e.path = dest.path; e.name = name
+        emit(e)
+    }
+
+    func reportMetrics(_ metrics: [String: Double]) {
+        guard !metrics.isEmpty else { return }
+        var e = ChildEvent(.metrics); e.metrics = metrics
         emit(e)
     }
 

@@ -66,6 +66,9 @@ public protocol JobContext: AnyObject {
     /// _; .png, .svg or .json; at most 16 MiB); the worker uploads it to the
     /// coordinator, which keeps it beside the job's checkpoint (the dashboard shows it).
     func saveArtifact(name: String, data: Data) throws
+    /// Metric rows while the job runs (training-curve points `NAME@STEP`):
+    /// sent to the coordinator at once; the job's final result replaces them.
+    func reportMetrics(_ metrics: [String: Double])
 }
 
 public extension JobContext {

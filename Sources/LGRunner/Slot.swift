@@ -35,6 +35,8 @@ final class Slot: @unchecked Sendable {
     var pendingCheckpoint: String?
     /// Named files (`label_sheet.png`) to upload: name and path.
     var pendingArtifacts: [(name: String, path: String)] = []
+    /// Metric rows reported while running, not yet sent.
+    var pendingMetrics: [String: Double] = [:]
     var result: JobResult?
     var errorMessage: String?
     var cancelledReported = false
@@ -141,6 +143,7 @@ final class Slot: @unchecked Sendable {
             case .progress: progress = e.progress ?? progress; rate = e.rate ?? rate; note = e.note ?? note; eta = e.eta
             case .checkpoint: pendingCheckpoint = e.path
             case .artifact: if let n = e.name, let p = e.path { pendingArtifacts.append((n, p)) }
+            case .metrics: pendingMetrics.merge(e.metrics ?? [:]) { $1 }
             case .result: result = JobResult(metrics: e.metrics ?? [:], provenance: e.provenance ?? [:])
             case .error: errorMessage = e.message
             case .cancelled: cancelledReported = true

@@ -42,6 +42,7 @@ public struct TestSleepExecutor: JobExecutor {
             Thread.sleep(forTimeInterval: Double(ms) / 1000)
             step += 1
             context.log("test_sleep: step \(step)/\(steps)")
+            context.reportMetrics([MetricKey.atStep("value", step): value])
             reporter.report(fraction: Double(step) / Double(max(1, steps)), phase: "sleeping", step: step, total: steps,
                             note: "step \(step)/\(steps)")
             if every > 0 && step % every == 0 && step < steps { try context.saveCheckpoint(Data(String(step).utf8)) }

@@ -152,6 +152,12 @@ public final class WorkerRunner: @unchecked Sendable {
                     let r = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p)
                     if r.outcome != "ok" { abandon(s, r) }
                 }
+                if !s.pendingMetrics.isEmpty, s.outcome == nil {
+                    let m = s.pendingMetrics
+                    s.pendingMetrics = [:]
+                    let r = try c.metrics(job: s.job.id, fence: s.job.fence, metrics: m)
+                    if r.outcome != "ok" { abandon(s, r) }
+                }
                 while !s.abandoned, !s.pendingArtifacts.isEmpty {
                     let a = s.pendingArtifacts.removeFirst()
                     let r = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: a.path, artifact: a.name)

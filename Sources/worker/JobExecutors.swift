@@ -32,6 +32,7 @@ func queueRunContext(_ context: any LGRunner.JobContext, checkpointInterval inte
     // Shared by every slot of this host (LG_LABEL_CACHE=off turns it off).
     c.labelCache = LabelCache.standard(expr: projectOutputs().exprDirectory)
     c.saveArtifact = { name, data in try context.saveArtifact(name: name, data: data) }
+    c.metrics = { context.reportMetrics($0) }
     return c
 }
 

@@ -42,6 +42,23 @@ final class LiveTests: XCTestCase {
         }
     }
 
+    /// Metric rows a job reports while it runs (training-curve points) reach
+    /// the store before it finishes; its final result replaces them.
+    func testLiveMetricRows() throws {
+        cluster = try LiveCluster()
+        try cluster.startCoordinator()
+        try cluster.enqueue(1, ["steps": .int(30), "step_ms": .int(100), "value": .int(3)])
+        let w = try cluster.startWorker(slots: 1, exitWhenIdle: true)
+        let store = try cluster.store()
+        try cluster.waitFor("curve points while the job runs", timeout: 20) {
+            try store.job(id: 1)?.state == .running && store.metrics(jobID: 1).keys.contains { $0.hasPrefix("value@") }
+        }
+        XCTAssertEqual(try store.metrics(jobID: 1).filter { $0.key.hasPrefix("value@") }.values.first, 3)
+        try cluster.waitFor("the job to succeed", timeout: 30) { try store.counts()[.succeeded] == 1 }
+        w.waitUntilExit()
+        XCTAssertEqual(Set(try store.metrics(jobID: 1).keys), ["value", "steps", "resumed_from", "attempt"])
+    }
+
     /// A worker that has run many jobs holds no more descriptors than after
     /// its first few (each job's stdout/stderr pipes are closed at EOF;
     /// found by the one-hour soak: a worker stopped starting jobs with

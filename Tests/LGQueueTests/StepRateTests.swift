@@ -32,6 +32,7 @@ final class StepRateTests: XCTestCase {
             var isCancelled: Bool { false }
             func log(_ line: String) {}
             func saveArtifact(name: String, data: Data) throws {}
+            func reportMetrics(_ metrics: [String: Double]) {}
         }
         let context = Recorder()
         var t = 100.0

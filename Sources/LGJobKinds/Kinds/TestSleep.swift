@@ -20,6 +20,7 @@ extension KindTables {
             MetricSpec("steps", "steps run"),
             MetricSpec("resumed_from", "the step a checkpoint resumed at"),
             MetricSpec("attempt", "the attempt"),
+            MetricSpec("value@", perStep: true, "the value at each step, sent while the job runs"),
         ],
         ignoresUndeclared: true)
 }
