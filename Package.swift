@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "LGJobKinds", dependencies: ["LGWire"]),
         // Jobs (train, train_fewshot, evaluate) and loading registered models.
         .target(name: "LGJobs", dependencies: ["LGCatalog", "LGJobKinds", "LGTensor", "LGModelIO", "LGModels", "LGSemantics", "LGFaceLandmarks",
-                                        .product(name: "Crypto", package: "swift-crypto")]),
+                                        "LGDigest"]),
         // dlib's face detector and landmark model behind a C interface (libdlib-dev).
         .target(name: "CDlibShim", path: "Sources/CDlibShim",
                 cxxSettings: [.unsafeFlags(["-O2"])],
@@ -82,7 +82,8 @@ let package = Package(
         .target(name: "LGWire"),
         .target(name: "LGStore", dependencies: ["CSQLite", "LGWire"]),
         .target(name: "LGGrid", dependencies: ["LGStore", "LGJobKinds"]),
-        .target(name: "LGNet", dependencies: ["LGWire", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "LGDigest", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "LGNet", dependencies: ["LGWire", "LGDigest", .product(name: "Crypto", package: "swift-crypto")]),
         // swift-log set-up from --log-level / --log-format (text or JSON lines).
         .target(name: "LGLogging", dependencies: [
             .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@
 // each through a ServerMachine, and carries out requests on the JobStore.
 // A rescuer thread returns jobs with expired leases to the queue.
 import Foundation
+import Synchronization
 import LGStore
 import LGNet
 import Logging
@@ -18,8 +19,9 @@ public struct CoordinatorConfig {
     public init() {}
 }
 
-/// Shared by the accept, rescuer and connection threads: `connections` and
-/// `stopping` are guarded by `lock`; the rest is set before the threads start.
+/// Shared by the accept, rescuer and connection threads: the open
+/// connections and the stopping flag live in `live` (a `Mutex`); the rest
+/// is set before the threads start.
 public final class Coordinator: @unchecked Sendable {
     public let store: JobStore
     public let root: String
@@ -28,9 +30,11 @@ public final class Coordinator: @unchecked Sendable {
     public private(set) var port = 0
 
     private var listener: Socket?
-    private let lock = NSLock()
-    private var connections: [ObjectIdentifier: Socket] = [:]
-    private var stopping = false
+    private struct Live {
+        var connections: [ObjectIdentifier: Socket] = [:]
+        var stopping = false
+    }
+    private let live = Mutex(Live())
     private let activeGroup = DispatchGroup()
     private var threads: [Thread] = []
 
@@ -64,18 +68,19 @@ public final class Coordinator: @unchecked Sendable {
     /// Stops accepting, closes connections after their current request,
     /// and folds the WAL. Idempotent.
     public func stop() {
-        lock.lock()
-        if stopping { lock.unlock(); return }
-        stopping = true
-        let conns = Array(connections.values)
-        lock.unlock()
+        let conns: [Socket]? = live.withLock { l in
+            if l.stopping { return nil }
+            l.stopping = true
+            return Array(l.connections.values)
+        }
+        guard let conns else { return }
         listener?.shutdown()
         for c in conns { c.shutdown() }
         _ = activeGroup.wait(timeout: .now() + 10)
         store.checkpointWAL()
     }
 
-    var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+    var isStopping: Bool { live.withLock { $0.stopping } }
 
     private func acceptLoop() {
         while !isStopping {
@@ -83,14 +88,16 @@ public final class Coordinator: @unchecked Sendable {
             let c: Socket?
             do { c = try l.accept(timeout: 0.5) } catch { if isStopping { break }; Thread.sleep(forTimeInterval: 0.05); continue }
             guard let c else { continue }
-            lock.lock()
-            if stopping { lock.unlock(); c.close(); break }
-            connections[ObjectIdentifier(c)] = c
-            activeGroup.enter()
-            lock.unlock()
+            let admitted = live.withLock { l in
+                if l.stopping { return false }
+                l.connections[ObjectIdentifier(c)] = c
+                activeGroup.enter()
+                return true
+            }
+            if !admitted { c.close(); break }
             let t = Thread { [weak self] in
                 self?.serve(c)
-                self?.lock.lock(); self?.connections[ObjectIdentifier(c)] = nil; self?.lock.unlock()
+                _ = self?.live.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(c)) }
                 c.close()
                 self?.activeGroup.leave()
             }

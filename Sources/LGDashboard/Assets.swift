@@ -209,7 +209,7 @@ enum Assets {
       content.innerHTML = '<div class="actions">' +
         '<button id="act-cancel" class="danger">Cancel</button><button id="act-retry">Retry</button>' +
         '<label>priority <input id="prio" type="number" value="0" style="width:70px"></label><button id="act-prioritize">Set priority</button>' +
-        '<span id="act-msg" class="msg"></span></div><div id="job"></div>' +
+        '<span id="act-msg" class="msg"></span></div><div id="job"></div><div id="sheet"></div>' +
         '<h2>Log <span class="muted" id="log-info"></span></h2><pre id="log" class="log"></pre>';
       const msg = document.getElementById("act-msg");
       // The live tail: lines after the last one shown, appended (the newest 1000 kept).
@@ -242,7 +242,7 @@ enum Assets {
         const p = parseInt(document.getElementById("prio").value, 10);
         act("prioritize", {priority: p}, "Set the priority of job " + id + " to " + p + "?");
       };
-      let primed = false;
+      let primed = false, shownSheet = "";
       async function load() {
         const d = await api("/api/jobs/" + id);
         const j = d.job;
@@ -273,13 +273,20 @@ enum Assets {
         html += "<h2>Metrics</h2>" + (plain.length ? table(["metric", "value"], plain.map(k =>
           "<tr><td>" + esc(k) + '</td><td class="num">' + esc(d.metrics[k]) + "</td></tr>"), ' id="metrics"', [1]) : '<p class="muted">none yet</p>');
         if (Object.keys(d.provenance).length) html += "<h2>Provenance</h2>" + table(["fact", "value"], kv(d.provenance));
-        const files = d.checkpoints.filter(a => a.kind === "label_sheet.png");
-        if (files.length) html += '<h2>Label sheet <span class="muted">(image | predictor | extractor, fresh samples)</span></h2>' +
-          '<img id="label-sheet" class="sheet" alt="label sheet" src="/api/jobs/' + id + "/files/label_sheet.png?v=" + esc(files[files.length - 1].sha256.slice(0, 12)) + '">';
         html += "<h2>Checkpoints</h2>" + (d.checkpoints.length ? table(["kind", "path", "bytes", "sha256"], d.checkpoints.map(a =>
           "<tr><td>" + esc(a.kind) + "</td><td>" + esc(a.path) + '</td><td class="num">' + a.size + '</td><td class="key">' +
           esc(a.sha256) + "</td></tr>"), ' id="checkpoints"') : '<p class="muted">none</p>');
         document.getElementById("job").innerHTML = html;
+        // The label sheet sits outside the refreshed block: drawn once per
+        // uploaded version, so a refresh does not fetch the image again.
+        const files = d.checkpoints.filter(a => a.kind === "label_sheet.png");
+        const sheetVersion = files.length ? files[files.length - 1].sha256.slice(0, 12) : "";
+        if (sheetVersion !== shownSheet) {
+          shownSheet = sheetVersion;
+          document.getElementById("sheet").innerHTML = sheetVersion ?
+            '<h2>Label sheet <span class="muted">(image | predictor | extractor, fresh samples)</span></h2>' +
+            '<img id="label-sheet" class="sheet" alt="label sheet" src="/api/jobs/' + id + "/files/label_sheet.png?v=" + esc(sheetVersion) + '">' : "";
+        }
       }
       every(load);
     }

@@ -1,6 +1,7 @@
 // The dashboard: its routes over one JobStore connection, and the HTTP
 // server `coordinator serve --http ADDR:PORT` runs beside the TCP daemon.
 import Foundation
+import Synchronization
 import Hummingbird
 import LGStore
 import Logging
@@ -69,24 +70,24 @@ public struct ListenAddressError: Error, CustomStringConvertible {
 }
 
 /// The outcome of binding, handed from the server task to `start`.
-final class BindResult: @unchecked Sendable {
-    private let lock = NSLock()
+final class BindResult: Sendable {
     private let ready = DispatchSemaphore(value: 0)
-    private var value: Result<Int, any Error>?
+    private let value = Mutex<Result<Int, any Error>?>(nil)
 
     /// Records the first outcome; false when one was already recorded.
     @discardableResult
     func set(_ v: Result<Int, any Error>) -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        guard value == nil else { return false }
-        value = v
-        ready.signal()
-        return true
+        let first = value.withLock { stored in
+            guard stored == nil else { return false }
+            stored = v
+            return true
+        }
+        if first { ready.signal() }
+        return first
     }
 
     func wait() -> Result<Int, any Error> {
         ready.wait()
-        lock.lock(); defer { lock.unlock() }
-        return value!
+        return value.withLock { $0 ?? .failure(ListenAddressError(text: "the HTTP server ended before binding")) }
     }
 }

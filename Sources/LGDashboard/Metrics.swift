@@ -5,45 +5,38 @@
 // expiries, the claim-latency histogram, upload bytes). The counters live
 // in this process: they restart from zero with the coordinator.
 import Foundation
+import Synchronization
 import LGStore
 
-/// The daemon's counters (thread-safe; `lock` guards every field).
-public final class QueueCounters: @unchecked Sendable {
+/// The daemon's counters (thread-safe: one `Mutex` holds them all).
+public final class QueueCounters: Sendable {
     /// Upper bounds (seconds) of the claim-latency histogram's buckets.
     public static let latencyBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
-    private let lock = NSLock()
-    private var claimRequests = 0, claimedJobs = 0, completions = 0, failures = 0, retries = 0
-    private var leaseExpiries = 0, uploadBytes = 0
-    private var latencyCounts = [Int](repeating: 0, count: QueueCounters.latencyBuckets.count)
-    private var latencySum = 0.0, latencyCount = 0
+    private let state = Mutex(Snapshot())
 
     public init() {}
 
     public func claimed(jobs: Int, seconds: Double) {
-        lock.lock(); defer { lock.unlock() }
-        claimRequests += 1; claimedJobs += jobs
-        latencySum += seconds; latencyCount += 1
-        if let i = Self.latencyBuckets.firstIndex(where: { seconds <= $0 }) { latencyCounts[i] += 1 }
+        state.withLock { s in
+            s.claimRequests += 1; s.claimedJobs += jobs
+            s.latencySum += seconds; s.latencyCount += 1
+            if let i = Self.latencyBuckets.firstIndex(where: { seconds <= $0 }) { s.latencyCounts[i] += 1 }
+        }
     }
-    public func completed() { lock.lock(); completions += 1; lock.unlock() }
-    public func failed(requeued: Bool) { lock.lock(); failures += 1; if requeued { retries += 1 }; lock.unlock() }
-    public func leaseExpired(requeued: Bool) { lock.lock(); leaseExpiries += 1; if requeued { retries += 1 }; lock.unlock() }
-    public func uploaded(bytes: Int) { lock.lock(); uploadBytes += bytes; lock.unlock() }
+    public func completed() { state.withLock { $0.completions += 1 } }
+    public func failed(requeued: Bool) { state.withLock { $0.failures += 1; if requeued { $0.retries += 1 } } }
+    public func leaseExpired(requeued: Bool) { state.withLock { $0.leaseExpiries += 1; if requeued { $0.retries += 1 } } }
+    public func uploaded(bytes: Int) { state.withLock { $0.uploadBytes += bytes } }
     /// A job put back in the queue by hand (the dashboard's retry).
-    public func retried() { lock.lock(); retries += 1; lock.unlock() }
+    public func retried() { state.withLock { $0.retries += 1 } }
 
-    struct Snapshot {
+    struct Snapshot: Sendable {
         var claimRequests = 0, claimedJobs = 0, completions = 0, failures = 0, retries = 0, leaseExpiries = 0, uploadBytes = 0
-        var latencyCounts: [Int] = [], latencySum = 0.0, latencyCount = 0
+        var latencyCounts = [Int](repeating: 0, count: QueueCounters.latencyBuckets.count), latencySum = 0.0, latencyCount = 0
     }
 
-    func snapshot() -> Snapshot {
-        lock.lock(); defer { lock.unlock() }
-        return Snapshot(claimRequests: claimRequests, claimedJobs: claimedJobs, completions: completions, failures: failures,
-                        retries: retries, leaseExpiries: leaseExpiries, uploadBytes: uploadBytes,
-                        latencyCounts: latencyCounts, latencySum: latencySum, latencyCount: latencyCount)
-    }
+    func snapshot() -> Snapshot { state.withLock { $0 } }
 }
 
 enum Exposition {

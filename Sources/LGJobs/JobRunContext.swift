@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where a job's checkpoints go. The job saves an opaque blob every few
 /// minutes (and when cancelled); on start it asks for the latest one and,
@@ -27,15 +28,14 @@ public final class FileCheckpointer: JobCheckpointing {
 }
 
 /// Checkpoints kept in memory (tests, or a caller that forwards them).
-public final class MemoryCheckpointer: JobCheckpointing, @unchecked Sendable {
-    private let lock = NSLock()
-    private var saved: [Data] = []
-    public init(initial: Data? = nil) { if let initial { saved = [initial] } }
+public final class MemoryCheckpointer: JobCheckpointing, Sendable {
+    private let saved: Mutex<[Data]>
+    public init(initial: Data? = nil) { saved = Mutex(initial.map { [$0] } ?? []) }
 
-    public func save(_ data: Data) throws { lock.withLock { saved.append(data) } }
-    public func latest() throws -> Data? { lock.withLock { saved.last } }
+    public func save(_ data: Data) throws { saved.withLock { $0.append(data) } }
+    public func latest() throws -> Data? { saved.withLock { $0.last } }
     /// How many checkpoints were saved.
-    public var count: Int { lock.withLock { saved.count } }
+    public var count: Int { saved.withLock { $0.count } }
 }
 
 /// A progress report. Training reports every step; evaluation every sample.

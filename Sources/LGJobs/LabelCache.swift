@@ -11,7 +11,7 @@
 // it as a miss and removes it. Bounded: past `maxBytes` the oldest entries
 // go (checked every 256 writes).
 import Foundation
-import Crypto
+import LGDigest
 import Synchronization
 import LGTensor
 import LGModelIO
@@ -49,7 +49,7 @@ public final class LabelCache: Sendable {
 
     /// The file of `key`: {directory}/{first two hex digits}/{SHA-256 of the key}.lbl.
     public func url(for key: String) -> URL {
-        let h = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        let h = SHA256Hex.of(Data(key.utf8))
         return directory.appendingPathComponent(String(h.prefix(2))).appendingPathComponent(h + ".lbl")
     }
 

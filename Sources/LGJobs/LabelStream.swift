@@ -3,7 +3,7 @@
 // resolution, and the sample's place in its random stream. Part of the
 // label cache's key (LabelCache).
 import Foundation
-import Crypto
+import LGDigest
 import Synchronization
 import LGTensor
 import LGModels
@@ -29,13 +29,14 @@ public struct LabelStream: Sendable, Equatable {
               let ge = try? registry.generatorEntry(choice.generator), let pe = try? registry.predictorEntry(predictorName),
               let gd = FileDigest.sha256(gw), let pd = FileDigest.sha256(pw) else { return nil }
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-        func digest(_ d: Data?) -> String { d.map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() } ?? "-" }
+        func digest(_ d: Data?) -> String { d.map { SHA256Hex.of($0) } ?? "-" }
         return LabelStream(identity: "v1|G=\(choice.generator)|gcfg=\(digest(try? enc.encode(ge)))|gw=\(gd)"
                            + "|P=\(predictorName)|pcfg=\(digest(try? enc.encode(pe)))|pw=\(pd)|res=\(labelResolution)")
     }
 }
 
-/// SHA-256 of weight files, computed once per file version in a process.
+/// SHA-256 of weight files, computed once per file version (path, size,
+/// mtime) in a process.
 enum FileDigest {
     private static let known = Mutex<[String: String]>([:])
 
@@ -43,11 +44,7 @@ enum FileDigest {
         guard let a = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
         let version = "\(url.path)|\((a[.size] as? NSNumber)?.int64Value ?? -1)|\((a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
         if let d = known.withLock({ $0[version] }) { return d }
-        guard let h = FileHandle(forReadingAtPath: url.path) else { return nil }
-        defer { try? h.close() }
-        var hasher = SHA256()
-        while let chunk = try? h.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        let d = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        guard let d = try? SHA256Hex.ofFile(url.path) else { return nil }
         known.withLock { $0[version] = d }
         return d
     }

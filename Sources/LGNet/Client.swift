@@ -2,6 +2,7 @@
 // per-frame tags: FrameAuth.swift), then
 // synchronous request/reply. Thread-safe: one request at a time.
 import Foundation
+import Synchronization
 import LGWire
 
 public enum ClientError: Error, CustomStringConvertible {
@@ -18,8 +19,8 @@ public enum ClientError: Error, CustomStringConvertible {
     }
 }
 
-/// Requests are serialised by `lock` (the connection, its sealer and opener
-/// are used under it), so threads may share a client.
+/// Requests are serialised by `nextID`'s `Mutex` (the connection, its sealer
+/// and opener are used while it is held), so threads may share a client.
 public final class QueueClient: @unchecked Sendable {
     public let connection: MessageConnection
     public let worker: String
@@ -27,8 +28,7 @@ public final class QueueClient: @unchecked Sendable {
     public private(set) var heartbeatSeconds: Double = 10
     /// The protocol version agreed with the coordinator.
     public private(set) var version = ProtocolVersion.current
-    private let lock = NSLock()
-    private var nextID = 1
+    private let nextID = Mutex(1)
 
     /// Connects to `address` ("HOST:PORT") and authenticates as `worker`.
     public init(address: String, secret: [UInt8], worker: String, timeout: Double = 10) throws {
@@ -74,14 +74,15 @@ public final class QueueClient: @unchecked Sendable {
 
     /// Sends `m` and waits for its reply. An `error` reply throws.
     public func request(_ m: Message) throws -> Message {
-        lock.lock(); defer { lock.unlock() }
-        var m = m
-        m.id = nextID; nextID += 1
-        try connection.send(m)
-        let r = try connection.receive()
-        if r.type == .error { throw ClientError.server(r.code ?? .internalError, r.message ?? "") }
-        guard r.id == m.id else { throw ClientError.protocolViolation("reply id \(r.id ?? -1) for request \(m.id!)") }
-        return r
+        try nextID.withLock { id in
+            var m = m
+            m.id = id; id += 1
+            try connection.send(m)
+            let r = try connection.receive()
+            if r.type == .error { throw ClientError.server(r.code ?? .internalError, r.message ?? "") }
+            guard r.id == m.id else { throw ClientError.protocolViolation("reply id \(r.id ?? -1) for request \(m.id ?? -1)") }
+            return r
+        }
     }
 
     /// Tells the coordinator where this worker runs (shown by `coordinator workers`).

@@ -2,13 +2,14 @@
 // streams events to stdout as JSON lines (ChildEvent). Exit status: 0 done,
 // 1 the job threw, 3 cancelled; anything else (a crash) is retried.
 import Foundation
+import Synchronization
 import LGJobKinds
 import LGWire
 import LGNet
 
 /// One line on the child's stdout.
-public struct ChildEvent: Codable {
-    public enum Kind: String, Codable { case progress, checkpoint, artifact, metrics, result, error, cancelled }
+public struct ChildEvent: Codable, Sendable {
+    public enum Kind: String, Codable, Sendable { case progress, checkpoint, artifact, metrics, result, error, cancelled }
     public var event: Kind
     public var progress: Double?
     public var rate: Double?
@@ -31,13 +32,14 @@ public enum ChildExit {
     public static let cancelled: Int32 = 3
 }
 
-/// Used by the job's thread and the SIGTERM handler: `cancelled` and the
-/// output stream are guarded by `out`.
+/// Used by the job's thread and the SIGTERM handler: `cancelled` is an
+/// `Atomic`, and `out` serialises writes to the output stream;
+/// `lastProgress` belongs to the job's thread.
 final class ChildContext: JobContext, @unchecked Sendable {
     let spec: JobSpec
     let workDirectory: URL
     private let out = NSLock()
-    private var cancelled = false
+    private let cancelled = Atomic<Bool>(false)
     private var lastProgress = Date.distantPast
 
     init(spec: JobSpec) {
@@ -107,8 +109,8 @@ final class ChildContext: JobContext, @unchecked Sendable {
         return FileManager.default.contents(atPath: p)
     }
 
-    var isCancelled: Bool { out.lock(); defer { out.unlock() }; return cancelled }
-    func cancel() { out.lock(); cancelled = true; out.unlock() }
+    var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
+    func cancel() { cancelled.store(true, ordering: .sequentiallyConsistent) }
 
     func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 }

@@ -1,10 +1,12 @@
 // One running job on a worker: its child process and what it reported.
 import Foundation
+import Synchronization
 import LGWire
 import LGNet
 
-/// Its reader threads touch only `events`, `stderrTail` and the done flags,
-/// under `lock`; everything else belongs to the worker loop.
+/// Its reader threads touch only `pipes` (a `Mutex`, so the compiler checks
+/// that); every other field belongs to the worker loop's thread, which is
+/// why the class stays `@unchecked Sendable`.
 final class Slot: @unchecked Sendable {
     enum Outcome {
         case complete(JobResult)
@@ -17,15 +19,30 @@ final class Slot: @unchecked Sendable {
     let process: Process
     let workDir: String
     let startedAt = Date()
-    private let lock = NSLock()
-    private var events: [ChildEvent] = []
-    private var stderrTail = Data()
-    /// Whole stderr lines not yet sent with a heartbeat (the dashboard's
-    /// live tail), the newest `Beat.maxLogLines`; `partialLine` is the rest.
-    private var pendingLog: [String] = []
-    private var partialLine = Data()
-    private var stdoutDone = false
-    private var stderrDone = false
+    /// What the reader threads fill in.
+    private struct Pipes {
+        var events: [ChildEvent] = []
+        var stderrTail = Data()
+        /// Whole stderr lines not yet sent with a heartbeat (the dashboard's
+        /// live tail), the newest `Beat.maxLogLines`; `partialLine` is the rest.
+        var pendingLog: [String] = []
+        var partialLine = Data()
+        var stdoutDone = false
+        var stderrDone = false
+
+        /// Splits stderr bytes into lines for `takeLog`.
+        mutating func collectLines(_ d: Data) {
+            partialLine.append(d)
+            while let nl = partialLine.firstIndex(of: 0x0a) {
+                pendingLog.append(Slot.logLine(partialLine[partialLine.startIndex..<nl]))
+                partialLine = Data(partialLine[(nl + 1)...])
+            }
+            // A line that never ends is cut where a beat allows.
+            if partialLine.count > Beat.maxLogLineBytes { pendingLog.append(Slot.logLine(partialLine)); partialLine = Data() }
+            if pendingLog.count > Beat.maxLogLines { pendingLog.removeFirst(pendingLog.count - Beat.maxLogLines) }
+        }
+    }
+    private let pipes = Mutex(Pipes())
 
     var progress: Double = 0
     var rate: Double?
@@ -66,42 +83,30 @@ final class Slot: @unchecked Sendable {
                     let line = buf[buf.startIndex..<nl]
                     buf = Data(buf[(nl + 1)...])
                     if let e = try? JSONDecoder().decode(ChildEvent.self, from: line) {
-                        self?.lock.lock(); self?.events.append(e); self?.lock.unlock()
+                        self?.pipes.withLock { $0.events.append(e) }
                     }
                 }
             }
             // Closed here: the pipe's read end would otherwise stay open
             // in the worker, two descriptors per job until none are left.
             try? stdout.close()
-            self?.lock.lock(); self?.stdoutDone = true; self?.lock.unlock()
+            self?.pipes.withLock { $0.stdoutDone = true }
         }
         out.start()
         let err = Thread { [weak self] in
             while true {
                 let d = stderr.availableData
                 if d.isEmpty { break }
-                self?.lock.lock()
-                self?.stderrTail.append(d)
-                if let s = self, s.stderrTail.count > 8192 { s.stderrTail = Data(s.stderrTail.suffix(4096)) }
-                self?.collectLines(d)
-                self?.lock.unlock()
+                self?.pipes.withLock { p in
+                    p.stderrTail.append(d)
+                    if p.stderrTail.count > 8192 { p.stderrTail = Data(p.stderrTail.suffix(4096)) }
+                    p.collectLines(d)
+                }
             }
             try? stderr.close()
-            self?.lock.lock(); self?.stderrDone = true; self?.lock.unlock()
+            self?.pipes.withLock { $0.stderrDone = true }
         }
         err.start()
-    }
-
-    /// Splits stderr bytes into lines for `takeLog` (under `lock`).
-    private func collectLines(_ d: Data) {
-        partialLine.append(d)
-        while let nl = partialLine.firstIndex(of: 0x0a) {
-            pendingLog.append(Self.logLine(partialLine[partialLine.startIndex..<nl]))
-            partialLine = Data(partialLine[(nl + 1)...])
-        }
-        // A line that never ends is cut where a beat allows.
-        if partialLine.count > Beat.maxLogLineBytes { pendingLog.append(Self.logLine(partialLine)); partialLine = Data() }
-        if pendingLog.count > Beat.maxLogLines { pendingLog.removeFirst(pendingLog.count - Beat.maxLogLines) }
     }
 
     /// A line as UTF-8 text no longer than a beat allows.
@@ -113,26 +118,26 @@ final class Slot: @unchecked Sendable {
 
     /// The log lines since the last call (with `final`, the unfinished last line too).
     func takeLog(final: Bool = false) -> [String] {
-        lock.lock(); defer { lock.unlock() }
-        if final && !partialLine.isEmpty { pendingLog.append(Self.logLine(partialLine)); partialLine = Data() }
-        let lines = pendingLog; pendingLog = []
-        return lines
+        pipes.withLock { p in
+            if final && !p.partialLine.isEmpty { p.pendingLog.append(Self.logLine(p.partialLine)); p.partialLine = Data() }
+            let lines = p.pendingLog; p.pendingLog = []
+            return lines
+        }
     }
 
     func drainEvents() -> [ChildEvent] {
-        lock.lock(); defer { lock.unlock() }
-        let e = events; events = []
-        return e
+        pipes.withLock { p in
+            let e = p.events; p.events = []
+            return e
+        }
     }
 
     var finished: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return stdoutDone && stderrDone && !process.isRunning
+        pipes.withLock { $0.stdoutDone && $0.stderrDone } && !process.isRunning
     }
 
     var stderrText: String {
-        lock.lock(); defer { lock.unlock() }
-        return String(decoding: stderrTail.suffix(2000), as: UTF8.self)
+        pipes.withLock { String(decoding: $0.stderrTail.suffix(2000), as: UTF8.self) }
     }
 
     /// Applies child events; returns true if a new checkpoint appeared.

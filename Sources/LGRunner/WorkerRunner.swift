@@ -3,6 +3,7 @@
 // survives coordinator restarts (reconnect with backoff; results are kept
 // and delivered if the lease is still valid).
 import Foundation
+import Synchronization
 import LGWire
 import LGNet
 import Logging
@@ -43,13 +44,12 @@ public struct WorkerOptions {
 }
 
 /// The loop's state belongs to the thread in `run()`; only `stopRequested`
-/// is set from elsewhere (signal handlers), under `stopLock`.
+/// is set from elsewhere (signal handlers); it is an `Atomic`.
 public final class WorkerRunner: @unchecked Sendable {
     let opts: WorkerOptions
     var client: QueueClient?
     var slots: [Slot?]
-    var stopRequested = false
-    private let stopLock = NSLock()
+    private let stopRequested = Atomic<Bool>(false)
     var backoff = 0.5
     var nextConnect = Date.distantPast
     var nextClaim = Date.distantPast
@@ -68,8 +68,8 @@ public final class WorkerRunner: @unchecked Sendable {
         memoryTable = options.memoryTablePath.map(PeakMemoryTable.load) ?? PeakMemoryTable()
     }
 
-    public func requestStop() { stopLock.lock(); stopRequested = true; stopLock.unlock() }
-    var stopping: Bool { stopLock.lock(); defer { stopLock.unlock() }; return stopRequested }
+    public func requestStop() { stopRequested.store(true, ordering: .sequentiallyConsistent) }
+    var stopping: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
 
     var logger: Logger { opts.logger }
     func log(_ s: String) { logger.info("\(s)") }

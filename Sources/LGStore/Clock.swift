@@ -1,5 +1,6 @@
 // The store's notion of "now", injected so tests control time.
 import Foundation
+import Synchronization
 
 /// Seconds since 1970. The store never reads the system time directly.
 public protocol WallClock: AnyObject {
@@ -13,10 +14,9 @@ public final class SystemWallClock: WallClock {
 }
 
 /// A clock that moves only when told to (tests).
-public final class ManualClock: WallClock {
-    private let lock = NSLock()
-    private var t: Double
-    public init(_ start: Double = 1_700_000_000) { t = start }
-    public func now() -> Double { lock.lock(); defer { lock.unlock() }; return t }
-    public func advance(_ s: Double) { lock.lock(); t += s; lock.unlock() }
+public final class ManualClock: WallClock, Sendable {
+    private let t: Mutex<Double>
+    public init(_ start: Double = 1_700_000_000) { t = Mutex(start) }
+    public func now() -> Double { t.withLock { $0 } }
+    public func advance(_ s: Double) { t.withLock { $0 += s } }
 }

@@ -1,12 +1,14 @@
 import ArgumentParser
 import LGLogging
 import Foundation
+import Synchronization
+import LGNet
 import LGJobs
 import LGJobKinds
 import LGZoo
 
 /// Set by SIGINT / SIGTERM: the running job checkpoints and stops.
-nonisolated(unsafe) private var stopRequested = false
+private let stopRequested = Atomic<Bool>(false)
 
 /// `worker run-local`: runs one job in this process, without a coordinator.
 struct RunLocal: ParsableCommand {
@@ -142,8 +144,7 @@ struct RunLocal: ParsableCommand {
     /// --progress-interval seconds (always when `force` says so).
     private func localContext(checkpoint: URL, force: @escaping (JobProgress) -> Bool,
                               line: @escaping (JobProgress) -> String) -> JobRunContext {
-        signal(SIGINT) { _ in stopRequested = true }
-        signal(SIGTERM) { _ in stopRequested = true }
+        let watch = SignalWatch([SIGINT, SIGTERM]) { _ in stopRequested.store(true, ordering: .relaxed) }
         var lastPrint = -Double.infinity
         let interval = progressInterval
         return JobRunContext(
@@ -155,7 +156,7 @@ struct RunLocal: ParsableCommand {
                 lastPrint = now
                 printErr(line(p))
             },
-            isCancelled: { stopRequested },
+            isCancelled: { withExtendedLifetime(watch) { stopRequested.load(ordering: .relaxed) } },
             log: { printErr($0) })
     }
 

@@ -5,7 +5,8 @@ selenium and /usr/bin/chromedriver).
 Starts a coordinator (dashboard on a free loopback port) with a small grid of
 test_sleep jobs and an lg-queue-worker, opens the dashboard, checks the jobs
 table and a job page against the database (sqlite3), cancels and retries a
-job through the page (accepting the confirm() dialogs), and saves
+job through the page (accepting the confirm() dialogs), runs one real
+fixture train job on the numeric `worker` and checks its label sheet, and saves
 screenshots to docs/images/dashboard-*.png.
 
     python3 scripts/browser/dashboard_test.py [--bin BIN] [--shots DIR]
@@ -268,9 +269,36 @@ def main():
         assert abs(value['lg_jobs{grid="browser_demo",state="running"}'] - running) <= 1, metrics
         assert value["lg_workers_connected"] == 1 and value["lg_slots"] == 2, metrics
         print(f"  /metrics: {int(value['lg_claims_total'])} claims, {int(value['lg_completions_total'])} completions, as the database says")
+        # A real train job (fixture StyleGAN2 + face UNet, 8 steps) on the
+        # numeric worker: its job page shows the uploaded label sheet, drawn
+        # once (the element survives the page's refreshes).
+        numeric = os.path.join(bin_dir, "worker")
+        if os.access(numeric, os.X_OK):
+            subprocess.run([coordinator, "enqueue", "fixture_smoke", "--db", db, "--grids", os.path.join(ROOT, "jobs"),
+                            "--set", "SE=LSE"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            tid = db_rows("SELECT id FROM jobs WHERE grid='fixture_smoke'")[0][0]
+            real_env = {k: v for k, v in os.environ.items() if k != "LINEARGAN_TEST_KINDS"}
+            procs.append(subprocess.Popen([numeric, "--connect", f"127.0.0.1:{port}", "--slots", "1",
+                                           "--secret", os.path.join(tmp, "secret"), "--workdir", os.path.join(tmp, "work-numeric"),
+                                           "--name", "browser-numeric"], cwd=ROOT, env=real_env,
+                                          stdout=open(os.path.join(tmp, "numeric-worker.log"), "w"), stderr=subprocess.STDOUT))
+            wait_for(f"train job {tid} to finish", lambda: db_rows("SELECT state FROM jobs WHERE id=?", tid)[0][0]
+                     in ("succeeded", "failed"), timeout=300, interval=1)
+            assert db_rows("SELECT state FROM jobs WHERE id=?", tid)[0][0] == "succeeded", db_rows("SELECT last_error FROM jobs WHERE id=?", tid)
+            driver.get(f"{base}/jobs/{tid}")
+            img = wait_for("the label sheet image", lambda: driver.execute_script(
+                "const i = document.getElementById('label-sheet'); return i && i.complete && i.naturalWidth > 0 ? i : null"))
+            width = driver.execute_script("return arguments[0].naturalWidth", img)
+            time.sleep(4)  # past a refresh: the same element, not a re-fetched one
+            assert driver.execute_script("return arguments[0].isConnected", img), "the label sheet was redrawn by a refresh"
+            driver.execute_script("arguments[0].scrollIntoView()", img)
+            shot("job-label-sheet")
+            print(f"  train job {tid}: label sheet shown ({width} px wide), kept across refreshes")
+        else:
+            print(f"  (no {numeric}: the label-sheet check is skipped)")
         print("dashboard browser test: OK")
     except BaseException:
-        for log in ("coordinator.log", "worker.log"):
+        for log in ("coordinator.log", "worker.log", "numeric-worker.log"):
             p = os.path.join(tmp, log)
             if os.path.exists(p):
                 print(f"--- {log} (last 30 lines)")
