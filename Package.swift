@@ -34,7 +34,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         // Built with the default -O: shape preconditions stay in release builds.
         .target(name: "LGTensor", dependencies: ["CBLAS"]),
-        .target(name: "LGModelIO", dependencies: ["LGTensor", "CZlib"]),
+        .target(name: "LGCodec", dependencies: ["CZlib"]),
+        .target(name: "LGModelIO", dependencies: ["LGTensor", "LGCodec", "CZlib"]),
         .target(name: "LGModels", dependencies: ["LGTensor", "LGModelIO", "LGCatalog"]),
         .target(name: "LGSemantics", dependencies: ["LGTensor", "LGModelIO", "LGModels"]),
         // The model registry over configs/ (names, files, weight search): Foundation only,
@@ -94,7 +95,7 @@ let package = Package(
         .target(name: "LGDaemon", dependencies: ["LGStore", "LGNet", .product(name: "Logging", package: "swift-log")]),
         .target(name: "LGRunner", dependencies: ["LGNet", "LGLogging", "LGJobKinds", .product(name: "Logging", package: "swift-log"),
                                                  .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .target(name: "LGReports", dependencies: ["LGStore", "LGJobKinds"]),
+        .target(name: "LGReports", dependencies: ["LGStore", "LGJobKinds", "LGCodec"]),
         // The coordinator's web dashboard, JSON API and /metrics (docs/dashboard.md, docs/http-api.md).
         .target(name: "LGDashboard", dependencies: [
             "LGStore", "LGReports",
@@ -120,7 +121,7 @@ let package = Package(
         .executableTarget(name: "lg-fuzz", dependencies: ["LGFuzz"]),
         .testTarget(name: "LGFuzzTests", dependencies: ["LGFuzz"]),
         .testTarget(name: "LGQueueTests", dependencies: [
-            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports", "LGLogging", "LGCluster", "LGJobKinds",
+            "LGStore", "LGGrid", "LGNet", "LGDaemon", "LGRunner", "LGReports", "LGLogging", "LGCluster", "LGJobKinds", "LGCodec",
         ]),
         // The kinds' tables against their executors (decoding every kind's options).
         .testTarget(name: "LGJobKindsTests", dependencies: [
@@ -132,7 +133,7 @@ let package = Package(
         ]),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
         .testTarget(name: "WorkerCLITests", dependencies: ["worker"]),
-        .testTarget(name: "LGModelIOTests", dependencies: ["LGModelIO"],
+        .testTarget(name: "LGModelIOTests", dependencies: ["LGModelIO", "LGCodec"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGModelsTests", dependencies: ["LGModels", "LGModelIO"],
                     resources: [.copy("Fixtures")]),
@@ -144,7 +145,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGZooTests", dependencies: ["LGZoo", "LGDomains", "LGModels", "LGModelIO", "LGTensor", "LGJobs", "LGJobKinds", "LGGANTraining"]),
         .testTarget(name: "LGStudioTests", dependencies: [
-            "LGStudio", "LGManipulation", "LGSemantics", "LGModels", "LGModelIO", "LGTensor", "LGJobs", "LGZoo",
+            "LGStudio", "LGManipulation", "LGSemantics", "LGModels", "LGModelIO", "LGCodec", "LGTensor", "LGJobs", "LGZoo",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "LGDomainsTests", dependencies: ["LGDomains", "LGTensor"]),

@@ -323,7 +323,7 @@ enum Assets {
           document.getElementById("figures").innerHTML = p.plots.length ? p.plots.map(f =>
             '<figure class="card" data-plot="' + esc(f.name) + '"><a href="' + esc(f.url) + '" target="_blank">' +
             '<img src="' + esc(f.url) + "?v=" + figVersion + '" alt="' + esc(f.title) + '"></a><figcaption>' + esc(f.title) +
-            ' <a href="' + esc(f.url) + '" download>SVG</a></figcaption></figure>').join("") +
+            ' <a href="' + esc(f.url) + '" download>SVG</a> <a href="' + esc(f.png) + '" download>PNG</a></figcaption></figure>').join("") +
             (p.notes.length ? '<p class="muted" style="white-space:pre-wrap">' + p.notes.map(esc).join("\n") + "</p>" : "") :
             '<p class="muted">' + esc(p.message || "no figures yet") + "</p>";
         }

@@ -145,20 +145,21 @@ extension Dashboard {
 
         // The collector's figures (`collector plots`): the list, then each as SVG.
         router.get("/api/plots") { _, _ -> Response in
-            struct P: Encodable { var name: String, title: String, kind: String, url: String }
+            struct P: Encodable { var name: String, title: String, kind: String, url: String, png: String }
             struct Out: Encodable { var plots: [P]; var notes: [String]; var message: String? }
             let set = try Reports(store: self.store).plots()
-            return HTTP.json(Out(plots: set.plots.map { P(name: $0.name, title: $0.title, kind: $0.kind, url: "/plots/\($0.name).svg") },
+            return HTTP.json(Out(plots: set.plots.map { P(name: $0.name, title: $0.title, kind: $0.kind, url: "/plots/\($0.name).svg", png: "/plots/\($0.name).png") },
                                  notes: set.notes, message: set.plots.isEmpty ? PlotSet.emptyMessage : nil))
         }
 
         router.get("/plots/:file") { _, context -> Response in
             let file = context.parameters.get("file") ?? ""
-            guard file.hasSuffix(".svg") else { throw APIError(.notFound, "figures are served as NAME.svg") }
+            guard file.hasSuffix(".svg") || file.hasSuffix(".png") else { throw APIError(.notFound, "figures are served as NAME.svg or NAME.png") }
             let name = String(file.dropLast(4))
             guard let p = try Reports(store: self.store).plots().plots.first(where: { $0.name == name }) else {
                 throw APIError(.notFound, "no figure \(name) (GET /api/plots lists them)")
             }
+            if file.hasSuffix(".png") { return HTTP.bytes(Data(try p.png()), contentType: "image/png", extra: [.cacheControl: "no-cache"]) }
             return HTTP.text(p.svg, contentType: "image/svg+xml; charset=utf-8", extra: [.cacheControl: "no-cache"])
         }
 

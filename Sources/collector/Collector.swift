@@ -63,7 +63,7 @@ struct CSV: ParsableCommand {
 
 struct Plots: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write SVG figures: iou_{G}.svg (per-class IoU bars per method), layer_weights_{G}.svg (the LSE's layer weights, from its last checkpoint), curve_job{N}_{NAME}.svg (metric rows NAME@STEP).")
+        abstract: "Write the figures as SVG and PNG: iou_{G} (per-class IoU bars per method), layer_weights_{G} (the LSE's layer weights, from its last checkpoint), curve_job{N}_{NAME} (metric rows NAME@STEP).")
     @OptionGroup var opts: CollectorOptions
     @Option(help: "Output folder.") var out: String = "results/plots"
     func run() throws {
@@ -74,7 +74,8 @@ struct Plots: ParsableCommand {
         for p in set.plots {
             let path = (out as NSString).appendingPathComponent(p.name + ".svg")
             try p.svg.write(toFile: path, atomically: true, encoding: .utf8)
-            print("wrote \(path)")
+            try Data(try p.png()).write(to: URL(fileURLWithPath: String(path.dropLast(4)) + ".png"), options: .atomic)
+            print("wrote \(path) (and .png)")
         }
     }
 }

@@ -35,7 +35,13 @@ final class PlotRoutesTests: XCTestCase {
             r = try await c.execute(uri: "/plots/nope.svg", method: .get)
             XCTAssertEqual(r.status, .notFound)
             XCTAssertTrue((try json(r)["error"] as? String ?? "").contains("no figure nope"))
+            // The same figure as PNG, as `collector plots` writes it.
+            XCTAssertEqual(ps[0]["png"] as? String, "/plots/iou_stylegan2_ffhq.png")
             r = try await c.execute(uri: "/plots/iou_stylegan2_ffhq.png", method: .get)
+            XCTAssertEqual(r.status, .ok)
+            XCTAssertEqual(r.headers[.contentType], "image/png")
+            XCTAssertEqual(Array(buffer: r.body), try expected.plots[0].png())
+            r = try await c.execute(uri: "/plots/iou_stylegan2_ffhq.gif", method: .get)
             XCTAssertEqual(r.status, .notFound)
             // The results page's script shows them.
             r = try await c.execute(uri: "/assets/dashboard.js", method: .get)

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LGTensor
 @testable import LGModelIO
+@testable import LGCodec
 
 final class SafetensorsTests: XCTestCase {
     func testRoundTripWithMetadata() throws {

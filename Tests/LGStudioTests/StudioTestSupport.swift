@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import LGTensor
 @testable import LGModelIO
+@testable import LGCodec
 import LGJobs
 @testable import LGStudio
 

@@ -14,6 +14,9 @@ public struct Plot: Sendable {
     /// `iou`, `layer_weights` or `curve`.
     public var kind: String
     public var svg: String
+
+    /// The same figure as PNG (drawn from `svg` by `Raster`).
+    public func png() throws -> [UInt8] { try Raster.png(svg: svg) }
 }
 
 /// The figures, and notes on figures that could not be drawn.

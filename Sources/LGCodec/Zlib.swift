@@ -2,9 +2,9 @@
 /// zlib-stream inflation with a known output size, compression, and CRC-32.
 import CZlib
 
-enum Zlib {
+public enum Zlib {
     /// CRC-32 (the ZIP/PNG polynomial) of a byte sequence, optionally continuing `initial`.
-    static func crc32(_ bytes: some Collection<UInt8>, initial: UInt32 = 0) -> UInt32 {
+    public static func crc32(_ bytes: some Collection<UInt8>, initial: UInt32 = 0) -> UInt32 {
         var crc = uLong(initial)
         let chunk = 1 << 30
         let arr = Array(bytes)
@@ -21,7 +21,7 @@ enum Zlib {
 
     /// Inflates `input` into exactly `expectedSize` bytes.
     /// - Parameter raw: true for raw deflate (ZIP, windowBits -15), false for a zlib stream (PNG).
-    static func inflate(_ input: UnsafeRawBufferPointer, expectedSize: Int, raw: Bool, what: String) throws -> [UInt8] {
+    public static func inflate(_ input: UnsafeRawBufferPointer, expectedSize: Int, raw: Bool, what: String) throws -> [UInt8] {
         guard expectedSize >= 0 else { throw ModelIOError.zlib(what: "inflating \(what): negative size", code: Z_DATA_ERROR) }
         // Deflate cannot expand data by more than ~1032:1; a larger claim is corruption.
         guard expectedSize <= input.count &* 1100 &+ 4096 else {
@@ -76,7 +76,7 @@ enum Zlib {
     }
 
     /// zlib-stream compression (`compress2`).
-    static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+    public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
         var destLen = compressBound(uLong(input.count))
         var out = [UInt8](repeating: 0, count: Int(destLen))
         let rc = input.withUnsafeBufferPointer { ib in
