@@ -13,6 +13,7 @@ extension KindTable {
             if p.addable { notes.append("`--set` may add") }
             if p.inheritedByNeeds { notes.append("inherited by `needs`") }
             if p.reader == .worker { notes.append("read by the worker") }
+            if let tag = p.outputTag { notes.append("other than the default, names the output `_\(tag)VALUE`") }
             out += "| `\(p.name)` | \(cell(p.type.name)) | \(p.defaultValue.map { "`\($0)`" } ?? "") | \(cell(p.help))\(notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")") |\n"
         }
         if ignoresUndeclared { out += "\nOther names are accepted and ignored (they only make job keys differ).\n" }
@@ -29,6 +30,7 @@ extension KindTable {
             if p.required { flags.append("required") }
             if p.addable { flags.append("--set") }
             if p.reader == .worker { flags.append("worker") }
+            if let tag = p.outputTag { flags.append("output _\(tag)") }
             out += "  " + pad(p.name, 22) + pad(p.type.name, 26) + pad(p.defaultValue ?? "-", 10)
                 + (flags.isEmpty ? "" : "[" + flags.joined(separator: ",") + "] ") + p.help + "\n"
         }

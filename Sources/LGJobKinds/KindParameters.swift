@@ -6,7 +6,7 @@ import Synchronization
 /// that type (else `ParameterError.undeclared`: the table and the executor
 /// disagree), falls back to the table's default, and records the read so
 /// that a test can find declared parameters no executor reads.
-public final class KindParameters: Sendable {
+public final class KindParameters: Sendable, Equatable {
     public let table: KindTable
     /// The job's own values with its preset's defaults under them (not the table's defaults).
     public let values: [String: String]
@@ -17,7 +17,39 @@ public final class KindParameters: Sendable {
     }
 
     public var kind: JobKind { table.kind }
+
+    /// The same kind and values (which parameters were read does not count).
+    public static func == (a: KindParameters, b: KindParameters) -> Bool { a.kind == b.kind && a.values == b.values }
     public subscript(_ name: String) -> String? { values[name] }
+
+    /// Every parameter the job's executor reads (worker-read ones and
+    /// `preset` excluded) with its value: the job's own, else the table's
+    /// default; absent where neither gives one. What a job records with
+    /// its results and checkpoints (`TrainOptions.record` and the others
+    /// start from it), so a parameter added to a table is recorded without
+    /// further code. Does not count as a read.
+    public var resolved: [String: String] {
+        var out: [String: String] = [:]
+        for p in table.parameters where p.reader == .job && p.name != "preset" {
+            if let v = values[p.name] ?? p.defaultValue { out[p.name] = v }
+        }
+        return out
+    }
+
+    /// `_{tag}{value}` for each parameter with an `outputTag` whose value
+    /// differs from its default, in table order (empty when none does): what
+    /// a job appends to its output name so that a run departing from the
+    /// reference in such a parameter never overwrites a reference run.
+    public var outputSuffix: String {
+        var out = ""
+        for p in table.parameters {
+            guard let tag = p.outputTag, let v = values[p.name] else { continue }
+            let value = p.type.canonical(v)
+            if let d = p.defaultValue, p.type.canonical(d) == value { continue }
+            out += "_\(tag)\(value)"
+        }
+        return out
+    }
 
     /// Declared parameters the executor has not read (worker-read ones excluded).
     public var unread: [String] {

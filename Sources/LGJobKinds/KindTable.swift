@@ -2,9 +2,13 @@ import Foundation
 
 /// One kind's definition: its parameters (name, type, default, allowed
 /// values, whether `--set` may add it), its presets and the metric keys it
-/// writes. Adding a parameter to a kind is an entry here plus the line of
-/// its executor that reads it (`KindParameters`); the agreement test in
-/// LGJobKindsTests fails while the two disagree.
+/// writes. Adding a parameter to a kind is one entry in its table
+/// (`Kinds/`): validation, `--set`, defaults, presets, `coordinator kinds`,
+/// the recorded parameters and, with an `outputTag`, the output name follow
+/// from it; the code that acts on the value reads it where it acts, from
+/// the `parameters` its options carry (`KindParameters`). The agreement
+/// test in LGJobKindsTests fails while a declared parameter is read
+/// nowhere, and reading an undeclared one throws `ParameterError.undeclared`.
 public struct KindTable: Sendable {
     public var kind: JobKind
     public var summary: String
@@ -63,6 +67,12 @@ public struct KindTable: Sendable {
             }
         }
         return KindParameters(table: self, values: merged)
+    }
+
+    /// Values set in code rather than given by a job (an options type's
+    /// memberwise initialiser), taken as valid.
+    public func parameters(unchecked values: [String: String]) -> KindParameters {
+        KindParameters(table: self, values: values)
     }
 
     /// Metric keys of `keys` that this kind does not declare.

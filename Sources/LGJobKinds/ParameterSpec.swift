@@ -23,12 +23,19 @@ public struct ParameterSpec: Sendable, Equatable {
     /// grid's jobs get it too where their kind takes it (`predictor`).
     public var inheritedByNeeds: Bool
     public var reader: Reader
+    /// Where a value other than the default changes what the job computes
+    /// but not the reference's output name: the tag that names it there, so
+    /// that such a run never overwrites a reference one. The job's output
+    /// name ends in `_{tag}{value}` (`KindParameters.outputSuffix`).
+    public var outputTag: String?
     public var help: String
 
     public init(_ name: String, _ type: ParameterType, default defaultValue: String? = nil, required: Bool = false,
-                addable: Bool = false, inheritedByNeeds: Bool = false, reader: Reader = .job, _ help: String) {
+                addable: Bool = false, inheritedByNeeds: Bool = false, reader: Reader = .job,
+                outputTag: String? = nil, _ help: String) {
         self.name = name; self.type = type; self.defaultValue = defaultValue; self.required = required
-        self.addable = addable; self.inheritedByNeeds = inheritedByNeeds; self.reader = reader; self.help = help
+        self.addable = addable; self.inheritedByNeeds = inheritedByNeeds; self.reader = reader
+        self.outputTag = outputTag; self.help = help
     }
 }
 

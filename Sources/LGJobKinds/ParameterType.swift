@@ -72,6 +72,21 @@ public enum ParameterType: Sendable, Equatable {
         }
     }
 
+    /// One spelling per value, for output names: numbers as Python prints
+    /// a float (`0.5`, `1.0`, `1e-05`), integers and flags as digits, paths
+    /// as their file name without extension, other text with `/` as `-`.
+    public func canonical(_ v: String) -> String {
+        switch self {
+        case .number, .positive, .nonNegative: return Double(v).map { "\($0)" } ?? v
+        case .int, .seed: return Int(v).map(String.init) ?? UInt64(v).map(String.init) ?? v
+        case .flag: return Self.flagValue(v).map { $0 ? "1" : "0" } ?? v
+        case .text where v.contains("/"):
+            return URL(fileURLWithPath: v).deletingPathExtension().lastPathComponent
+        case .text, .pattern, .choice, .intList:
+            return v.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: " ", with: "")
+        }
+    }
+
     static func flagValue(_ v: String) -> Bool? {
         switch v.lowercased() {
         case "1", "true", "yes": return true

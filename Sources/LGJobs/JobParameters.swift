@@ -82,7 +82,12 @@ public struct ModelChoice: Sendable, Equatable, Codable {
 }
 
 /// Parameters of a `train` job (experiments.md "Job: train").
-public struct TrainOptions: Sendable, Equatable, Codable {
+public struct TrainOptions: Sendable, Equatable {
+    /// The job's parameters as its table checks them: the fields below
+    /// decode the reference's ones; a parameter added to the table later is
+    /// read from here where it acts (`KindTable`), and recorded and named
+    /// from here without a field of its own.
+    public var parameters: KindParameters
     public var models: ModelChoice
     /// SE: LSE, NSE-1 or NSE-2.
     public var extractor: ExtractorType
@@ -112,6 +117,7 @@ public struct TrainOptions: Sendable, Equatable, Codable {
     public var winograd: Winograd.Policy?
 
     public init(generator: String, extractor: ExtractorType) {
+        parameters = JobKind.train.table.parameters(unchecked: ["G": generator, "SE": extractor.rawValue])
         models = ModelChoice(generator: generator)
         self.extractor = extractor
     }
@@ -120,6 +126,7 @@ public struct TrainOptions: Sendable, Equatable, Codable {
 
     /// From parameters checked against the `train` table (defaults there).
     public init(_ p: KindParameters) throws {
+        parameters = p
         models = try ModelChoice(p, generator: p.text("G"))
         extractor = try p.choice("SE", as: ExtractorType.self)
         lr = try p.number("lr")
@@ -147,7 +154,9 @@ public struct TrainOptions: Sendable, Equatable, Codable {
     /// of a reference one: `_e{epochs}x{steps_per_epoch}` (another schedule:
     /// the quick preset), `_lws{scale}` (layer-weight lr scale other than
     /// 10), `_L{layers}`, `_acc{epoch-steps,...}`, `_s{seed}`,
-    /// `_P{predictor}`, `_res{label_resolution}`, in that order.
+    /// `_P{predictor}`, `_res{label_resolution}`, in that order, then
+    /// `_{tag}{value}` for the table's parameters with an `outputTag`
+    /// (`KindParameters.outputSuffix`).
     public var outputName: String {
         let name = "\(models.generator)_\(extractor.rawValue)_l\(lossType)_ls\(latentStrategy.rawValue)_lw\(layerWeight.rawValue)_lr\(pythonFloat(lr))"
         var suffix = ""
@@ -160,7 +169,7 @@ public struct TrainOptions: Sendable, Equatable, Codable {
         if seed != 0 { suffix += "_s\(seed)" }
         if let p = models.predictor { suffix += "_P\(p)" }
         if let r = models.labelResolution { suffix += "_res\(r)" }
-        return name + suffix
+        return name + suffix + parameters.outputSuffix
     }
 
     /// The paper's training schedule: 50 epochs of 1,024 steps.
@@ -192,14 +201,17 @@ public struct TrainOptions: Sendable, Equatable, Codable {
         }
     }
 
-    /// Every parameter by its reference name, as recorded with the results.
+    /// Every parameter by its reference name, as recorded with the results
+    /// and checkpoints: the table's (`KindParameters.resolved`) with the
+    /// decoded fields' values over them.
     public var record: [String: String] {
-        var r: [String: String] = ["G": models.generator, "SE": extractor.rawValue, "lr": pythonFloat(lr),
+        var r = parameters.resolved
+        r.merge(["G": models.generator, "SE": extractor.rawValue, "lr": pythonFloat(lr),
             "loss_type": lossType, "latent_strategy": latentStrategy.rawValue, "layer_weight": layerWeight.rawValue,
             "epochs": "\(epochs)", "steps_per_epoch": "\(stepsPerEpoch)", "eval_samples": "\(evalSamples)",
             "eval_latent_strategy": evaluationStrategy.rawValue, "seed": "\(seed)",
             "accumulation": accumulation.description, "milestones": lrSchedule.milestones.map(String.init).joined(separator: ","),
-            "gamma": "\(lrSchedule.gamma)", "layer_weight_lr_scale": "\(layerWeightLRScale)"]
+            "gamma": "\(lrSchedule.gamma)", "layer_weight_lr_scale": "\(layerWeightLRScale)"]) { $1 }
         if let l = layers { r["layers"] = l.map(String.init).joined(separator: ",") }
         if let w = winograd { r["winograd"] = w.rawValue }
         if let p = models.predictor { r["predictor"] = p }
@@ -209,10 +221,12 @@ public struct TrainOptions: Sendable, Equatable, Codable {
 }
 
 /// Parameters of a `train_fewshot` job (experiments.md "Job: train_fewshot").
-public struct FewShotOptions: Sendable, Equatable, Codable {
+public struct FewShotOptions: Sendable, Equatable {
     /// The seeds of repeat indices 0-4.
     public static let repeatSeeds: [UInt64] = [19961116, 1997816, 1116, 816, 19980903]
 
+    /// The job's parameters as its table checks them (see `TrainOptions.parameters`).
+    public var parameters: KindParameters
     public var models: ModelChoice
     public var numSample = 1
     public var repeatIndex = 0
@@ -232,6 +246,7 @@ public struct FewShotOptions: Sendable, Equatable, Codable {
 
     /// From parameters checked against the `train_fewshot` table (defaults there).
     public init(_ p: KindParameters) throws {
+        parameters = p
         models = try ModelChoice(p, generator: p.text("G"))
         numSample = try p.int("num_sample")
         repeatIndex = try p.int("repeat_ind")
@@ -250,18 +265,22 @@ public struct FewShotOptions: Sendable, Equatable, Codable {
         winograd = try p.winogradPolicy()
     }
 
-    /// Checkpoint name `r{repeat}_n{num_sample}`.
-    public var checkpointName: String { "r\(repeatIndex)_n\(numSample)" }
-    /// Result name `{G}_n{num}_r{repeat}_elstrunc-wp`.
-    public var outputName: String { "\(models.generator)_n\(numSample)_r\(repeatIndex)_els\(LatentStrategy.truncWP.rawValue)" }
+    /// Checkpoint name `r{repeat}_n{num_sample}` (+ `KindParameters.outputSuffix`).
+    public var checkpointName: String { "r\(repeatIndex)_n\(numSample)" + parameters.outputSuffix }
+    /// Result name `{G}_n{num}_r{repeat}_elstrunc-wp` (the suffix before `_els`).
+    public var outputName: String {
+        "\(models.generator)_n\(numSample)_r\(repeatIndex)\(parameters.outputSuffix)_els\(LatentStrategy.truncWP.rawValue)"
+    }
 
+    /// As `TrainOptions.record`.
     public var record: [String: String] {
-        var r: [String: String] = ["G": models.generator, "SE": "LSE", "num_sample": "\(numSample)",
+        var r = parameters.resolved
+        r.merge(["G": models.generator, "SE": "LSE", "num_sample": "\(numSample)",
             "repeat_ind": "\(repeatIndex)", "seed": "\(seed)", "lr": pythonFloat(lr), "epochs": "\(epochs)",
             "steps_per_epoch": "\(stepsPerEpoch)", "eval_samples": "\(evalSamples)",
             "randomize_noise": randomizeNoise ? "1" : "0", "layer_weight": "none", "loss_type": "normal",
             "latent_strategy": "trunc-wp", "milestones": lrSchedule.milestones.map(String.init).joined(separator: ","),
-            "gamma": "\(lrSchedule.gamma)"]
+            "gamma": "\(lrSchedule.gamma)"]) { $1 }
         if let w = winograd { r["winograd"] = w.rawValue }
         if let p = models.predictor { r["predictor"] = p }
         if let l = models.labelResolution { r["label_resolution"] = "\(l)" }
@@ -270,7 +289,9 @@ public struct FewShotOptions: Sendable, Equatable, Codable {
 }
 
 /// Parameters of an `evaluate` job (experiments.md "Evaluation").
-public struct EvaluateOptions: Sendable, Equatable, Codable {
+public struct EvaluateOptions: Sendable, Equatable {
+    /// The job's parameters as its table checks them (see `TrainOptions.parameters`).
+    public var parameters: KindParameters
     public var models: ModelChoice
     /// The extractor checkpoint (project .safetensors or reference .pth).
     public var extractorPath: String
@@ -286,6 +307,7 @@ public struct EvaluateOptions: Sendable, Equatable, Codable {
 
     /// From parameters checked against the `evaluate` table (defaults there).
     public init(_ p: KindParameters) throws {
+        parameters = p
         extractorPath = try p.text("SE_path")
         // evaluate.py's G_from_SE: the first two '_' fields of the checkpoint's folder name.
         let folder = URL(fileURLWithPath: extractorPath).deletingLastPathComponent().lastPathComponent
@@ -299,13 +321,17 @@ public struct EvaluateOptions: Sendable, Equatable, Codable {
         name = try p.optionalText("name")
     }
 
+    /// `name`, else `{checkpoint folder}{KindParameters.outputSuffix}_els{latent}`.
     public var outputName: String {
-        name ?? URL(fileURLWithPath: extractorPath).deletingLastPathComponent().lastPathComponent + "_els\(latentStrategy.rawValue)"
+        name ?? URL(fileURLWithPath: extractorPath).deletingLastPathComponent().lastPathComponent
+            + parameters.outputSuffix + "_els\(latentStrategy.rawValue)"
     }
 
+    /// As `TrainOptions.record`.
     public var record: [String: String] {
-        var r: [String: String] = ["G": models.generator, "SE_path": extractorPath, "eval_samples": "\(samples)",
-                                   "latent_strategy": latentStrategy.rawValue, "seed": "\(seed)"]
+        var r = parameters.resolved
+        r.merge(["G": models.generator, "SE_path": extractorPath, "eval_samples": "\(samples)",
+                 "latent_strategy": latentStrategy.rawValue, "seed": "\(seed)"]) { $1 }
         if let p = models.predictor { r["predictor"] = p }
         if let l = models.labelResolution { r["label_resolution"] = "\(l)" }
         return r

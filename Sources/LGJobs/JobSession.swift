@@ -32,8 +32,13 @@ final class JobSession {
         guard let cp = context.checkpointer, let data = try cp.latest() else { return nil }
         let (s, t) = try JobState.decode(data)
         guard s.kind == kind else { throw JobError.checkpointMismatch("it is a \(s.kind.rawValue) job, this is \(kind.rawValue)") }
-        if s.record != record {
-            let keys = Set(s.record.keys).union(record.keys).filter { s.record[$0] != record[$0] }.sorted()
+        // A parameter the checkpoint does not record (one added to the
+        // kind's table after it was written) ran at its default then.
+        let table = kind.table
+        let keys = Set(s.record.keys).union(record.keys).filter { k in
+            s.record[k] != record[k] && !(s.record[k] == nil && record[k] != nil && record[k] == table.defaultValue(k))
+        }.sorted()
+        if !keys.isEmpty {
             throw JobError.checkpointMismatch("parameters differ: " + keys.map { "\($0) \(s.record[$0] ?? "-") vs \(record[$0] ?? "-")" }.joined(separator: ", "))
         }
         return (s, t)

@@ -10,6 +10,9 @@ public struct SCSJobOptions: Sendable, Equatable {
         case predictor
     }
 
+    /// The job's parameters as its table checks them: a parameter added to
+    /// the table later is read from here where it acts (`KindTable`).
+    public var parameters: KindParameters
     public var generator: String
     /// A registered predictor of the same label set instead of the generator's.
     public var predictor: String?
@@ -23,6 +26,7 @@ public struct SCSJobOptions: Sendable, Equatable {
     public init(parameters: [String: String]) throws { try self.init(JobKind.scs.table.validate(parameters)) }
 
     public init(_ p: KindParameters) throws {
+        parameters = p
         generator = try p.text("G")
         predictor = try p.optionalText("predictor")
         let r = try p.int("repeat"), n = try p.int("num_sample")
@@ -40,11 +44,11 @@ public struct SCSJobOptions: Sendable, Equatable {
         seed = try p.seed("seed")
     }
 
-    /// `r{repeat}_n{num_sample}`, or `baseline` for the predictor.
+    /// `r{repeat}_n{num_sample}`, or `baseline` for the predictor (+ `KindParameters.outputSuffix`).
     public var tag: String {
         switch method {
-        case .predictor: return "baseline"
-        case let .fewShotLSE(r, n): return "r\(r)_n\(n)"
+        case .predictor: return "baseline" + parameters.outputSuffix
+        case let .fewShotLSE(r, n): return "r\(r)_n\(n)" + parameters.outputSuffix
         }
     }
 }

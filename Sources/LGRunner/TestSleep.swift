@@ -7,11 +7,15 @@ import LGJobKinds
 
 /// A `test_sleep` job's parameters, decoded through its table.
 public struct TestSleepOptions: Sendable {
+    /// The job's parameters as its table checks them (a parameter added to
+    /// the table later is read from here where it acts).
+    public var parameters: KindParameters
     public var steps, stepMilliseconds, checkpointEvery, failAt, crashAt, crashAttempts: Int
     public var value: Double
     public var echo: String?
 
     public init(_ p: KindParameters) throws {
+        parameters = p
         steps = try p.int("steps"); stepMilliseconds = try p.int("step_ms")
         checkpointEvery = try p.int("checkpoint_every")
         failAt = try p.int("fail_at"); crashAt = try p.int("crash_at")

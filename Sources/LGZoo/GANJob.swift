@@ -9,6 +9,9 @@ import LGTensor
 
 /// Parameters of a `train_gan` job (names as in jobs/train_zoo.json).
 public struct GANJobOptions: Sendable, Equatable {
+    /// The job's parameters as its table checks them: a parameter added to
+    /// the table later is read from here where it acts (`KindTable`).
+    public var parameters: KindParameters
     public var family: GeneratorFamily
     public var domain: String
     public var resolution = 32
@@ -30,7 +33,10 @@ public struct GANJobOptions: Sendable, Equatable {
     /// A run resumes under the policy it is given.
     public var winograd: Winograd.Policy? = nil
 
-    public init(family: GeneratorFamily, domain: String) { self.family = family; self.domain = domain }
+    public init(family: GeneratorFamily, domain: String) {
+        parameters = JobKind.trainGAN.table.parameters(unchecked: ["family": family.rawValue, "domain": domain])
+        self.family = family; self.domain = domain
+    }
 
     /// From the job's text parameters, checked against the `train_gan` table.
     public init(parameters: [String: String]) throws { try self.init(JobKind.trainGAN.table.validate(parameters)) }
@@ -42,10 +48,11 @@ public struct GANJobOptions: Sendable, Equatable {
         sampleEvery = try p.int("sample_every")
         seed = try p.seed("seed")
         winograd = try p.optionalChoice("winograd", as: Winograd.Policy.self)
+        parameters = p
     }
 
-    /// `stylegan2_toyface32`: the zoo's model name.
-    public var name: String { "\(family.rawValue)_\(domain)\(resolution)" }
+    /// `stylegan2_toyface32`: the zoo's model name (+ `KindParameters.outputSuffix`).
+    public var name: String { "\(family.rawValue)_\(domain)\(resolution)" + parameters.outputSuffix }
 
     public var trainingConfig: GANTrainingConfig {
         GANTrainingConfig.small(family: family, resolution: resolution, fmapsMax: fmapsMax, latentDim: latentDim,

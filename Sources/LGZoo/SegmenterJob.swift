@@ -6,11 +6,17 @@ import LGTensor
 
 /// Parameters of a `train_segmenter` job (names as in jobs/train_segmenters.json).
 public struct SegmenterJobOptions: Sendable, Equatable {
+    /// The job's parameters as its table checks them: a parameter added to
+    /// the table later is read from here where it acts (`KindTable`).
+    public var parameters: KindParameters
     public var settings: SegmenterSettings
     /// Held-out renders for the final evaluation.
     public var evalSamples = 1000
 
-    public init(settings: SegmenterSettings) { self.settings = settings }
+    public init(settings: SegmenterSettings) {
+        parameters = JobKind.trainSegmenter.table.parameters(unchecked: ["domain": settings.domain])
+        self.settings = settings
+    }
 
     /// From the job's text parameters, checked against the `train_segmenter` table.
     public init(parameters: [String: String]) throws { try self.init(JobKind.trainSegmenter.table.validate(parameters)) }
@@ -28,11 +34,13 @@ public struct SegmenterJobOptions: Sendable, Equatable {
         s.initialWeights = try p.optionalText("init")?.replacingOccurrences(of: "{domain}", with: domain)
         self.init(settings: s)
         evalSamples = try p.int("eval_samples")
+        parameters = p
     }
 
     /// `toyface_unet32_fs4_15000`: the output's name (the parameters a grid
     /// varies; lr, batch, weighting, Lovász weight, seed and the initial
-    /// weights' file name only when not the defaults):
+    /// weights' file name only when not the defaults, then
+    /// `KindParameters.outputSuffix`):
     /// `toychurch_unet32_fs2_5000_lr0.0005_lovasz1.0_from_toychurch_unet32_fs2_15000`.
     public var name: String {
         let d = SegmenterSettings(domain: settings.domain)
@@ -45,7 +53,7 @@ public struct SegmenterJobOptions: Sendable, Equatable {
         if let i = settings.initialWeights {
             n += "_from_" + URL(fileURLWithPath: i).deletingPathExtension().lastPathComponent
         }
-        return n
+        return n + parameters.outputSuffix
     }
 }
 

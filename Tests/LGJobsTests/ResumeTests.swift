@@ -96,6 +96,30 @@ final class ResumeTests: XCTestCase {
         }
     }
 
+    /// A checkpoint written before a parameter joined the kind's table does
+    /// not record it: it resumes when the job has that parameter at its
+    /// default, and is refused when the job gives another value.
+    func testCheckpointWithoutANewParameterResumesAtItsDefault() throws {
+        let record = try TrainOptions(tinyTrain()).record
+        XCTAssertEqual(record["eval"], "1")  // a table parameter outside the decoded fields, recorded from the table
+        var old = record
+        old["eval"] = nil
+        let store = MemoryCheckpointer()
+        try store.save(JobState(kind: .train, name: "x", record: old).encode(extractor: nil, optimizer: nil))
+        let ctx = JobRunContext(checkpointer: store)
+        XCTAssertNotNil(try JobSession.savedState(ctx, kind: .train, record: record))
+        var other = record
+        other["eval"] = "0"
+        XCTAssertThrowsError(try JobSession.savedState(ctx, kind: .train, record: other)) { e in
+            XCTAssertTrue("\(e)".contains("eval - vs 0"), "\(e)")
+        }
+        old["epochs"] = nil  // tinyTrain's 2 epochs are not the default 50: refused
+        try store.save(JobState(kind: .train, name: "x", record: old).encode(extractor: nil, optimizer: nil))
+        XCTAssertThrowsError(try JobSession.savedState(ctx, kind: .train, record: record)) { e in
+            XCTAssertTrue("\(e)".contains("epochs - vs 2"), "\(e)")
+        }
+    }
+
     func testCheckpointStateRoundTrip() throws {
         var r = SeededRandom(seed: 42)
         _ = r.normal()  // leaves a spare normal
