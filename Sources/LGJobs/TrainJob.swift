@@ -14,8 +14,9 @@ extension Jobs {
     /// Epochs x steps per epoch, gradient accumulation per
     /// `options.accumulation` (loss divided by the epoch's count), Adam with
     /// theta at `layerWeightLRScale` x lr for LSE / NSE-1, MultiStepLR per
-    /// epoch. Extractor initialisation uses the "init" stream, evaluation the
-    /// "eval" stream. Resumes exactly from the context's latest checkpoint.
+    /// epoch. Extractor initialisation uses the "init" stream (or, with
+    /// `reload`, the saved extractor), evaluation the "eval" stream. Resumes
+    /// exactly from the context's latest checkpoint.
     ///
     /// With `outputs`, writes `expr/semantics/{name}/{G}_{SE}.safetensors`
     /// and `results/semantics/{name}_els{latent}.json` (+ `.txt`).
@@ -31,8 +32,13 @@ extension Jobs {
                                  dims: layers.map { g.featureChannels[$0] }, layers: layers,
                                  lwType: options.extractor == .nse2 ? nil : options.layerWeight)
         try arch.validate()
-        var initRNG = RandomStreams.make(options.seed, "init")
-        let se = try makeSemanticExtractor(arch, rng: &initRNG)
+        let se: any SemanticExtractor
+        if let path = try options.parameters.optionalText("reload") {
+            se = try reloadedExtractor(path, arch: arch)
+        } else {
+            var initRNG = RandomStreams.make(options.seed, "init")
+            se = try makeSemanticExtractor(arch, rng: &initRNG)
+        }
         let opt = makeOptimizer(for: se, learningRate: Float(options.lr), layerWeightLRScale: options.layerWeightLRScale)
         let record = options.record
         let session = JobSession(context: context, state: JobState(kind: .train, name: options.outputName, record: record),
@@ -94,5 +100,25 @@ extension Jobs {
                                 folder: session.state.extractorPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent() })
         return try session.finish(kind: .train, name: name, eval: eval, classNames: models.classNames,
                                   outputs: outputs, resultFolder: "semantics")
+    }
+
+    /// `reload=PATH` (the reference's `--reload`): the extractor saved at
+    /// `path` (the project's .safetensors or the reference's .pth) to train
+    /// on from; it must have the architecture this job would build.
+    static func reloadedExtractor(_ path: String, arch: ExtractorArch) throws -> any SemanticExtractor {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw JobError.badParameter(name: "reload", value: path,
+                                        expected: "an existing extractor file (a train job's .safetensors or the reference's .pth)")
+        }
+        let se = try SemanticCheckpoint.loadAny(URL(fileURLWithPath: path))
+        let a = se.arch
+        func describe(_ a: ExtractorArch) -> String {
+            "\(a.type.rawValue), \(a.nClass) classes, layers \(a.layers), dims \(a.dims), layer weight \(a.lwType?.rawValue ?? "-")"
+        }
+        guard a.type == arch.type, a.nClass == arch.nClass, a.dims == arch.dims, a.layers == arch.layers, a.lwType == arch.lwType else {
+            throw JobError.badParameter(name: "reload", value: path,
+                                        expected: "an extractor of this job's architecture (\(describe(arch))); the file holds \(describe(a))")
+        }
+        return se
     }
 }

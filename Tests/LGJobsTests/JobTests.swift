@@ -85,6 +85,42 @@ final class JobTests: XCTestCase {
         XCTAssertNotEqual(a.normal(), b.normal())
     }
 
+    /// `reload` (the reference's --reload): training starts from a saved
+    /// extractor; the run is recorded and named apart from the reference's;
+    /// a file of another architecture, or none, is refused naming reload.
+    func testReloadTrainsOnFromASavedExtractor() throws {
+        let root = try Fixture.tempDir("reload")
+        let registry = try Fixture.registry()
+        let first = try Jobs.run(kind: .train, parameters: tinyTrain(["eval_samples": "1"]), registry: registry,
+                                 outputs: JobOutputs(root: root))
+        let path = try XCTUnwrap(first.extractorPath)
+        // Steps too small to move a weight: the reloaded run ends where the saved extractor was.
+        let frozen = try Jobs.run(kind: .train, parameters: tinyTrain(["reload": path, "lr": "1e-30", "epochs": "1",
+                                                                       "steps_per_epoch": "2", "eval_samples": "1"]),
+                                  registry: registry, outputs: JobOutputs(root: root))
+        XCTAssertEqual(frozen.name, "fixture_stylegan2_r32_LSE_lnormal_lstrunc-wp_lwsoftplus_lr1e-30_e1x2_s7_from_fixture_stylegan2_r32_LSE_elstrunc-wp")
+        XCTAssertEqual(frozen.parameters["reload"], path)
+        let saved = try extractorParameters(first), reloaded = try extractorParameters(frozen)
+        XCTAssertEqual(Set(saved.keys), Set(reloaded.keys))
+        for (k, t) in saved {
+            let u = try XCTUnwrap(reloaded[k])
+            XCTAssertEqual(zip(t.data, u.data).map { abs($0 - $1) }.max() ?? 0, 0, accuracy: 1e-12, k)
+        }
+        // Without reload the same short run starts from a fresh extractor, far from the trained one.
+        let fresh = try Jobs.run(kind: .train, parameters: tinyTrain(["lr": "1e-30", "epochs": "1", "steps_per_epoch": "2",
+                                                                      "eval_samples": "1"]), registry: registry,
+                                 outputs: JobOutputs(root: root))
+        XCTAssertNotEqual(try extractorParameters(fresh)["extractor.0.weight"]?.data, saved["extractor.0.weight"]?.data)
+        // Another architecture, or no file: refused, naming the parameter.
+        XCTAssertThrowsError(try Jobs.run(kind: .train, parameters: tinyTrain(["reload": path, "SE": "NSE-1"]), registry: registry)) { e in
+            XCTAssertTrue("\(e)".contains("reload=") && "\(e)".contains("NSE-1") && "\(e)".contains("the file holds LSE"), "\(e)")
+        }
+        XCTAssertThrowsError(try Jobs.run(kind: .train, parameters: tinyTrain(["reload": root.path + "/none.safetensors"]),
+                                          registry: registry)) { e in
+            XCTAssertTrue("\(e)".contains("reload=") && "\(e)".contains("existing extractor file"), "\(e)")
+        }
+    }
+
     func testFewShotRun() throws {
         let root = try Fixture.tempDir("fewshot")
         let params = JobParameters(["G": "fixture_stylegan2_r32", "num_sample": "2", "repeat_ind": "1",
