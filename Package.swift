@@ -150,7 +150,7 @@ let package = Package(
         ]),
         .testTarget(name: "LGDomainsTests", dependencies: ["LGDomains", "LGTensor"]),
         .testTarget(name: "LGGANTrainingTests", dependencies: ["LGGANTraining", "LGModels", "LGModelIO", "LGTensor"]),
-        .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGJobKinds", "LGSemantics", "LGModels", "LGModelIO"],
+        .testTarget(name: "LGJobsTests", dependencies: ["LGJobs", "LGJobKinds", "LGSemantics", "LGModels", "LGModelIO", "LGDigest"],
                     resources: [.copy("Fixtures")]),
     ],
     cxxLanguageStandard: .cxx17

@@ -84,6 +84,20 @@ extension Coordinator {
                 let o = try store.addArtifact(Artifact(jobID: u.job, kind: u.artifact ?? "checkpoint", path: path, size: u.size, sha256: u.sha256),
                                               fence: u.fence)
                 return .lease(o, job: u.job, id: id)
+            case .labelGet(let digest):
+                // Not an error when absent: the worker computes the labels.
+                var r = Message(.labelData, id: id)
+                r.label = digest
+                r.data = labels?.read(digest: digest).map { Data($0).base64EncodedString() }
+                return r
+            case .labelPut(let digest, let bytes):
+                guard let labels else { return Message(.ok, id: id) }  // kept nowhere; the worker has its own copy
+                // A worker on this host in this folder shares the directory: nothing to write.
+                if FileManager.default.fileExists(atPath: labels.url(forDigest: digest).path) { return Message(.ok, id: id) }
+                let w = labels.write(bytes, digest: digest)
+                if !w.stored { logger.warning("label-cache entry \(digest) from \(worker) could not be stored under \(labels.directory.path)") }
+                if w.evicted > 0 { logger.info("label cache: \(w.evicted) old entries removed (bound \(labels.maxBytes) bytes)") }
+                return Message(.ok, id: id)
             case .checkpointGet(let l, let offset, let dependency):
                 let o = try store.validateLease(jobID: l.job, fence: l.fence)
                 guard o == .ok else { return .lease(o, job: l.job, id: id) }

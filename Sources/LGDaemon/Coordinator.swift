@@ -52,6 +52,10 @@ public final class Coordinator: @unchecked Sendable {
     /// upload bytes). Set before `start`.
     public var metrics: (any DaemonMetrics)?
 
+    /// The label cache's tier for workers on other hosts (`label_get` /
+    /// `label_put`); nil: the coordinator keeps none. Set before `start`.
+    public var labels: DigestStore?
+
     /// Binds and starts serving in background threads. Running leases get
     /// one lease period of grace so workers can reconnect after a restart.
     public func start() throws {

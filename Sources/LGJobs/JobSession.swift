@@ -185,6 +185,12 @@ final class JobSession {
     func finish(kind: JobKind, name: String, eval: MIoUResult?, classNames: [String], outputs: JobOutputs?,
                 resultFolder: String) throws -> JobReport {
         syncClock()
+        if let c = context.labelCache {
+            let s = c.stats
+            context.log("label cache: \(s.hits) read here, \(s.remoteHits) from the coordinator, \(s.misses - s.remoteHits) computed"
+                        + (s.remoteWrites > 0 ? ", \(s.remoteWrites) offered to the coordinator" : "")
+                        + (s.refused > 0 ? ", \(s.refused) unusable entries refused" : ""))
+        }
         var result = JobReport(kind: kind, name: name, parameters: state.record,
                                metrics: JobReport.rows(eval: eval, classNames: classNames,
                                                        trainSeconds: state.trainSeconds, evalSeconds: state.evalSeconds),

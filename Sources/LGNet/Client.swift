@@ -170,6 +170,22 @@ public final class QueueClient: @unchecked Sendable {
         return try leaseRequest(e)
     }
 
+    /// The coordinator's label-cache entry `digest`, nil when it has none.
+    public func labelGet(digest: String) throws -> [UInt8]? {
+        var m = Message(.labelGet); m.label = digest
+        let r = try request(m)
+        guard r.type == .labelData else { throw ClientError.protocolViolation("label_get answered with \(r.type.rawValue)") }
+        guard let s = r.data else { return nil }
+        guard let d = Data(base64Encoded: s) else { throw ClientError.protocolViolation("label_data is not base64") }
+        return [UInt8](d)
+    }
+
+    /// Offers a label-cache entry to the coordinator.
+    public func labelPut(digest: String, bytes: [UInt8]) throws {
+        var m = Message(.labelPut); m.label = digest; m.data = Data(bytes).base64EncodedString()
+        _ = try request(m)
+    }
+
     /// Downloads job's latest checkpoint to `path`, verifying its sha256.
     /// With `of`, downloads the checkpoint of that job instead, which must be
     /// a dependency of `job` (the lease holder).

@@ -20,6 +20,8 @@ public enum ProtocolVersion {
 public enum MessageType: String, Codable, Sendable {
     // server -> client
     case challenge, welcome, error, ok, jobs, beatResults = "beat_results", ckptChunk = "ckpt_chunk"
+    /// The answer to `label_get`: `data` holds the entry, absent when the coordinator has none.
+    case labelData = "label_data"
     // client -> server
     case hello, claim, heartbeat, metrics, complete, fail, release
     /// Version 2: `complete` (job, fence, metrics) + `claim` (limit, kinds).
@@ -27,6 +29,9 @@ public enum MessageType: String, Codable, Sendable {
     case ckptBegin = "ckpt_begin", ckptData = "ckpt_data", ckptEnd = "ckpt_end", ckptGet = "ckpt_get", bye
     /// The worker describes itself (host, slots, Slurm ids) after the handshake.
     case workerInfo = "worker_info"
+    /// The label cache's tier on the coordinator, for workers on other
+    /// hosts: fetch / offer the entry named `label` (docs/protocol.md).
+    case labelGet = "label_get", labelPut = "label_put"
 }
 
 /// Error codes carried by `error` messages.
@@ -125,6 +130,9 @@ public struct Message: Codable, Sendable, Equatable {
     public var last: Bool?
     // worker_info
     public var info: WorkerInfo?
+    /// `label_get` / `label_put`: the entry's name, the SHA-256 (64 lowercase
+    /// hex digits) of its label-cache key; its bytes go in `data` (base64).
+    public var label: String?
 
     public init(_ type: MessageType, id: Int? = nil) { self.type = type; self.id = id }
 

@@ -30,6 +30,10 @@ public enum Request: Equatable, Sendable {
     case checkpointGet(LeaseRef, offset: Int, dependency: Int?)
     /// Where the worker runs: recorded in the workers table.
     case workerInfo(WorkerInfo)
+    /// The label-cache entry named `digest`, if the coordinator keeps it.
+    case labelGet(digest: String)
+    /// An entry offered to the coordinator's label cache.
+    case labelPut(digest: String, bytes: [UInt8])
 
     /// The wire name of the request, for logs.
     public var name: String {
@@ -45,6 +49,8 @@ public enum Request: Equatable, Sendable {
         case .checkpointEnd: return MessageType.ckptEnd.rawValue
         case .checkpointGet: return MessageType.ckptGet.rawValue
         case .workerInfo: return MessageType.workerInfo.rawValue
+        case .labelGet: return MessageType.labelGet.rawValue
+        case .labelPut: return MessageType.labelPut.rawValue
         }
     }
 }

@@ -32,6 +32,10 @@ public struct ServerMachine {
         public static let maxArtifactBytes = 16 << 20
     }
 
+    /// The largest label-cache entry `label_put` takes (one frame; a
+    /// 1024-px label map is about 100 KB compressed).
+    public static let maxLabelBytes = 512 << 10
+
     public enum Action: Equatable {
         /// A reply; write `frame(_:)` of it.
         case send(Message)
@@ -233,7 +237,18 @@ public struct ServerMachine {
                 return fail(.malformed, "worker_info needs info with host (1-255 bytes), slots (1-4096), Slurm ids of at most 64 bytes and at most 4096 held leases", id: msg.id)
             }
             return dispatch(.workerInfo(i))
-        case .challenge, .welcome, .error, .ok, .jobs, .beatResults, .ckptChunk:
+        case .labelGet:
+            guard let d = msg.label, DigestStore.isDigest(d) else {
+                return fail(.malformed, "label_get needs label, a SHA-256 of 64 lowercase hex digits", id: msg.id)
+            }
+            return dispatch(.labelGet(digest: d))
+        case .labelPut:
+            guard let d = msg.label, DigestStore.isDigest(d),
+                  let bytes = msg.data.flatMap({ Data(base64Encoded: $0) }), !bytes.isEmpty, bytes.count <= Self.maxLabelBytes else {
+                return fail(.malformed, "label_put needs label (a SHA-256 of 64 lowercase hex digits) and base64 data of 1 to \(Self.maxLabelBytes) bytes", id: msg.id)
+            }
+            return dispatch(.labelPut(digest: d, bytes: [UInt8](bytes)))
+        case .challenge, .welcome, .error, .ok, .jobs, .beatResults, .ckptChunk, .labelData:
             return fail(.unknownType, "'\(msg.type.rawValue)' is a server message", id: msg.id)
         }
     }

@@ -71,6 +71,7 @@ public struct ConnectOptions: ParsableArguments {
         opts.memoryBudget = budget
         opts.threadsPerSlot = threads
         opts.memoryTablePath = (workdir as NSString).appendingPathComponent("peak-memory.json")
+        opts.secretPath = URL(fileURLWithPath: secret).standardizedFileURL.path
         opts.logger = logging.bootstrap("worker")
         opts.logger[metadataKey: "worker"] = "\(opts.name)"
         opts.logger.info("\(slotCount) slot(s) x \(threads) BLAS thread(s), \(ByteCount.text(budget)) for jobs\(slots == .auto ? " (--slots auto)" : "")")

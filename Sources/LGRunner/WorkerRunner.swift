@@ -35,6 +35,12 @@ public struct WorkerOptions {
     public var memoryTablePath: String?
     /// Where the loop's events go (the per-slot progress lines stay plain stderr).
     public var logger = Logger(label: "worker")
+    /// The secret file, handed to the job processes with the coordinator's
+    /// address (LG_LABEL_SERVER, LG_LABEL_SERVER_SECRET) so that their label
+    /// cache can share entries through the coordinator (QueueLabelRemote);
+    /// nil: they do not. LG_LABEL_SERVER=off in the worker's environment
+    /// turns it off too.
+    public var secretPath: String?
 
     public init(address: String, secret: [UInt8], slots: Int, name: String, workRoot: String, registry: JobRegistry,
                 executable: String = CommandLine.arguments[0]) {
@@ -328,6 +334,10 @@ public final class WorkerRunner: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         if env["OPENBLAS_NUM_THREADS"] == nil {
             env["OPENBLAS_NUM_THREADS"] = String(opts.threadsPerSlot ?? max(1, ProcessInfo.processInfo.activeProcessorCount / slots.count))
+        }
+        if let sp = opts.secretPath, env["LG_LABEL_SERVER"] == nil {
+            env["LG_LABEL_SERVER"] = opts.address
+            env["LG_LABEL_SERVER_SECRET"] = sp
         }
         p.environment = env
         let out = Pipe(), err = Pipe()

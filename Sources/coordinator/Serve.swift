@@ -37,6 +37,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Write the dashboard's bound port to this file (for --http ADDR:0).")
     var httpPortFile: String?
 
+    @Option(help: "GiB of label-cache entries kept for workers on other hosts (ROOT/label-cache; label_get / label_put, docs/usage.md); 0: none.")
+    var labelCacheGb: Double = 8
+
     @OptionGroup var logging: LogOptions
 
     @Flag(help: "Log claims and completions too (the same as --log-level debug).")
@@ -44,6 +47,7 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard lease > 0, heartbeat > 0, heartbeat < lease else { throw ValidationError("need 0 < --heartbeat < --lease") }
+        guard labelCacheGb >= 0, labelCacheGb.isFinite else { throw ValidationError("--label-cache-gb must be 0 or more") }
         if let http { do { _ = try Dashboard.parseListen(http) } catch { throw ValidationError("\(error)") } }
     }
 
@@ -70,6 +74,10 @@ struct Serve: ParsableCommand {
         let c = Coordinator(store: store, root: root, secret: key, config: cfg, logger: logger)
         let counters = QueueCounters()
         c.metrics = counters
+        if labelCacheGb > 0 {
+            c.labels = DigestStore(directory: URL(fileURLWithPath: root).appendingPathComponent("label-cache"),
+                                   maxBytes: UInt64(labelCacheGb * Double(1 << 30)))
+        }
         try c.start()
         // Signals are handled before anyone can learn the port (a SIGTERM
         // right after the port file appears still shuts down cleanly).

@@ -29,8 +29,9 @@ func queueRunContext(_ context: any LGRunner.JobContext, checkpointInterval inte
                      progress: @escaping (JobProgress) -> Void) -> JobRunContext {
     var c = JobRunContext(checkpointer: RunnerCheckpointer(context), policy: CheckpointPolicy(intervalSeconds: interval),
                           progress: progress, isCancelled: { context.isCancelled }, log: { context.log($0) })
-    // Shared by every slot of this host (LG_LABEL_CACHE=off turns it off).
-    c.labelCache = LabelCache.standard(expr: projectOutputs().exprDirectory)
+    // Shared by every slot of this host (LG_LABEL_CACHE=off turns it off),
+    // and through the coordinator with workers on other hosts.
+    c.labelCache = LabelCache.standard(expr: projectOutputs().exprDirectory, remote: QueueLabelRemote.fromEnvironment())
     c.saveArtifact = { name, data in try context.saveArtifact(name: name, data: data) }
     c.metrics = { context.reportMetrics($0) }
     return c

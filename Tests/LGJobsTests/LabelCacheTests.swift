@@ -1,6 +1,7 @@
 import XCTest
 import LGTensor
 import LGModelIO
+import LGDigest
 @testable import LGJobs
 
 /// The label cache: entries that check themselves, bounded, safe under
@@ -23,6 +24,35 @@ final class LabelCacheTests: XCTestCase {
         let bytes = try LabelFile.encode(labels(2), key: "a")
         XCTAssertThrowsError(try LabelFile.decode(bytes, key: "b"))
         XCTAssertEqual(try LabelFile.decode(bytes, key: "a"), labels(2))
+    }
+
+    /// The second tier (the coordinator's copy, here in memory): a host's
+    /// miss is answered by another host's computed entry; an entry that is
+    /// not the key's is refused and the labels computed.
+    func testARemoteTierSharesEntriesBetweenHosts() throws {
+        final class MemoryRemote: LabelRemote, @unchecked Sendable {
+            let lock = NSLock()
+            var entries: [String: [UInt8]] = [:]
+            func fetch(digest: String) -> [UInt8]? { lock.lock(); defer { lock.unlock() }; return entries[digest] }
+            func store(digest: String, bytes: [UInt8]) { lock.lock(); entries[digest] = bytes; lock.unlock() }
+        }
+        let remote = MemoryRemote()
+        let host1 = LabelCache(directory: try Fixture.tempDir("lc-h1"), remote: remote)
+        let host2 = LabelCache(directory: try Fixture.tempDir("lc-h2"), remote: remote)
+        var computed = 0
+        XCTAssertEqual(host1.labels(key: "s0") { computed += 1; return labels(3) }, labels(3))
+        XCTAssertEqual(remote.entries.count, 1)
+        XCTAssertEqual(host1.stats.remoteWrites, 1)
+        XCTAssertEqual(host2.labels(key: "s0") { computed += 1; return labels(9) }, labels(3))
+        XCTAssertEqual(computed, 1)
+        XCTAssertEqual(host2.stats.remoteHits, 1)
+        XCTAssertEqual(host2.read("s0"), labels(3))  // now on host 2's disk as well
+        // A remote entry written under another key is never used for this one.
+        remote.entries[LabelCache.digest("s1")] = try LabelFile.encode(labels(4), key: "other")
+        XCTAssertEqual(host2.labels(key: "s1") { computed += 1; return labels(5) }, labels(5))
+        XCTAssertEqual(computed, 2)
+        XCTAssertEqual(host2.stats.refused, 1)
+        XCTAssertEqual(try LabelFile.decode(XCTUnwrap(remote.entries[LabelCache.digest("s1")]), key: "s1"), labels(5))
     }
 
     /// The fuzz seeds (written by an independent Python encoder) decode as meant.
