@@ -88,7 +88,9 @@ extension Coordinator {
                 // Not an error when absent: the worker computes the labels.
                 var r = Message(.labelData, id: id)
                 r.label = digest
-                r.data = labels?.read(digest: digest).map { Data($0).base64EncodedString() }
+                let entry = labels?.read(digest: digest)
+                r.data = entry.map { Data($0).base64EncodedString() }
+                if labels != nil { metrics?.labelServed(hit: entry != nil) }
                 return r
             case .labelPut(let digest, let bytes):
                 guard let labels else { return Message(.ok, id: id) }  // kept nowhere; the worker has its own copy
@@ -96,6 +98,7 @@ extension Coordinator {
                 if FileManager.default.fileExists(atPath: labels.url(forDigest: digest).path) { return Message(.ok, id: id) }
                 let w = labels.write(bytes, digest: digest)
                 if !w.stored { logger.warning("label-cache entry \(digest) from \(worker) could not be stored under \(labels.directory.path)") }
+                if w.stored { metrics?.labelStored(bytes: bytes.count) }
                 if w.evicted > 0 { logger.info("label cache: \(w.evicted) old entries removed (bound \(labels.maxBytes) bytes)") }
                 return Message(.ok, id: id)
             case .checkpointGet(let l, let offset, let dependency):

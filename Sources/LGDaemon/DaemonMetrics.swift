@@ -15,4 +15,8 @@ public protocol DaemonMetrics: AnyObject, Sendable {
     func leaseExpired(requeued: Bool)
     /// Checkpoint bytes received.
     func uploaded(bytes: Int)
+    /// A `label_get` answered from the coordinator's label-cache copy (`hit`) or not.
+    func labelServed(hit: Bool)
+    /// A `label_put` entry stored (bytes written).
+    func labelStored(bytes: Int)
 }

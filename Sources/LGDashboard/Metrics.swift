@@ -28,11 +28,14 @@ public final class QueueCounters: Sendable {
     public func failed(requeued: Bool) { state.withLock { $0.failures += 1; if requeued { $0.retries += 1 } } }
     public func leaseExpired(requeued: Bool) { state.withLock { $0.leaseExpiries += 1; if requeued { $0.retries += 1 } } }
     public func uploaded(bytes: Int) { state.withLock { $0.uploadBytes += bytes } }
+    public func labelServed(hit: Bool) { state.withLock { if hit { $0.labelHits += 1 } else { $0.labelMisses += 1 } } }
+    public func labelStored(bytes: Int) { state.withLock { $0.labelPuts += 1; $0.labelBytes += bytes } }
     /// A job put back in the queue by hand (the dashboard's retry).
     public func retried() { state.withLock { $0.retries += 1 } }
 
     struct Snapshot: Sendable {
         var claimRequests = 0, claimedJobs = 0, completions = 0, failures = 0, retries = 0, leaseExpiries = 0, uploadBytes = 0
+        var labelHits = 0, labelMisses = 0, labelPuts = 0, labelBytes = 0
         var latencyCounts = [Int](repeating: 0, count: QueueCounters.latencyBuckets.count), latencySum = 0.0, latencyCount = 0
     }
 
@@ -88,6 +91,13 @@ enum Exposition {
         sample("lg_lease_expiries_total", [], Double(c.leaseExpiries))
         family("lg_upload_bytes_total", "counter", "Checkpoint bytes received from workers.")
         sample("lg_upload_bytes_total", [], Double(c.uploadBytes))
+        family("lg_label_requests_total", "counter", "label_get requests by whether the coordinator's label-cache copy held the entry.")
+        sample("lg_label_requests_total", [("result", "hit")], Double(c.labelHits))
+        sample("lg_label_requests_total", [("result", "miss")], Double(c.labelMisses))
+        family("lg_label_stored_total", "counter", "Label-cache entries workers offered that the coordinator stored.")
+        sample("lg_label_stored_total", [], Double(c.labelPuts))
+        family("lg_label_stored_bytes_total", "counter", "Bytes of those entries.")
+        sample("lg_label_stored_bytes_total", [], Double(c.labelBytes))
         family("lg_claim_latency_seconds", "histogram", "Time the store took to answer a claim.")
         var cumulative = 0
         for (i, le) in QueueCounters.latencyBuckets.enumerated() {

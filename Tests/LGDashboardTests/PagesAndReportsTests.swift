@@ -85,6 +85,10 @@ final class PagesAndReportsTests: XCTestCase {
         f.counters.failed(requeued: true)
         f.counters.leaseExpired(requeued: false)
         f.counters.uploaded(bytes: 4096)
+        f.counters.labelServed(hit: true)
+        f.counters.labelServed(hit: false)
+        f.counters.labelServed(hit: false)
+        f.counters.labelStored(bytes: 900)
         try await f.test { c in
             let r = try await c.execute(uri: "/metrics", method: .get)
             XCTAssertEqual(r.status, .ok)
@@ -97,7 +101,9 @@ final class PagesAndReportsTests: XCTestCase {
                 "lg_retries_total 1", "lg_lease_expiries_total 1", "lg_upload_bytes_total 4096",
                 #"lg_claim_latency_seconds_bucket{le="0.0025"} 0"#, #"lg_claim_latency_seconds_bucket{le="0.005"} 1"#,
                 #"lg_claim_latency_seconds_bucket{le="0.25"} 2"#, #"lg_claim_latency_seconds_bucket{le="+Inf"} 2"#,
-                "lg_claim_latency_seconds_count 2", "# TYPE lg_claim_latency_seconds histogram", "# TYPE lg_claims_total counter",
+                "lg_claim_latency_seconds_count 2",
+                #"lg_label_requests_total{result="hit"} 1"#, #"lg_label_requests_total{result="miss"} 2"#,
+                "lg_label_stored_total 1", "lg_label_stored_bytes_total 900", "# TYPE lg_claim_latency_seconds histogram", "# TYPE lg_claims_total counter",
             ] {
                 XCTAssertTrue(t.split(separator: "\n").contains(Substring(line)), "missing \(line) in\n\(t)")
             }

@@ -17,6 +17,9 @@ final class RecordingMetrics: DaemonMetrics, @unchecked Sendable {
     func failed(requeued: Bool) { lock.lock(); failures.append(requeued); lock.unlock() }
     func leaseExpired(requeued: Bool) { lock.lock(); expiries.append(requeued); lock.unlock() }
     func uploaded(bytes: Int) { lock.lock(); uploaded += bytes; lock.unlock() }
+    private(set) var labelHits: [Bool] = [], labelBytes = 0
+    func labelServed(hit: Bool) { lock.lock(); labelHits.append(hit); lock.unlock() }
+    func labelStored(bytes: Int) { lock.lock(); labelBytes += bytes; lock.unlock() }
     func snapshot() -> (claims: [Int], completions: Int, failures: [Bool], expiries: [Bool], uploaded: Int, latencies: [Double]) {
         lock.lock(); defer { lock.unlock() }
         return (claims, completions, failures, expiries, uploaded, latencies)
@@ -63,5 +66,24 @@ final class DaemonMetricsTests: XCTestCase {
         XCTAssertEqual(s.uploaded, 1000)
         XCTAssertTrue(s.latencies.allSatisfy { $0 >= 0 && $0 < 5 }, "\(s.latencies)")
         XCTAssertEqual(try store.job(id: 2)?.state, .failed)
+        XCTAssertEqual(sink.labelHits, [])  // no label-cache copy: label requests are not counted
+
+        // The label cache's copy: a miss, a stored entry, a hit; an entry already there is not stored again.
+        c.stop()
+        let c2 = Coordinator(store: store, root: dir, secret: secret, config: cfg)
+        c2.labels = DigestStore(directory: URL(fileURLWithPath: dir + "/label-cache"), maxBytes: 1 << 20)
+        let sink2 = RecordingMetrics()
+        c2.metrics = sink2
+        try c2.start()
+        defer { c2.stop() }
+        let l = try QueueClient(address: "127.0.0.1:\(c2.port)", secret: secret, worker: "l")
+        defer { l.close() }
+        let d = String(repeating: "e", count: 64)
+        XCTAssertNil(try l.labelGet(digest: d))
+        try l.labelPut(digest: d, bytes: [1, 2, 3, 4, 5])
+        try l.labelPut(digest: d, bytes: [1, 2, 3, 4, 5])
+        XCTAssertEqual(try l.labelGet(digest: d), [1, 2, 3, 4, 5])
+        XCTAssertEqual(sink2.labelHits, [false, true])
+        XCTAssertEqual(sink2.labelBytes, 5)
     }
 }
