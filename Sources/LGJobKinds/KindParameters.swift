@@ -126,9 +126,13 @@ public final class KindParameters: Sendable, Equatable {
         return v
     }
 
-    public func flag(_ name: String) throws -> Bool {
-        let s = try need(name, raw(name, "a flag") { $0 == .flag })
+    public func optionalFlag(_ name: String) throws -> Bool? {
+        guard let s = try raw(name, "a flag", { $0 == .flag }) else { return nil }
         return try parsed(name, s) { ParameterType.flagValue($0) }
+    }
+    public func flag(_ name: String) throws -> Bool {
+        guard let v = try optionalFlag(name) else { throw ParameterError.missing(kind: kind.rawValue, name: name) }
+        return v
     }
 
     public func optionalInts(_ name: String) throws -> [Int]? {

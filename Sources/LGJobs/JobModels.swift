@@ -18,18 +18,26 @@ public struct JobModels {
         self.labelStream = labelStream
     }
 
-    /// Resolves `choice` through the registry.
+    /// Resolves `choice` through the registry. `fullLabel` (the reference's
+    /// `--full-label 1`): the scene segmenter keeps all 150 ADE20K classes
+    /// (151 with background) instead of the generator's selection.
     public static func load(_ choice: ModelChoice, registry: ModelRegistry,
-                            options: GeneratorOptions = .init()) throws -> JobModels {
+                            options: GeneratorOptions = .init(), fullLabel: Bool = false) throws -> JobModels {
         let entry = try registry.generatorEntry(choice.generator)
         let predictorName = try registry.predictorName(forGenerator: choice.generator, override: choice.predictor)
+        if fullLabel, try registry.predictorEntry(predictorName).kind != .sceneSegmenter {
+            throw JobError.badParameter(name: "full_label", value: "1",
+                                        expected: "a scene GAN: \(predictorName) labels its own fixed classes (only the scene segmenter has a full label set)")
+        }
         // The predictor first: a scene GAN fails fast on missing scene-segmenter weights.
-        let p = try registry.loadPredictor(predictorName, weights: choice.predictorWeights, generator: choice.generator)
+        // Without the generator, the scene segmenter labels its own set: all of ADE20K.
+        let p = try registry.loadPredictor(predictorName, weights: choice.predictorWeights,
+                                           generator: fullLabel ? nil : choice.generator)
         let g = try registry.loadGenerator(choice.generator, weights: choice.generatorWeights, options: options)
         let resolution = choice.labelResolution ?? entry.labelResolution
         return JobModels(generator: g, predictor: p, labelResolution: resolution,
                          labelStream: LabelStream.make(choice: choice, predictorName: predictorName, labelResolution: resolution,
-                                                       generator: g, registry: registry))
+                                                       fullLabel: fullLabel, generator: g, registry: registry))
     }
 
     /// One fresh sample: z ~ N(0, I) drawn from `rng` for `strategy`, the

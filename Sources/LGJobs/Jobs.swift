@@ -38,7 +38,7 @@ public enum Jobs {
     /// `train` with the generator and predictor resolved by name.
     public static func train(_ options: TrainOptions, registry: ModelRegistry, context: JobRunContext = JobRunContext(),
                              outputs: JobOutputs? = nil) throws -> JobReport {
-        let models = try JobModels.load(options.models, registry: registry)
+        let models = try JobModels.load(options.models, registry: registry, fullLabel: options.parameters.flag("full_label"))
         context.log("train \(options.outputName): \(options.epochs) x \(options.stepsPerEpoch) steps, eval \(options.evalSamples)")
         return try train(options, models: models, context: context, outputs: outputs)
     }
@@ -61,15 +61,18 @@ public enum Jobs {
                                 outputs: JobOutputs? = nil) throws -> JobReport {
         let url = URL(fileURLWithPath: options.extractorPath)
         let se = try SemanticCheckpoint.loadAny(url)
+        let metadata = (try? SemanticCheckpoint.read(url))?.metadata ?? [:]
         var options = options
         if !options.generatorGiven {
             let folder = url.deletingLastPathComponent().lastPathComponent
-            let recorded = (try? SemanticCheckpoint.read(url))?.metadata["G"]
+            let recorded = metadata["G"]
             let prefixed = registry.generators.map(\.name).filter { folder == $0 || folder.hasPrefix($0 + "_") }
                 .max { $0.count < $1.count }
             if let g = recorded ?? prefixed { options.models.generator = g }
         }
-        let models = try JobModels.load(options.models, registry: registry)
+        // An extractor trained with full_label=1 records it: its evaluation labels the same way.
+        let fullLabel = try options.parameters.optionalFlag("full_label") ?? (metadata["full_label"].flatMap { Int($0) } == 1)
+        let models = try JobModels.load(options.models, registry: registry, fullLabel: fullLabel)
         return try evaluate(options, extractor: se, models: models, context: context, outputs: outputs)
     }
 }

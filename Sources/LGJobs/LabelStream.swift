@@ -21,8 +21,10 @@ public struct LabelStream: Sendable, Equatable {
         "\(identity)|\(stream)|seed=\(seed)|\(strategy.rawValue)|\(index)"
     }
 
-    static func make(choice: ModelChoice, predictorName: String, labelResolution: Int, generator: any Generator,
-                     registry: ModelRegistry) -> LabelStream? {
+    /// `fullLabel`: the predictor labels all of its label set, not the
+    /// generator's selection (`full_label=1`); the two never share entries.
+    static func make(choice: ModelChoice, predictorName: String, labelResolution: Int, fullLabel: Bool = false,
+                     generator: any Generator, registry: ModelRegistry) -> LabelStream? {
         guard !NoiseRandomness.isRandomized(generator),
               case .found(let gw)? = try? registry.lookupWeights(generator: choice.generator, explicit: choice.generatorWeights),
               case .found(let pw)? = try? registry.lookupWeights(predictor: predictorName, explicit: choice.predictorWeights),
@@ -31,7 +33,8 @@ public struct LabelStream: Sendable, Equatable {
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
         func digest(_ d: Data?) -> String { d.map { SHA256Hex.of($0) } ?? "-" }
         return LabelStream(identity: "v1|G=\(choice.generator)|gcfg=\(digest(try? enc.encode(ge)))|gw=\(gd)"
-                           + "|P=\(predictorName)|pcfg=\(digest(try? enc.encode(pe)))|pw=\(pd)|res=\(labelResolution)")
+                           + "|P=\(predictorName)|pcfg=\(digest(try? enc.encode(pe)))|pw=\(pd)|res=\(labelResolution)"
+                           + (fullLabel ? "|full" : ""))
     }
 }
 

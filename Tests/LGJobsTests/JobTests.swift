@@ -121,6 +121,45 @@ final class JobTests: XCTestCase {
         }
     }
 
+    /// `full_label=1` (the reference's --full-label 1): the scene segmenter
+    /// labels all 150 ADE20K classes; such a run is named and cached apart
+    /// from the selected-class one, its evaluation follows the checkpoint's
+    /// record, and a face GAN refuses it.
+    func testFullLabelTrainsOnEveryADE20KClass() throws {
+        let registry = try ModelRegistry(configDirectory: try Fixture.repoConfigs())
+        let root = try Fixture.tempDir("full")
+        var ctx = JobRunContext()
+        let cache = LabelCache(directory: root.appendingPathComponent("cache"))
+        ctx.labelCache = cache
+        let base = ["G": "fixture_stylegan2_scene_r32", "epochs": "1", "steps_per_epoch": "2", "eval_samples": "1", "seed": "3"]
+        let full = try Jobs.run(kind: .train, parameters: JobParameters(base.merging(["full_label": "1"]) { $1 }), registry: registry,
+                                context: ctx, outputs: JobOutputs(root: root))
+        XCTAssertEqual(full.classNames.count, 151)
+        XCTAssertEqual(full.classIoU?.count, 150)
+        XCTAssertTrue(full.name.hasSuffix("_e1x2_s3_full1_elstrunc-wp"), full.name)
+        XCTAssertEqual(full.parameters["full_label"], "1")
+        let path = try XCTUnwrap(full.extractorPath)
+        XCTAssertEqual(try SemanticCheckpoint.load(URL(fileURLWithPath: path)).arch.nClass, 151)
+        let selected = try Jobs.run(kind: .train, parameters: JobParameters(base), registry: registry, context: ctx,
+                                    outputs: JobOutputs(root: root))
+        XCTAssertEqual(selected.classNames.count, 17)  // stylegan2_bedroom's selection
+        XCTAssertFalse(selected.name.contains("full"))
+        XCTAssertEqual(cache.stats.writes, 6, "the two label sets share no cache entries")
+        // The evaluation of the full-label extractor labels as it was trained, read from its record.
+        let e = try Jobs.run(kind: .evaluate, parameters: JobParameters(["SE_path": path, "eval_samples": "1", "seed": "3"]),
+                             registry: registry)
+        XCTAssertEqual(e.classNames.count, 151)
+        XCTAssertEqual(e.classIoU, full.classIoU)
+        XCTAssertThrowsError(try Jobs.run(kind: .evaluate, parameters: JobParameters(["SE_path": path, "full_label": "0"]),
+                                          registry: registry)) { e in
+            XCTAssertTrue("\(e)".contains("151"), "\(e)")
+        }
+        // The face parser has no fuller label set.
+        XCTAssertThrowsError(try Jobs.run(kind: .train, parameters: tinyTrain(["full_label": "1"]), registry: Fixture.registry())) { e in
+            XCTAssertTrue("\(e)".contains("full_label=1") && "\(e)".contains("scene"), "\(e)")
+        }
+    }
+
     func testFewShotRun() throws {
         let root = try Fixture.tempDir("fewshot")
         let params = JobParameters(["G": "fixture_stylegan2_r32", "num_sample": "2", "repeat_ind": "1",

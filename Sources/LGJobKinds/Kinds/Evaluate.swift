@@ -11,6 +11,8 @@ extension KindTables {
             ParameterSpec("latent_strategy", .choice(latentStrategies), default: "trunc-wp", "how the latents are drawn"),
             ParameterSpec("seed", .seed, default: "0", "seed of the latents"),
             ParameterSpec("name", .text, "result name (default: {checkpoint folder}_els{latent_strategy})"),
+            ParameterSpec("full_label", .flag,
+                          "label with all 150 ADE20K classes, as a train job with full_label=1 did (default: what the checkpoint records, else 0)"),
         ],
         presets: [
             "paper": [:],

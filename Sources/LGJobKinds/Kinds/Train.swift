@@ -22,6 +22,8 @@ extension KindTables {
                           "gradient accumulation schedule (default: the reference's 0:1,2:4,18:64)"),
         ] + schedule + [
             ParameterSpec("layer_weight_lr_scale", .positive, default: "10", "learning-rate multiple of the layer weights"),
+            ParameterSpec("full_label", .flag, default: "0", outputTag: "full",
+                          "scene GANs: label with all 150 ADE20K classes (151 with background) instead of the GAN's selected ones, as the reference's --full-label 1; only the scene segmenter takes it"),
             ParameterSpec("reload", .text, outputTag: "from_",
                           "extractor file to train on from instead of a fresh initialisation, as the reference's --reload (the project's .safetensors or the reference's .pth); it must have this job's SE, classes, layers and layer weighting"),
             winograd,
