@@ -1,9 +1,11 @@
 // The label cache's coordinator tier as a job's process reaches it: the
 // worker hands its children the coordinator's address and the secret file
 // (LG_LABEL_SERVER, LG_LABEL_SERVER_SECRET); the child opens one connection
-// of its own on first use. Best effort: after a failure the tier stays off
-// for the rest of the job, so an unreachable or older coordinator costs one
-// timeout, not one per sample.
+// of its own on first use. Best effort: a request that fails on a
+// connection the coordinator may have closed while the job trained on
+// cached labels (its idle timeout) is tried once more on a new one; after a
+// failure on a new connection the tier stays off for the rest of the job, so
+// an unreachable or older coordinator costs one timeout, not one per sample.
 import Foundation
 import Synchronization
 import LGNet
@@ -46,8 +48,13 @@ public final class QueueLabelRemote: LabelRemote {
     private func using<T>(_ body: (QueueClient) throws -> T) -> T? {
         state.withLock { s -> T? in
             if s.off { return nil }
+            if let c = s.client {
+                if let r = try? body(c) { return r }
+                c.connection.socket.close()  // closed by the coordinator while idle, or broken: one new try
+                s.client = nil
+            }
             do {
-                let c = try s.client ?? QueueClient(address: address, secret: secret, worker: name, timeout: timeout)
+                let c = try QueueClient(address: address, secret: secret, worker: name, timeout: timeout)
                 s.client = c
                 return try body(c)
             } catch {

@@ -83,6 +83,24 @@ final class LabelTierTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir2 + "/label-cache"))
     }
 
+    /// A connection the coordinator closed while the job trained on cached
+    /// labels (its idle timeout) is replaced, not taken for a failure.
+    func testAConnectionClosedWhileIdleIsReplaced() throws {
+        let dir = NSTemporaryDirectory() + "lg-label-idle-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var cfg = CoordinatorConfig(); cfg.host = "127.0.0.1"; cfg.port = 0; cfg.idleTimeout = 0.5
+        let c = Coordinator(store: try JobStore(path: dir + "/queue.sqlite"), root: dir, secret: secret, config: cfg)
+        c.labels = DigestStore(directory: URL(fileURLWithPath: dir + "/label-cache"), maxBytes: 1 << 20)
+        try c.start()
+        defer { c.stop() }
+        let r = QueueLabelRemote(address: "127.0.0.1:\(c.port)", secret: secret, name: "idle")
+        r.store(digest: digestA, bytes: [7])
+        Thread.sleep(forTimeInterval: 2)  // the coordinator closes the idle connection
+        XCTAssertEqual(r.fetch(digest: digestA), [7])
+        XCTAssertFalse(r.isOff)
+    }
+
     /// An unreachable coordinator, or a wrong secret, turns the tier off
     /// after the first try: the job goes on computing its own labels.
     func testAFailingTierTurnsItselfOff() throws {
