@@ -73,7 +73,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics", "LGGANTraining", "LGJobs"]),
+        .executableTarget(name: "lg-bench", dependencies: ["LGTensor", "LGModels", "LGSemantics", "LGGANTraining", "LGJobs",
+                                                        .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The distributed runner (docs/protocol.md). Light: SQLite + Foundation only,
         // no numeric code, so the queue builds and tests in seconds.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
@@ -132,7 +133,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
-        .testTarget(name: "WorkerCLITests", dependencies: ["worker"]),
+        .testTarget(name: "WorkerCLITests", dependencies: ["worker", "lg-bench"]),
         .testTarget(name: "LGModelIOTests", dependencies: ["LGModelIO", "LGCodec"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGModelsTests", dependencies: ["LGModels", "LGModelIO"],
