@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release -Xswiftc -enable-testing --build-tests
+echo "[test.sh] build: $SECONDS s"
 swift test -c release -Xswiftc -enable-testing --skip-build "$@"
