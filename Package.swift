@@ -133,7 +133,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "LGTensorTests", dependencies: ["LGTensor"]),
-        .testTarget(name: "WorkerCLITests", dependencies: ["worker", "lg-bench"]),
+        .testTarget(name: "WorkerCLITests", dependencies: ["worker", "lg-bench", "LGTensor"]),
         .testTarget(name: "LGModelIOTests", dependencies: ["LGModelIO", "LGCodec"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LGModelsTests", dependencies: ["LGModels", "LGModelIO"],

@@ -53,7 +53,9 @@ public struct ConnectOptions: ParsableArguments {
 
     /// Runs the connect loop with `registry`'s job kinds until the queue is
     /// drained (`--exit-when-idle`) or SIGTERM/SIGINT has drained the slots.
-    public func runWorker(registry: JobRegistry) throws {
+    /// `blasCore`: the OpenBLAS kernels the job processes run (the numeric
+    /// worker passes `BLASCore.description`), logged at start.
+    public func runWorker(registry: JobRegistry, blasCore: String? = nil) throws {
         let key = try SecretFile.load(secret)
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let host = HostResources.current()
@@ -74,7 +76,7 @@ public struct ConnectOptions: ParsableArguments {
         opts.secretPath = URL(fileURLWithPath: secret).standardizedFileURL.path
         opts.logger = logging.bootstrap("worker")
         opts.logger[metadataKey: "worker"] = "\(opts.name)"
-        opts.logger.info("\(slotCount) slot(s) x \(threads) BLAS thread(s), \(ByteCount.text(budget)) for jobs\(slots == .auto ? " (--slots auto)" : "")")
+        opts.logger.info("\(slotCount) slot(s) x \(threads) BLAS thread(s), \(ByteCount.text(budget)) for jobs\(slots == .auto ? " (--slots auto)" : "")\(blasCore.map { "; OpenBLAS core \($0)" } ?? "")")
         let runner = WorkerRunner(options: opts)
         // SIGUSR1 is Slurm's warning before the time limit (`--signal=B:USR1@N`);
         // SIGTERM its cancel. Both drain: checkpoint, upload, release, exit 0.

@@ -29,11 +29,19 @@ public enum BLAS {
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Re-executes the running program with `OPENBLAS_THREAD_TIMEOUT=4`
-    /// unless that variable is already set; returns if it is set or the
-    /// exec fails. Executables call it first thing.
+    /// Re-executes the running program once with OpenBLAS's load-time
+    /// settings made right, then returns (also when nothing needed changing
+    /// or the exec fails). Executables that compute call it first thing.
+    /// OpenBLAS reads both variables once, when the library loads, before
+    /// any Swift code runs: hence the re-exec. A variable the user set is
+    /// left as it is.
     ///
-    /// After each multi-threaded GEMM, OpenBLAS's worker threads keep
+    /// `OPENBLAS_CORETYPE`: set when OpenBLAS chose kernels of a lower
+    /// instruction-set tier than the CPU's flags allow (`BLASCore`; an
+    /// Emerald Rapids VM got SSE3 kernels, 4.6x slower sgemm).
+    ///
+    /// `OPENBLAS_THREAD_TIMEOUT=4`: after each multi-threaded GEMM,
+    /// OpenBLAS's worker threads keep
     /// spinning (yielding) for about 2^28 cycles before they sleep. Where a
     /// multi-threaded GEMM is followed by work this project splits across
     /// the cores itself (Winograd's plane GEMMs, an extractor's heads), a
@@ -41,14 +49,24 @@ public enum BLAS {
     /// DCGAN-64 forward read 45 ms in some processes and 61-65 ms in others,
     /// NSE-2 steps 1.8-2.1 s against 2.2-2.3 s, StyleGAN2-256 synthesis
     /// 345-355 against 356-440 ms. With the timeout at its minimum, 2^4
-    /// cycles, every run read the fast figure. OpenBLAS reads the variable
-    /// once, when the library loads, before any Swift code runs: hence the
-    /// re-exec. Set the variable yourself to choose another value.
-    public static func reexecWithQuietThreads() {
-        guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
-        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
+    /// cycles, every run read the fast figure.
+    public static func reexecForOpenBLAS() {
+        var changed = false
+        if getenv("OPENBLAS_THREAD_TIMEOUT") == nil {
+            setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
+            changed = true
+        }
+        if getenv("OPENBLAS_CORETYPE") == nil {
+            let chosen = BLASCore.running
+            if let core = BLASCore.override(chosen: chosen, flags: BLASCore.machineFlags()) {
+                setenv("OPENBLAS_CORETYPE", core, 1)
+                setenv(BLASCore.detectedVariable, chosen, 1)
+                changed = true
+            }
+        }
+        guard changed else { return }
         execv("/proc/self/exe", CommandLine.unsafeArgv)
-        // Only reached when exec failed: carry on with OpenBLAS's default.
+        // Only reached when exec failed: carry on with OpenBLAS's defaults.
     }
 
     /// Sets the number of OpenBLAS threads (0 leaves it unchanged).

@@ -10,7 +10,7 @@ import LGTensor
 import LGModels
 import LGSemantics
 
-BLAS.reexecWithQuietThreads()  // OpenBLAS's idle threads sleep at once (see its comment)
+BLAS.reexecForOpenBLAS()  // OpenBLAS's kernels and idle threads set right (see its comment)
 let options = BenchOptions.parseOrExit()
 if let n = options.threads { BLAS.setThreads(n) }
 let quick = options.quick
@@ -41,7 +41,7 @@ if let profileSpec = options.profile {
     bench.profile(profileSpec)
     exit(0)
 }
-print("lg-bench  threads=\(BLAS.threads)  OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default")  \(quick ? "quick" : "full")")
+print("lg-bench  threads=\(BLAS.threads)  OpenBLAS core \(BLASCore.description)  OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default")  \(quick ? "quick" : "full")")
 let peak = bench.sgemmPeak()
 print(String(format: "sgemm 1024x1024x1024: %.1f GFLOPS (reference for ratios)", peak))
 

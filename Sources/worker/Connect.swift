@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LGNet
 import LGRunner
+import LGTensor
 
 /// `worker --connect HOST:PORT --slots N` (the default subcommand): claims
 /// jobs from a coordinator and runs each in a child process.
@@ -22,7 +23,7 @@ struct Connect: ParsableCommand {
 
     @OptionGroup var options: ConnectOptions
 
-    func run() throws { try options.runWorker(registry: jobKinds) }
+    func run() throws { try options.runWorker(registry: jobKinds, blasCore: BLASCore.description) }
 }
 
 /// `worker exec-job --spec FILE` (hidden): runs one job in this process and

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LGJobs
+import LGTensor
 
 /// `worker models`: the registered generators and predictors and whether
 /// their weights are present.
@@ -46,6 +47,7 @@ struct Models: ParsableCommand {
             if !r.runnable { line += "  [not runnable" + (r.note.map { ": \($0)" } ?? "") + "]" }
             print(line)
         }
+        print("\nOpenBLAS core: \(BLASCore.description)")
         if explain {
             for r in rows where !r.weightsPresent && !r.path.isEmpty {
                 do {

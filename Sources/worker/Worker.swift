@@ -21,10 +21,10 @@ struct Worker: ParsableCommand {
         defaultSubcommand: Connect.self
     )
 
-    /// OpenBLAS's idle threads made quiet first (`BLAS.reexecWithQuietThreads`),
+    /// OpenBLAS's kernels and idle threads set right first (`BLAS.reexecForOpenBLAS`),
     /// then ArgumentParser's own parse, run and exit.
     static func main() {
-        BLAS.reexecWithQuietThreads()
+        BLAS.reexecForOpenBLAS()
         main(nil)
     }
 }
