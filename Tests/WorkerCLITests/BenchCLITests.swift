@@ -6,21 +6,12 @@ import Foundation
 /// the errors for a mistyped one (nothing here runs a benchmark).
 final class BenchCLITests: XCTestCase {
     func bench(_ args: [String]) throws -> (status: Int32, output: String) {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lg-bench")
-        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-            XCTFail("lg-bench binary not found at \(exe.path)")
+        guard FileManager.default.isExecutableFile(atPath: productURL("lg-bench").path) else {
+            XCTFail("lg-bench binary not found at \(productURL("lg-bench").path)")
             return (-1, "")
         }
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try runProduct("lg-bench", args)
+        return (r.status, r.output)
     }
 
     func testHelpListsEverySectionAndTheDefaultOnes() throws {
@@ -53,18 +44,9 @@ final class BenchCLITests: XCTestCase {
 /// (`BLAS.reexecForOpenBLAS`) and says which kernels run.
 final class BLASCoreCLITests: XCTestCase {
     func run(_ exe: String, _ args: [String], environment: [String: String]? = nil) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(exe)
-        p.arguments = args
-        if let environment { p.environment = environment }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-        return String(decoding: data, as: UTF8.self)
+        let r = try runProduct(exe, args, environment: environment)
+        XCTAssertEqual(r.status, 0, r.output)
+        return r.output
     }
 
     func testTheWorkerRunsTheBestKernelsTheCPUAllows() throws {

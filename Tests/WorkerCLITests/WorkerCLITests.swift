@@ -15,17 +15,7 @@ final class WorkerCLITests: XCTestCase {
 
     /// Runs the built `worker` in the package root: how it ended, its status and its output.
     func runWorker(_ args: [String]) throws -> (reason: Process.TerminationReason, status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = productsDirectory.appendingPathComponent("worker")
-        p.arguments = args
-        p.currentDirectoryURL = packageRoot
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationReason, p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runProduct("worker", args, in: packageRoot)
     }
 
     @discardableResult
