@@ -58,7 +58,7 @@ public enum BLAS {
         }
         if getenv("OPENBLAS_CORETYPE") == nil {
             let chosen = BLASCore.running
-            if let core = BLASCore.override(chosen: chosen, flags: BLASCore.machineFlags()) {
+            if let core = BLASCore.override(chosen: chosen, flags: BLASCore.machineFlags(), config: BLASCore.config) {
                 setenv("OPENBLAS_CORETYPE", core, 1)
                 setenv(BLASCore.detectedVariable, chosen, 1)
                 changed = true

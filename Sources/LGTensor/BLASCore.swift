@@ -43,8 +43,11 @@ public enum BLASCore {
     }
 
     /// The core to name in `OPENBLAS_CORETYPE`, or nil to keep OpenBLAS's
-    /// choice: only when OpenBLAS chose a lower tier than the flags allow.
-    public static func override(chosen: String, flags: Set<String>) -> String? {
+    /// choice: only when OpenBLAS chose a lower tier than the flags allow,
+    /// and only for a DYNAMIC_ARCH build (`config`: `openblas_get_config`'s
+    /// text; a build for one target has no other kernels and ignores the variable).
+    public static func override(chosen: String, flags: Set<String>, config: String = "DYNAMIC_ARCH") -> String? {
+        guard config.contains("DYNAMIC_ARCH") else { return nil }
         let allowed = tier(ofFlags: flags)
         guard tier(ofCore: chosen) < allowed else { return nil }
         switch allowed {
@@ -73,6 +76,9 @@ public enum BLASCore {
 
     /// The core OpenBLAS runs in this process.
     public static var running: String { String(cString: openblas_get_corename()) }
+
+    /// OpenBLAS's build description (version, DYNAMIC_ARCH, ...).
+    public static var config: String { String(cString: openblas_get_config()) }
 
     /// Where `running` came from, for logs and benchmark headers, e.g.
     /// "SkylakeX (OPENBLAS_CORETYPE set by LinearGAN: OpenBLAS chose Prescott for this CPU)".

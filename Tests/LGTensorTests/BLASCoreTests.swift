@@ -24,6 +24,13 @@ final class BLASCoreTests: XCTestCase {
         XCTAssertNil(BLASCore.override(chosen: "Prescott", flags: []), "unknown flags: OpenBLAS's choice stands")
     }
 
+    func testABuildForOneTargetIsLeftAlone() {
+        // Without DYNAMIC_ARCH there are no other kernels to choose.
+        XCTAssertNil(BLASCore.override(chosen: "Haswell", flags: emeraldRapids, config: "OpenBLAS 0.3.21 NO_LAPACKE Haswell MAX_THREADS=64"))
+        XCTAssertEqual(BLASCore.override(chosen: "Prescott", flags: emeraldRapids,
+                                         config: "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Prescott MAX_THREADS=64"), "SkylakeX")
+    }
+
     func testAVX512NeedsEveryExtensionSkylakeXUses() {
         // AVX-512 F without BW/DQ/VL (Knights Landing) runs Haswell's kernels, not SkylakeX's.
         XCTAssertEqual(BLASCore.tier(ofFlags: ["avx", "avx2", "fma", "avx512f", "avx512cd"]), .avx2)
