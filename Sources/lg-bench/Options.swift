@@ -17,8 +17,6 @@ enum BenchSection: String, CaseIterable, ExpressibleByArgument {
 
     /// What a run without `--section` takes.
     static var defaults: [BenchSection] { allCases.filter { !optIn.contains($0) && !extractors.contains($0) } }
-
-    static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 
 struct BenchOptions: ParsableCommand {  // parsed by main.swift (parseOrExit), not run as a command
@@ -62,10 +60,8 @@ struct BenchOptions: ParsableCommand {  // parsed by main.swift (parseOrExit), n
         if let threads, threads < 1 { throw ValidationError("--threads wants a positive count, got \(threads)") }
     }
 
-    /// Whether a default-or-named section runs.
-    func wants(_ s: BenchSection) -> Bool { sections.isEmpty ? !BenchSection.optIn.contains(s) : sections.contains(s) }
-    /// Whether a section runs only when named.
-    func named(_ s: BenchSection) -> Bool { sections.contains(s) }
+    /// Whether a section runs: named, or one of the defaults when none is named.
+    func wants(_ s: BenchSection) -> Bool { sections.isEmpty ? BenchSection.defaults.contains(s) : sections.contains(s) }
     /// The extractor sections named (empty: all three).
     var extractorNames: Set<String> { Set(sections.filter { BenchSection.extractors.contains($0) }.map(\.rawValue)) }
 }

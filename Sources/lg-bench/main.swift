@@ -59,7 +59,7 @@ if options.wants(.winograd) {
         print(row.format(peak: peak))
     }
 }
-if options.named(.winogradSemantics) {
+if options.wants(.winogradSemantics) {
     print("")
     let saved = Winograd.policy
     for policy in [Winograd.Policy.off, .inference, .always] {
@@ -69,7 +69,7 @@ if options.named(.winogradSemantics) {
     }
     Winograd.policy = saved
 }
-if options.named(.winogradF4) {
+if options.wants(.winogradF4) {
     // F(2x2, 3x3) against F(4x4, 3x3) on large maps, alternating twice.
     let saved = Winograd.largeTiles
     for round in 0..<2 {
@@ -84,7 +84,7 @@ if options.named(.winogradF4) {
     }
     Winograd.largeTiles = saved
 }
-if options.named(.winogradTransposed) {
+if options.wants(.winogradTransposed) {
     print("")
     bench.winogradTransposed()
 }
@@ -92,7 +92,7 @@ if options.wants(.dcgan) {
     print("")
     bench.dcgan(peak: peak)
 }
-if options.named(.micro) {
+if options.wants(.micro) {
     bench.micro()
 }
 if options.wants(.semantics) || !options.extractorNames.isEmpty {
@@ -111,11 +111,11 @@ if options.wants(.stylegan2) {
     print("")
     bench.stylegan2(peak: peak)
 }
-if options.named(.job) {
+if options.wants(.job) {
     print("")
     JobBench.run(quick: quick, threads: options.threads, torch: bench.torch)
 }
-if options.named(.scene) {
+if options.wants(.scene) {
     print("")
     bench.scene(peak: peak)
 }
