@@ -9,11 +9,12 @@ extension Coordinator {
                 announced: inout Bool) -> Message {
         do {
             switch request {
-            case .claim(let limit, let kinds):
+            case .claim(let limit, let kinds, let fuse):
                 if isStopping { return .error(.shuttingDown, "the coordinator is shutting down; retry later", id: id) }
                 var r = Message(.jobs, id: id)
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                r.jobs = try store.claim(owner: worker, limit: limit, leaseSeconds: config.leaseSeconds, kinds: kinds)
+                r.jobs = try store.claim(owner: worker, limit: limit, leaseSeconds: config.leaseSeconds, kinds: kinds,
+                                         cells: config.cells(fuse))
                 metrics?.claimed(jobs: r.jobs?.count ?? 0, seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 for j in r.jobs ?? [] { logger.debug("job \(j.id) (\(j.kind)) -> \(worker), attempt \(j.attempt), fence \(j.fence)") }
                 return r
@@ -45,13 +46,13 @@ extension Coordinator {
                 logger.debug("job \(l.job) complete from \(worker): \(o)")
                 if o == .ok { self.metrics?.completed() }
                 return .lease(o, job: l.job, id: id)
-            case .completeClaim(let l, let metrics, let provenance, let limit, let kinds):
+            case .completeClaim(let l, let metrics, let provenance, let limit, let kinds, let fuse):
                 // One transaction: the complete and the claim are committed
                 // together before the reply. While stopping, only the complete.
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let (o, jobs) = try store.completeAndClaim(jobID: l.job, fence: l.fence, metrics: metrics, provenance: provenance,
                                                            owner: worker, limit: isStopping ? 0 : limit,
-                                                           leaseSeconds: config.leaseSeconds, kinds: kinds)
+                                                           leaseSeconds: config.leaseSeconds, kinds: kinds, cells: config.cells(fuse))
                 logger.debug("job \(l.job) complete from \(worker): \(o)")
                 if o == .ok { self.metrics?.completed() }
                 if !isStopping && limit > 0 {

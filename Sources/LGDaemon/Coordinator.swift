@@ -16,7 +16,17 @@ public struct CoordinatorConfig {
     public var maxFrame = Framing.defaultMaxFrame
     /// Connections idle longer than this are closed.
     public var idleTimeout = 120.0
+    /// A job's cell (kind, parameters), for claims that ask for cell mates
+    /// (`fuse`); the coordinator program sets the kinds' tables' `cellKey`.
+    /// Nil: no job has cell mates.
+    public var cellKey: (@Sendable (String, [String: JSONValue]) -> String?)?
     public init() {}
+
+    /// The claim's cell rule for a worker asking for `fuse` jobs per cell.
+    func cells(_ fuse: Int) -> CellRule? {
+        guard fuse > 1, let cellKey else { return nil }
+        return CellRule(size: fuse, key: cellKey)
+    }
 }
 
 /// Shared by the accept, rescuer and connection threads: the open

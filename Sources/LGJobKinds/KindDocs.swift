@@ -17,6 +17,10 @@ extension KindTable {
             out += "| `\(p.name)` | \(cell(p.type.name)) | \(p.defaultValue.map { "`\($0)`" } ?? "") | \(cell(p.help))\(notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")") |\n"
         }
         if ignoresUndeclared { out += "\nOther names are accepted and ignored (they only make job keys differ).\n" }
+        if let c = cellParameters {
+            out += "\nFused cells: jobs equal in " + c.map { "`\($0)`" }.joined(separator: ", ")
+                + " draw the same samples; a worker runs up to `--fuse` of them in one process (docs/usage.md).\n"
+        }
         out += "\nMetric keys: " + metrics.map { "`\($0.pattern)`" }.joined(separator: ", ") + "\n"
         return out
     }
@@ -34,6 +38,7 @@ extension KindTable {
             out += "  " + pad(p.name, 22) + pad(p.type.name, 26) + pad(p.defaultValue ?? "-", 10)
                 + (flags.isEmpty ? "" : "[" + flags.joined(separator: ",") + "] ") + p.help + "\n"
         }
+        if let c = cellParameters { out += "  fused cells: jobs equal in " + c.joined(separator: " ") + "\n" }
         out += "  metrics: " + metrics.map(\.pattern).joined(separator: " ") + "\n"
         return out
     }

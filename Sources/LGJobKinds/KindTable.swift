@@ -1,4 +1,5 @@
 import Foundation
+import LGWire
 
 /// One kind's definition: its parameters (name, type, default, allowed
 /// values, whether `--set` may add it), its presets and the metric keys it
@@ -27,15 +28,22 @@ public struct KindTable: Sendable {
     /// Names outside the table are accepted and ignored (the test kind only:
     /// its jobs carry names that only make job keys differ).
     public var ignoresUndeclared: Bool
+    /// The parameters that fix the samples a job draws (generator, weights,
+    /// predictor, label resolution, seed, latent strategy, convolution
+    /// policy): jobs of the kind equal in all of them form a cell that one
+    /// process can run on one generator and predictor pass per step (fused
+    /// cells, docs/architecture.md). Nil: the kind's jobs never fuse.
+    public var cellParameters: [String]?
 
     public init(kind: JobKind, summary: String, parameters: [ParameterSpec], presets: [String: [String: String]] = [:],
                 metrics: [MetricSpec], generatorParameter: String? = nil, variantParameter: String? = nil,
-                ignoresUndeclared: Bool = false) {
+                cellParameters: [String]? = nil, ignoresUndeclared: Bool = false) {
         self.kind = kind; self.summary = summary
         self.parameters = parameters + (presets.isEmpty ? [] : [KindTables.presetParameter(presets)]) + KindTables.workerParameters
         self.presets = presets; self.metrics = metrics
         self.generatorParameter = generatorParameter; self.variantParameter = variantParameter
         self.ignoresUndeclared = ignoresUndeclared
+        self.cellParameters = cellParameters
     }
 
     public func parameter(_ name: String) -> ParameterSpec? { parameters.first { $0.name == name } }
@@ -84,3 +92,24 @@ public struct KindTable: Sendable {
     /// a job that did not set it).
     public func defaultValue(_ name: String) -> String? { parameter(name)?.defaultValue }
 }
+
+extension KindTable {
+    /// The cell a job of this kind belongs to: the kind and its cell
+    /// parameters' canonical values (the table's default where the job
+    /// gives none, its preset applied). Nil when the kind does not fuse or
+    /// the values are not valid. Two jobs with the same key draw the same
+    /// samples, bit for bit; the coordinator hands them out together and the
+    /// worker runs them in one process.
+    public func cellKey(_ values: [String: String]) -> String? {
+        guard let names = cellParameters, let p = try? validate(values) else { return nil }
+        return kind.rawValue + "|" + names.map { name in
+            let spec = parameter(name)
+            let v = p.values[name] ?? spec?.defaultValue
+            return "\(name)=" + (v.map { spec?.type.canonical($0) ?? $0 } ?? "-")
+        }.joined(separator: ";")
+    }
+
+    /// `cellKey` of a queued job's JSON parameters.
+    public func cellKey(json params: [String: JSONValue]) -> String? { cellKey(textParameters(params)) }
+}
+

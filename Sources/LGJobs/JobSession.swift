@@ -169,16 +169,23 @@ final class JobSession {
             try checkCancelled(step: state.evalStep)
             let (image, features) = models.sample(strategy: strategy, rng: &rngs["eval"]!)
             let gt = models.labels(image, cache: context.labelCache, stream: "eval", seed: seed, strategy: strategy, index: state.evalStep)
-            let dt = try se.predict(features, size: models.labelResolution)
-            state.evalIoU!.add(dt, gt)
-            state.evalStep += 1
-            let r = state.evalIoU!.result
-            context.progress(JobProgress(phase: .evaluating, step: state.evalStep, total: samples, epoch: nil, loss: nil,
-                                         runningMIoU: r.mIoU, pixelAccuracy: r.pixelAccuracy, learningRate: nil,
-                                         elapsedSeconds: phaseSeconds))
-            try stepDone()
+            try evaluateSample(se, features: features, labels: gt, models: models, samples: samples)
         }
         return state.evalIoU!.result
+    }
+
+    /// One evaluation sample (the one at `state.evalStep`): the extractor's
+    /// prediction against the predictor's labels, progress, checkpoint policy.
+    func evaluateSample(_ se: any SemanticExtractor, features: [Tensor], labels gt: Labels, models: JobModels, samples: Int) throws {
+        if state.evalIoU == nil { state.evalIoU = IoUAccumulator(numClasses: se.arch.nClass) }
+        let dt = try se.predict(features, size: models.labelResolution)
+        state.evalIoU!.add(dt, gt)
+        state.evalStep += 1
+        let r = state.evalIoU!.result
+        context.progress(JobProgress(phase: .evaluating, step: state.evalStep, total: samples, epoch: nil, loss: nil,
+                                     runningMIoU: r.mIoU, pixelAccuracy: r.pixelAccuracy, learningRate: nil,
+                                     elapsedSeconds: phaseSeconds))
+        try stepDone()
     }
 
     /// The finished job's result; marks the state done and checkpoints it.

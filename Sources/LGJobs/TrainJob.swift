@@ -22,84 +22,17 @@ extension Jobs {
     /// and `results/semantics/{name}_els{latent}.json` (+ `.txt`).
     public static func train(_ options: TrainOptions, models: JobModels, context: JobRunContext = JobRunContext(),
                              outputs: JobOutputs? = nil) throws -> JobReport {
-        let g = models.generator
-        let layers = options.layers ?? Array(0..<g.featureChannels.count)
-        if let bad = layers.first(where: { $0 >= g.featureChannels.count }) {
-            throw JobError.badParameter(name: "layers", value: "\(bad)",
-                                        expected: "indices below \(g.featureChannels.count), the generator's feature layers")
-        }
-        let arch = ExtractorArch(type: options.extractor, nClass: models.predictor.nClasses,
-                                 dims: layers.map { g.featureChannels[$0] }, layers: layers,
-                                 lwType: options.extractor == .nse2 ? nil : options.layerWeight)
-        try arch.validate()
-        let se: any SemanticExtractor
-        if let path = try options.parameters.optionalText("reload") {
-            se = try reloadedExtractor(path, arch: arch)
-        } else {
-            var initRNG = RandomStreams.make(options.seed, "init")
-            se = try makeSemanticExtractor(arch, rng: &initRNG)
-        }
-        let opt = makeOptimizer(for: se, learningRate: Float(options.lr), layerWeightLRScale: options.layerWeightLRScale)
-        let record = options.record
-        let session = JobSession(context: context, state: JobState(kind: .train, name: options.outputName, record: record),
-                                 generator: g)
-        session.extractor = se
-        session.optimizer = opt
-        session.rngs = ["latents": RandomStreams.make(options.seed, "latents"),
-                        "eval": RandomStreams.make(options.seed, "eval")]
-        if NoiseRandomness.isRandomized(g) { NoiseRandomness.set(RandomStreams.make(options.seed, "noise"), on: g) }
-
-        if let (saved, tensors) = try JobSession.savedState(context, kind: .train, record: record) {
-            if saved.phase == .done, let r = saved.result { return r }
-            session.state = saved
-            try saved.restore(extractor: se, optimizer: opt, tensors: tensors)
-            try session.restoreRandomStreams()
-            context.log("resuming \(options.outputName) at \(saved.phase.rawValue) step \(saved.phase == .training ? saved.step : saved.evalStep)")
-        }
-
-        let s = options.stepsPerEpoch
-        let total = options.epochs * s
-        if session.state.phase == .training {
-            while session.state.step < total {
-                let step = session.state.step
-                try session.checkCancelled(step: step)
-                let epoch = step / s, i = step % s
-                options.lrSchedule.apply(to: opt, epoch: epoch)
-                let k = options.accumulation.steps(atEpoch: epoch)
-                let (image, features) = models.sample(strategy: options.latentStrategy, rng: &session.rngs["latents"]!)
-                // Shared with every job of this generator, predictor and seed (the label cache).
-                let labels = models.labels(image, cache: context.labelCache, stream: "latents", seed: options.seed,
-                                           strategy: options.latentStrategy, index: step)
-                let loss = try session.trainStep(features: features, labels: labels, kind: options.lossKind, accumulation: k)
-                if options.accumulation.updatesAfter(step: i, stepsPerEpoch: s, epoch: epoch) {
-                    opt.step()
-                    opt.zeroGrad()
-                }
-                session.state.step = step + 1
-                session.reportTraining(step: step + 1, total: total, epoch: epoch, loss: loss)
-                if i == s - 1 { session.endEpoch(epoch) }
-                try session.stepDone()
+        let run = try TrainRun(options, models: models, context: context, outputs: outputs)
+        if let r = run.finishedResult { return r }
+        if run.session.state.phase == .training {
+            while run.training {
+                try run.session.checkCancelled(step: run.step)
+                let (image, features) = run.sample()
+                try run.step(image: image, features: features, labels: run.labels(image))
             }
-            if let outputs {
-                let dir = outputs.exprDirectory.appendingPathComponent("semantics").appendingPathComponent(options.outputName)
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                let url = dir.appendingPathComponent("\(options.models.generator)_\(options.extractor.rawValue).safetensors")
-                try SemanticCheckpoint.save(se, to: url, metadata: record)
-                session.state.extractorPath = url.path
-            }
-            try session.enter(.evaluating)
+            try run.endTraining()
         }
-
-        let strategy = options.evaluationStrategy
-        var eval: MIoUResult? = nil
-        if options.evalSamples > 0 {
-            eval = try session.evaluate(se, models: models, strategy: strategy, samples: options.evalSamples, seed: options.seed)
-        }
-        let name = options.evalSamples > 0 ? options.outputName + "_els\(strategy.rawValue)" : options.outputName
-        session.writeLabelSheet(se, models: models, seed: options.seed, strategy: strategy,
-                                folder: session.state.extractorPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent() })
-        return try session.finish(kind: .train, name: name, eval: eval, classNames: models.classNames,
-                                  outputs: outputs, resultFolder: "semantics")
+        return try run.evaluateAndFinish()
     }
 
     /// `reload=PATH` (the reference's `--reload`): the extractor saved at

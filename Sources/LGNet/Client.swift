@@ -98,8 +98,9 @@ public final class QueueClient: @unchecked Sendable {
 
     // MARK: typed helpers
 
-    public func claim(limit: Int, kinds: [String]?) throws -> [ClaimedJob] {
-        var m = Message(.claim); m.limit = limit; m.kinds = kinds
+    /// `fuse`: each job may bring up to `fuse - 1` queued jobs of its cell, listed after it.
+    public func claim(limit: Int, kinds: [String]?, fuse: Int = 1) throws -> [ClaimedJob] {
+        var m = Message(.claim); m.limit = limit; m.kinds = kinds; m.fuse = fuse > 1 ? fuse : nil
         return try request(m).jobs ?? []
     }
 
@@ -123,8 +124,9 @@ public final class QueueClient: @unchecked Sendable {
     /// Completes `job` and claims up to `limit` more in one round trip
     /// (`complete_claim`; one transaction on the server).
     public func completeAndClaim(job: Int, fence: Int, metrics: [String: Double], provenance: [String: String] = [:],
-                                 limit: Int, kinds: [String]?) throws -> (LeaseReply, [ClaimedJob]) {
+                                 limit: Int, kinds: [String]?, fuse: Int = 1) throws -> (LeaseReply, [ClaimedJob]) {
         var m = Message(.completeClaim); m.job = job; m.fence = fence; m.metrics = metrics; m.limit = limit; m.kinds = kinds
+        m.fuse = fuse > 1 ? fuse : nil
         m.provenance = provenance.isEmpty ? nil : provenance
         let r = try request(m)
         let o: LeaseOutcome = r.outcome == "ok" ? .ok : r.outcome == "cancelled" ? .cancelled : .stale(r.message ?? "stale")

@@ -105,6 +105,9 @@ public struct Message: Codable, Sendable, Equatable {
     // claim
     public var limit: Int?
     public var kinds: [String]?
+    /// `claim` / `complete_claim`: each job handed out may bring up to
+    /// `fuse - 1` queued jobs of its cell (fused cells); absent: 1.
+    public var fuse: Int?
     public var jobs: [ClaimedJob]?
     // leases
     public var job: Int?

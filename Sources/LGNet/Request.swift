@@ -13,12 +13,13 @@ public struct LeaseRef: Equatable, Sendable {
 
 /// A validated, authenticated request (docs/protocol.md "Requests").
 public enum Request: Equatable, Sendable {
-    case claim(limit: Int, kinds: [String]?)
+    /// `fuse`: jobs per cell at most (1: no cell mates).
+    case claim(limit: Int, kinds: [String]?, fuse: Int = 1)
     case heartbeat([Beat])
     case metrics(LeaseRef, [String: Double])
     case complete(LeaseRef, metrics: [String: Double], provenance: [String: String])
     /// `complete`, then `claim` up to `limit` jobs, in one transaction.
-    case completeClaim(LeaseRef, metrics: [String: Double], provenance: [String: String], limit: Int, kinds: [String]?)
+    case completeClaim(LeaseRef, metrics: [String: Double], provenance: [String: String], limit: Int, kinds: [String]?, fuse: Int = 1)
     case fail(LeaseRef, message: String, retryable: Bool)
     case release(LeaseRef)
     /// A checkpoint upload opened by the machine (its id is the machine's).

@@ -35,6 +35,8 @@ public struct ServerMachine {
     /// The largest label-cache entry `label_put` takes (one frame; a
     /// 1024-px label map is about 100 KB compressed).
     public static let maxLabelBytes = 512 << 10
+    /// The largest cell a claim may ask for (`fuse`).
+    public static let maxFuse = 16
 
     public enum Action: Equatable {
         /// A reply; write `frame(_:)` of it.
@@ -162,6 +164,7 @@ public struct ServerMachine {
         func lease() -> LeaseRef? { msg.job.flatMap { j in msg.fence.map { LeaseRef(job: j, fence: $0) } } }
         func dispatch(_ r: Request) -> [Action] { [.dispatch(r, id: msg.id, worker: worker)] }
         func validLimit(_ n: Int?) -> Int? { n.flatMap { (0...1000).contains($0) ? $0 : nil } }
+        func validFuse(_ n: Int?) -> Int? { n.map { (1...Self.maxFuse).contains($0) ? $0 : nil } ?? 1 }
         switch msg.type {
         case .hello:
             return fail(.outOfOrder, "hello after authentication", id: msg.id)
@@ -170,7 +173,8 @@ public struct ServerMachine {
             return [.send(Message(.ok, id: msg.id)), .close]
         case .claim:
             guard let n = validLimit(msg.limit) else { return fail(.malformed, "claim needs limit in 0...1000", id: msg.id) }
-            return dispatch(.claim(limit: n, kinds: msg.kinds))
+            guard let f = validFuse(msg.fuse) else { return fail(.malformed, "claim's fuse must be in 1...\(Self.maxFuse)", id: msg.id) }
+            return dispatch(.claim(limit: n, kinds: msg.kinds, fuse: f))
         case .heartbeat:
             guard let b = msg.beats, b.count <= 1000 else { return fail(.malformed, "heartbeat needs beats (at most 1000)", id: msg.id) }
             guard b.allSatisfy(\.logFits) else {
@@ -187,10 +191,11 @@ public struct ServerMachine {
             guard let l = lease() else { return fail(.malformed, "release needs job and fence", id: msg.id) }
             return dispatch(.release(l))
         case .completeClaim:
-            guard let l = lease(), let n = validLimit(msg.limit) else {
-                return fail(.malformed, "complete_claim needs job, fence and limit in 0...1000", id: msg.id)
+            guard let l = lease(), let n = validLimit(msg.limit), let f = validFuse(msg.fuse) else {
+                return fail(.malformed, "complete_claim needs job, fence, limit in 0...1000 and fuse (if given) in 1...\(Self.maxFuse)", id: msg.id)
             }
-            return dispatch(.completeClaim(l, metrics: msg.metrics ?? [:], provenance: msg.provenance ?? [:], limit: n, kinds: msg.kinds))
+            return dispatch(.completeClaim(l, metrics: msg.metrics ?? [:], provenance: msg.provenance ?? [:], limit: n, kinds: msg.kinds,
+                                           fuse: f))
         case .fail:
             guard let l = lease(), let text = msg.message else { return fail(.malformed, "fail needs job, fence and message", id: msg.id) }
             return dispatch(.fail(l, message: text, retryable: msg.retryable ?? false))

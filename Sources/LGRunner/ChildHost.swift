@@ -1,6 +1,8 @@
 // The child-process side (`worker exec-job --spec FILE`): runs one job and
 // streams events to stdout as JSON lines (ChildEvent). Exit status: 0 done,
 // 1 the job threw, 3 cancelled; anything else (a crash) is retried.
+// `exec-job --spec A --spec B ...` runs the jobs of one fused cell: every
+// event names its job, and a `cancel JOB` line on stdin stops one of them.
 import Foundation
 import Synchronization
 import LGJobKinds
@@ -23,6 +25,8 @@ public struct ChildEvent: Codable, Sendable {
     public var name: String?
     /// The child's peak resident memory (VmHWM), on its last event.
     public var peakBytes: UInt64?
+    /// The job the event is about, in a fused cell's process (nil: the process's only job).
+    public var job: Int?
     public init(_ e: Kind) { event = e }
 }
 
@@ -38,19 +42,25 @@ public enum ChildExit {
 final class ChildContext: JobContext, @unchecked Sendable {
     let spec: JobSpec
     let workDirectory: URL
-    private let out = NSLock()
     private let cancelled = Atomic<Bool>(false)
     private var lastProgress = Date.distantPast
 
-    init(spec: JobSpec) {
+    /// Names the job in every event (a fused cell's process).
+    let tagged: Bool
+    /// One lock for every context of the process: their lines must not interleave.
+    static let output = NSLock()
+
+    init(spec: JobSpec, tagged: Bool = false) {
         self.spec = spec
+        self.tagged = tagged
         workDirectory = URL(fileURLWithPath: spec.workDirectory)
     }
 
     func emit(_ e: ChildEvent) {
         var e = e
+        if tagged { e.job = spec.id }
         if e.event != .progress && e.event != .checkpoint { e.peakBytes = Self.peakResidentBytes() }
-        out.lock(); defer { out.unlock() }
+        Self.output.lock(); defer { Self.output.unlock() }
         guard var d = try? JSONEncoder().encode(e) else { return }
         d.append(0x0a)
         FileHandle.standardOutput.write(d)
@@ -112,40 +122,99 @@ final class ChildContext: JobContext, @unchecked Sendable {
     var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
     func cancel() { cancelled.store(true, ordering: .sequentiallyConsistent) }
 
-    func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    func log(_ line: String) {
+        FileHandle.standardError.write(Data(((tagged ? "[job \(spec.id)] " : "") + line + "\n").utf8))
+    }
+}
+
+/// A kind whose jobs of one cell can run together (`KindTable.cellKey`):
+/// one pass of the shared work per step for all of them.
+public protocol CellExecutor: JobExecutor {
+    /// Runs `jobs` (of one cell, each with its own context) together; one
+    /// result per job, in order. A job that throws `JobCancelled` was
+    /// stopped after a checkpoint; the others go on.
+    func runCell(jobs: [JobSpec], contexts: [JobContext]) -> [Result<JobResult, Error>]
 }
 
 public enum ChildHost {
-    /// Runs the job described by the JSON file at `specPath`; returns the exit status.
-    public static func run(specPath: String, registry: JobRegistry) -> Int32 {
-        let spec: JobSpec
-        do { spec = try JSONDecoder().decode(JobSpec.self, from: Data(contentsOf: URL(fileURLWithPath: specPath))) } catch {
-            FileHandle.standardError.write(Data("exec-job: cannot read job spec \(specPath): \(error)\n".utf8))
-            return ChildExit.failed
+    /// Runs the jobs described by the JSON files at `specPaths` (one job,
+    /// or the jobs of one fused cell); returns the exit status.
+    public static func run(specPaths: [String], registry: JobRegistry) -> Int32 {
+        if specPaths.count == 1 { return run(specPath: specPaths[0], registry: registry) }
+        var specs: [JobSpec] = []
+        for p in specPaths {
+            do { specs.append(try JSONDecoder().decode(JobSpec.self, from: Data(contentsOf: URL(fileURLWithPath: p)))) } catch {
+                FileHandle.standardError.write(Data("exec-job: cannot read job spec \(p): \(error)\n".utf8))
+                return ChildExit.failed
+            }
         }
-        let ctx = ChildContext(spec: spec)
-        guard let exec = registry[spec.kind] else {
-            var e = ChildEvent(.error); e.message = "this worker has no job kind '\(spec.kind)' (known: \(registry.kinds.joined(separator: ", ")))"
-            ctx.emit(e)
-            return ChildExit.failed
-        }
-        // SIGTERM asks the job to checkpoint and stop.
-        let watch = SignalWatch([SIGTERM]) { _ in ctx.cancel() }
+        let contexts = specs.map { ChildContext(spec: $0, tagged: true) }
+        let watch = SignalWatch([SIGTERM]) { _ in contexts.forEach { $0.cancel() } }
         defer { withExtendedLifetime(watch) {} }
-        // Exit if the worker dies (kill -9 leaves us orphaned).
+        watchParent()
+        // `cancel JOB` lines: one job's lease is gone, the others go on.
+        let control = Thread {
+            var buf = Data()
+            while true {
+                let d = FileHandle.standardInput.availableData
+                if d.isEmpty { return }
+                buf.append(d)
+                while let nl = buf.firstIndex(of: 0x0a) {
+                    let words = String(decoding: buf[buf.startIndex..<nl], as: UTF8.self).split(separator: " ")
+                    buf = Data(buf[(nl + 1)...])
+                    if words.count == 2, words[0] == "cancel", let id = Int(words[1]) {
+                        contexts.first { $0.spec.id == id }?.cancel()
+                    }
+                }
+            }
+        }
+        control.start()
+        for c in contexts { try? FileManager.default.createDirectory(at: c.workDirectory, withIntermediateDirectories: true) }
+        let kind = specs[0].kind
+        let results: [Result<JobResult, Error>]
+        if let exec = registry[kind] as? CellExecutor, specs.allSatisfy({ $0.kind == kind }) {
+            results = exec.runCell(jobs: specs, contexts: contexts)
+        } else {
+            // A kind without a cell executor: the jobs one after another.
+            results = zip(specs, contexts).map { spec, ctx in
+                guard let exec = registry[spec.kind] else { return .failure(UnknownKind(kind: spec.kind, known: registry.kinds)) }
+                return Result { try exec.run(job: spec, context: ctx) }
+            }
+        }
+        var status = ChildExit.success
+        for (ctx, r) in zip(contexts, results) {
+            switch report(r, context: ctx) {
+            case ChildExit.failed: status = ChildExit.failed
+            case ChildExit.cancelled where status == ChildExit.success: status = ChildExit.cancelled
+            default: break
+            }
+        }
+        return status
+    }
+
+    struct UnknownKind: Error, CustomStringConvertible {
+        let kind: String, known: [String]
+        var description: String { "this worker has no job kind '\(kind)' (known: \(known.joined(separator: ", ")))" }
+    }
+
+    /// Exits if the worker dies (kill -9 leaves us orphaned).
+    static func watchParent() {
         let parent = getppid()
         let watchdog = Thread {
             while true { Thread.sleep(forTimeInterval: 0.5); if getppid() != parent { _exit(137) } }
         }
         watchdog.start()
-        try? FileManager.default.createDirectory(at: ctx.workDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Emits a job's outcome; returns the exit status it stands for.
+    static func report(_ r: Result<JobResult, Error>, context ctx: ChildContext) -> Int32 {
         do {
-            let r = try exec.run(job: spec, context: ctx)
+            let r = try r.get()
             // One metric-key convention (LGJobKinds): a key the kind's table
             // does not declare is a bug of the executor; say so, keep the row.
-            if let kind = JobKind(rawValue: spec.kind) {
+            if let kind = JobKind(rawValue: ctx.spec.kind) {
                 let odd = kind.table.undeclaredMetrics(r.metrics.keys)
-                if !odd.isEmpty { ctx.log("warning: \(spec.kind) wrote metric keys its table does not declare: \(odd.joined(separator: ", "))") }
+                if !odd.isEmpty { ctx.log("warning: \(ctx.spec.kind) wrote metric keys its table does not declare: \(odd.joined(separator: ", "))") }
             }
             var e = ChildEvent(.result); e.metrics = r.metrics; e.provenance = r.provenance.isEmpty ? nil : r.provenance
             ctx.emit(e)
@@ -160,5 +229,26 @@ public enum ChildHost {
             ctx.emit(e)
             return ChildExit.failed
         }
+    }
+
+    /// Runs the job described by the JSON file at `specPath`; returns the exit status.
+    public static func run(specPath: String, registry: JobRegistry) -> Int32 {
+        let spec: JobSpec
+        do { spec = try JSONDecoder().decode(JobSpec.self, from: Data(contentsOf: URL(fileURLWithPath: specPath))) } catch {
+            FileHandle.standardError.write(Data("exec-job: cannot read job spec \(specPath): \(error)\n".utf8))
+            return ChildExit.failed
+        }
+        let ctx = ChildContext(spec: spec)
+        guard let exec = registry[spec.kind] else {
+            var e = ChildEvent(.error); e.message = UnknownKind(kind: spec.kind, known: registry.kinds).description
+            ctx.emit(e)
+            return ChildExit.failed
+        }
+        // SIGTERM asks the job to checkpoint and stop.
+        let watch = SignalWatch([SIGTERM]) { _ in ctx.cancel() }
+        defer { withExtendedLifetime(watch) {} }
+        watchParent()
+        try? FileManager.default.createDirectory(at: ctx.workDirectory, withIntermediateDirectories: true)
+        return report(Result { try exec.run(job: spec, context: ctx) }, context: ctx)
     }
 }

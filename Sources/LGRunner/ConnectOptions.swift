@@ -25,6 +25,9 @@ public struct ConnectOptions: ParsableArguments {
     @Option(help: "Name reported to the coordinator (default HOST:PID).")
     public var name: String?
 
+    @Option(help: "Jobs of one cell (train jobs of one generator, predictor, seed and latent strategy: LSE, NSE-1, NSE-2) run together in one slot, one generator and predictor pass per step for all, up to this many (1: each job alone).")
+    public var fuse: Int = 3
+
     @Option(help: "Seconds to let jobs checkpoint after SIGTERM before killing them.")
     public var stopGrace: Double = 30
 
@@ -46,6 +49,7 @@ public struct ConnectOptions: ParsableArguments {
 
     public func validate() throws {
         if case .fixed(let n) = slots, n < 1 { throw ValidationError("--slots must be at least 1, or auto") }
+        guard (1...ServerMachine.maxFuse).contains(fuse) else { throw ValidationError("--fuse must be in 1...\(ServerMachine.maxFuse)") }
         if let m = memoryLimit, ByteCount.parse(m) == nil { throw ValidationError("--memory-limit: '\(m)' is not a size (e.g. 512M, 20G)") }
         guard poll > 0, maxBackoff > 0, stopGrace >= 0 else { throw ValidationError("--poll and --max-backoff must be positive, --stop-grace not negative") }
         _ = try Socket.parse(connect)
@@ -69,6 +73,7 @@ public struct ConnectOptions: ParsableArguments {
         opts.pollInterval = poll
         opts.maxBackoff = maxBackoff
         opts.exitWhenIdle = exitWhenIdle
+        opts.fuse = fuse
         opts.showProgress = !quiet
         opts.memoryBudget = budget
         opts.threadsPerSlot = threads
@@ -76,7 +81,7 @@ public struct ConnectOptions: ParsableArguments {
         opts.secretPath = URL(fileURLWithPath: secret).standardizedFileURL.path
         opts.logger = logging.bootstrap("worker")
         opts.logger[metadataKey: "worker"] = "\(opts.name)"
-        opts.logger.info("\(slotCount) slot(s) x \(threads) BLAS thread(s), \(ByteCount.text(budget)) for jobs\(slots == .auto ? " (--slots auto)" : "")\(blasCore.map { "; OpenBLAS core \($0)" } ?? "")")
+        opts.logger.info("\(slotCount) slot(s) x \(threads) BLAS thread(s), \(ByteCount.text(budget)) for jobs, cells of up to \(fuse) job(s)\(slots == .auto ? " (--slots auto)" : "")\(blasCore.map { "; OpenBLAS core \($0)" } ?? "")")
         let runner = WorkerRunner(options: opts)
         // SIGUSR1 is Slurm's warning before the time limit (`--signal=B:USR1@N`);
         // SIGTERM its cancel. Both drain: checkpoint, upload, release, exit 0.

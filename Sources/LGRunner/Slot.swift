@@ -1,4 +1,4 @@
-// One running job on a worker: its child process and what it reported.
+// One running process on a worker, its job (or a fused cell's jobs) and what it reported.
 import Foundation
 import Synchronization
 import LGWire
@@ -14,19 +14,76 @@ final class Slot: @unchecked Sendable {
         case release
     }
 
+    /// One job of the slot's process: a fused cell's process runs several
+    /// (docs/architecture.md "Fused cells"), each with its own lease,
+    /// progress, checkpoints and outcome.
+    final class Member {
+        let job: ClaimedJob
+        let workDir: String
+        var progress: Double = 0
+        var rate: Double?
+        var note: String?
+        /// Seconds left, as the job last reported (nil: no estimate).
+        var eta: Double?
+        var pendingCheckpoint: String?
+        /// Named files (`label_sheet.png`) to upload: name and path.
+        var pendingArtifacts: [(name: String, path: String)] = []
+        /// Metric rows reported while running, not yet sent.
+        var pendingMetrics: [String: Double] = [:]
+        var result: JobResult?
+        var errorMessage: String?
+        var cancelledReported = false
+        /// The coordinator said this lease is gone: never report on it.
+        var abandoned = false
+        var outcome: Outcome?
+        /// The outcome went to the coordinator.
+        var reported = false
+
+        init(job: ClaimedJob, workDir: String) { self.job = job; self.workDir = workDir }
+
+        /// Nothing more to say to the coordinator about this job.
+        var settled: Bool { abandoned || reported }
+    }
+
     let index: Int
-    let job: ClaimedJob
+    let members: [Member]
     let process: Process
-    let workDir: String
+    /// The process's stdin, where a fused cell's process reads `cancel JOB`
+    /// lines (nil: a one-job process, stopped with SIGTERM).
+    let control: FileHandle?
     let startedAt = Date()
+    var termSentAt: Date?
+    /// The peak memory the slot was admitted with (PeakMemoryTable's estimate).
+    let expectedBytes: UInt64
+    /// The process's measured peak, from its last event.
+    var peakBytes: UInt64?
+
+    init(index: Int, members: [Member], process: Process, control: FileHandle? = nil, expectedBytes: UInt64 = 0) {
+        self.index = index; self.members = members; self.process = process; self.control = control
+        self.expectedBytes = expectedBytes
+    }
+
     /// What the reader threads fill in.
     private struct Pipes {
         var events: [ChildEvent] = []
         var stderrTail = Data()
         /// Whole stderr lines not yet sent with a heartbeat (the dashboard's
-        /// live tail), the newest `Beat.maxLogLines`; `partialLine` is the rest.
-        var pendingLog: [String] = []
+        /// live tail), the newest `Beat.maxLogLines` per job (a fused cell's
+        /// lines start `[job N] `; key 0: lines that name no job);
+        /// `partialLine` is the rest.
+        var pendingLog: [Int: [String]] = [:]
         var partialLine = Data()
+
+        mutating func append(_ line: String) {
+            var job = 0, text = line
+            if line.hasPrefix("[job "), let close = line.firstIndex(of: "]"),
+               let id = Int(line[line.index(line.startIndex, offsetBy: 5)..<close]) {
+                job = id
+                text = String(line[line.index(after: close)...].drop { $0 == " " })
+            }
+            pendingLog[job, default: []].append(text)
+            if pendingLog[job]!.count > Beat.maxLogLines { pendingLog[job]!.removeFirst(pendingLog[job]!.count - Beat.maxLogLines) }
+        }
         var stdoutDone = false
         var stderrDone = false
 
@@ -34,42 +91,18 @@ final class Slot: @unchecked Sendable {
         mutating func collectLines(_ d: Data) {
             partialLine.append(d)
             while let nl = partialLine.firstIndex(of: 0x0a) {
-                pendingLog.append(Slot.logLine(partialLine[partialLine.startIndex..<nl]))
+                append(Slot.logLine(partialLine[partialLine.startIndex..<nl]))
                 partialLine = Data(partialLine[(nl + 1)...])
             }
             // A line that never ends is cut where a beat allows.
-            if partialLine.count > Beat.maxLogLineBytes { pendingLog.append(Slot.logLine(partialLine)); partialLine = Data() }
-            if pendingLog.count > Beat.maxLogLines { pendingLog.removeFirst(pendingLog.count - Beat.maxLogLines) }
+            if partialLine.count > Beat.maxLogLineBytes { append(Slot.logLine(partialLine)); partialLine = Data() }
         }
     }
     private let pipes = Mutex(Pipes())
 
-    var progress: Double = 0
-    var rate: Double?
-    var note: String?
-    /// Seconds left, as the job last reported (nil: no estimate).
-    var eta: Double?
-    var pendingCheckpoint: String?
-    /// Named files (`label_sheet.png`) to upload: name and path.
-    var pendingArtifacts: [(name: String, path: String)] = []
-    /// Metric rows reported while running, not yet sent.
-    var pendingMetrics: [String: Double] = [:]
-    var result: JobResult?
-    var errorMessage: String?
-    var cancelledReported = false
-    /// The coordinator said this lease is gone: never report on it.
-    var abandoned = false
-    var outcome: Outcome?
-    var termSentAt: Date?
-    /// The peak memory the job was admitted with (PeakMemoryTable's estimate).
-    let expectedBytes: UInt64
-    /// The child's measured peak, from its last event.
-    var peakBytes: UInt64?
-
-    init(index: Int, job: ClaimedJob, process: Process, workDir: String, expectedBytes: UInt64 = 0) {
-        self.index = index; self.job = job; self.process = process; self.workDir = workDir
-        self.expectedBytes = expectedBytes
-    }
+    /// The slot's first job (its only one, unless it runs a fused cell).
+    var job: ClaimedJob { members[0].job }
+    var fused: Bool { members.count > 1 }
 
     /// Starts the reader threads for the child's stdout (events) and stderr (tail).
     func attach(stdout: FileHandle, stderr: FileHandle) {
@@ -116,12 +149,16 @@ final class Slot: @unchecked Sendable {
         return text
     }
 
-    /// The log lines since the last call (with `final`, the unfinished last line too).
-    func takeLog(final: Bool = false) -> [String] {
-        pipes.withLock { p in
-            if final && !p.partialLine.isEmpty { p.pendingLog.append(Self.logLine(p.partialLine)); p.partialLine = Data() }
-            let lines = p.pendingLog; p.pendingLog = []
-            return lines
+    /// `m`'s log lines since the last call: the lines naming it, and the
+    /// lines naming no job when `m` is the first job not yet settled (with
+    /// `final`, the unfinished last line too).
+    func takeLog(for m: Member, final: Bool = false) -> [String] {
+        let untagged = members.first { !$0.settled } === m
+        return pipes.withLock { p in
+            if final && !p.partialLine.isEmpty { p.append(Self.logLine(p.partialLine)); p.partialLine = Data() }
+            var lines = p.pendingLog.removeValue(forKey: m.job.id) ?? []
+            if untagged { lines = (p.pendingLog.removeValue(forKey: 0) ?? []) + lines }
+            return Array(lines.suffix(Beat.maxLogLines))
         }
     }
 
@@ -140,31 +177,50 @@ final class Slot: @unchecked Sendable {
         pipes.withLock { String(decoding: $0.stderrTail.suffix(2000), as: UTF8.self) }
     }
 
-    /// Applies child events; returns true if a new checkpoint appeared.
+    /// Applies child events, each to the member it names (a one-job
+    /// process's events name none).
     func apply(_ events: [ChildEvent]) {
         for e in events {
             if let p = e.peakBytes { peakBytes = p }
+            guard let m = e.job.flatMap({ id in members.first { $0.job.id == id } }) ?? (fused ? nil : members[0]) else { continue }
             switch e.event {
-            case .progress: progress = e.progress ?? progress; rate = e.rate ?? rate; note = e.note ?? note; eta = e.eta
-            case .checkpoint: pendingCheckpoint = e.path
-            case .artifact: if let n = e.name, let p = e.path { pendingArtifacts.append((n, p)) }
-            case .metrics: pendingMetrics.merge(e.metrics ?? [:]) { $1 }
-            case .result: result = JobResult(metrics: e.metrics ?? [:], provenance: e.provenance ?? [:])
-            case .error: errorMessage = e.message
-            case .cancelled: cancelledReported = true
+            case .progress: m.progress = e.progress ?? m.progress; m.rate = e.rate ?? m.rate; m.note = e.note ?? m.note; m.eta = e.eta
+            case .checkpoint: m.pendingCheckpoint = e.path
+            case .artifact: if let n = e.name, let p = e.path { m.pendingArtifacts.append((n, p)) }
+            case .metrics: m.pendingMetrics.merge(e.metrics ?? [:]) { $1 }
+            case .result: m.result = JobResult(metrics: e.metrics ?? [:], provenance: e.provenance ?? [:])
+            case .error: m.errorMessage = e.message
+            case .cancelled: m.cancelledReported = true
             }
         }
     }
 
-    /// Decides the outcome once the child has exited.
-    func decide(stopping: Bool) -> Outcome {
+    /// Stops one job: a fused cell's process is told on its stdin and goes
+    /// on with the others; a one-job process gets SIGTERM (and SIGKILL 10 s later).
+    func stop(_ m: Member) {
+        if let control, fused {
+            try? control.write(contentsOf: Data("cancel \(m.job.id)\n".utf8))
+            return
+        }
+        if process.isRunning { process.terminate() }
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { kill(pid, SIGKILL) }
+    }
+
+    /// Decides each member's outcome once the process has exited.
+    func decideAll(stopping: Bool) {
+        for m in members where m.outcome == nil { m.outcome = decide(m, stopping: stopping) }
+    }
+
+    /// A member's outcome: what its own events said, else what the exit says.
+    func decide(_ m: Member, stopping: Bool) -> Outcome {
         let status = process.terminationStatus
         let signalled = process.terminationReason == .uncaughtSignal
-        if !signalled && status == ChildExit.success, let r = result { return .complete(r) }
-        if !signalled && status == ChildExit.cancelled || cancelledReported { return .release }
-        if !signalled && status == ChildExit.failed {
-            return .fail(errorMessage ?? "job failed\n" + stderrText, retryable: false)
-        }
+        // A fused cell's job is done once its result is out, whatever happens to the others.
+        if let r = m.result, fused || (!signalled && status == ChildExit.success) { return .complete(r) }
+        if m.cancelledReported || (!fused && !signalled && status == ChildExit.cancelled) { return .release }
+        if let e = m.errorMessage, fused || (!signalled && status == ChildExit.failed) { return .fail(e, retryable: false) }
+        if !fused && !signalled && status == ChildExit.failed { return .fail("job failed\n" + stderrText, retryable: false) }
         if stopping && termSentAt != nil { return .release }
         let how = signalled ? "was killed by signal \(status)" : "exited with status \(status)"
         return .fail("job process \(how); stderr tail:\n" + stderrText, retryable: true)

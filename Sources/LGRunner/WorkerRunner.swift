@@ -33,6 +33,10 @@ public struct WorkerOptions {
     public var threadsPerSlot: Int?
     /// Where measured peaks persist between runs on this host (nil: memory only).
     public var memoryTablePath: String?
+    /// Jobs of one cell (`KindTable.cellKey`: the same generator, predictor,
+    /// seed and latent strategy) run together in one process, one generator
+    /// and predictor pass per step for all of them, at most this many (1: never).
+    public var fuse = 3
     /// Where the loop's events go (the per-slot progress lines stay plain stderr).
     public var logger = Logger(label: "worker")
     /// The secret file, handed to the job processes with the coordinator's
@@ -114,7 +118,9 @@ public final class WorkerRunner: @unchecked Sendable {
             // The leases this worker holds: any other job leased to it was
             // claimed by a reply lost on the way, and goes back to the queue.
             try c.announce(WorkerInfo.current(slots: slots.count,
-                                              holding: slots.compactMap { $0.map { HeldLease(job: $0.job.id, fence: $0.job.fence) } }))
+                                              holding: slots.compactMap { $0 }.flatMap { s in
+                                                  s.members.filter { !$0.settled }.map { HeldLease(job: $0.job.id, fence: $0.job.fence) }
+                                              }))
             client = c
             heartbeatSeconds = c.heartbeatSeconds
             backoff = 0.5
@@ -141,9 +147,9 @@ public final class WorkerRunner: @unchecked Sendable {
     func pumpSlots() {
         for case let s? in slots {
             s.apply(s.drainEvents())
-            if s.outcome == nil && s.finished {
+            if s.members.contains(where: { $0.outcome == nil }) && s.finished {
                 s.apply(s.drainEvents())
-                s.outcome = s.decide(stopping: stopping)
+                s.decideAll(stopping: stopping)
             }
         }
     }
@@ -152,81 +158,99 @@ public final class WorkerRunner: @unchecked Sendable {
     func deliver(_ now: Date) {
         guard let c = client else { return }
         do {
-            for case let s? in slots where !s.abandoned {
-                if let p = s.pendingCheckpoint {
-                    s.pendingCheckpoint = nil
-                    let r = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p)
-                    if r.outcome != "ok" { abandon(s, r) }
-                }
-                if !s.pendingMetrics.isEmpty, s.outcome == nil {
-                    let m = s.pendingMetrics
-                    s.pendingMetrics = [:]
-                    let r = try c.metrics(job: s.job.id, fence: s.job.fence, metrics: m)
-                    if r.outcome != "ok" { abandon(s, r) }
-                }
-                while !s.abandoned, !s.pendingArtifacts.isEmpty {
-                    let a = s.pendingArtifacts.removeFirst()
-                    let r = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: a.path, artifact: a.name)
-                    if r.outcome != "ok" { abandon(s, r) }
-                }
+            for case let s? in slots {
+                for m in s.members where !m.abandoned { try deliverFiles(m, of: s, client: c) }
             }
             if now >= nextBeat {
                 nextBeat = now.addingTimeInterval(heartbeatSeconds)
-                let live = slots.compactMap { $0 }.filter { !$0.abandoned && $0.outcome == nil }
+                let live = slots.compactMap { $0 }.flatMap { s in s.members.filter { !$0.abandoned && $0.outcome == nil }.map { (s, $0) } }
                 if !live.isEmpty {
-                    let replies = try c.heartbeat(live.map { s in
-                        let log = s.takeLog()
-                        return Beat(job: s.job.id, fence: s.job.fence, progress: s.progress, rate: s.rate, note: s.note, eta: s.eta,
+                    let replies = try c.heartbeat(live.map { s, m in
+                        let log = s.takeLog(for: m)
+                        return Beat(job: m.job.id, fence: m.job.fence, progress: m.progress, rate: m.rate, note: m.note, eta: m.eta,
                                     log: log.isEmpty ? nil : log)
                     })
                     for r in replies where r.outcome != "ok" {
-                        if let s = live.first(where: { $0.job.id == r.job }) { abandon(s, r) }
+                        if let (s, m) = live.first(where: { $0.1.job.id == r.job }) { abandon(m, of: s, r) }
                     }
                 }
             }
             for (i, slot) in slots.enumerated() {
-                guard let s = slot, let o = s.outcome else { continue }
-                // The job the freed slot takes next, claimed in the same round
-                // trip as the completion (complete_claim).
-                var next: ClaimedJob?
-                if !s.abandoned {
-                    // The job's last log lines, while its lease still holds.
-                    let tail = s.takeLog(final: true)
-                    if !tail.isEmpty { _ = try c.heartbeat([Beat(job: s.job.id, fence: s.job.fence, log: tail)]) }
-                    let r: LeaseReply
-                    switch o {
-                    case .complete(let result):
-                        // The final checkpoint (a finished job's state and result) is kept too.
-                        if let p = s.pendingCheckpoint { s.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p) }
-                        if stopping {
-                            r = try c.complete(job: s.job.id, fence: s.job.fence, metrics: result.metrics,
-                                               provenance: result.provenance)
-                        } else {
-                            let (reply, jobs) = try c.completeAndClaim(job: s.job.id, fence: s.job.fence, metrics: result.metrics,
-                                                                       provenance: result.provenance,
-                                                                       limit: 1, kinds: opts.registry.kinds)
-                            r = reply
-                            next = jobs.first
-                        }
-                    case .fail(let e, let retry): r = try c.fail(job: s.job.id, fence: s.job.fence, error: e, retryable: retry)
-                    case .release:
-                        if let p = s.pendingCheckpoint { s.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: s.job.id, fence: s.job.fence, path: p) }
-                        r = try c.release(job: s.job.id, fence: s.job.fence)
-                    }
-                    log(Self.report(job: s.job.id, o, r))
+                guard let s = slot else { continue }
+                var next: [ClaimedJob] = []
+                for m in s.members where !m.settled {
+                    guard let o = m.outcome else { continue }
+                    // The last report of the slot claims the job the freed slot takes
+                    // next, in the same round trip (complete_claim).
+                    let last = s.members.allSatisfy { $0 === m || $0.settled }
+                    next += try report(o, of: m, in: s, claimNext: last && !stopping, client: c)
                 }
+                // Free once every job is settled and the process has exited.
+                guard s.members.allSatisfy({ $0.settled && $0.outcome != nil }) else { continue }
                 slots[i] = nil
                 waitingForMemory = false
-                try? FileManager.default.removeItem(atPath: s.workDir)
-                if case .complete = o, let peak = s.peakBytes { remember(peak: peak, of: s.job) }
-                if let j = next {
+                for m in s.members { try? FileManager.default.removeItem(atPath: m.workDir) }
+                // A fused process's peak is the cell's, not one job's.
+                if !s.fused, case .complete? = s.members[0].outcome, let peak = s.peakBytes { remember(peak: peak, of: s.job) }
+                if !next.isEmpty {
                     sawEmptyQueue = false
-                    launch(j, slot: i, client: c)
+                    launchCells(next, slots: [i], client: c)
                 }
             }
         } catch {
             disconnected(error)
         }
+    }
+
+    /// Uploads a job's new checkpoint, metric rows and named files.
+    func deliverFiles(_ m: Slot.Member, of s: Slot, client c: QueueClient) throws {
+        if let p = m.pendingCheckpoint {
+            m.pendingCheckpoint = nil
+            let r = try c.uploadCheckpoint(job: m.job.id, fence: m.job.fence, path: p)
+            if r.outcome != "ok" { abandon(m, of: s, r) }
+        }
+        if !m.pendingMetrics.isEmpty, m.outcome == nil, !m.abandoned {
+            let metrics = m.pendingMetrics
+            m.pendingMetrics = [:]
+            let r = try c.metrics(job: m.job.id, fence: m.job.fence, metrics: metrics)
+            if r.outcome != "ok" { abandon(m, of: s, r) }
+        }
+        while !m.abandoned, !m.pendingArtifacts.isEmpty {
+            let a = m.pendingArtifacts.removeFirst()
+            let r = try c.uploadCheckpoint(job: m.job.id, fence: m.job.fence, path: a.path, artifact: a.name)
+            if r.outcome != "ok" { abandon(m, of: s, r) }
+        }
+    }
+
+    /// Reports a job's outcome; with `claimNext`, claims the slot's next
+    /// jobs in the same round trip and returns them.
+    func report(_ o: Slot.Outcome, of m: Slot.Member, in s: Slot, claimNext: Bool, client c: QueueClient) throws -> [ClaimedJob] {
+        var next: [ClaimedJob] = []
+        // The job's last log lines, while its lease still holds.
+        let tail = s.takeLog(for: m, final: s.members.allSatisfy { $0 === m || $0.settled })
+        if !tail.isEmpty { _ = try c.heartbeat([Beat(job: m.job.id, fence: m.job.fence, log: tail)]) }
+        let r: LeaseReply
+        switch o {
+        case .complete(let result):
+            // The final checkpoint (a finished job's state and result) is kept too.
+            if let p = m.pendingCheckpoint { m.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: m.job.id, fence: m.job.fence, path: p) }
+            if claimNext {
+                let (reply, jobs) = try c.completeAndClaim(job: m.job.id, fence: m.job.fence, metrics: result.metrics,
+                                                           provenance: result.provenance,
+                                                           limit: 1, kinds: opts.registry.kinds, fuse: opts.fuse)
+                r = reply
+                next = jobs
+            } else {
+                r = try c.complete(job: m.job.id, fence: m.job.fence, metrics: result.metrics, provenance: result.provenance)
+            }
+        case .fail(let e, let retry): r = try c.fail(job: m.job.id, fence: m.job.fence, error: e, retryable: retry)
+        case .release:
+            if let p = m.pendingCheckpoint { m.pendingCheckpoint = nil; _ = try c.uploadCheckpoint(job: m.job.id, fence: m.job.fence, path: p) }
+            r = try c.release(job: m.job.id, fence: m.job.fence)
+        }
+        m.reported = true
+        log(Self.report(job: m.job.id, o, r))
+        return next
     }
 
     /// The log line of a delivered outcome: what happened to the job, then
@@ -251,35 +275,57 @@ public final class WorkerRunner: @unchecked Sendable {
         }
     }
 
-    func abandon(_ s: Slot, _ r: LeaseReply) {
-        logger.warning("job \(s.job.id): lease \(r.outcome) (\(r.message ?? "")); stopping it")
-        s.abandoned = true
-        if s.process.isRunning { s.process.terminate() }
-        let pid = s.process.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { kill(pid, SIGKILL) }
+    func abandon(_ m: Slot.Member, of s: Slot, _ r: LeaseReply) {
+        logger.warning("job \(m.job.id): lease \(r.outcome) (\(r.message ?? "")); stopping it")
+        m.abandoned = true
+        s.stop(m)
     }
 
     func claim(_ now: Date) {
         let free = slots.indices.filter { slots[$0] == nil }
         guard !free.isEmpty, now >= nextClaim, !waitingForMemory, let c = client else { return }
         do {
-            let jobs = try c.claim(limit: free.count, kinds: opts.registry.kinds)
+            let jobs = try c.claim(limit: free.count, kinds: opts.registry.kinds, fuse: opts.fuse)
             if jobs.isEmpty { nextClaim = now.addingTimeInterval(opts.pollInterval); sawEmptyQueue = true; return }
             sawEmptyQueue = false
-            for (j, i) in zip(jobs, free) { launch(j, slot: i, client: c) }
+            launchCells(jobs, slots: free, client: c)
         } catch {
             disconnected(error)
         }
     }
 
-    /// Starts a claimed job in slot `i` if its expected peak memory fits
-    /// beside the running jobs'; otherwise gives it back (release: no attempt
-    /// counted) and claims nothing more until a slot frees. A job larger than
-    /// the whole budget fails the attempt with what it needs.
-    func launch(_ j: ClaimedJob, slot i: Int, client c: QueueClient) {
-        let needs = memoryTable.estimate(kind: j.kind, params: j.params)
+    /// Starts claimed jobs in the free `slots`, one cell per slot (`CellGroups`).
+    func launchCells(_ jobs: [ClaimedJob], slots free: [Int], client c: QueueClient) {
+        let cells = CellGroups.group(jobs, size: opts.fuse)
+        for (cell, i) in zip(cells, free) { launch(cell, slot: i, client: c) }
+        // More cells than slots (the claim's jobs did not group as the coordinator grouped them): back to the queue.
+        for cell in cells.dropFirst(free.count) {
+            for j in cell { _ = try? c.release(job: j.id, fence: j.fence) }
+        }
+    }
+
+    /// Starts a claimed cell (one job, or jobs of one cell) in slot `i` if
+    /// its expected peak memory fits beside the running jobs'; a cell that
+    /// does not fit runs its first job alone if that fits, and gives the
+    /// others back. A job that does not fit goes back (release: no attempt
+    /// counted) and nothing more is claimed until a slot frees. A job larger
+    /// than the whole budget fails the attempt with what it needs.
+    func launch(_ cell: [ClaimedJob], slot i: Int, client c: QueueClient) {
+        var cell = cell
+        // The sum of the jobs' estimates: an upper bound of the cell's (it holds one generator, not several).
+        var needs = cell.map { memoryTable.estimate(kind: $0.kind, params: $0.params) }.reduce(0, +)
         if let budget = opts.memoryBudget {
-            switch Admission.decide(needs: needs, running: slots.compactMap { $0?.expectedBytes }, budget: budget) {
+            let running = slots.compactMap { $0?.expectedBytes }
+            let fits: Bool
+            if case .start = Admission.decide(needs: needs, running: running, budget: budget) { fits = true } else { fits = false }
+            if cell.count > 1 && !fits {
+                for j in cell.dropFirst() { _ = try? c.release(job: j.id, fence: j.fence) }
+                log("jobs \(cell.dropFirst().map { String($0.id) }.joined(separator: ", ")) back to the queue: with job \(cell[0].id) they would need about \(ByteCount.text(needs)) beside the running jobs")
+                cell = [cell[0]]
+                needs = memoryTable.estimate(kind: cell[0].kind, params: cell[0].params)
+            }
+            let j = cell[0]
+            switch Admission.decide(needs: needs, running: running, budget: budget) {
             case .start: break
             case .wait(let needs, let free):
                 log("job \(j.id) (\(j.kind)) needs about \(ByteCount.text(needs)), \(ByteCount.text(free)) is free: back to the queue until a running job finishes")
@@ -293,9 +339,11 @@ public final class WorkerRunner: @unchecked Sendable {
                 return
             }
         }
-        do { slots[i] = try start(j, slot: i, client: c, expectedBytes: needs) } catch {
-            logger.warning("job \(j.id): cannot start (\(error)); failing the attempt")
-            _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
+        do { slots[i] = try start(cell, slot: i, client: c, expectedBytes: needs) } catch {
+            for j in cell {
+                logger.warning("job \(j.id): cannot start (\(error)); failing the attempt")
+                _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
+            }
         }
     }
 
@@ -307,7 +355,8 @@ public final class WorkerRunner: @unchecked Sendable {
         }
     }
 
-    func start(_ j: ClaimedJob, slot: Int, client c: QueueClient, expectedBytes: UInt64 = 0) throws -> Slot {
+    /// Prepares a job's folder: its resume checkpoint and its dependencies' ones, and its spec file.
+    func prepare(_ j: ClaimedJob, client c: QueueClient) throws -> (dir: String, spec: String) {
         let dir = (opts.workRoot as NSString).appendingPathComponent("job-\(j.id)-f\(j.fence)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var resume: String?
@@ -328,9 +377,15 @@ public final class WorkerRunner: @unchecked Sendable {
         if !deps.isEmpty { spec.dependencyCheckpoints = deps }
         let specPath = (dir as NSString).appendingPathComponent("job.json")
         try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: specPath))
+        return (dir, specPath)
+    }
+
+    /// Starts one process for `cell` (`exec-job --spec A [--spec B ...]`).
+    func start(_ cell: [ClaimedJob], slot: Int, client c: QueueClient, expectedBytes: UInt64 = 0) throws -> Slot {
+        let prepared = try cell.map { try prepare($0, client: c) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: opts.executable)
-        p.arguments = ["exec-job", "--spec", specPath]
+        p.arguments = ["exec-job"] + prepared.flatMap { ["--spec", $0.spec] }
         var env = ProcessInfo.processInfo.environment
         if env["OPENBLAS_NUM_THREADS"] == nil {
             env["OPENBLAS_NUM_THREADS"] = String(opts.threadsPerSlot ?? max(1, ProcessInfo.processInfo.activeProcessorCount / slots.count))
@@ -341,20 +396,29 @@ public final class WorkerRunner: @unchecked Sendable {
         }
         p.environment = env
         let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err; p.standardInput = FileHandle.nullDevice
+        // A cell's process takes `cancel JOB` lines on stdin (one job's lease gone).
+        let control = cell.count > 1 ? Pipe() : nil
+        p.standardOutput = out; p.standardError = err; p.standardInput = control ?? FileHandle.nullDevice
         try p.run()
-        let s = Slot(index: slot, job: j, process: p, workDir: dir, expectedBytes: expectedBytes)
+        let members = zip(cell, prepared).map { Slot.Member(job: $0, workDir: $1.dir) }
+        let s = Slot(index: slot, members: members, process: p, control: control?.fileHandleForWriting, expectedBytes: expectedBytes)
         s.attach(stdout: out.fileHandleForReading, stderr: err.fileHandleForReading)
-        log("job \(j.id) (\(j.kind), attempt \(j.attempt)) started in slot \(slot)")
+        if cell.count == 1 {
+            log("job \(cell[0].id) (\(cell[0].kind), attempt \(cell[0].attempt)) started in slot \(slot)")
+        } else {
+            log("jobs \(cell.map { String($0.id) }.joined(separator: ", ")) (\(cell[0].kind), one cell: one generator and predictor pass per step for all) started in slot \(slot)")
+        }
         return s
     }
 
     func printLines() {
         for (i, slot) in slots.enumerated() {
             guard let s = slot else { continue }
-            let rate = s.rate.map { String(format: "%.2f/s", $0) } ?? "-"
-            let eta = s.eta.map { " eta " + DurationText.short($0) } ?? ""
-            log("slot \(i): job \(s.job.id) \(s.job.kind) \(String(format: "%5.1f%%", s.progress * 100)) \(rate) \(s.note ?? "")\(eta)")
+            for m in s.members where m.outcome == nil && !m.abandoned {
+                let rate = m.rate.map { String(format: "%.2f/s", $0) } ?? "-"
+                let eta = m.eta.map { " eta " + DurationText.short($0) } ?? ""
+                log("slot \(i): job \(m.job.id) \(m.job.kind) \(String(format: "%5.1f%%", m.progress * 100)) \(rate) \(m.note ?? "")\(eta)")
+            }
         }
     }
 }

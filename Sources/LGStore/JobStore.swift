@@ -41,10 +41,15 @@ public final class JobStore: @unchecked Sendable {
     /// Atomically hands up to `limit` claimable jobs to `owner`: queued, every
     /// dependency succeeded, kind in `kinds` (nil = any). Highest priority,
     /// then oldest first. Each claim starts an attempt with a new fencing token.
-    public func claim(owner: String, limit: Int, leaseSeconds: Double, kinds: [String]? = nil) throws -> [ClaimedJob] {
+    public func claim(owner: String, limit: Int, leaseSeconds: Double, kinds: [String]? = nil,
+                      cells: CellRule? = nil) throws -> [ClaimedJob] {
         guard limit > 0 else { return [] }
         if let kinds, kinds.isEmpty { return [] }
-        return try locked { try db.transaction { try claimInTransaction(owner: owner, limit: limit, leaseSeconds: leaseSeconds, kinds: kinds) } }
+        return try locked {
+            try db.transaction {
+                try claimInTransaction(owner: owner, limit: limit, leaseSeconds: leaseSeconds, kinds: kinds, cells: cells)
+            }
+        }
     }
 
     /// `complete` of one job and `claim` of the next ones in one transaction
@@ -53,28 +58,47 @@ public final class JobStore: @unchecked Sendable {
     /// changes nothing about that job).
     public func completeAndClaim(jobID: Int, fence: Int, metrics: [String: Double], provenance: [String: String] = [:],
                                  owner: String, limit: Int,
-                                 leaseSeconds: Double, kinds: [String]? = nil) throws -> (LeaseOutcome, [ClaimedJob]) {
+                                 leaseSeconds: Double, kinds: [String]? = nil, cells: CellRule? = nil) throws -> (LeaseOutcome, [ClaimedJob]) {
         try locked {
             try db.transaction {
                 let o = try completeInTransaction(jobID: jobID, fence: fence, metrics: metrics, provenance: provenance)
                 guard limit > 0, kinds.map({ !$0.isEmpty }) ?? true else { return (o, []) }
-                return (o, try claimInTransaction(owner: owner, limit: limit, leaseSeconds: leaseSeconds, kinds: kinds))
+                return (o, try claimInTransaction(owner: owner, limit: limit, leaseSeconds: leaseSeconds, kinds: kinds, cells: cells))
             }
         }
     }
 
     /// The claim itself; the caller holds the lock and a transaction.
-    func claimInTransaction(owner: String, limit: Int, leaseSeconds: Double, kinds: [String]?) throws -> [ClaimedJob] {
+    func claimInTransaction(owner: String, limit: Int, leaseSeconds: Double, kinds: [String]?,
+                            cells: CellRule? = nil) throws -> [ClaimedJob] {
         let now = clock.now()
         var args: [SQLValue] = [.text(owner), .double(now + leaseSeconds), .double(now), .int(Int64(limit))]
         if let kinds { args += kinds.map { .text($0) } }
-        let rows = try db.query(Self.claimSQL(kindCount: kinds?.count), args)
-        var jobs = rows.map { r in
-            ClaimedJob(id: r[0].int ?? 0, key: r[1].text ?? "", grid: r[2].text ?? "", kind: r[3].text ?? "",
-                       params: JSONValue.decodeObject(r[4].text ?? "{}"), attempt: r[5].int ?? 0,
-                       maxAttempts: r[6].int ?? 1, fence: r[7].int ?? 0, checkpoint: nil)
+        func decode(_ rows: [Row]) -> [ClaimedJob] {
+            rows.map { r in
+                ClaimedJob(id: r[0].int ?? 0, key: r[1].text ?? "", grid: r[2].text ?? "", kind: r[3].text ?? "",
+                           params: JSONValue.decodeObject(r[4].text ?? "{}"), attempt: r[5].int ?? 0,
+                           maxAttempts: r[6].int ?? 1, fence: r[7].int ?? 0, checkpoint: nil)
+            }
         }
+        var jobs = decode(try db.query(Self.claimSQL(kindCount: kinds?.count), args))
         jobs.sort { $0.id < $1.id }
+        if let cells, cells.size > 1 {
+            // Each claimed job brings the queued jobs of its cell, up to the
+            // cell size, listed right after it.
+            var grouped: [ClaimedJob] = []
+            for j in jobs {
+                grouped.append(j)
+                guard let key = cells.key(j.kind, j.params) else { continue }
+                let mates = try cellMates(of: j, key: key, rule: cells, kinds: kinds)
+                if mates.isEmpty { continue }
+                let ids = mates.map { SQLValue.int(Int64($0)) }
+                let marks = ids.indices.map { "?\($0 + 4)" }.joined(separator: ",")
+                grouped += decode(try db.query(Self.claimUpdate + " WHERE state = 'queued' AND id IN (\(marks)) " + Self.claimReturning,
+                                               [.text(owner), .double(now + leaseSeconds), .double(now)] + ids)).sorted { $0.id < $1.id }
+            }
+            jobs = grouped
+        }
         // Any stored checkpoint: from an earlier attempt, and also from a
         // released lease (a worker's SIGTERM), which gives the attempt back.
         for i in jobs.indices {
@@ -94,18 +118,41 @@ public final class JobStore: @unchecked Sendable {
     /// index (schema 5, for the dashboard) and sort every queued job per claim.
     static func claimSQL(kindCount: Int?) -> String {
         let kindFilter = kindCount.map { n in " AND j.kind IN (" + (0..<n).map { "?\($0 + 5)" }.joined(separator: ",") + ")" } ?? ""
-        return """
-            UPDATE jobs SET state = 'running', attempt = attempt + 1, fence = fence + 1,
-                lease_owner = ?1, lease_expires_at = ?2, started_at = ?3, heartbeat_at = ?3,
-                rate = NULL, note = NULL, eta_seconds = NULL
-            WHERE id IN (
+        return claimUpdate + """
+             WHERE id IN (
                 SELECT j.id FROM jobs j INDEXED BY jobs_claimable
-                WHERE j.state = 'queued'\(kindFilter)
-                  AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs n ON n.id = d.needs_id
-                                  WHERE d.job_id = j.id AND n.state != 'succeeded')
+                WHERE j.state = 'queued'\(kindFilter) AND \(depsMet)
                 ORDER BY j.priority DESC, j.id LIMIT ?4)
-            RETURNING id, key, grid, kind, params, attempt, max_attempts, fence
-            """
+            """ + claimReturning
+    }
+
+    /// What a claim does to a job (?1 owner, ?2 lease end, ?3 now).
+    static let claimUpdate = """
+        UPDATE jobs SET state = 'running', attempt = attempt + 1, fence = fence + 1,
+            lease_owner = ?1, lease_expires_at = ?2, started_at = ?3, heartbeat_at = ?3,
+            rate = NULL, note = NULL, eta_seconds = NULL
+        """
+    static let claimReturning = " RETURNING id, key, grid, kind, params, attempt, max_attempts, fence"
+    /// Every job that `j` needs has succeeded.
+    static let depsMet = """
+        NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs n ON n.id = d.needs_id WHERE d.job_id = j.id AND n.state != 'succeeded')
+        """
+
+    /// Queued, claimable jobs of `j`'s kind in `j`'s cell (`key`), in claim
+    /// order, at most `rule.size - 1`. The candidates are the first
+    /// `rule.scan` queued jobs of the kind; their keys are computed here.
+    func cellMates(of j: ClaimedJob, key: String, rule: CellRule, kinds: [String]?) throws -> [Int] {
+        if let kinds, !kinds.contains(j.kind) { return [] }
+        let rows = try db.query("""
+            SELECT j.id, j.params FROM jobs j INDEXED BY jobs_claimable
+            WHERE j.state = 'queued' AND j.kind = ?1 AND \(Self.depsMet)
+            ORDER BY j.priority DESC, j.id LIMIT ?2
+            """, [.text(j.kind), .int(Int64(rule.scan))])
+        var out: [Int] = []
+        for r in rows where out.count < rule.size - 1 {
+            if rule.key(j.kind, JSONValue.decodeObject(r[1].text ?? "{}")) == key, let id = r[0].int { out.append(id) }
+        }
+        return out
     }
 
     /// SQLite's plan for the claim (`EXPLAIN QUERY PLAN` details), for tests.

@@ -1,5 +1,6 @@
 // Rows of the job store as Swift values.
 import Foundation
+import LGWire
 
 public enum JobState: String, CaseIterable, Codable, Sendable {
     case queued, running, succeeded, failed, cancelled
@@ -128,5 +129,22 @@ public struct GridSummary: Sendable, Equatable {
     /// Succeeded jobs plus the running ones' progress, over the total.
     public var fractionDone: Double {
         total == 0 ? 1 : (Double(count(.succeeded)) + runningProgress) / Double(total)
+    }
+}
+
+/// How a claim groups jobs into cells (fused cells, docs/architecture.md):
+/// each job the claim hands out brings up to `size - 1` queued jobs with
+/// the same cell key, which the worker runs in one process. The key comes
+/// from the kinds' tables (`KindTable.cellKey`), injected by the coordinator.
+public struct CellRule: Sendable {
+    /// Jobs per cell, at most.
+    public var size: Int
+    /// How many queued jobs of the kind a claim looks through for a job's cell mates.
+    public var scan: Int
+    /// A job's cell (kind, parameters); nil: it runs alone.
+    public var key: @Sendable (String, [String: JSONValue]) -> String?
+
+    public init(size: Int, scan: Int = 200, key: @escaping @Sendable (String, [String: JSONValue]) -> String?) {
+        self.size = size; self.scan = scan; self.key = key
     }
 }

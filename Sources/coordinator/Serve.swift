@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LGStore
 import LGNet
+import LGJobKinds
 import LGDaemon
 import LGLogging
 import LGDashboard
@@ -70,6 +71,8 @@ struct Serve: ParsableCommand {
         cfg.host = host; cfg.port = port; cfg.leaseSeconds = lease; cfg.heartbeatSeconds = heartbeat
         cfg.rescueInterval = rescueInterval
         cfg.idleTimeout = max(60, heartbeat * 6)
+        // Fused cells: jobs of one kind whose table's cell parameters agree.
+        cfg.cellKey = { kind, params in JobKind(rawValue: kind)?.table.cellKey(json: params) }
         let logger = logging.bootstrap("coordinator", minimum: verbose ? .debug : nil)
         let c = Coordinator(store: store, root: root, secret: key, config: cfg, logger: logger)
         let counters = QueueCounters()

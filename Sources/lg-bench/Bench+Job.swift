@@ -29,17 +29,22 @@ enum JobBench {
     ]
     static let extractors: [ExtractorType] = [.lse, .nse1, .nse2]
 
-    /// The child's work (`lg-bench --job-case G:SE`): builds the models, runs
-    /// a warm-up step and `steps` timed ones, returns each stage's median.
-    static func measure(generator name: String, extractor: ExtractorType, steps: Int) throws -> JobStepTimes {
+    /// The child's work (`lg-bench --job-case G:SE[+SE...]`): builds the
+    /// models, runs a warm-up step and `steps` timed ones, returns each
+    /// stage's median. Several extractors: a fused cell's step (one
+    /// generator and predictor pass, every extractor stepped on it; the
+    /// extractor stage is their sum).
+    static func measure(generator name: String, extractors ses: [ExtractorType], steps: Int) throws -> JobStepTimes {
         let registry = try ModelRegistry.standard()
         let models = try registry.randomJobModels(generator: name, seed: 1)
         let g = models.generator
         var initRNG = SeededRandom(seed: 2)
-        let arch = ExtractorArch(type: extractor, nClass: models.predictor.nClasses, dims: g.featureChannels,
-                                 layers: Array(0..<g.featureChannels.count), lwType: extractor == .nse2 ? nil : .softplus)
-        let se = try makeSemanticExtractor(arch, rng: &initRNG)
-        let opt = makeOptimizer(for: se, learningRate: 0.001, layerWeightLRScale: 10)
+        let trained = try ses.map { extractor in
+            let arch = ExtractorArch(type: extractor, nClass: models.predictor.nClasses, dims: g.featureChannels,
+                                     layers: Array(0..<g.featureChannels.count), lwType: extractor == .nse2 ? nil : .softplus)
+            let se = try makeSemanticExtractor(arch, rng: &initRNG)
+            return (se, makeOptimizer(for: se, learningRate: 0.001, layerWeightLRScale: 10))
+        }
         var rng = SeededRandom(seed: 3)
         var times: [[Double]] = [[], [], []]
         func clock<T>(_ stage: Int, _ body: () throws -> T) rethrows -> T {
@@ -52,10 +57,12 @@ enum JobBench {
             let (image, features) = clock(0) { models.sample(strategy: .truncWP, rng: &rng) }
             let labels = clock(1) { models.labels(image) }
             try clock(2) {
-                let (loss, _) = try se.trainingLoss(features: features, labels: labels, kind: .normal)
-                loss.backward()
-                opt.step()
-                opt.zeroGrad()
+                for (se, opt) in trained {
+                    let (loss, _) = try se.trainingLoss(features: features, labels: labels, kind: .normal)
+                    loss.backward()
+                    opt.step()
+                    opt.zeroGrad()
+                }
             }
         }
         let median = { (xs: [Double]) in Array(xs.dropFirst()).sorted()[(xs.count - 1) / 2] }
@@ -85,6 +92,17 @@ extension JobBench {
                     print(line(title: p.title, extractor: se, ours: t, torch: torch.job[key], source: torch.source))
                 }
             }
+            // The fused cell of the three (what a worker runs with --fuse 3).
+            let key = "\(p.generator):" + extractors.map(\.rawValue).joined(separator: "+")
+            var args = ["--job-case", key]
+            if quick { args.append("--quick") }
+            if let threads { args += ["--threads", "\(threads)"] }
+            switch runChild(args) {
+            case .failure(let why): print("\(p.title), fused cell: failed: \(why)")
+            case .success(let t):
+                measured[key] = t
+                print(cellLine(title: p.title, cell: t, alone: extractors.compactMap { measured["\(p.generator):\($0.rawValue)"] }))
+            }
         }
         if torch.job.isEmpty {
             print("PyTorch: no job figures (write them with scripts/torch-reference.py --section job --reference DIR --out FILE, pass --torch-reference FILE)")
@@ -99,6 +117,18 @@ extension JobBench {
         if let pt {
             s += String(format: "; %@: %.0f ms (generator %.0f, predictor %.0f, extractor %.0f), peak %d MB -> %.2fx PyTorch's time",
                         source, pt.step * 1e3, pt.generator * 1e3, pt.predictor * 1e3, pt.extractor * 1e3, pt.peakMB, t.step / pt.step)
+        }
+        return s
+    }
+
+    /// A fused cell's step against its jobs' steps alone, measured in this run.
+    static func cellLine(title: String, cell t: JobStepTimes, alone: [JobStepTimes]) -> String {
+        var s = String(format: "%@, fused cell LSE + NSE-1 + NSE-2: %.0f ms a step for the three (generator %.0f, predictor %.0f, extractors %.0f), peak %d MB",
+                       title, t.step * 1e3, t.generator * 1e3, t.predictor * 1e3, t.extractor * 1e3, t.peakMB)
+        if alone.count == extractors.count {
+            let sum = alone.map(\.step).reduce(0, +)
+            s += String(format: "; the three alone %.0f ms, peaks up to %d MB -> %.2fx their time", sum * 1e3,
+                        alone.map(\.peakMB).max() ?? 0, t.step / sum)
         }
         return s
     }
@@ -134,6 +164,16 @@ extension JobBench {
             var s = String(format: "projected CPU time on this machine (one slot): Table 1 %.0f h, Table 2 (paper preset) %.0f h", ours.t1, ours.t2)
             if let pt = hours(torch) { s += String(format: "; PyTorch %.0f h and %.0f h", pt.t1, pt.t2) }
             out.append(s)
+        }
+        // Table 1 in fused cells: per GAN, one cell step for the three
+        // extractors, and an evaluation sample's generator and predictor once.
+        let cell = extractors.map(\.rawValue).joined(separator: "+")
+        let fused = table1.map { g, count -> Double? in
+            guard let t = m["\(g):\(cell)"] else { return nil }
+            return Double(count) * (51_200 * t.step + 10_000 * (t.generator + t.predictor + t.extractor / 3))
+        }
+        if fused.allSatisfy({ $0 != nil }) {
+            out.append(String(format: "projected Table 1 in fused cells (worker --fuse 3, the default): %.0f h", fused.map { $0! }.reduce(0, +) / 3600))
         }
         return out
     }

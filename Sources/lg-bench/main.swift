@@ -18,10 +18,11 @@ let quick = options.quick
 if let jobCase = options.jobCase {
     let parts = jobCase.split(separator: ":").map(String.init)
     do {
-        guard parts.count == 2, let se = ExtractorType(rawValue: parts[1]) else {
-            throw JobBench.ChildError("--job-case wants GENERATOR:LSE|NSE-1|NSE-2, got \(jobCase)")
+        let ses = parts.count == 2 ? parts[1].split(separator: "+").compactMap { ExtractorType(rawValue: String($0)) } : []
+        guard parts.count == 2, !ses.isEmpty, ses.count == parts[1].split(separator: "+").count else {
+            throw JobBench.ChildError("--job-case wants GENERATOR:SE[+SE...] with SE one of LSE, NSE-1, NSE-2, got \(jobCase)")
         }
-        let t = try JobBench.measure(generator: parts[0], extractor: se, steps: quick ? 1 : 3)
+        let t = try JobBench.measure(generator: parts[0], extractors: ses, steps: quick ? 1 : 3)
         print(String(decoding: try JSONEncoder().encode(t), as: UTF8.self))
         exit(0)
     } catch {

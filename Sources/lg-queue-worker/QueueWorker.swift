@@ -25,9 +25,9 @@ struct QueueWorker: ParsableCommand {
 
     struct ExecJob: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "exec-job", abstract: "Run one job (internal).", shouldDisplay: false)
-        @Option(help: "The job spec (JSON).") var spec: String
+        @Option(help: "The job spec (JSON); several: the jobs of one fused cell.") var spec: [String]
         func run() throws {
-            let code = ChildHost.run(specPath: spec, registry: registry)
+            let code = ChildHost.run(specPaths: spec, registry: registry)
             if code != 0 { throw ExitCode(code) }
         }
     }

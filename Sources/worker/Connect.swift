@@ -32,11 +32,11 @@ struct ExecJob: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "exec-job", abstract: "Run one job (internal).",
                                                     shouldDisplay: false)
 
-    @Option(help: "The job spec (JSON).")
-    var spec: String
+    @Option(help: "The job spec (JSON); several: the jobs of one fused cell.")
+    var spec: [String]
 
     func run() throws {
-        let code = ChildHost.run(specPath: spec, registry: jobKinds)
+        let code = ChildHost.run(specPaths: spec, registry: jobKinds)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -4,6 +4,7 @@ import LGWire
 import LGJobs
 import LGJobKinds
 import LGModels
+import LGTensor
 import LGNet
 import LGManipulation
 import LGZoo
@@ -53,8 +54,20 @@ struct TrainingJobExecutor: JobExecutor {
     func run(job: JobSpec, context: any LGRunner.JobContext) throws -> LGRunner.JobResult {
         let parameters = JobParameters(textParameters(job.params))
         let registry = try ModelRegistry.standard()
+        let runContext = Self.runContext(context)
+        let provenance = try registry.resultProvenance(textParameters(job.params), digest: fileSHA256)
+        return try runningCancellable {
+            let report = try Jobs.run(kind: kind, parameters: parameters, registry: registry,
+                                      context: runContext, outputs: projectOutputs())
+            return LGRunner.JobResult(metrics: report.flatMetrics, provenance: provenance)
+        }
+    }
+
+    /// The run context of a queue job: checkpoints every 2 minutes, progress
+    /// as the phase's fraction with a note and an ETA.
+    static func runContext(_ context: any LGRunner.JobContext) -> JobRunContext {
         var reporter = StepProgress(context)
-        let runContext = queueRunContext(context, checkpointInterval: 120) { p in
+        return queueRunContext(context, checkpointInterval: 120) { p in
             let fraction = p.total > 0 ? Double(p.step) / Double(p.total) : 0
             let overall = p.phase == .training ? fraction * 0.9 : (p.phase == .evaluating ? 0.9 + 0.1 * fraction : 1)
             var note = "\(p.phase.rawValue) \(p.step)/\(p.total)"
@@ -63,12 +76,43 @@ struct TrainingJobExecutor: JobExecutor {
             // The ETA covers the current phase (the note names it).
             reporter.report(fraction: overall, phase: p.phase.rawValue, step: p.step, total: p.total, note: note)
         }
-        let provenance = try registry.resultProvenance(textParameters(job.params), digest: fileSHA256)
-        return try runningCancellable {
-            let report = try Jobs.run(kind: kind, parameters: parameters, registry: registry,
-                                      context: runContext, outputs: projectOutputs())
-            return LGRunner.JobResult(metrics: report.flatMetrics, provenance: provenance)
+    }
+}
+
+/// A cell of `train` jobs (the same generator, predictor, seed and latent
+/// strategy) in one process: the models loaded once, one generator and
+/// predictor pass per step for all (`Jobs.trainCell`). Other kinds: one
+/// job after another.
+extension TrainingJobExecutor: CellExecutor {
+    func runCell(jobs: [JobSpec], contexts: [any LGRunner.JobContext]) -> [Result<LGRunner.JobResult, Error>] {
+        guard kind == .train else { return zip(jobs, contexts).map { j, c in Result { try run(job: j, context: c) } } }
+        var results = [Result<LGRunner.JobResult, Error>?](repeating: nil, count: jobs.count)
+        var members: [(index: Int, member: Jobs.CellMember, provenance: [String: String])] = []
+        let registry: ModelRegistry
+        do { registry = try ModelRegistry.standard() } catch { return jobs.map { _ in .failure(error) } }
+        for (i, (j, c)) in zip(jobs, contexts).enumerated() {
+            do {
+                let options = try TrainOptions(JobParameters(textParameters(j.params)))
+                let provenance = try registry.resultProvenance(textParameters(j.params), digest: fileSHA256)
+                c.log("train \(options.outputName): \(options.epochs) x \(options.stepsPerEpoch) steps, eval \(options.evalSamples), in a cell of \(jobs.count) jobs")
+                members.append((i, Jobs.CellMember(options: options, context: Self.runContext(c), outputs: projectOutputs()), provenance))
+            } catch { results[i] = .failure(error) }
         }
+        if let first = members.first?.member.options {
+            do {
+                let models = try JobModels.load(first.models, registry: registry, fullLabel: first.parameters.flag("full_label"))
+                let reports = Winograd.with(policy: first.winograd ?? .trainingDefault) {
+                    Jobs.trainCell(members.map(\.member), models: models)
+                }
+                for (m, r) in zip(members, reports) {
+                    results[m.index] = r.map { LGRunner.JobResult(metrics: $0.flatMetrics, provenance: m.provenance) }
+                        .mapError { (e: Error) -> Error in if case JobError.cancelled = e { return JobCancelled() } else { return e } }
+                }
+            } catch {
+                for m in members { results[m.index] = .failure(error) }
+            }
+        }
+        return results.map { $0 ?? .failure(JobCancelled()) }
     }
 }
 

@@ -76,6 +76,11 @@ final class ProtocolTests: XCTestCase {
         let r1 = m.frame(Message(.ok, id: 1)), r2 = m.frame(Message(.ok, id: 2))
         XCTAssertEqual(try client.open(r1).id, 1)
         XCTAssertEqual(try client.open(r2).id, 2)
+        // Up to 3 jobs per cell (fused cells); a cell size out of range is malformed.
+        c.id = 3; c.fuse = 3
+        XCTAssertEqual(m.receive(client.frame(c)), [.dispatch(.claim(limit: 2, kinds: ["train"], fuse: 3), id: 3, worker: "w1")])
+        c.id = 4; c.fuse = 0
+        XCTAssertEqual(sent(m.receive(client.frame(c))).first?.code, .malformed)
     }
 
     /// After the handshake a frame with a wrong tag (altered, replayed,

@@ -34,5 +34,8 @@ extension KindTables {
             "smoke": ["epochs": "1", "steps_per_epoch": "4", "eval_samples": "2"],
         ],
         metrics: trainingMetrics,
-        generatorParameter: "G", variantParameter: "SE")
+        generatorParameter: "G", variantParameter: "SE",
+        // LSE, NSE-1, NSE-2 (and any lr, loss, schedule, layers) of one
+        // generator and seed see the same samples: one cell.
+        cellParameters: ["G"] + models.map(\.name) + ["latent_strategy", "seed", "full_label", "winograd"])
 }
