@@ -48,9 +48,11 @@ final class Slot: @unchecked Sendable {
     let index: Int
     let members: [Member]
     let process: Process
-    /// The process's stdin, where a fused cell's process reads `cancel JOB`
-    /// lines (nil: a one-job process, stopped with SIGTERM).
-    let control: FileHandle?
+    /// The worker's end of the socket that is a fused cell's process's
+    /// stdin, where it reads `cancel JOB` lines (nil: a one-job process,
+    /// stopped with SIGTERM). A socket, not a pipe: a line sent after the
+    /// process is gone fails with EPIPE instead of a SIGPIPE for the worker.
+    let control: Int32?
     let startedAt = Date()
     var termSentAt: Date?
     /// The peak memory the slot was admitted with (PeakMemoryTable's estimate).
@@ -58,10 +60,12 @@ final class Slot: @unchecked Sendable {
     /// The process's measured peak, from its last event.
     var peakBytes: UInt64?
 
-    init(index: Int, members: [Member], process: Process, control: FileHandle? = nil, expectedBytes: UInt64 = 0) {
+    init(index: Int, members: [Member], process: Process, control: Int32? = nil, expectedBytes: UInt64 = 0) {
         self.index = index; self.members = members; self.process = process; self.control = control
         self.expectedBytes = expectedBytes
     }
+
+    deinit { if let control { close(control) } }
 
     /// What the reader threads fill in.
     private struct Pipes {
@@ -199,7 +203,8 @@ final class Slot: @unchecked Sendable {
     /// on with the others; a one-job process gets SIGTERM (and SIGKILL 10 s later).
     func stop(_ m: Member) {
         if let control, fused {
-            try? control.write(contentsOf: Data("cancel \(m.job.id)\n".utf8))
+            let line = Array("cancel \(m.job.id)\n".utf8)
+            _ = line.withUnsafeBytes { send(control, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             return
         }
         if process.isRunning { process.terminate() }

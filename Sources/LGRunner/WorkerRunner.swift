@@ -397,11 +397,23 @@ public final class WorkerRunner: @unchecked Sendable {
         p.environment = env
         let out = Pipe(), err = Pipe()
         // A cell's process takes `cancel JOB` lines on stdin (one job's lease gone).
-        let control = cell.count > 1 ? Pipe() : nil
-        p.standardOutput = out; p.standardError = err; p.standardInput = control ?? FileHandle.nullDevice
-        try p.run()
+        var control: [Int32] = [-1, -1]
+        if cell.count > 1 {
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &control) == 0 else {
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+        }
+        p.standardOutput = out; p.standardError = err
+        p.standardInput = cell.count > 1 ? FileHandle(fileDescriptor: control[1], closeOnDealloc: false) : FileHandle.nullDevice
+        // The child has its own copy of its end (or none, on failure): ours are closed here.
+        defer { if cell.count > 1 { close(control[1]) } }
+        do { try p.run() } catch {
+            if cell.count > 1 { close(control[0]) }
+            throw error
+        }
         let members = zip(cell, prepared).map { Slot.Member(job: $0, workDir: $1.dir) }
-        let s = Slot(index: slot, members: members, process: p, control: control?.fileHandleForWriting, expectedBytes: expectedBytes)
+        let s = Slot(index: slot, members: members, process: p, control: cell.count > 1 ? control[0] : nil,
+                     expectedBytes: expectedBytes)
         s.attach(stdout: out.fileHandleForReading, stderr: err.fileHandleForReading)
         if cell.count == 1 {
             log("job \(cell[0].id) (\(cell[0].kind), attempt \(cell[0].attempt)) started in slot \(slot)")
