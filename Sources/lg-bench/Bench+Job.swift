@@ -76,7 +76,7 @@ extension JobBench {
     /// ratio to PyTorch's time when `torch` has the figure, then the projected
     /// CPU time of the paper's Table 1 and Table 2 grids.
     static func run(quick: Bool, threads: Int?, torch: TorchReference) {
-        print("paper-scale train job step (random weights, batch 1, trunc-wp latents; each case in its own process)")
+        print("paper-scale train job step (random weights, batch 1, trunc-wp latents, LG_WINOGRAD=\(Winograd.Policy.trainingDefault.rawValue) as a train job; each case in its own process)")
         var measured: [String: JobStepTimes] = [:]
         for p in pipelines {
             for se in extractors {

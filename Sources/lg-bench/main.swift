@@ -22,7 +22,11 @@ if let jobCase = options.jobCase {
         guard parts.count == 2, !ses.isEmpty, ses.count == parts[1].split(separator: "+").count else {
             throw JobBench.ChildError("--job-case wants GENERATOR:SE[+SE...] with SE one of LSE, NSE-1, NSE-2, got \(jobCase)")
         }
-        let t = try JobBench.measure(generator: parts[0], extractors: ses, steps: quick ? 1 : 3)
+        // As a train job runs it: its 3x3 convolutions under the job's default
+        // policy (LG_WINOGRAD replaces it, as on a worker).
+        let t = try Winograd.with(policy: .trainingDefault) {
+            try JobBench.measure(generator: parts[0], extractors: ses, steps: quick ? 1 : 3)
+        }
         print(String(decoding: try JSONEncoder().encode(t), as: UTF8.self))
         exit(0)
     } catch {
@@ -42,7 +46,7 @@ if let profileSpec = options.profile {
     bench.profile(profileSpec)
     exit(0)
 }
-print("lg-bench  threads=\(BLAS.threads)  OpenBLAS core \(BLASCore.description)  OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default")  \(quick ? "quick" : "full")")
+print("lg-bench  threads=\(BLAS.threads)  OpenBLAS core \(BLASCore.description)  kernels \(KernelISA.current.rawValue) (CPU's best \(KernelISA.best.rawValue))  OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default")  \(quick ? "quick" : "full")")
 let peak = bench.sgemmPeak()
 print(String(format: "sgemm 1024x1024x1024: %.1f GFLOPS (reference for ratios)", peak))
 
