@@ -3,6 +3,7 @@ import PackageDescription
 
 // Targets are split by dependency weight:
 //   CBLAS, CZlib      system libraries (OpenBLAS, zlib)
+//   CKernels          C inner loops, one variant per x86-64 level, chosen at load
 //   LGTensor          numeric core: tensors, kernels, autodiff, optimisers, RNG
 //   LGModelIO         model files: PyTorch .pth/.tar, safetensors, .npy, PNG
 //   LGModels          the networks (DCGAN, PGGAN, StyleGAN, StyleGAN2, UNet)
@@ -33,7 +34,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev"])]),
         // Built with the default -O: shape preconditions stay in release builds.
-        .target(name: "LGTensor", dependencies: ["CBLAS"]),
+        // The numeric core's non-GEMM inner loops in C, compiled per x86-64
+        // level (baseline, AVX2, AVX-512) and chosen once at load from the CPU.
+        .target(name: "CKernels", path: "Sources/CKernels",
+                cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
+        .target(name: "LGTensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "LGCodec", dependencies: ["CZlib"]),
         .target(name: "LGModelIO", dependencies: ["LGTensor", "LGCodec", "CZlib"]),
         .target(name: "LGModels", dependencies: ["LGTensor", "LGModelIO", "LGCatalog"]),

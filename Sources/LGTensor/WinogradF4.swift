@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 
 /// 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3) (Lavin & Gray 2016):
 /// each 4x4 output tile comes from a 6x6 input tile in 36 multiplications
@@ -147,9 +148,6 @@ extension Winograd {
             }
         }
     }
-
-
-
 }
 
 extension TileGeometry {
@@ -166,36 +164,8 @@ extension TileGeometry {
             let plane = base + (sample * channels + ci) * h * w
             // The six input rows of this tile row, zero-padded to `width`.
             Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty - pad, count: 6, width: width, pad: pad, into: d)
-            // Rows of Bᵀ d, along the whole row.
-            let d0 = d, d1 = d + width, d2 = d + 2 * width, d3 = d + 3 * width, d4 = d + 4 * width, d5 = d + 5 * width
-            let s = d + 6 * width
-            let s0 = s, s1 = s + width, s2 = s + 2 * width, s3 = s + 3 * width, s4 = s + 4 * width, s5 = s + 5 * width
-            for x in 0..<width {
-                let a = d0[x], b = d1[x], c = d2[x], e = d3[x], f = d4[x], g = d5[x]
-                s0[x] = 4 * a - 5 * c + f
-                s1[x] = f + e - 4 * (b + c)
-                s2[x] = f - e + 4 * (b - c)
-                s3[x] = f - c + 2 * (e - b)
-                s4[x] = f - c - 2 * (e - b)
-                s5[x] = 4 * b - 5 * e + g
-            }
-            // Columns: (Bᵀ d) B. Tile tx reads columns 4 tx ... 4 tx + 5 of a
-            // row: split each row by column mod 4 (r[m][t] = row[4 t + m]), so
-            // that those six are r0[tx], r1[tx], r2[tx], r3[tx], r0[tx + 1],
-            // r1[tx + 1] and eight tiles take one vector each.
-            let r = s + 6 * width
-            let col = ci * tc + k * tw
-            for i in 0..<6 {
-                let sr = s + i * width
-                for m in 0..<4 {
-                    let rm = r + m * q
-                    var t = 0, x = m
-                    while x < width { rm[t] = sr[x]; t += 1; x += 4 }
-                    while t < q { rm[t] = 0; t += 1 }
-                }
-                let v0 = v + (6 * i) * stride + col
-                Winograd.columnsF4(r, r + q, r + 2 * q, r + 3 * q, count: tw, into: v0, stride: stride)
-            }
+            // Bᵀ d B for the row's tiles, in the CPU's widest variant (CKernels).
+            lg_wf4_input_tile_row(d, width, tw, d + 6 * width, v + ci * tc + k * tw, stride)
         }
     }
 
@@ -211,26 +181,8 @@ extension TileGeometry {
                                        scratch: 10 * width) { co, k, sample, ty, buf in
             let plane = base + (sample * channels + co) * h * w
             Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty, count: 4, width: width, pad: 0, into: buf)
-            let r0 = buf, r1 = buf + width, r2 = buf + 2 * width, r3 = buf + 3 * width
-            let s = buf + 4 * width
-            let a0 = s, a1 = s + width, a2 = s + 2 * width, a3 = s + 3 * width, a4 = s + 4 * width, a5 = s + 5 * width
-            for x in 0..<width {
-                let p0 = r0[x], p1 = r1[x], p2 = r2[x], p3 = r3[x]
-                let even = p0 + p2, odd = p1 + p3, even4 = p0 + 4 * p2, odd2 = 2 * p1 + 8 * p3
-                a0[x] = p0; a1[x] = even + odd; a2[x] = even - odd; a3[x] = even4 + odd2; a4[x] = even4 - odd2; a5[x] = p3
-            }
-            let col = co * tc + k * tw
-            for i in 0..<6 {
-                let sr = s + i * width
-                let m0 = m + (6 * i) * stride + col, m1 = m0 + stride, m2 = m1 + stride
-                let m3 = m2 + stride, m4 = m3 + stride, m5 = m4 + stride
-                for tx in 0..<tw {
-                    let p = sr + 4 * tx
-                    let p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3]
-                    let even = p0 + p2, odd = p1 + p3, even4 = p0 + 4 * p2, odd2 = 2 * p1 + 8 * p3
-                    m0[tx] = p0; m1[tx] = even + odd; m2[tx] = even - odd; m3[tx] = even4 + odd2; m4[tx] = even4 - odd2; m5[tx] = p3
-                }
-            }
+            // A ∂y Aᵀ for the row's tiles (CKernels).
+            lg_wf4_gradient_tile_row(buf, tw, buf + 4 * width, m + co * tc + k * tw, stride)
         }
     }
 
@@ -243,80 +195,8 @@ extension TileGeometry {
         Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
                                        scratch: 28 * tw) { co, k, sample, ty, buf in
             let plane = base + (sample * channels + co) * h * w
-            let col = co * tc + k * tw
-            for j in 0..<6 {
-                let m0 = m + j * stride + col, m1 = m0 + 6 * stride, m2 = m1 + 6 * stride
-                let m3 = m2 + 6 * stride, m4 = m3 + 6 * stride, m5 = m4 + 6 * stride
-                let b0 = buf + j * tw, b1 = buf + (6 + j) * tw, b2 = buf + (12 + j) * tw, b3 = buf + (18 + j) * tw
-                for tx in 0..<tw {
-                    let p1 = m1[tx] + m2[tx], q1 = m1[tx] - m2[tx], p2 = m3[tx] + m4[tx], q2 = m3[tx] - m4[tx]
-                    b0[tx] = m0[tx] + p1 + p2
-                    b1[tx] = q1 + 2 * q2
-                    b2[tx] = p1 + 4 * p2
-                    b3[tx] = q1 + 8 * q2 + m5[tx]
-                }
-            }
-            let line = buf + 24 * tw
-            for i in 0..<4 where 4 * ty + i < h {
-                let out = plane + (4 * ty + i) * w, sums = buf + 6 * i * tw
-                let c0 = sums, c1 = sums + tw, c2 = sums + 2 * tw, c3 = sums + 3 * tw, c4 = sums + 4 * tw, c5 = sums + 5 * tw
-                let full = w / 4
-                for tx in 0..<full {
-                    let p1 = c1[tx] + c2[tx], q1 = c1[tx] - c2[tx], p2 = c3[tx] + c4[tx], q2 = c3[tx] - c4[tx]
-                    let o = out + 4 * tx
-                    o[0] = c0[tx] + p1 + p2
-                    o[1] = q1 + 2 * q2
-                    o[2] = p1 + 4 * p2
-                    o[3] = q1 + 8 * q2 + c5[tx]
-                }
-                if full < tw {
-                    let tx = full
-                    let p1 = c1[tx] + c2[tx], q1 = c1[tx] - c2[tx], p2 = c3[tx] + c4[tx], q2 = c3[tx] - c4[tx]
-                    line[0] = c0[tx] + p1 + p2
-                    line[1] = q1 + 2 * q2
-                    line[2] = p1 + 4 * p2
-                    line[3] = q1 + 8 * q2 + c5[tx]
-                    for c in 0..<(w - 4 * full) { out[4 * full + c] = line[c] }
-                }
-            }
-        }
-    }
-}
-
-extension Winograd {
-    /// The column half of F(4x4, 3x3)'s input transform for `count` tiles:
-    /// with a..g the tile's six columns (r0[t], r1[t], r2[t], r3[t],
-    /// r0[t + 1], r1[t + 1]), Bᵀ's six rows into six runs `stride` apart,
-    /// eight tiles at a time.
-    @inline(__always)
-    static func columnsF4(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>,
-                          _ r3: UnsafePointer<Float>, count: Int, into v: UnsafeMutablePointer<Float>, stride: Int) {
-        var t = 0
-        while t + 8 <= count {
-            func load(_ p: UnsafePointer<Float>, _ o: Int) -> SIMD8<Float> {
-                UnsafeRawPointer(p + t + o).loadUnaligned(as: SIMD8<Float>.self)
-            }
-            let a = load(r0, 0), b = load(r1, 0), c = load(r2, 0), e = load(r3, 0), f = load(r0, 1), g = load(r1, 1)
-            func store(_ j: Int, _ x: SIMD8<Float>) {
-                UnsafeMutableRawPointer(v + j * stride + t).storeBytes(of: x, as: SIMD8<Float>.self)
-            }
-            store(0, 4 * a - 5 * c + f)
-            store(1, f + e - 4 * (b + c))
-            store(2, f - e + 4 * (b - c))
-            store(3, f - c + 2 * (e - b))
-            store(4, f - c - 2 * (e - b))
-            store(5, 4 * b - 5 * e + g)
-            t += 8
-        }
-        while t < count {
-            let a = r0[t], b = r1[t], c = r2[t], e = r3[t], f = r0[t + 1], g = r1[t + 1]
-            v[t] = 4 * a - 5 * c + f
-            v[stride + t] = f + e - 4 * (b + c)
-            v[2 * stride + t] = f - e + 4 * (b - c)
-            v[3 * stride + t] = f - c + 2 * (e - b)
-            v[4 * stride + t] = f - c - 2 * (e - b)
-            v[5 * stride + t] = 4 * b - 5 * e + g
-            t += 1
+            // Aᵀ m A, each tile's 4x4 written where it falls inside the output (CKernels).
+            lg_wf4_output_tile_row(m + co * tc + k * tw, stride, tw, buf, plane + 4 * ty * w, w, min(4, h - 4 * ty))
         }
     }
 }

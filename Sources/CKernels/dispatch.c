@@ -1,0 +1,73 @@
+// Chooses the kernels' variant once, when the library loads: the best this
+// CPU runs, or a lower one named by LG_KERNEL_ISA (baseline | avx2 |
+// avx512; a variant the CPU cannot run is not taken).
+#include "table.h"
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Atomic(const lg_kernel_table *) current = &lg_table_baseline;
+static _Atomic int current_isa = LG_ISA_BASELINE;
+
+lg_isa lg_kernel_best_isa(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c") &&
+        __builtin_cpu_supports("movbe") && __builtin_cpu_supports("popcnt"))
+        return LG_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
+        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("movbe") &&
+        __builtin_cpu_supports("popcnt"))
+        return LG_ISA_AVX2;
+#endif
+    return LG_ISA_BASELINE;
+}
+
+const char *lg_kernel_isa_name(lg_isa isa) {
+    switch (isa) {
+    case LG_ISA_AVX2: return "avx2";
+    case LG_ISA_AVX512: return "avx512";
+    default: return "baseline";
+    }
+}
+
+int lg_kernel_use_isa(lg_isa isa) {
+    if (isa > lg_kernel_best_isa()) return 0;
+    const lg_kernel_table *t = &lg_table_baseline;
+#if defined(__x86_64__)
+    if (isa == LG_ISA_AVX2) t = &lg_table_avx2;
+    if (isa == LG_ISA_AVX512) t = &lg_table_avx512;
+#endif
+    atomic_store(&current, t);
+    atomic_store(&current_isa, (int)isa);
+    return 1;
+}
+
+lg_isa lg_kernel_isa(void) { return (lg_isa)atomic_load_explicit(&current_isa, memory_order_relaxed); }
+
+__attribute__((constructor)) static void lg_kernel_choose(void) {
+    lg_isa isa = lg_kernel_best_isa();
+    const char *want = getenv("LG_KERNEL_ISA");
+    if (want) {
+        if (strcmp(want, "baseline") == 0 && isa > LG_ISA_BASELINE) isa = LG_ISA_BASELINE;
+        else if (strcmp(want, "avx2") == 0 && isa > LG_ISA_AVX2) isa = LG_ISA_AVX2;
+    }
+    lg_kernel_use_isa(isa);
+}
+
+static inline const lg_kernel_table *table(void) { return atomic_load_explicit(&current, memory_order_relaxed); }
+
+void lg_wf4_input_tile_row(const float *d, long width, long tw, float *scratch, float *v, long stride) {
+    table()->wf4_input_tile_row(d, width, tw, scratch, v, stride);
+}
+
+void lg_wf4_output_tile_row(const float *m, long stride, long tw, float *scratch, float *out, long w, long rows) {
+    table()->wf4_output_tile_row(m, stride, tw, scratch, out, w, rows);
+}
+
+void lg_wf4_gradient_tile_row(const float *g, long tw, float *scratch, float *m, long stride) {
+    table()->wf4_gradient_tile_row(g, tw, scratch, m, stride);
+}

@@ -1,0 +1,17 @@
+// The function table each instruction-set variant fills (kernels.inc).
+#ifndef LG_CKERNELS_TABLE_H
+#define LG_CKERNELS_TABLE_H
+#include "CKernels.h"
+
+typedef struct {
+    void (*wf4_input_tile_row)(const float *, long, long, float *, float *, long);
+    void (*wf4_output_tile_row)(const float *, long, long, float *, float *, long, long);
+    void (*wf4_gradient_tile_row)(const float *, long, float *, float *, long);
+} lg_kernel_table;
+
+extern const lg_kernel_table lg_table_baseline;
+#if defined(__x86_64__)
+extern const lg_kernel_table lg_table_avx2;
+extern const lg_kernel_table lg_table_avx512;
+#endif
+#endif

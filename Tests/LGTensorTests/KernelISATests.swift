@@ -1,0 +1,61 @@
+import XCTest
+@testable import LGTensor
+
+/// The C kernels' variants (baseline, AVX2, AVX-512) compute the same bits:
+/// each convolution that runs through them (Winograd F(4x4, 3x3): forward,
+/// input gradient, weight gradient) is compared bit for bit across every
+/// variant this CPU runs.
+final class KernelISATests: XCTestCase {
+    func testTheBestVariantIsTakenAtLoadUnlessTheEnvironmentAsksForLess() {
+        let asked = ProcessInfo.processInfo.environment["LG_KERNEL_ISA"].flatMap(KernelISA.init(rawValue:))
+        XCTAssertEqual(KernelISA.current, min(asked ?? .avx512, KernelISA.best))
+        XCTAssertEqual(KernelISA.supported.first, .baseline)
+        XCTAssertEqual(KernelISA.supported.last, KernelISA.best)
+        #if arch(x86_64)
+        // Every x86-64 CPU this project runs on has at least AVX2 (the CI
+        // machines have AVX-512); a baseline-only answer means detection broke.
+        XCTAssertGreaterThanOrEqual(KernelISA.best, .avx2)
+        #endif
+        if KernelISA.best < .avx512 {
+            XCTAssertNil(KernelISA.with(.avx512) { 1 }, "a variant the CPU cannot run is refused")
+        }
+    }
+
+    func testEveryVariantComputesTheSameBits() {
+        let saved = (Winograd.minimumTiles, Winograd.minimumTilesF4, Winograd.policy)
+        Winograd.minimumTiles = 1
+        Winograd.minimumTilesF4 = 1
+        Winograd.policy = .always
+        defer { (Winograd.minimumTiles, Winograd.minimumTilesF4, Winograd.policy) = saved }
+        // Sizes that are not multiples of 4 (partial edge tiles, a partial last
+        // output column group), paddings 0-2, a batch; tile rows of 1-20 tiles;
+        // at least 32 channels each way (below that Winograd does not apply).
+        for (i, (xs, cout, pad)) in [([2, 32, 9, 10], 40, 1), ([1, 32, 80, 77], 32, 1), ([1, 32, 11, 8], 36, 2),
+                                     ([3, 32, 10, 13], 33, 0)].enumerated() {
+            let x = randn(xs, seed: UInt64(i + 1)), w = randn([cout, xs[1], 3, 3], seed: UInt64(i + 30))
+            let o = Conv2DOptions(padding: pad)
+            let ho = xs[2] + 2 * pad - 2, wo = xs[3] + 2 * pad - 2
+            XCTAssertTrue(Winograd.applies(x.shape, w.shape, o) && Winograd.useF4(batch: xs[0], outH: ho, outW: wo))
+            let gy = randn([xs[0], cout, ho, wo], seed: UInt64(i + 60))
+            func run() -> [[Float]] {
+                let y = x.conv2d(w, o)
+                let (gx, gw) = x.conv2dBackward(w, gy, o)
+                return [y.data, gx!.data, gw!.data]
+            }
+            let reference = KernelISA.with(.baseline, run)!
+            for isa in KernelISA.supported.dropFirst() {
+                let r = KernelISA.with(isa, run)!
+                for (k, what) in ["forward", "input gradient", "weight gradient"].enumerated() {
+                    XCTAssertEqual(r[k], reference[k], "case \(i), \(what): \(isa.rawValue) differs from baseline")
+                }
+            }
+            // And the result is the convolution (im2col within float32 rounding).
+            Winograd.enabled = false
+            let y2 = x.conv2d(w, o)
+            Winograd.enabled = true
+            XCTAssertEqual(y2.shape, [xs[0], cout, ho, wo])
+            let maxDiff = zip(reference[0], y2.data).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(maxDiff, 2e-3, "case \(i)")
+        }
+    }
+}
