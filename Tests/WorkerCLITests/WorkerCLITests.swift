@@ -357,15 +357,22 @@ extension WorkerCLITests {
             try p.run()
             return (p, pipe)
         }
-        // Killed three times while it labels, then run to the end.
-        for delay in [0.6, 0.9, 1.2] {
+        func entryCount() -> Int {
+            FileManager.default.enumerator(atPath: cache)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".lbl") }.count ?? 0
+        }
+        // Killed three times while it labels (as soon as it has written a few
+        // new entries: polled, not timed, so a fast machine cannot finish
+        // labelling first), then run to the end.
+        for _ in 0..<3 {
+            let before = entryCount()
             let (p, pipe) = try start(args("killed"), cache: cache)
-            Thread.sleep(forTimeInterval: delay)
+            let deadline = Date().addingTimeInterval(60)
+            while entryCount() < before + 3, p.isRunning, Date() < deadline { usleep(2_000) }
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             _ = pipe.fileHandleForReading.readDataToEndOfFile()
         }
-        let entries = FileManager.default.enumerator(atPath: cache)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".lbl") }.count ?? 0
+        let entries = entryCount()
         XCTAssertGreaterThan(entries, 0, "no kill landed after labelling began")
         XCTAssertLessThan(entries, 228, "no kill landed before labelling ended")
         var (p, pipe) = try start(args("killed"), cache: cache)
