@@ -72,13 +72,17 @@ public enum Winograd {
 
     /// True for 3x3, stride 1, no dilation, one group, equal padding 0-2,
     /// enough channels and tiles for the GEMMs to dominate the transforms.
+    /// 16 channels each way is enough (`lg-bench --section winograd-f4`,
+    /// 2026-12-06: 16 -> 16 at 512 and 1024 px, the top layers of the
+    /// 1024-px generators, take 0.41-0.46x im2col's time with F(4x4) and
+    /// 0.79-0.91x with F(2x2); im2col's GEMMs are too thin there).
     static func applies(_ x: [Int], _ w: [Int], _ o: Conv2DOptions) -> Bool {
         guard enabled, w[2] == 3, w[3] == 3, o.stride == (1, 1), o.dilation == (1, 1), o.groups == 1,
               o.padding.h == o.padding.w, (0...2).contains(o.padding.h) else { return false }
         let ho = x[2] + 2 * o.padding.h - 2, wo = x[3] + 2 * o.padding.w - 2
         guard ho > 0, wo > 0 else { return false }
         let tiles = x[0] * ((ho + 1) / 2) * ((wo + 1) / 2)
-        return tiles >= minimumTiles && x[1] >= 32 && w[0] >= 32
+        return tiles >= minimumTiles && x[1] >= 16 && w[0] >= 16
     }
 
     /// The weight of the convolution that gives a stride-1 3x3 convolution's

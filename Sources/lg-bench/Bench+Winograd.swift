@@ -2,14 +2,15 @@ import Foundation
 import LGTensor
 
 extension Bench {
-    /// 3x3 convolutions at the StyleGAN2-256 shapes with im2col and with
+    /// 3x3 convolutions at the StyleGAN2-256 shapes (and the few-channel
+    /// 512- and 1024-px layers of the 1024-px generators) with im2col and with
     /// Winograd F(2x2, 3x3) (policy `always`: the backward rows use it for the
     /// input gradient), in one run. GFLOPS count the direct method's
     /// multiply-adds for both, so the Winograd rows can pass sgemm's figure.
     func winogradRows() -> [Row] {
         var rows: [Row] = []
         var rng = SeededRandom(seed: 2)
-        let shapes: [(Int, Int)] = quick ? [(512, 32), (128, 256)] : [(512, 8), (512, 16), (512, 32), (512, 64), (256, 128), (128, 256)]
+        let shapes: [(Int, Int)] = quick ? [(512, 32), (128, 256)] : [(512, 8), (512, 16), (512, 32), (512, 64), (256, 128), (128, 256), (32, 512), (16, 1024)]
         let saved = Winograd.policy
         defer { Winograd.policy = saved }
         for (c, r) in shapes {
