@@ -132,7 +132,11 @@ public final class FaceParser: ParameterContainer {
     }
 
     /// Logits (N, nClasses, H, W) of the network on x (N, 3, H, W), no resizing.
+    /// Without gradients and in eval mode (labelling) it runs on tensors with
+    /// each conv's bias, BatchNorm and ReLU folded into one pass over its
+    /// output (`inference`).
     public func forward(_ x: Variable) -> Variable {
+        if !training && !GradMode.enabled { return Variable(inference(x.value)) }
         var skips: [Variable] = []
         var h = x
         for (i, name) in FaceParser.encoder.enumerated() {
@@ -151,6 +155,52 @@ public final class FaceParser: ParameterContainer {
             h = doubleConv(Variable.concat([skip, up], axis: 1), name + ".conv.")
         }
         return h.conv2d(store["final.weight"], bias: store["final.bias"])
+    }
+
+    /// The conv `key`'s bias, the BatchNorm `bn` after it (eval mode) and a
+    /// ReLU as one per-channel map applied as the output is finished:
+    /// scale * (conv + bias) + shift = scale * conv + (shift + scale * bias).
+    private func epilogue(conv key: String, bn: String?, relu: Bool) -> ChannelEpilogue {
+        let bias = store[key + "bias"].value.data
+        guard let bn = bn.flatMap({ norms[$0] }) else {
+            return ChannelEpilogue(scale: [Float](repeating: 1, count: bias.count), shift: bias, relu: relu)
+        }
+        var e = bn.inferenceEpilogue(relu: relu)
+        for j in bias.indices { e.shift[j] += e.scale[j] * bias[j] }
+        return e
+    }
+
+    /// `forward` without autodiff (eval-mode BatchNorm): the same network,
+    /// each layer's bias, BatchNorm and ReLU one parallel pass.
+    private func inference(_ x: Tensor) -> Tensor {
+        func doubleConv(_ x: Tensor, _ p: String) -> Tensor {
+            var h = x
+            for c in ["conv1", "conv2"] {
+                h = h.conv2d(store[p + c + ".0.weight"].value, Conv2DOptions(padding: 1))
+                h.applyChannelEpilogue(epilogue(conv: p + c + ".0.", bn: p + c + ".1.", relu: true))
+            }
+            return h
+        }
+        var skips: [Tensor] = []
+        var h = x
+        for (i, name) in FaceParser.encoder.enumerated() {
+            h = doubleConv(h, name + ".")
+            if i < 4 {
+                skips.append(h)
+                h = h.maxPool2d(kernel: 2).0
+            }
+        }
+        for (j, name) in FaceParser.decoder.enumerated() {
+            let up = h.convTranspose2d(store[name + ".up.weight"].value, ConvTranspose2DOptions(stride: 2),
+                                       epilogue: epilogue(conv: name + ".up.", bn: nil, relu: false))
+            let skip = skips[3 - j]
+            precondition(up.shape[2] == skip.shape[2] && up.shape[3] == skip.shape[3],
+                         "UNet: up-sampled \(up.shape) vs skip \(skip.shape); the input size must be a multiple of 16")
+            h = doubleConv(Tensor.concat([skip, up], axis: 1), name + ".conv.")
+        }
+        var out = h.conv2d(store["final.weight"].value)
+        out.applyChannelEpilogue(epilogue(conv: "final.", bn: nil, relu: false))
+        return out
     }
 
     /// As the reference predictor: the image (in [-1, 1]) is resized to the

@@ -25,6 +25,34 @@ final class FaceParserTests: XCTestCase {
         XCTAssertLessThan(up.logits.maxAbsDifference(resized), 1e-5)
     }
 
+    /// Labelling runs the folded inference path (bias, BatchNorm and ReLU in
+    /// one pass); with gradients on, the autodiff path runs. They agree, with
+    /// and without BatchNorm, and the fixture's logits above hold for both.
+    func testInferencePathEqualsTheAutodiffPath() throws {
+        let config = try JSONDecoder().decode(FaceParserConfig.self, from: Fixture.json("face_unet_r64"))
+        let p = try FaceParser(config: config, stateDict: Fixture.stateDict("face_unet_r64"))
+        let io = try Fixture.io("face_unet_r64")
+        let x = io["x"]!.floatTensor()
+        let folded = GradMode.withoutGradients { p.forward(Variable(x)).value }
+        let graph = p.forward(Variable(x))
+        XCTAssertFalse(graph.isLeaf, "with gradients on, the autodiff path runs")
+        XCTAssertLessThan(folded.maxAbsDifference(graph.value), 1e-5)
+        assertClose(graph.value, io["logits"]!.floatTensor(), "logits (autodiff path)")
+
+        var plain = config
+        plain.isBatchnorm = false
+        let q = try FaceParser(config: plain)
+        q.initializeForTraining(seed: 5)
+        for (key, param) in q.store.namedParameters where key.hasSuffix(".bias") {
+            var rng = SeededRandom(seed: UInt64(key.count))
+            q.store.set(key, rng.normalTensor(param.value.shape, std: 0.1))
+        }
+        let a = GradMode.withoutGradients { q.forward(Variable(x)).value }
+        q.requiresParameterGradients = true
+        let b = q.forward(Variable(x)).value
+        XCTAssertLessThan(a.maxAbsDifference(b), 1e-4 * max(1, b.data.map(abs).max() ?? 0))
+    }
+
     func testMismatchedCheckpoint() throws {
         let sd = try Fixture.stateDict("face_unet_r64")
         let p = try FaceParser(config: FaceParserConfig(resolution: 64, featureScale: 8, nClasses: 15))
