@@ -3,6 +3,7 @@
 // avx512; a variant the CPU cannot run is not taken).
 #include "table.h"
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,9 @@ __attribute__((constructor)) static void lg_kernel_choose(void) {
     if (want) {
         if (strcmp(want, "baseline") == 0 && isa > LG_ISA_BASELINE) isa = LG_ISA_BASELINE;
         else if (strcmp(want, "avx2") == 0 && isa > LG_ISA_AVX2) isa = LG_ISA_AVX2;
+        else if (*want && strcmp(want, "baseline") != 0 && strcmp(want, "avx2") != 0 && strcmp(want, "avx512") != 0)
+            fprintf(stderr, "LG_KERNEL_ISA=%s is not a kernel variant: use baseline, avx2 or avx512 (using %s)\n", want,
+                    lg_kernel_isa_name(isa));
     }
     lg_kernel_use_isa(isa);
 }
