@@ -69,6 +69,9 @@ public final class PGGANGenerator: Generator {
         let finalLog2 = log2Int(config.resolution)
         var x = z.reshaped([z.shape[0], zDim, 1, 1])
         var image: Variable? = nil
+        // The block whose image (toRGB) is owed: only the last block run
+        // gives the output, so the others' toRGB is never computed.
+        var owed: Int? = nil
         var feats: [Variable] = []
         for b in 0..<blockCount {
             if Float(b + 2) + lod <= Float(finalLog2) {
@@ -80,12 +83,14 @@ public final class PGGANGenerator: Generator {
                     x = block(x.pixelNorm().upsampleNearest(2), layer: 2 * b, normalized: true)
                 }
                 x = block(x, layer: 2 * b + 1)
-                image = toRGB(x, block: b)
+                owed = b
             } else {
+                if let o = owed { image = toRGB(x, block: o); owed = nil }
                 image = image!.upsampleNearest(2)
             }
             if wantFeatures { feats.append(x) }
         }
+        if let o = owed { image = toRGB(x, block: o) }
         var img = image!
         if config.finalTanh { img = img.tanh() }
         return (img, feats)
@@ -94,11 +99,20 @@ public final class PGGANGenerator: Generator {
     static let gain = Float(2).squareRoot()
 
     /// pixel-norm, conv, wscale + bias, LeakyReLU(0.2).
+    /// Without gradients the scale, bias and LeakyReLU are one pass over
+    /// the convolution's output (`ChannelEpilogue`).
     func block(_ x: Variable, layer l: Int, kernel: Int = 3, padding: Int = 1, normalized: Bool = false) -> Variable {
         let h = normalized ? x : x.pixelNorm()
         let scale = PGGANGenerator.gain / Float(x.shape[1] * kernel * kernel).squareRoot()
-        return (h.conv2d(store["layer\(l).conv.weight"], bias: nil, Conv2DOptions(padding: padding)) * scale
-            + store["layer\(l).wscale.bias"].reshaped([1, -1, 1, 1])).leakyRelu(0.2)
+        let w = store["layer\(l).conv.weight"], bias = store["layer\(l).wscale.bias"]
+        if !(GradMode.enabled && (h.requiresGrad || w.requiresGrad || bias.requiresGrad)) {
+            var y = h.value.conv2d(w.value, Conv2DOptions(padding: padding))
+            y.applyChannelEpilogue(ChannelEpilogue(scale: [Float](repeating: scale, count: bias.value.count),
+                                                   shift: bias.value.data, relu: true, negativeSlope: 0.2))
+            return Variable(y)
+        }
+        return (h.conv2d(w, bias: nil, Conv2DOptions(padding: padding)) * scale
+            + bias.reshaped([1, -1, 1, 1])).leakyRelu(0.2)
     }
 
     /// pixel-norm, transposed conv with the summed 4x4 kernel, + bias, LeakyReLU(0.2).

@@ -1,4 +1,4 @@
-/// A per-channel affine map and optional ReLU, y = max(x * scale[c] + shift[c], 0),
+/// A per-channel affine map and optional (leaky) ReLU, y = max(x * scale[c] + shift[c], 0),
 /// applied to a convolution's output as it is written: an inference-mode
 /// BatchNorm and the ReLU after it folded into the layer, which saves two
 /// full passes over the activation (DCGAN-64's four hidden layers: about
@@ -11,12 +11,16 @@ public struct ChannelEpilogue: Sendable {
     public var scale: [Float]
     public var shift: [Float]
     public var relu: Bool
+    /// With `relu`, the slope below zero: 0 is ReLU (max(v, 0)), otherwise
+    /// LeakyReLU (v >= 0 ? v : v * slope, as `rectified`).
+    public var negativeSlope: Float
 
-    public init(scale: [Float], shift: [Float], relu: Bool) {
+    public init(scale: [Float], shift: [Float], relu: Bool, negativeSlope: Float = 0) {
         precondition(scale.count == shift.count, "ChannelEpilogue: \(scale.count) scales, \(shift.count) shifts")
         self.scale = scale
         self.shift = shift
         self.relu = relu
+        self.negativeSlope = negativeSlope
     }
 
     /// Inference BatchNorm's per-channel map: scale = weight / sqrt(runningVar + eps),
@@ -37,7 +41,10 @@ public struct ChannelEpilogue: Sendable {
     @inlinable
     public func apply(_ p: UnsafeMutablePointer<Float>, count: Int, channel c: Int) {
         let a = scale[c], b = shift[c]
-        if relu {
+        if relu && negativeSlope != 0 {
+            let s = negativeSlope
+            for i in 0..<count { let v = p[i] * a + b; p[i] = v >= 0 ? v : v * s }
+        } else if relu {
             for i in 0..<count { let v = p[i] * a + b; p[i] = v > 0 ? v : 0 }
         } else {
             for i in 0..<count { p[i] = p[i] * a + b }

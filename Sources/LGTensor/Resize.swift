@@ -97,19 +97,25 @@ extension Tensor {
         let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
         let ys = (0..<outH).map { min(h - 1, Int(Float($0) * (Float(h) / Float(outH)))) }
         let xs = (0..<outW).map { min(w - 1, Int(Float($0) * (Float(w) / Float(outW)))) }
-        var out = [Float](repeating: 0, count: planes * outH * outW)
-        data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for p in 0..<planes {
-                    let s = src.baseAddress! + p * h * w, d = dst.baseAddress! + p * outH * outW
+        // Planes across cores; a row that repeats the one above is copied.
+        return data.withUnsafeBufferPointer { src in
+        Tensor(shape: [shape[0], shape[1], outH, outW]) { dst in
+            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
+            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, outH * outW))) { range in
+                for p in range {
+                    let s = s0.value + p * h * w, d = d0.value + p * outH * outW
                     for oy in 0..<outH {
-                        let r = s + ys[oy] * w
-                        for ox in 0..<outW { d[oy * outW + ox] = r[xs[ox]] }
+                        let row = d + oy * outW
+                        if oy > 0 && ys[oy] == ys[oy - 1] {
+                            row.update(from: row - outW, count: outW)
+                        } else {
+                            let r = s + ys[oy] * w
+                            for ox in 0..<outW { row[ox] = r[xs[ox]] }
+                        }
                     }
                 }
             }
-        }
-        return Tensor(shape: [shape[0], shape[1], outH, outW], data: out)
+        }}
     }
 
     /// The adjoint of `resizeNearest`.

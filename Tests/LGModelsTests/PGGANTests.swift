@@ -39,6 +39,28 @@ final class PGGANTests: XCTestCase {
         }
     }
 
+    /// Without gradients the generator runs its fused inference kernels
+    /// (pixel norm in two passes, scale + bias + LeakyReLU as the conv's
+    /// epilogue); they give the graph's values.
+    func testWithoutGradientsEqualsTheGraph() throws {
+        for fused in [false, true] {
+            let g = try PGGANGenerator(config: PGGANConfig(resolution: 32, zSpaceDim: 16, finalTanh: true,
+                                                           fusedScale: fused, fmapsBase: 512, fmapsMax: 32))
+            g.randomizeWeights(seed: 7)
+            var rng = SeededRandom(seed: 8)
+            let z = rng.normalTensor([2, 16])
+            let fast = GradMode.withoutGradients { g.synthesize(Variable(z), features: true) }
+            let graph = g.synthesize(Variable(z, requiresGrad: true), features: true)
+            XCTAssertFalse(graph.image.isLeaf, "with z requiring a gradient the graph runs")
+            XCTAssertEqual(fast.features.count, graph.features.count)
+            for (a, b) in zip([fast.image] + fast.features, [graph.image] + graph.features) {
+                XCTAssertEqual(a.shape, b.shape)
+                let scale = max(1, b.value.data.map(abs).max() ?? 0)
+                XCTAssertLessThan(a.value.maxAbsDifference(b.value), 1e-5 * scale, "fused \(fused), shape \(b.shape)")
+            }
+        }
+    }
+
     func testParameterGradientsWhenRequested() throws {
         let g = try PGGANGenerator(config: PGGANConfig(resolution: 8, zSpaceDim: 8, fmapsBase: 64, fmapsMax: 8))
         g.randomizeWeights(seed: 1)
