@@ -123,9 +123,10 @@ public final class StyleGAN2Generator: StyleGenerator {
         let p = "synthesis.layer\(l)."
         let (cin, cout, res) = layerShape(l)
         let n = x.shape[0]
+        let s = style(w, prefix: p)                                   // (N, cin)
+        if !recordsGradients(x, w) { return Variable(modulatedLayerInference(x.value, layer: l, style: s.value)) }
         let scale = 1 / Float(cin * 9).squareRoot()
         let weight = store[p + "weight"] * scale
-        let s = style(w, prefix: p)                                   // (N, cin)
         var h = x * s.reshaped([n, cin, 1, 1])
         // Demodulation: 1/sqrt(sum over (in, kh, kw) of (weight * style)^2 + eps) per (sample, out).
         let w2 = weight.square().sum(axes: [2, 3])                    // conv: (out, in); transposed: (in, out)
@@ -154,6 +155,7 @@ public final class StyleGAN2Generator: StyleGenerator {
         let q = "synthesis.output\(b)."
         let n = x.shape[0], cin = x.shape[1]
         let s = style(w, prefix: q) * (1 / Float(cin).squareRoot())
+        if !recordsGradients(x, w) { return Variable(toRGBInference(x.value, block: b, style: s.value)) }
         return (x * s.reshaped([n, cin, 1, 1])).conv2d(store[q + "weight"])
             + store[q + "bias"].reshaped([1, -1, 1, 1])
     }

@@ -3,7 +3,7 @@
 /// each element's sign, cost several times the arithmetic).
 extension Tensor {
     /// Elements per part when splitting across cores.
-    static let elementwiseGrain = 1 << 15
+    public static let elementwiseGrain = 1 << 15
 
     /// slope 0, gain 1: max(x, 0). Otherwise (x >= 0 ? x : x * slope) * gain.
     public func rectified(slope: Float, gain: Float) -> Tensor {

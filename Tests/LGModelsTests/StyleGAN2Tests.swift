@@ -55,6 +55,34 @@ final class StyleGAN2Tests: XCTestCase {
         }
     }
 
+    /// Without gradients the synthesis runs its one-pass modulation and
+    /// demodulation kernels; they give the graph's values, with fixed and
+    /// with randomised noise, for one sample and for a batch.
+    func testWithoutGradientsEqualsTheGraph() throws {
+        var c = StyleGANConfig(family: .stylegan2, resolution: 32)
+        c.zSpaceDim = 16; c.wSpaceDim = 16; c.numMappingLayers = 2
+        c.fmapsBase = 512; c.fmapsMax = 32; c.truncationLayers = 3
+        for randomNoise in [false, true] {
+            c.randomizeNoise = randomNoise
+            let g = try StyleGAN2Generator(config: c)
+            g.randomizeWeights(seed: 31)
+            for n in [1, 3] {
+                var rng = SeededRandom(seed: 32)
+                let wp = rng.normalTensor([n, g.numLayers, 16])
+                g.noiseRandom = SeededRandom(seed: 5)
+                let fast = GradMode.withoutGradients { g.synthesis(Variable(wp), features: true) }
+                g.noiseRandom = SeededRandom(seed: 5)
+                let graph = g.synthesis(Variable(wp, requiresGrad: true), features: true)
+                XCTAssertFalse(graph.image.isLeaf, "with wp requiring a gradient the graph runs")
+                for (a, b) in zip([fast.image] + fast.features, [graph.image] + graph.features) {
+                    XCTAssertEqual(a.shape, b.shape)
+                    let scale = max(1, b.value.data.map(abs).max() ?? 0)
+                    XCTAssertLessThan(a.value.maxAbsDifference(b.value), 1e-5 * scale, "noise random \(randomNoise), n \(n), \(b.shape)")
+                }
+            }
+        }
+    }
+
     func testGradientFlowsToZWAndParameters() throws {
         let g = try StyleGAN2Tests.small()
         g.requiresParameterGradients = true
