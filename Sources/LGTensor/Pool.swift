@@ -7,29 +7,51 @@ extension Tensor {
         let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
         let oh = (h + 2 * padding - kernel) / s + 1, ow = (w + 2 * padding - kernel) / s + 1
         precondition(oh > 0 && ow > 0, "maxPool2d: input \(shape) too small for kernel \(kernel)")
-        var out = [Float](repeating: 0, count: planes * oh * ow)
+        var out = [Float](uninitializedCount: planes * oh * ow)
         var idx = [Int32](repeating: 0, count: planes * oh * ow)
-        data.withUnsafeBufferPointer { src in
-            for p in 0..<planes {
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var best = -Float.infinity, bi = -1
-                        for ky in 0..<kernel {
-                            let iy = oy * s - padding + ky
-                            if iy < 0 || iy >= h { continue }
-                            for kx in 0..<kernel {
-                                let ix = ox * s - padding + kx
-                                if ix < 0 || ix >= w { continue }
-                                let v = src[p * h * w + iy * w + ix]
-                                if v > best || bi < 0 || v.isNaN { best = v; bi = p * h * w + iy * w + ix }
+        // Planes across cores (every output is written); 2x2 windows of
+        // stride 2 without padding (the UNet's pooling) in a loop of their own.
+        let plain2x2 = kernel == 2 && s == 2 && padding == 0
+        data.withUnsafeBufferPointer { sp in
+        out.withUnsafeMutableBufferPointer { op in
+        idx.withUnsafeMutableBufferPointer { ip in
+            let src = UncheckedSendable(sp.baseAddress!), o = UncheckedSendable(op.baseAddress!), ix0 = UncheckedSendable(ip.baseAddress!)
+            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, h * w))) { range in
+                let src = src.value, out = o.value, idx = ix0.value
+                for p in range {
+                    for oy in 0..<oh {
+                        if plain2x2 {
+                            let r0 = p * h * w + 2 * oy * w, r1 = r0 + w, ob = (p * oh + oy) * ow
+                            for ox in 0..<ow {
+                                var bi = r0 + 2 * ox, best = src[bi]
+                                @inline(__always) func take(_ cand: Int) {
+                                    let v = src[cand]
+                                    if v > best || v.isNaN { best = v; bi = cand }
+                                }
+                                take(r0 + 2 * ox + 1); take(r1 + 2 * ox); take(r1 + 2 * ox + 1)
+                                out[ob + ox] = best; idx[ob + ox] = Int32(bi)
                             }
+                            continue
                         }
-                        let o = (p * oh + oy) * ow + ox
-                        out[o] = best; idx[o] = Int32(bi)
+                        for ox in 0..<ow {
+                            var best = -Float.infinity, bi = -1
+                            for ky in 0..<kernel {
+                                let iy = oy * s - padding + ky
+                                if iy < 0 || iy >= h { continue }
+                                for kx in 0..<kernel {
+                                    let ix = ox * s - padding + kx
+                                    if ix < 0 || ix >= w { continue }
+                                    let v = src[p * h * w + iy * w + ix]
+                                    if v > best || bi < 0 || v.isNaN { best = v; bi = p * h * w + iy * w + ix }
+                                }
+                            }
+                            let o = (p * oh + oy) * ow + ox
+                            out[o] = best; idx[o] = Int32(bi)
+                        }
                     }
                 }
             }
-        }
+        }}}
         return (Tensor(shape: [shape[0], shape[1], oh, ow], data: out), idx)
     }
 }

@@ -2,7 +2,8 @@ import XCTest
 @testable import LGTensor
 
 /// The one-pass kernels inference takes instead of composed operations give
-/// the composed results: pixel norm, nearest upsampling, a LeakyReLU epilogue.
+/// the composed results: pixel norm, nearest upsampling, 2x2 max pooling,
+/// a LeakyReLU epilogue.
 final class FusedInferenceTests: XCTestCase {
     func testPixelNormalizedEqualsTheComposedNorm() {
         for shape in [[2, 16, 33, 35], [1, 3, 4, 4], [3, 512, 1, 1], [1, 7, 1000]] {
@@ -27,6 +28,27 @@ final class FusedInferenceTests: XCTestCase {
                 XCTAssertEqual(y.data[(p * oh + oy) * ow + ox], x.data[(p * 5 + sy) * 7 + sx], "\(oh)x\(ow) at \(p), \(oy), \(ox)")
             } } }
         }
+    }
+
+    /// 2x2 stride-2 max pooling takes a loop of its own: the same maxima and
+    /// indices as the window scan (first maximum in row order wins; NaN wins).
+    func testMaxPool2x2EqualsTheWindowScan() {
+        var x = randn([2, 3, 7, 9], seed: 12)
+        x.data[5] = x.data[4]                       // a tie
+        x.data[20] = .nan
+        x.data[100] = 50; x.data[101] = 50
+        let (y, idx) = x.maxPool2d(kernel: 2)
+        XCTAssertEqual(y.shape, [2, 3, 3, 4])
+        for p in 0..<6 { for oy in 0..<3 { for ox in 0..<4 {
+            var best = -Float.infinity, bi = -1
+            for ky in 0..<2 { for kx in 0..<2 {
+                let i = p * 63 + (2 * oy + ky) * 9 + 2 * ox + kx, v = x.data[i]
+                if v > best || bi < 0 || v.isNaN { best = v; bi = i }
+            } }
+            let o = (p * 3 + oy) * 4 + ox
+            XCTAssertEqual(Int(idx[o]), bi, "index at \(p), \(oy), \(ox)")
+            XCTAssertTrue(y.data[o] == best || (y.data[o].isNaN && best.isNaN))
+        } } }
     }
 
     func testLeakyEpilogueEqualsScaleBiasThenRectified() {
