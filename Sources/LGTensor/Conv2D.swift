@@ -266,12 +266,17 @@ extension Tensor {
     public mutating func addChannelBias(_ bias: Tensor) {
         checkShapes(rank >= 2 && bias.count == shape[1], "addChannelBias", shape, bias.shape, "needs (N, C, ...) and C biases")
         let n = shape[0], c = shape[1], p = count / max(1, n * c)
+        guard count > 0 else { return }
         bias.data.withUnsafeBufferPointer { b in
             data.withUnsafeMutableBufferPointer { d in
-                for i in 0..<n { for j in 0..<c {
-                    let base = (i * c + j) * p, v = b[j]
-                    for q in 0..<p { d[base + q] += v }
-                } }
+                // Planes across cores (a 1024-px layer's bias is a 20 MB pass).
+                let bp = UncheckedSendable(b.baseAddress!), dp = UncheckedSendable(d.baseAddress!)
+                Parallel.forEach(n * c, minimum: max(1, Tensor.elementwiseGrain / max(1, p))) { range in
+                    for plane in range {
+                        let row = dp.value + plane * p, v = bp.value[plane % c]
+                        for q in 0..<p { row[q] += v }
+                    }
+                }
             }
         }
     }
