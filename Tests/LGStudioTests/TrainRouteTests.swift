@@ -161,7 +161,10 @@ final class TrainRouteTests: XCTestCase {
             XCTAssertEqual(s4, .ok)
             _ = try await Self.waitState(client, h) { ($0["step"] as? Int ?? 0) > paused + 5 }
             let (s5, st) = try await client.post("/api/train/control", ["command": "stop"], headers: h)
-            XCTAssertEqual(s5, .ok)
+            if s5 != .ok {
+                let state = try? await client.get("/api/train/state", headers: h).1
+                XCTFail("stop answered \(s5) \(st); state: \(String(describing: state))")
+            }
             XCTAssertEqual(st["phase"] as? String, "stopped")
             let stopped = try XCTUnwrap(st["step"] as? Int)
             try await Task.sleep(nanoseconds: 300_000_000)
