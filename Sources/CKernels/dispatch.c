@@ -52,12 +52,14 @@ lg_isa lg_kernel_isa(void) { return (lg_isa)atomic_load_explicit(&current_isa, m
 __attribute__((constructor)) static void lg_kernel_choose(void) {
     lg_isa isa = lg_kernel_best_isa();
     const char *want = getenv("LG_KERNEL_ISA");
-    if (want) {
-        if (strcmp(want, "baseline") == 0 && isa > LG_ISA_BASELINE) isa = LG_ISA_BASELINE;
-        else if (strcmp(want, "avx2") == 0 && isa > LG_ISA_AVX2) isa = LG_ISA_AVX2;
-        else if (*want && strcmp(want, "baseline") != 0 && strcmp(want, "avx2") != 0 && strcmp(want, "avx512") != 0)
+    if (want && *want) {
+        int asked = -1;
+        for (int i = LG_ISA_BASELINE; i <= LG_ISA_AVX512; i++)
+            if (strcmp(want, lg_kernel_isa_name((lg_isa)i)) == 0) asked = i;
+        if (asked < 0)
             fprintf(stderr, "LG_KERNEL_ISA=%s is not a kernel variant: use baseline, avx2 or avx512 (using %s)\n", want,
                     lg_kernel_isa_name(isa));
+        else if (asked < (int)isa) isa = (lg_isa)asked;
     }
     lg_kernel_use_isa(isa);
 }

@@ -131,6 +131,12 @@ public final class FaceParser: ParameterContainer {
         return h
     }
 
+    /// A decoder stage's up-sampled map must meet its encoder map's size.
+    private static func checkSkip(_ up: [Int], _ skip: [Int]) {
+        precondition(up[2] == skip[2] && up[3] == skip[3],
+                     "UNet: up-sampled \(up) vs skip \(skip); the input size must be a multiple of 16")
+    }
+
     /// Logits (N, nClasses, H, W) of the network on x (N, 3, H, W), no resizing.
     /// Without gradients and in eval mode (labelling) it runs on tensors with
     /// each conv's bias, BatchNorm and ReLU folded into one pass over its
@@ -150,8 +156,7 @@ public final class FaceParser: ParameterContainer {
             let up = h.convTranspose2d(store[name + ".up.weight"], bias: store[name + ".up.bias"],
                                        ConvTranspose2DOptions(stride: 2))
             let skip = skips[3 - j]
-            precondition(up.shape[2] == skip.shape[2] && up.shape[3] == skip.shape[3],
-                         "UNet: up-sampled \(up.shape) vs skip \(skip.shape); the input size must be a multiple of 16")
+            FaceParser.checkSkip(up.shape, skip.shape)
             h = doubleConv(Variable.concat([skip, up], axis: 1), name + ".conv.")
         }
         return h.conv2d(store["final.weight"], bias: store["final.bias"])
@@ -194,13 +199,10 @@ public final class FaceParser: ParameterContainer {
             let up = h.convTranspose2d(store[name + ".up.weight"].value, ConvTranspose2DOptions(stride: 2),
                                        epilogue: epilogue(conv: name + ".up.", bn: nil, relu: false))
             let skip = skips[3 - j]
-            precondition(up.shape[2] == skip.shape[2] && up.shape[3] == skip.shape[3],
-                         "UNet: up-sampled \(up.shape) vs skip \(skip.shape); the input size must be a multiple of 16")
+            FaceParser.checkSkip(up.shape, skip.shape)
             h = doubleConv(Tensor.concat([skip, up], axis: 1), name + ".conv.")
         }
-        var out = h.conv2d(store["final.weight"].value)
-        out.applyChannelEpilogue(epilogue(conv: "final.", bn: nil, relu: false))
-        return out
+        return h.conv2d(store["final.weight"].value, bias: store["final.bias"].value)
     }
 
     /// As the reference predictor: the image (in [-1, 1]) is resized to the

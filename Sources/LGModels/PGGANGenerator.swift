@@ -105,7 +105,7 @@ public final class PGGANGenerator: Generator {
         let h = normalized ? x : x.pixelNorm()
         let scale = PGGANGenerator.gain / Float(x.shape[1] * kernel * kernel).squareRoot()
         let w = store["layer\(l).conv.weight"], bias = store["layer\(l).wscale.bias"]
-        if !(GradMode.enabled && (h.requiresGrad || w.requiresGrad || bias.requiresGrad)) {
+        if !Variable.tracking(h, w, bias) {
             var y = h.value.conv2d(w.value, Conv2DOptions(padding: padding))
             y.applyChannelEpilogue(ChannelEpilogue(scale: [Float](repeating: scale, count: bias.value.count),
                                                    shift: bias.value.data, relu: true, negativeSlope: 0.2))

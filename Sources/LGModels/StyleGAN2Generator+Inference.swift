@@ -9,7 +9,7 @@ import LGTensor
 extension StyleGAN2Generator {
     /// Whether layer inputs `x` and `w` need the graph (a gradient is recorded).
     func recordsGradients(_ x: Variable, _ w: Variable) -> Bool {
-        GradMode.enabled && (x.requiresGrad || w.requiresGrad || requiresParameterGradients)
+        Variable.tracking(x, w) || (GradMode.enabled && requiresParameterGradients)
     }
 
     func modulatedLayerInference(_ x: Tensor, layer l: Int, style s: Tensor) -> Tensor {
@@ -40,10 +40,7 @@ extension StyleGAN2Generator {
 
     func toRGBInference(_ x: Tensor, block b: Int, style s: Tensor) -> Tensor {
         let q = "synthesis.output\(b)."
-        var h = x.scaledPerSampleChannel(s).conv2d(store[q + "weight"].value)
-        let bias = store[q + "bias"].value.data
-        h.applyChannelEpilogue(ChannelEpilogue(scale: [Float](repeating: 1, count: bias.count), shift: bias, relu: false))
-        return h
+        return x.scaledPerSampleChannel(s).conv2d(store[q + "weight"].value, bias: store[q + "bias"].value)
     }
 }
 

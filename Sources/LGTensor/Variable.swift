@@ -48,8 +48,9 @@ public final class Variable {
     public var shape: [Int] { value.shape }
     public var isLeaf: Bool { backwardRule == nil }
 
-    /// True when an op over these inputs must record a node.
-    @inlinable static func tracking(_ inputs: Variable...) -> Bool {
+    /// True when an op over these inputs must record a node (models use it
+    /// to choose their inference kernels).
+    @inlinable public static func tracking(_ inputs: Variable...) -> Bool {
         guard GradMode.enabled else { return false }
         for v in inputs where v.requiresGrad { return true }
         return false
