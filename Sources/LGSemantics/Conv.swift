@@ -39,4 +39,10 @@ final class ConvUnit {
     func callAsFunction(_ x: Variable) -> Variable {
         x.conv2d(weight, bias: bias, Conv2DOptions(padding: padding))
     }
+
+    /// The conv followed by a ReLU, as one op (`conv2dReLU`: same values,
+    /// two passes and one kept activation fewer).
+    func relu(_ x: Variable) -> Variable {
+        x.conv2dReLU(weight, bias: bias, Conv2DOptions(padding: padding))
+    }
 }

@@ -81,11 +81,8 @@ public final class LayerwiseExtractor: SemanticExtractor {
         }
         var outputs = Variable.concurrentBranches(feats, costs: costs) { i, f in
             var x = f
-            for (j, conv) in heads[i].enumerated() {
-                x = conv(x)
-                if j < heads[i].count - 1 { x = x.relu() }
-            }
-            return x
+            for conv in heads[i].dropLast() { x = conv.relu(x) }
+            return heads[i][heads[i].count - 1](x)
         }
         let last = outputs[outputs.count - 1]
         let h = size ?? last.shape[2], w = size ?? last.shape[3]

@@ -51,7 +51,7 @@ public final class NSE2Extractor: SemanticExtractor {
 
     public func forward(_ features: [Variable], size: Int?) throws -> [Variable] {
         let feats = try selectFeatures(features, arch: arch)
-        var hidden = extractor[0](feats[0]).relu()
+        var hidden = extractor[0].relu(feats[0])
         for i in 1..<feats.count {
             let f = feats[i]
             if hidden.shape[2] * 2 == f.shape[2] {
@@ -61,7 +61,7 @@ public final class NSE2Extractor: SemanticExtractor {
                 throw SemanticsError.featureMismatch(
                     "NSE-2 layer \(arch.layers[i]): hidden map \(hidden.shape) cannot be merged with feature \(f.shape); feature maps must keep or double their size from layer to layer")
             }
-            hidden = reviser[i - 1](hidden).relu() + extractor[i](f).relu()
+            hidden = reviser[i - 1].relu(hidden) + extractor[i].relu(f)
         }
         var x = visualizer(hidden)
         if let size, size != x.shape[3] {

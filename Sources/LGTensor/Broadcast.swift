@@ -65,35 +65,41 @@ extension Tensor {
         // One "row" of length 1 per block over the leading axes.
         let blockShape = Array(outShape[..<t]) + [1]
         let blockStrides = Array(sb[..<t]) + [0]
-        var out = [Float](repeating: 0, count: count)
-        data.withUnsafeBufferPointer { a in
-            other.data.withUnsafeBufferPointer { b in
-                out.withUnsafeMutableBufferPointer { o in
-                    Broadcast.forEachRow(blockShape, blockStrides, blockStrides) { blk, ob, _ in
-                        // Pointer offsets: no overflow check per element (it
-                        // kept this loop from vectorising under -O).
-                        let v = b[ob], ap = a.baseAddress! + blk * inner, op = o.baseAddress! + blk * inner
-                        for j in 0..<inner { op[j] = f(ap[j], v) }
-                    }
+        // Each block's scalar offset, then the blocks across cores.
+        var offsets: [Int] = []
+        offsets.reserveCapacity(count / inner)
+        Broadcast.forEachRow(blockShape, blockStrides, blockStrides) { _, ob, _ in offsets.append(ob) }
+        return data.withUnsafeBufferPointer { a in
+        other.data.withUnsafeBufferPointer { b in
+        offsets.withUnsafeBufferPointer { offs in
+        Tensor(shape: outShape) { o in
+            let ap = UncheckedSendable(a.baseAddress!), bp = UncheckedSendable(b.baseAddress!)
+            let op = UncheckedSendable(o), offp = UncheckedSendable(offs.baseAddress!)
+            Parallel.forEach(offs.count, minimum: max(1, Tensor.elementwiseGrain / inner)) { range in
+                for blk in range {
+                    // Pointer offsets: no overflow check per element (it
+                    // kept this loop from vectorising under -O).
+                    let v = bp.value[offp.value[blk]], src = ap.value + blk * inner, dst = op.value + blk * inner
+                    for j in 0..<inner { dst[j] = f(src[j], v) }
                 }
             }
-        }
-        return Tensor(shape: outShape, data: out)
+        }}}}
     }
 
     /// Applies `f` elementwise over the broadcast of `self` and `other`.
     @inlinable @inline(__always)
     public func zipWith(_ other: Tensor, op: String = "zipWith", _ f: (Float, Float) -> Float) -> Tensor {
         if shape == other.shape {
-            var out = [Float](repeating: 0, count: count)
-            data.withUnsafeBufferPointer { a in
-                other.data.withUnsafeBufferPointer { b in
-                    out.withUnsafeMutableBufferPointer { o in
-                        for i in 0..<o.count { o[i] = f(a[i], b[i]) }
-                    }
+            let n = count
+            return data.withUnsafeBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+            Tensor(shape: shape) { o in
+                let ap = UncheckedSendable(a.baseAddress!), bp = UncheckedSendable(b.baseAddress!), op = UncheckedSendable(o)
+                Parallel.forEach(n, minimum: Tensor.elementwiseGrain) { r in
+                    let a = ap.value, b = bp.value, o = op.value
+                    for i in r { o[i] = f(a[i], b[i]) }
                 }
-            }
-            return Tensor(shape: shape, data: out)
+            }}}
         }
         if other.count == 1 {
             let s = other.data[0]
@@ -108,7 +114,8 @@ extension Tensor {
         let sa = Broadcast.strides(of: shape, in: outShape)
         let sb = Broadcast.strides(of: other.shape, in: outShape)
         let n = Tensor.count(of: outShape)
-        var out = [Float](repeating: 0, count: n)
+        // Every row is written below.
+        var out = [Float](uninitializedCount: n)
         let r = outShape.count
         let inner = outShape[r - 1]
         let ia = sa[r - 1], ib = sb[r - 1]
@@ -131,7 +138,11 @@ extension Tensor {
         let n = count
         return data.withUnsafeBufferPointer { a in
             Tensor(shape: shape) { o in
-                for i in 0..<n { o[i] = f(a[i]) }
+                let ap = UncheckedSendable(a.baseAddress!), op = UncheckedSendable(o)
+                Parallel.forEach(n, minimum: Tensor.elementwiseGrain) { r in
+                    let a = ap.value, o = op.value
+                    for i in r { o[i] = f(a[i]) }
+                }
             }
         }
     }

@@ -144,7 +144,8 @@ extension Tensor {
         out.withUnsafeMutableBufferPointer { op in
             Parallel.forEachSampleRange(n, xp.baseAddress!, wp.baseAddress!, op.baseAddress!, run)
         }}}
-        var result = Tensor(shape: [n, cout, geo.outH, geo.outW], data: out)
+        // `consume`: the bias is added in place, not to a copy of `out`.
+        var result = Tensor(shape: [n, cout, geo.outH, geo.outW], data: consume out)
         if let bias { result.addChannelBias(bias) }
         return result
     }
@@ -166,9 +167,13 @@ extension Tensor {
             let gw = needWeight ? Winograd.weightGradientAuto(self, gy, pad: o.padding.h) : nil
             return (gx, gw)
         }
-        var gx = [Float](repeating: 0, count: needInput ? count : 0)
-        var gw = [Float](repeating: 0, count: needWeight ? weight.count : 0)
         let chunk = BatchMatrix.chunk(batch: n, rows: k, positions: p)
+        // A 1x1 stride-1 layer one sample at a time writes every input
+        // gradient with a beta-0 GEMM; the other paths accumulate into zeros.
+        let gxOverwritten = chunk == 1 && geo.isIdentity
+        var gx = gxOverwritten ? [Float](uninitializedCount: needInput ? count : 0)
+                               : [Float](repeating: 0, count: needInput ? count : 0)
+        var gw = [Float](repeating: 0, count: needWeight ? weight.count : 0)
         let tile = geo.tileRows()
         // Scratch, overwritten before it is read (im2col, gather, beta-0 GEMMs);
         // gx and gw above accumulate and start at zero.

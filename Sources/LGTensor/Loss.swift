@@ -23,8 +23,9 @@ extension Variable {
         precondition(value.rank == 4 && labels.shape == [shape[0], shape[2], shape[3]],
                      "cross-entropy: logits \(shape) vs labels \(labels.shape)")
         let n = shape[0], c = shape[1], p = shape[2] * shape[3]
-        var loss = [Float](repeating: 0, count: n * p)
-        var prob = [Float](repeating: 0, count: value.count)
+        // Both are written in full below (every pixel, every class).
+        var loss = [Float](uninitializedCount: n * p)
+        var prob = [Float](uninitializedCount: value.count)
         value.data.withUnsafeBufferPointer { x in
           loss.withUnsafeMutableBufferPointer { lossP in
             prob.withUnsafeMutableBufferPointer { prob in
@@ -47,14 +48,24 @@ extension Variable {
         guard Variable.tracking(self) else { return Variable(out) }
         let s = shape
         return Variable(out, parents: [self]) { g in
-            var gx = prob
-            for i in 0..<n { for q in 0..<p {
-                let t = Int(labels.data[i * p + q])
-                gx[(i * c + t) * p + q] -= 1
-                let gv = g.data[i * p + q]
-                for j in 0..<c { gx[(i * c + j) * p + q] *= gv }
-            } }
-            return [Tensor(shape: s, data: gx)]
+            // (softmax - onehot(label)) * g, one class plane at a time,
+            // planes across cores.
+            let gx = prob.withUnsafeBufferPointer { pp in
+            g.data.withUnsafeBufferPointer { gp in
+            labels.data.withUnsafeBufferPointer { lp in
+            Tensor(shape: s) { o in
+                let pr = UncheckedSendable(pp.baseAddress!), gv = UncheckedSendable(gp.baseAddress!)
+                let lb = UncheckedSendable(lp.baseAddress!), out = UncheckedSendable(o)
+                Parallel.forEach(n * c, minimum: max(1, Tensor.elementwiseGrain / max(1, p))) { planes in
+                    for plane in planes {
+                        let i = plane / c, j = Int32(plane % c)
+                        let src = pr.value + plane * p, dst = out.value + plane * p
+                        let gs = gv.value + i * p, ls = lb.value + i * p
+                        for q in 0..<p { dst[q] = (ls[q] == j ? src[q] - 1 : src[q]) * gs[q] }
+                    }
+                }
+            }}}}
+            return [gx]
         }
     }
 

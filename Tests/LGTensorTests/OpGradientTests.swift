@@ -182,6 +182,26 @@ final class OpGradientTests: XCTestCase {
         XCTAssertEqual(ce, Float(4).logAndReturn(), accuracy: 1e-6)
     }
 
+    /// The cross-entropy gradient over planes split across cores:
+    /// (softmax - onehot(label)) x g at every class of sampled pixels.
+    func testCrossEntropyGradientAtScale() {
+        let n = 2, c = 5, h = 100, w = 90, p = h * w
+        let x = Variable(randn([n, c, h, w], seed: 40), requiresGrad: true)
+        var rng = SeededRandom(seed: 41)
+        let labels = Labels(shape: [n, h, w], data: (0..<(n * p)).map { _ in Int32(rng.next() % UInt64(c)) })
+        let g = randn([n, h, w], seed: 42)
+        x.crossEntropyPerPixel(labels).backward(g)
+        for idx in stride(from: 0, to: n * p, by: 331) {
+            let i = idx / p, q = idx % p
+            let logits = (0..<c).map { Double(x.value.data[(i * c + $0) * p + q]) }
+            let m = logits.max()!, z = logits.reduce(0) { $0 + Foundation.exp($1 - m) }
+            for j in 0..<c {
+                let expect = (Foundation.exp(logits[j] - m) / z - (Int(labels.data[idx]) == j ? 1 : 0)) * Double(g.data[idx])
+                XCTAssertEqual(Double(x.grad!.data[(i * c + j) * p + q]), expect, accuracy: 1e-6, "pixel \(idx), class \(j)")
+            }
+        }
+    }
+
     func testNoGradModeRecordsNothing() {
         let w = Variable(randn([3, 2]), requiresGrad: true)
         let x = Variable(randn([4, 2]))
@@ -247,5 +267,27 @@ final class WeightedSumTests: XCTestCase {
         let w = Variable(Tensor(shape: [2], data: [0.25, -2]))
         assertClose(Variable.weightedSum([a, b], weights: w).value,
                     (a * Variable(Tensor(scalar: 0.25)) + b * Variable(Tensor(scalar: -2))).value, atol: 1e-6)
+    }
+
+    /// Over many element blocks (split across cores): each element summed
+    /// in input order, and the weight gradient equal to the dot product in
+    /// double precision.
+    func testManyBlocks() {
+        let shape = [1, 3, 150, 170]  // 76,500 elements: five blocks, the last partial
+        let xs = (0..<3).map { Variable(randn(shape, seed: 20 + UInt64($0)), requiresGrad: true) }
+        let w = Variable(Tensor(shape: [3], data: [0.5, -1.25, 2]), requiresGrad: true)
+        let y = Variable.weightedSum(xs, weights: w)
+        for j in stride(from: 0, to: y.value.count, by: 997) {
+            var e: Float = 0
+            for i in 0..<3 { e += w.value.data[i] * xs[i].value.data[j] }
+            XCTAssertEqual(y.value.data[j], e, "element \(j)")
+        }
+        let g = randn(shape, seed: 30)
+        y.backward(g)
+        for i in 0..<3 {
+            let dot = zip(g.data, xs[i].value.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            XCTAssertEqual(Double(w.grad!.data[i]), dot, accuracy: 1e-4 * max(1, abs(dot)))
+            XCTAssertTrue(xs[i].grad!.data == g.scaled(w.value.data[i]).data)
+        }
     }
 }
