@@ -66,8 +66,8 @@ __attribute__((constructor)) static void lg_kernel_choose(void) {
 
 static inline const lg_kernel_table *table(void) { return atomic_load_explicit(&current, memory_order_relaxed); }
 
-void lg_wf4_input_tile_row(const float *d, long width, long tw, float *scratch, float *v, long stride) {
-    table()->wf4_input_tile_row(d, width, tw, scratch, v, stride);
+void lg_wf4_input_tile_row(const float *const *rows, long w, long pad, long tw, float *scratch, float *v, long stride) {
+    table()->wf4_input_tile_row(rows, w, pad, tw, scratch, v, stride);
 }
 
 void lg_wf4_output_tile_row(const float *m, long stride, long tw, float *scratch, float *out, long w, long rows) {

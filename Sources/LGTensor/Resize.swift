@@ -95,6 +95,7 @@ extension Tensor {
     public func resizeNearest(height outH: Int, width outW: Int) -> Tensor {
         checkShapes(rank == 4 && outH > 0 && outW > 0, "resizeNearest", shape, [outH, outW], "needs an (N, C, H, W) tensor and a positive size")
         let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
+        if outH == 2 * h && outW == 2 * w { return doubledNearest() }
         let ys = (0..<outH).map { min(h - 1, Int(Float($0) * (Float(h) / Float(outH)))) }
         let xs = (0..<outW).map { min(w - 1, Int(Float($0) * (Float(w) / Float(outW)))) }
         // Planes across cores; a row that repeats the one above is copied.
@@ -122,6 +123,7 @@ extension Tensor {
     public func resizeNearestBackward(inputHeight h: Int, inputWidth w: Int) -> Tensor {
         checkShapes(rank == 4 && h > 0 && w > 0, "resizeNearest backward", shape, [h, w], "needs an (N, C, H, W) gradient and a positive input size")
         let outH = shape[2], outW = shape[3], planes = shape[0] * shape[1]
+        if outH == 2 * h && outW == 2 * w { return doubledNearestBackward() }
         let ys = (0..<outH).map { min(h - 1, Int(Float($0) * (Float(h) / Float(outH)))) }
         let xs = (0..<outW).map { min(w - 1, Int(Float($0) * (Float(w) / Float(outW)))) }
         var out = [Float](repeating: 0, count: planes * h * w)
@@ -137,6 +139,51 @@ extension Tensor {
             }
         }
         return Tensor(shape: [shape[0], shape[1], h, w], data: out)
+    }
+}
+
+extension Tensor {
+    /// `resizeNearest` to twice the size (every upsampling of the
+    /// generators and NSE-2): each value written to a 2x2 block, planes
+    /// across cores.
+    func doubledNearest() -> Tensor {
+        let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
+        return data.withUnsafeBufferPointer { src in
+        Tensor(shape: [shape[0], shape[1], 2 * h, 2 * w]) { dst in
+            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
+            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, 4 * h * w))) { range in
+                for p in range {
+                    for y in 0..<h {
+                        let r = s0.value + (p * h + y) * w, top = d0.value + (p * 2 * h + 2 * y) * 2 * w
+                        for x in 0..<w { let v = r[x]; top[2 * x] = v; top[2 * x + 1] = v }
+                        (top + 2 * w).update(from: top, count: 2 * w)
+                    }
+                }
+            }
+        }}
+    }
+
+    /// The adjoint of `doubledNearest`: each 2x2 block summed, in the
+    /// order the general scatter adds them (row by row), so the bits agree.
+    func doubledNearestBackward() -> Tensor {
+        let h = shape[2] / 2, w = shape[3] / 2, planes = shape[0] * shape[1]
+        return data.withUnsafeBufferPointer { src in
+        Tensor(shape: [shape[0], shape[1], h, w]) { dst in
+            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
+            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, 4 * h * w))) { range in
+                for p in range {
+                    for y in 0..<h {
+                        let top = s0.value + (p * 2 * h + 2 * y) * 2 * w, bottom = top + 2 * w
+                        let row = d0.value + (p * h + y) * w
+                        for x in 0..<w {
+                            var v: Float = 0
+                            v += top[2 * x]; v += top[2 * x + 1]; v += bottom[2 * x]; v += bottom[2 * x + 1]
+                            row[x] = v
+                        }
+                    }
+                }
+            }
+        }}
     }
 }
 

@@ -69,20 +69,26 @@ public enum Winograd {
     /// Fewer output tiles than this (over the batch) stay with im2col: the
     /// 16 GEMMs would be too narrow.
     nonisolated(unsafe) static var minimumTiles = 256
+    /// Fewer input or output channels than this stay with im2col (the
+    /// benchmark lowers it to measure both sides of the line). 8 each way
+    /// is enough (`lg-bench --section winograd-f4`, 2026-12-06: 16 -> 15 and
+    /// 8 -> 8 at 1024 px, PGGAN's top layer and the NSE-2 head's classes,
+    /// take 0.7-0.8x im2col's time forward and backward).
+    nonisolated(unsafe) public static var minimumChannels = 8
 
     /// True for 3x3, stride 1, no dilation, one group, equal padding 0-2,
-    /// enough channels and tiles for the GEMMs to dominate the transforms.
-    /// 16 channels each way is enough (`lg-bench --section winograd-f4`,
-    /// 2026-12-06: 16 -> 16 at 512 and 1024 px, the top layers of the
-    /// 1024-px generators, take 0.41-0.46x im2col's time with F(4x4) and
-    /// 0.79-0.91x with F(2x2); im2col's GEMMs are too thin there).
+    /// and enough tiles and channels (`minimumChannels`). Few channels are
+    /// enough: 16 -> 16 at 512 and 1024 px, the top layers of the 1024-px
+    /// generators, take 0.41-0.46x im2col's time with F(4x4) and 0.79-0.91x
+    /// with F(2x2) (`lg-bench --section winograd-f4`, 2026-12-06); im2col's
+    /// GEMMs are too thin there.
     static func applies(_ x: [Int], _ w: [Int], _ o: Conv2DOptions) -> Bool {
         guard enabled, w[2] == 3, w[3] == 3, o.stride == (1, 1), o.dilation == (1, 1), o.groups == 1,
               o.padding.h == o.padding.w, (0...2).contains(o.padding.h) else { return false }
         let ho = x[2] + 2 * o.padding.h - 2, wo = x[3] + 2 * o.padding.w - 2
         guard ho > 0, wo > 0 else { return false }
         let tiles = x[0] * ((ho + 1) / 2) * ((wo + 1) / 2)
-        return tiles >= minimumTiles && x[1] >= 16 && w[0] >= 16
+        return tiles >= minimumTiles && x[1] >= minimumChannels && w[0] >= minimumChannels
     }
 
     /// The weight of the convolution that gives a stride-1 3x3 convolution's

@@ -159,13 +159,27 @@ extension TileGeometry {
         let width = 4 * tw + 2  // the padded columns the row's tiles read
         let stride = channels * tc
         let q = tw + 1  // a residue run: the row's columns 4 t + m, t = 0 ... tw
-        Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
-                                       scratch: 12 * width + 24 * q) { ci, k, sample, ty, d in
-            let plane = base + (sample * channels + ci) * h * w
-            // The six input rows of this tile row, zero-padded to `width`.
-            Winograd.paddedRows(plane, h: h, w: w, firstRow: 4 * ty - pad, count: 6, width: width, pad: pad, into: d)
-            // Bᵀ d B for the row's tiles, in the CPU's widest variant (CKernels).
-            lg_wf4_input_tile_row(d, width, tw, d + 6 * width, v + ci * tc + k * tw, stride)
+        // The rows above and below the map read as zeros.
+        let zeros = [Float](repeating: 0, count: w)
+        zeros.withUnsafeBufferPointer { zp in
+            let zero = UncheckedSendable(zp.baseAddress!)
+            Winograd.forEachChannelTileRow(channels: channels, rows: rows, tilesHigh: tilesHigh, tilesWide: tw,
+                                           scratch: 6 * width + 4 * q) { ci, k, sample, ty, scratch in
+                let plane = base + (sample * channels + ci) * h * w
+                let first = 4 * ty - pad
+                @inline(__always) func row(_ i: Int) -> UnsafePointer<Float>? {
+                    let y = first + i
+                    return y >= 0 && y < h ? plane + y * w : zero.value
+                }
+                // Bᵀ d B for the row's tiles, read in place, in the CPU's widest variant (CKernels).
+                var six: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?,
+                          UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?) = (row(0), row(1), row(2), row(3), row(4), row(5))
+                withUnsafePointer(to: &six) { p in
+                    p.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: 6) { rp in
+                        lg_wf4_input_tile_row(rp, w, pad, tw, scratch, v + ci * tc + k * tw, stride)
+                    }
+                }
+            }
         }
     }
 

@@ -291,7 +291,9 @@ final class ConvTests: XCTestCase {
         }
         for (i, (xs, cout, pad, budget)) in [([2, 32, 9, 10], 40, 1, 1 << 21), ([1, 48, 16, 16], 32, 1, 4000),
                                              ([3, 32, 10, 13], 32, 0, 1 << 21), ([1, 32, 11, 8], 36, 2, 9000),
-                                             ([1, 64, 33, 35], 64, 1, 1 << 21)].enumerated() {
+                                             ([1, 64, 33, 35], 64, 1, 1 << 21),
+                                             // Few channels (PGGAN's top layer, NSE-2's class head).
+                                             ([2, 8, 21, 19], 8, 1, 1 << 21), ([1, 16, 18, 17], 15, 2, 5000)].enumerated() {
             Winograd.chunkBudget = budget
             let x = randn(xs, seed: UInt64(i + 1)), w = randn([cout, xs[1], 3, 3], seed: UInt64(i + 30)), b = randn([cout], seed: 9)
             let o = Conv2DOptions(padding: pad)
@@ -324,6 +326,9 @@ final class ConvTests: XCTestCase {
             Winograd.gemmsAcrossCores = true
         }
         Winograd.minimumTilesF4 = saved.2
+        // Below `minimumChannels` each way, im2col.
+        XCTAssertFalse(Winograd.applies([1, 7, 64, 64], [8, 7, 3, 3], Conv2DOptions(padding: 1)))
+        XCTAssertFalse(Winograd.applies([1, 8, 64, 64], [7, 8, 3, 3], Conv2DOptions(padding: 1)))
         // By default where its 36 GEMMs get at least 64 columns.
         XCTAssertFalse(Winograd.useF4(batch: 1, outH: 16, outW: 16))
         XCTAssertTrue(Winograd.useF4(batch: 1, outH: 32, outW: 32))

@@ -30,6 +30,20 @@ final class FusedInferenceTests: XCTestCase {
         }
     }
 
+    /// Doubling takes a loop of its own; its adjoint sums each 2x2 block
+    /// in the scatter's order (row by row).
+    func testDoubledNearestBackwardSumsEachBlockInOrder() {
+        let g = randn([2, 3, 10, 14], seed: 5)
+        let b = g.resizeNearestBackward(inputHeight: 5, inputWidth: 7)
+        XCTAssertEqual(b.shape, [2, 3, 5, 7])
+        for p in 0..<6 { for y in 0..<5 { for x in 0..<7 {
+            let at = { (yy: Int, xx: Int) in g.data[(p * 10 + yy) * 14 + xx] }
+            var e: Float = 0
+            e += at(2 * y, 2 * x); e += at(2 * y, 2 * x + 1); e += at(2 * y + 1, 2 * x); e += at(2 * y + 1, 2 * x + 1)
+            XCTAssertEqual(b.data[(p * 5 + y) * 7 + x], e, "\(p), \(y), \(x)")
+        } } }
+    }
+
     /// 2x2 stride-2 max pooling takes a loop of its own: the same maxima and
     /// indices as the window scan (first maximum in row order wins; NaN wins).
     func testMaxPool2x2EqualsTheWindowScan() {

@@ -27,11 +27,13 @@ const char *lg_kernel_isa_name(lg_isa isa);
 /// variants); returns whether it did. Not while kernels run on other threads.
 int lg_kernel_use_isa(lg_isa isa);
 
-/// Winograd F(4x4, 3x3), the input side of one channel's tile row: `d` holds
-/// the six zero-padded input rows (each `width` = 4 tw + 2 floats); writes
-/// the 36 transformed planes V[6 i + j] at v + (6 i + j) * stride, tw tiles
-/// each. `scratch`: 6 width + 4 (tw + 1) floats.
-void lg_wf4_input_tile_row(const float *d, long width, long tw, float *scratch, float *v, long stride);
+/// Winograd F(4x4, 3x3), the input side of one channel's tile row: `rows`
+/// are its six input rows, `w` floats each (rows above or below the map
+/// point at `w` zeros), read as if padded with `pad` zero columns on the
+/// left and zeros past the right edge up to 4 tw + 2 columns; writes the 36
+/// transformed planes V[6 i + j] at v + (6 i + j) * stride, tw tiles each.
+/// `scratch`: 6 (4 tw + 2) + 4 (tw + 1) floats.
+void lg_wf4_input_tile_row(const float *const *rows, long w, long pad, long tw, float *scratch, float *v, long stride);
 
 /// Winograd F(4x4, 3x3), the output side of one channel's tile row: reads
 /// M[6 i + j] at m + (6 i + j) * stride (tw tiles each) and writes the
