@@ -27,68 +27,86 @@ public enum Resize {
 
 extension Tensor {
     /// Bilinear resize to (outH, outW); `alignCorners` as in PyTorch.
+    ///
+    /// Separably, planes across cores: first each source row interpolated
+    /// along x (top = r0[x0] + (r0[x1] - r0[x0]) wx), then each output row
+    /// as the lerp of its two x-interpolated source rows (top + (bot - top)
+    /// wy), a contiguous pass. The expressions are the per-pixel form's, so
+    /// the values are the same bits; only the x-interpolation is done once
+    /// per source row instead of once per output row.
     public func resizeBilinear(height outH: Int, width outW: Int, alignCorners: Bool) -> Tensor {
         checkShapes(rank == 4 && outH > 0 && outW > 0, "resizeBilinear", shape, [outH, outW], "needs an (N, C, H, W) tensor and a positive size")
         let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
         if h == outH && w == outW { return self }
         let ty = Resize.taps(input: h, output: outH, alignCorners: alignCorners)
         let tx = Resize.taps(input: w, output: outW, alignCorners: alignCorners)
-        var out = [Float](repeating: 0, count: planes * outH * outW)
-        data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                Parallel.forEach(planes, minimum: max(1, 65_536 / max(1, outH * outW))) { range in
+        return data.withUnsafeBufferPointer { src in
+        Tensor(shape: [shape[0], shape[1], outH, outW]) { dst in
+            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
+            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, outH * outW))) { range in
+                // The plane's rows interpolated along x (only the rows some output row reads).
+                let rows = UnsafeMutablePointer<Float>.allocate(capacity: h * outW)
+                defer { rows.deallocate() }
                 for p in range {
-                    let s = src.baseAddress! + p * h * w
-                    let d = dst.baseAddress! + p * outH * outW
+                    let s = s0.value + p * h * w, d = d0.value + p * outH * outW
+                    var done = -1
                     for oy in 0..<outH {
-                        let r0 = s + ty.i0[oy] * w, r1 = s + ty.i1[oy] * w
-                        let wy = ty.w1[oy]
-                        let row = d + oy * outW
-                        for ox in 0..<outW {
-                            let x0 = tx.i0[ox], x1 = tx.i1[ox], wx = tx.w1[ox]
-                            let top = r0[x0] + (r0[x1] - r0[x0]) * wx
-                            let bot = r1[x0] + (r1[x1] - r1[x0]) * wx
-                            row[ox] = top + (bot - top) * wy
+                        // Source rows are read in increasing order.
+                        for r in ty.i0[oy]...ty.i1[oy] where r > done && (r == ty.i0[oy] || r == ty.i1[oy]) {
+                            let row = s + r * w, o = rows + r * outW
+                            for ox in 0..<outW {
+                                let x0 = tx.i0[ox], x1 = tx.i1[ox]
+                                o[ox] = row[x0] + (row[x1] - row[x0]) * tx.w1[ox]
+                            }
+                            done = r
                         }
+                        let top = rows + ty.i0[oy] * outW, bot = rows + ty.i1[oy] * outW
+                        let wy = ty.w1[oy], out = d + oy * outW
+                        for ox in 0..<outW { out[ox] = top[ox] + (bot[ox] - top[ox]) * wy }
                     }
                 }
-                }
             }
-        }
-        return Tensor(shape: [shape[0], shape[1], outH, outW], data: out)
+        }}
     }
 
-    /// The adjoint of `resizeBilinear`: maps an output gradient back to the input size.
+    /// The adjoint of `resizeBilinear`: maps an output gradient back to the
+    /// input size. Separably (the transpose of the forward's two passes):
+    /// each output row's gradient spread onto its two source rows (weights
+    /// 1 - wy and wy, contiguous), then each source row's gradient onto its
+    /// columns (1 - wx and wx); planes across cores.
     public func resizeBilinearBackward(inputHeight h: Int, inputWidth w: Int, alignCorners: Bool) -> Tensor {
         checkShapes(rank == 4 && h > 0 && w > 0, "resizeBilinear backward", shape, [h, w], "needs an (N, C, H, W) gradient and a positive input size")
         let outH = shape[2], outW = shape[3], planes = shape[0] * shape[1]
         if h == outH && w == outW { return self }
         let ty = Resize.taps(input: h, output: outH, alignCorners: alignCorners)
         let tx = Resize.taps(input: w, output: outW, alignCorners: alignCorners)
-        var out = [Float](repeating: 0, count: planes * h * w)
-        data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                Parallel.forEach(planes, minimum: max(1, 65_536 / max(1, outH * outW))) { range in
+        return data.withUnsafeBufferPointer { src in
+        Tensor(shape: [shape[0], shape[1], h, w]) { dst in
+            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
+            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, outH * outW))) { range in
+                let rows = UnsafeMutablePointer<Float>.allocate(capacity: h * outW)
+                defer { rows.deallocate() }
                 for p in range {
-                    let g = src.baseAddress! + p * outH * outW
-                    let d = dst.baseAddress! + p * h * w
+                    let g = s0.value + p * outH * outW, d = d0.value + p * h * w
+                    rows.update(repeating: 0, count: h * outW)
                     for oy in 0..<outH {
-                        let r0 = d + ty.i0[oy] * w, r1 = d + ty.i1[oy] * w
-                        let wy = ty.w1[oy]
+                        let wy = ty.w1[oy], gr = g + oy * outW
+                        let r0 = rows + ty.i0[oy] * outW, r1 = rows + ty.i1[oy] * outW
+                        for ox in 0..<outW { r0[ox] += gr[ox] * (1 - wy) }
+                        for ox in 0..<outW { r1[ox] += gr[ox] * wy }
+                    }
+                    d.update(repeating: 0, count: h * w)
+                    for y in 0..<h {
+                        let r = rows + y * outW, o = d + y * w
                         for ox in 0..<outW {
-                            let v = g[oy * outW + ox]
-                            let x0 = tx.i0[ox], x1 = tx.i1[ox], wx = tx.w1[ox]
-                            r0[x0] += v * (1 - wy) * (1 - wx)
-                            r0[x1] += v * (1 - wy) * wx
-                            r1[x0] += v * wy * (1 - wx)
-                            r1[x1] += v * wy * wx
+                            let v = r[ox], wx = tx.w1[ox]
+                            o[tx.i0[ox]] += v * (1 - wx)
+                            o[tx.i1[ox]] += v * wx
                         }
                     }
                 }
-                }
             }
-        }
-        return Tensor(shape: [shape[0], shape[1], h, w], data: out)
+        }}
     }
 
     /// Nearest-neighbour resize (PyTorch 'nearest': src = floor(dst * in / out)).
