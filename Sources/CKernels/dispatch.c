@@ -70,8 +70,9 @@ void lg_wf4_input_tile_row(const float *const *rows, long w, long pad, long tw, 
     table()->wf4_input_tile_row(rows, w, pad, tw, scratch, v, stride);
 }
 
-void lg_wf4_output_tile_row(const float *m, long stride, long tw, float *scratch, float *out, long w, long rows) {
-    table()->wf4_output_tile_row(m, stride, tw, scratch, out, w, rows);
+void lg_wf4_output_tile_row(const float *m, long stride, long tw, float *scratch, float *out, long w, long rows,
+                            int mode, float scale, float shift, float slope) {
+    table()->wf4_output_tile_row(m, stride, tw, scratch, out, w, rows, mode, scale, shift, slope);
 }
 
 void lg_wf4_gradient_tile_row(const float *g, long tw, float *scratch, float *m, long stride) {

@@ -5,7 +5,7 @@
 
 typedef struct {
     void (*wf4_input_tile_row)(const float *const *, long, long, long, float *, float *, long);
-    void (*wf4_output_tile_row)(const float *, long, long, float *, float *, long, long);
+    void (*wf4_output_tile_row)(const float *, long, long, float *, float *, long, long, int, float, float, float);
     void (*wf4_gradient_tile_row)(const float *, long, float *, float *, long);
 } lg_kernel_table;
 

@@ -181,8 +181,8 @@ public final class FaceParser: ParameterContainer {
         func doubleConv(_ x: Tensor, _ p: String) -> Tensor {
             var h = x
             for c in ["conv1", "conv2"] {
-                h = h.conv2d(store[p + c + ".0.weight"].value, Conv2DOptions(padding: 1))
-                h.applyChannelEpilogue(epilogue(conv: p + c + ".0.", bn: p + c + ".1.", relu: true))
+                h = h.conv2d(store[p + c + ".0.weight"].value, Conv2DOptions(padding: 1),
+                             epilogue: epilogue(conv: p + c + ".0.", bn: p + c + ".1.", relu: true))
             }
             return h
         }

@@ -106,10 +106,9 @@ public final class PGGANGenerator: Generator {
         let scale = PGGANGenerator.gain / Float(x.shape[1] * kernel * kernel).squareRoot()
         let w = store["layer\(l).conv.weight"], bias = store["layer\(l).wscale.bias"]
         if !Variable.tracking(h, w, bias) {
-            var y = h.value.conv2d(w.value, Conv2DOptions(padding: padding))
-            y.applyChannelEpilogue(ChannelEpilogue(scale: [Float](repeating: scale, count: bias.value.count),
-                                                   shift: bias.value.data, relu: true, negativeSlope: 0.2))
-            return Variable(y)
+            return Variable(h.value.conv2d(w.value, Conv2DOptions(padding: padding),
+                                           epilogue: ChannelEpilogue(scale: [Float](repeating: scale, count: bias.value.count),
+                                                                     shift: bias.value.data, relu: true, negativeSlope: 0.2)))
         }
         return (h.conv2d(w, bias: nil, Conv2DOptions(padding: padding)) * scale
             + bias.reshaped([1, -1, 1, 1])).leakyRelu(0.2)

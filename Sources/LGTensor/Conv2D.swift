@@ -63,6 +63,25 @@ extension Tensor {
     /// `winograd`: whether 3x3 stride-1 layers may take Winograd (F(2x2, 3x3),
     /// or F(4x4, 3x3) on large maps: `Winograd.useF4`)
     /// (default: as `Winograd.policy` allows outside training).
+    ///
+    /// `epilogue`, when given, maps the output (after the bias) per channel;
+    /// the Winograd path applies it as it writes each output row, the others
+    /// in one pass after.
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init(),
+                       winograd: Bool = Winograd.allowed(training: false), epilogue: ChannelEpilogue?) -> Tensor {
+        guard let epilogue else { return conv2d(weight, bias: bias, o, winograd: winograd) }
+        precondition(epilogue.scale.count == weight.shape[0],
+                     "conv2d: epilogue for \(epilogue.scale.count) channels, weight \(weight.shape)")
+        if bias == nil, winograd, Winograd.applies(shape, weight.shape, o) {
+            _ = Tensor.convCheck(self.shape, weight.shape, o)
+            return Winograd.convAuto(self, weight, pad: o.padding.h, epilogue: epilogue)
+        }
+        var result = conv2d(weight, bias: bias, o, winograd: winograd)
+        result.applyChannelEpilogue(epilogue)
+        return result
+    }
+
+    /// 2-d convolution without an epilogue (above).
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init(),
                        winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
         let geo = Tensor.convCheck(self.shape, weight.shape, o)

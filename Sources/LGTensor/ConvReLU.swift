@@ -13,11 +13,11 @@ extension Variable {
     public func conv2dReLU(_ weight: Variable, bias: Variable? = nil, _ o: Conv2DOptions = .init()) -> Variable {
         let parents = [self, weight] + (bias.map { [$0] } ?? [])
         let tracking = Variable.tracking(parents)
-        var out = value.conv2d(weight.value, bias: nil, o, winograd: Winograd.allowed(training: tracking))
         let cout = weight.shape[0]
-        out.applyChannelEpilogue(ChannelEpilogue(scale: [Float](repeating: 1, count: cout),
-                                                 shift: bias?.value.data ?? [Float](repeating: 0, count: cout),
-                                                 relu: true))
+        let out = value.conv2d(weight.value, bias: nil, o, winograd: Winograd.allowed(training: tracking),
+                               epilogue: ChannelEpilogue(scale: [Float](repeating: 1, count: cout),
+                                                         shift: bias?.value.data ?? [Float](repeating: 0, count: cout),
+                                                         relu: true))
         guard tracking else { return Variable(out) }
         let xv = value, wv = weight.value, y = out
         return Variable(out, parents: parents) { g in

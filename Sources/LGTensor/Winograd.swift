@@ -106,7 +106,8 @@ public enum Winograd {
 
     /// conv2d(x, w, padding: pad) for a 3x3 weight (Cout, Cin, 3, 3),
     /// stride 1, by the Winograd scheme `T` (F(2x2, 3x3) or F(4x4, 3x3)).
-    static func conv<T: WinogradTiling>(_ x: Tensor, _ w: Tensor, pad: Int, tiling: T.Type) -> Tensor {
+    static func conv<T: WinogradTiling>(_ x: Tensor, _ w: Tensor, pad: Int, tiling: T.Type,
+                                        epilogue: ChannelEpilogue? = nil) -> Tensor {
         let n = x.shape[0], cin = x.shape[1], h = x.shape[2], wd = x.shape[3], cout = w.shape[0]
         precondition(w.shape == [cout, cin, 3, 3], "winograd: weight \(w.shape) for input \(x.shape)")
         let ho = h + 2 * pad - 2, wo = wd + 2 * pad - 2
@@ -133,7 +134,7 @@ public enum Winograd {
                                   b: v + xi * cin * tc, ldb: tc,
                                   c: m + xi * cout * tc, ldc: tc)
                     }
-                    T.writeOutput(yp.baseAddress!, output, rows: rows, from: m)
+                    T.writeOutput(yp.baseAddress!, output, rows: rows, from: m, epilogue: epilogue)
                 }
             }}}
         }
@@ -332,7 +333,9 @@ protocol WinogradTiling {
     /// ∂M_ξ = (A ∂y Aᵀ)[ξ] of the output-gradient tiles in `rows`.
     static func transformGradient(_ gy: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into m: UnsafeMutablePointer<Float>)
     /// y = Aᵀ m A for the tiles in `rows`, written where they fall inside the output.
-    static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>)
+    /// y = Aᵀ m A for the tiles in `rows`, each channel then mapped by `epilogue` (if any).
+    static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>,
+                            epilogue: ChannelEpilogue?)
 }
 
 extension Winograd {
@@ -351,8 +354,9 @@ extension Winograd {
         static func transformGradient(_ gy: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
             g.gradientTilesF2(gy, rows: rows, into: m)
         }
-        static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>) {
-            g.outputTilesF2(y, rows: rows, from: m)
+        static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>,
+                                epilogue: ChannelEpilogue?) {
+            g.outputTilesF2(y, rows: rows, from: m, epilogue: epilogue)
         }
     }
 }
@@ -436,7 +440,8 @@ extension TileGeometry {
 
     /// The output side: y = Aᵀ m A with Aᵀ = [[1,1,1,0],[0,1,-1,-1]], a tile
     /// row at a time, each tile's 2x2 written where it falls inside the output.
-    func outputTilesF2(_ base: UnsafeMutablePointer<Float>, rows: Range<Int>, from m: UnsafePointer<Float>) {
+    func outputTilesF2(_ base: UnsafeMutablePointer<Float>, rows: Range<Int>, from m: UnsafePointer<Float>,
+                       epilogue: ChannelEpilogue? = nil) {
         let tc = rows.count * tilesWide, tw = tilesWide
         let stride = channels * tc
         // Scratch: rows of Aᵀ m, a_j (first output row) and b_j (second), j = column of m.
@@ -461,6 +466,7 @@ extension TileGeometry {
                     out[2 * tx + 1] = c1[tx] - c2[tx] - c3[tx]
                 }
                 if full < tw { out[2 * full] = c0[full] + c1[full] + c2[full] }
+                epilogue?.apply(out, count: w, channel: co)
             }
         }
     }

@@ -32,11 +32,13 @@ extension Winograd {
         largeTiles && outH >= 8 && outW >= 8 && batch * ((outH + 3) / 4) * ((outW + 3) / 4) >= minimumTilesF4
     }
 
-    /// conv2d(x, w, padding: pad), 3x3, stride 1, choosing F(4x4) or F(2x2) tiles.
-    static func convAuto(_ x: Tensor, _ w: Tensor, pad: Int) -> Tensor {
+    /// conv2d(x, w, padding: pad), 3x3, stride 1, choosing F(4x4) or F(2x2)
+    /// tiles; `epilogue` maps each output channel as it is written.
+    static func convAuto(_ x: Tensor, _ w: Tensor, pad: Int, epilogue: ChannelEpilogue? = nil) -> Tensor {
         let ho = x.shape[2] + 2 * pad - 2, wo = x.shape[3] + 2 * pad - 2
         return useF4(batch: x.shape[0], outH: ho, outW: wo)
-            ? conv(x, w, pad: pad, tiling: F4x4.self) : conv(x, w, pad: pad, tiling: F2x2.self)
+            ? conv(x, w, pad: pad, tiling: F4x4.self, epilogue: epilogue)
+            : conv(x, w, pad: pad, tiling: F2x2.self, epilogue: epilogue)
     }
 
     /// The weight gradient, choosing the tiles as `convAuto` does.
@@ -60,8 +62,9 @@ extension Winograd {
         static func transformGradient(_ gy: UnsafePointer<Float>, _ g: TileGeometry, rows: Range<Int>, into m: UnsafeMutablePointer<Float>) {
             g.gradientTilesF4(gy, rows: rows, into: m)
         }
-        static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>) {
-            g.outputTilesF4(y, rows: rows, from: m)
+        static func writeOutput(_ y: UnsafeMutablePointer<Float>, _ g: TileGeometry, rows: Range<Int>, from m: UnsafePointer<Float>,
+                                epilogue: ChannelEpilogue?) {
+            g.outputTilesF4(y, rows: rows, from: m, epilogue: epilogue)
         }
     }
 
@@ -202,7 +205,8 @@ extension TileGeometry {
 
     /// The output side: y = Aᵀ m A, a tile row at a time, each tile's 4x4
     /// written where it falls inside the output.
-    func outputTilesF4(_ base: UnsafeMutablePointer<Float>, rows: Range<Int>, from m: UnsafePointer<Float>) {
+    func outputTilesF4(_ base: UnsafeMutablePointer<Float>, rows: Range<Int>, from m: UnsafePointer<Float>,
+                       epilogue e: ChannelEpilogue? = nil) {
         let tc = rows.count * tilesWide, tw = tilesWide
         let stride = channels * tc
         // Scratch: rows of Aᵀ m, 4 output rows x 6 columns of m, each `tw` long; then one output row.
@@ -210,7 +214,10 @@ extension TileGeometry {
                                        scratch: 28 * tw) { co, k, sample, ty, buf in
             let plane = base + (sample * channels + co) * h * w
             // Aᵀ m A, each tile's 4x4 written where it falls inside the output (CKernels).
-            lg_wf4_output_tile_row(m + co * tc + k * tw, stride, tw, buf, plane + 4 * ty * w, w, min(4, h - 4 * ty))
+            // With an epilogue, each row mapped as it is written.
+            let mode: Int32 = e == nil ? 0 : (e!.relu ? 2 : 1)
+            lg_wf4_output_tile_row(m + co * tc + k * tw, stride, tw, buf, plane + 4 * ty * w, w, min(4, h - 4 * ty),
+                                   mode, e?.scale[co] ?? 1, e?.shift[co] ?? 0, e?.negativeSlope ?? 0)
         }
     }
 }

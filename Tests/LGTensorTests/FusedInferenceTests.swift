@@ -30,6 +30,28 @@ final class FusedInferenceTests: XCTestCase {
         }
     }
 
+    /// A convolution's epilogue applied as Winograd writes the output (F(4x4)
+    /// in the C kernel, F(2x2) per row) gives the bits of the separate pass;
+    /// im2col applies it after.
+    func testConvEpilogueWhileWritingEqualsTheSeparatePass() {
+        let saved = (Winograd.minimumTiles, Winograd.minimumTilesF4, Winograd.largeTiles)
+        Winograd.minimumTiles = 1; Winograd.minimumTilesF4 = 1
+        defer { (Winograd.minimumTiles, Winograd.minimumTilesF4, Winograd.largeTiles) = saved }
+        let x = randn([2, 16, 21, 18], seed: 21), w = randn([12, 16, 3, 3], seed: 22).scaled(0.2)
+        let scale = (0..<12).map { 0.5 + Float($0) / 10 }, shift = (0..<12).map { Float($0 % 4) - 1.5 }
+        for e in [ChannelEpilogue(scale: scale, shift: shift, relu: true),
+                  ChannelEpilogue(scale: scale, shift: shift, relu: true, negativeSlope: 0.2),
+                  ChannelEpilogue(scale: scale, shift: shift, relu: false)] {
+            for (large, winograd) in [(true, true), (false, true), (true, false)] {
+                Winograd.largeTiles = large
+                var expect = x.conv2d(w, Conv2DOptions(padding: 1), winograd: winograd)
+                expect.applyChannelEpilogue(e)
+                let fused = x.conv2d(w, Conv2DOptions(padding: 1), winograd: winograd, epilogue: e)
+                XCTAssertTrue(fused.data == expect.data, "relu \(e.relu) slope \(e.negativeSlope) F4 \(large) winograd \(winograd)")
+            }
+        }
+    }
+
     /// Bilinear resizing runs separably: the per-pixel formula's bits
     /// forward, and its adjoint backward (<resize x, g> = <x, resize* g>).
     func testSeparableBilinearMatchesThePerPixelFormula() {

@@ -37,15 +37,18 @@ final class KernelISATests: XCTestCase {
             let ho = xs[2] + 2 * pad - 2, wo = xs[3] + 2 * pad - 2
             XCTAssertTrue(Winograd.applies(x.shape, w.shape, o) && Winograd.useF4(batch: xs[0], outH: ho, outW: wo))
             let gy = randn([xs[0], cout, ho, wo], seed: UInt64(i + 60))
+            // A LeakyReLU epilogue applied as the output is written.
+            let epilogue = ChannelEpilogue(scale: (0..<cout).map { 0.5 + Float($0) / 16 }, shift: (0..<cout).map { Float($0 % 5) - 2 },
+                                           relu: true, negativeSlope: 0.2)
             func run() -> [[Float]] {
                 let y = x.conv2d(w, o)
                 let (gx, gw) = x.conv2dBackward(w, gy, o)
-                return [y.data, gx!.data, gw!.data]
+                return [y.data, gx!.data, gw!.data, x.conv2d(w, o, epilogue: epilogue).data]
             }
             let reference = KernelISA.with(.baseline, run)!
             for isa in KernelISA.supported.dropFirst() {
                 let r = KernelISA.with(isa, run)!
-                for (k, what) in ["forward", "input gradient", "weight gradient"].enumerated() {
+                for (k, what) in ["forward", "input gradient", "weight gradient", "forward with an epilogue"].enumerated() {
                     XCTAssertEqual(r[k], reference[k], "case \(i), \(what): \(isa.rawValue) differs from baseline")
                 }
             }

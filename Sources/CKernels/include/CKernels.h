@@ -38,8 +38,11 @@ void lg_wf4_input_tile_row(const float *const *rows, long w, long pad, long tw, 
 /// Winograd F(4x4, 3x3), the output side of one channel's tile row: reads
 /// M[6 i + j] at m + (6 i + j) * stride (tw tiles each) and writes the
 /// first `rows` (at most 4) of the tile row's output rows, each `w` wide, at
-/// out + r * w. `scratch`: 28 tw floats.
-void lg_wf4_output_tile_row(const float *m, long stride, long tw, float *scratch, float *out, long w, long rows);
+/// out + r * w. `scratch`: 28 tw floats. Each value written is then mapped
+/// as `ChannelEpilogue.apply` maps it: `mode` 0 not at all, 1 to v * scale +
+/// shift, 2 to that through ReLU (`slope` 0) or LeakyReLU(`slope`).
+void lg_wf4_output_tile_row(const float *m, long stride, long tw, float *scratch, float *out, long w, long rows,
+                            int mode, float scale, float shift, float slope);
 
 /// Winograd F(4x4, 3x3), the output gradient's side of one channel's tile
 /// row: `g` holds the four zero-padded gradient rows (each 4 tw floats);
