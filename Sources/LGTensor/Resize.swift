@@ -26,6 +26,23 @@ public enum Resize {
 }
 
 extension Tensor {
+    /// A tensor of shape `outShape` with as many (N, C) planes as this one,
+    /// each written by `body(source plane, output plane, scratch)`; planes
+    /// across cores, each part with `scratch` floats of its own.
+    func mapPlanes(to outShape: [Int], scratch: Int = 0,
+                   _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let planes = shape[0] * shape[1], inSize = count / max(1, planes), outSize = Tensor.count(of: outShape) / max(1, planes)
+        return data.withUnsafeBufferPointer { src in
+        Tensor(shape: outShape) { dst in
+            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
+            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, max(inSize, outSize)))) { range in
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratch))
+                defer { buf.deallocate() }
+                for p in range { body(s0.value + p * inSize, d0.value + p * outSize, buf) }
+            }
+        }}
+    }
+
     /// Bilinear resize to (outH, outW); `alignCorners` as in PyTorch.
     ///
     /// Separably, planes across cores: first each source row interpolated
@@ -36,37 +53,28 @@ extension Tensor {
     /// per source row instead of once per output row.
     public func resizeBilinear(height outH: Int, width outW: Int, alignCorners: Bool) -> Tensor {
         checkShapes(rank == 4 && outH > 0 && outW > 0, "resizeBilinear", shape, [outH, outW], "needs an (N, C, H, W) tensor and a positive size")
-        let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
+        let h = shape[2], w = shape[3]
         if h == outH && w == outW { return self }
         let ty = Resize.taps(input: h, output: outH, alignCorners: alignCorners)
         let tx = Resize.taps(input: w, output: outW, alignCorners: alignCorners)
-        return data.withUnsafeBufferPointer { src in
-        Tensor(shape: [shape[0], shape[1], outH, outW]) { dst in
-            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
-            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, outH * outW))) { range in
-                // The plane's rows interpolated along x (only the rows some output row reads).
-                let rows = UnsafeMutablePointer<Float>.allocate(capacity: h * outW)
-                defer { rows.deallocate() }
-                for p in range {
-                    let s = s0.value + p * h * w, d = d0.value + p * outH * outW
-                    var done = -1
-                    for oy in 0..<outH {
-                        // Source rows are read in increasing order.
-                        for r in ty.i0[oy]...ty.i1[oy] where r > done && (r == ty.i0[oy] || r == ty.i1[oy]) {
-                            let row = s + r * w, o = rows + r * outW
-                            for ox in 0..<outW {
-                                let x0 = tx.i0[ox], x1 = tx.i1[ox]
-                                o[ox] = row[x0] + (row[x1] - row[x0]) * tx.w1[ox]
-                            }
-                            done = r
-                        }
-                        let top = rows + ty.i0[oy] * outW, bot = rows + ty.i1[oy] * outW
-                        let wy = ty.w1[oy], out = d + oy * outW
-                        for ox in 0..<outW { out[ox] = top[ox] + (bot[ox] - top[ox]) * wy }
+        // Per plane, its rows interpolated along x (only the rows some output row reads) in scratch.
+        return mapPlanes(to: [shape[0], shape[1], outH, outW], scratch: h * outW) { s, d, rows in
+            var done = -1
+            for oy in 0..<outH {
+                // Source rows are read in increasing order.
+                for r in ty.i0[oy]...ty.i1[oy] where r > done && (r == ty.i0[oy] || r == ty.i1[oy]) {
+                    let row = s + r * w, o = rows + r * outW
+                    for ox in 0..<outW {
+                        let x0 = tx.i0[ox], x1 = tx.i1[ox]
+                        o[ox] = row[x0] + (row[x1] - row[x0]) * tx.w1[ox]
                     }
+                    done = r
                 }
+                let top = rows + ty.i0[oy] * outW, bot = rows + ty.i1[oy] * outW
+                let wy = ty.w1[oy], out = d + oy * outW
+                for ox in 0..<outW { out[ox] = top[ox] + (bot[ox] - top[ox]) * wy }
             }
-        }}
+        }
     }
 
     /// The adjoint of `resizeBilinear`: maps an output gradient back to the
@@ -76,65 +84,50 @@ extension Tensor {
     /// columns (1 - wx and wx); planes across cores.
     public func resizeBilinearBackward(inputHeight h: Int, inputWidth w: Int, alignCorners: Bool) -> Tensor {
         checkShapes(rank == 4 && h > 0 && w > 0, "resizeBilinear backward", shape, [h, w], "needs an (N, C, H, W) gradient and a positive input size")
-        let outH = shape[2], outW = shape[3], planes = shape[0] * shape[1]
+        let outH = shape[2], outW = shape[3]
         if h == outH && w == outW { return self }
         let ty = Resize.taps(input: h, output: outH, alignCorners: alignCorners)
         let tx = Resize.taps(input: w, output: outW, alignCorners: alignCorners)
-        return data.withUnsafeBufferPointer { src in
-        Tensor(shape: [shape[0], shape[1], h, w]) { dst in
-            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
-            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, outH * outW))) { range in
-                let rows = UnsafeMutablePointer<Float>.allocate(capacity: h * outW)
-                defer { rows.deallocate() }
-                for p in range {
-                    let g = s0.value + p * outH * outW, d = d0.value + p * h * w
-                    rows.update(repeating: 0, count: h * outW)
-                    for oy in 0..<outH {
-                        let wy = ty.w1[oy], gr = g + oy * outW
-                        let r0 = rows + ty.i0[oy] * outW, r1 = rows + ty.i1[oy] * outW
-                        for ox in 0..<outW { r0[ox] += gr[ox] * (1 - wy) }
-                        for ox in 0..<outW { r1[ox] += gr[ox] * wy }
-                    }
-                    d.update(repeating: 0, count: h * w)
-                    for y in 0..<h {
-                        let r = rows + y * outW, o = d + y * w
-                        for ox in 0..<outW {
-                            let v = r[ox], wx = tx.w1[ox]
-                            o[tx.i0[ox]] += v * (1 - wx)
-                            o[tx.i1[ox]] += v * wx
-                        }
-                    }
+        // Per plane, the gradient spread onto source rows (h x outW) in scratch.
+        return mapPlanes(to: [shape[0], shape[1], h, w], scratch: h * outW) { g, d, rows in
+            rows.update(repeating: 0, count: h * outW)
+            for oy in 0..<outH {
+                let wy = ty.w1[oy], gr = g + oy * outW
+                let r0 = rows + ty.i0[oy] * outW, r1 = rows + ty.i1[oy] * outW
+                for ox in 0..<outW { r0[ox] += gr[ox] * (1 - wy) }
+                for ox in 0..<outW { r1[ox] += gr[ox] * wy }
+            }
+            d.update(repeating: 0, count: h * w)
+            for y in 0..<h {
+                let r = rows + y * outW, o = d + y * w
+                for ox in 0..<outW {
+                    let v = r[ox], wx = tx.w1[ox]
+                    o[tx.i0[ox]] += v * (1 - wx)
+                    o[tx.i1[ox]] += v * wx
                 }
             }
-        }}
+        }
     }
 
     /// Nearest-neighbour resize (PyTorch 'nearest': src = floor(dst * in / out)).
     public func resizeNearest(height outH: Int, width outW: Int) -> Tensor {
         checkShapes(rank == 4 && outH > 0 && outW > 0, "resizeNearest", shape, [outH, outW], "needs an (N, C, H, W) tensor and a positive size")
-        let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
+        let h = shape[2], w = shape[3]
         if outH == 2 * h && outW == 2 * w { return doubledNearest() }
         let ys = (0..<outH).map { min(h - 1, Int(Float($0) * (Float(h) / Float(outH)))) }
         let xs = (0..<outW).map { min(w - 1, Int(Float($0) * (Float(w) / Float(outW)))) }
         // Planes across cores; a row that repeats the one above is copied.
-        return data.withUnsafeBufferPointer { src in
-        Tensor(shape: [shape[0], shape[1], outH, outW]) { dst in
-            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
-            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, outH * outW))) { range in
-                for p in range {
-                    let s = s0.value + p * h * w, d = d0.value + p * outH * outW
-                    for oy in 0..<outH {
-                        let row = d + oy * outW
-                        if oy > 0 && ys[oy] == ys[oy - 1] {
-                            row.update(from: row - outW, count: outW)
-                        } else {
-                            let r = s + ys[oy] * w
-                            for ox in 0..<outW { row[ox] = r[xs[ox]] }
-                        }
-                    }
+        return mapPlanes(to: [shape[0], shape[1], outH, outW]) { s, d, _ in
+            for oy in 0..<outH {
+                let row = d + oy * outW
+                if oy > 0 && ys[oy] == ys[oy - 1] {
+                    row.update(from: row - outW, count: outW)
+                } else {
+                    let r = s + ys[oy] * w
+                    for ox in 0..<outW { row[ox] = r[xs[ox]] }
                 }
             }
-        }}
+        }
     }
 
     /// The adjoint of `resizeNearest`.
@@ -165,43 +158,30 @@ extension Tensor {
     /// generators and NSE-2): each value written to a 2x2 block, planes
     /// across cores.
     func doubledNearest() -> Tensor {
-        let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
-        return data.withUnsafeBufferPointer { src in
-        Tensor(shape: [shape[0], shape[1], 2 * h, 2 * w]) { dst in
-            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
-            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, 4 * h * w))) { range in
-                for p in range {
-                    for y in 0..<h {
-                        let r = s0.value + (p * h + y) * w, top = d0.value + (p * 2 * h + 2 * y) * 2 * w
-                        for x in 0..<w { let v = r[x]; top[2 * x] = v; top[2 * x + 1] = v }
-                        (top + 2 * w).update(from: top, count: 2 * w)
-                    }
-                }
+        let h = shape[2], w = shape[3]
+        return mapPlanes(to: [shape[0], shape[1], 2 * h, 2 * w]) { s, d, _ in
+            for y in 0..<h {
+                let r = s + y * w, top = d + 2 * y * 2 * w
+                for x in 0..<w { let v = r[x]; top[2 * x] = v; top[2 * x + 1] = v }
+                (top + 2 * w).update(from: top, count: 2 * w)
             }
-        }}
+        }
     }
 
     /// The adjoint of `doubledNearest`: each 2x2 block summed, in the
     /// order the general scatter adds them (row by row), so the bits agree.
     func doubledNearestBackward() -> Tensor {
-        let h = shape[2] / 2, w = shape[3] / 2, planes = shape[0] * shape[1]
-        return data.withUnsafeBufferPointer { src in
-        Tensor(shape: [shape[0], shape[1], h, w]) { dst in
-            let s0 = UncheckedSendable(src.baseAddress!), d0 = UncheckedSendable(dst)
-            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, 4 * h * w))) { range in
-                for p in range {
-                    for y in 0..<h {
-                        let top = s0.value + (p * 2 * h + 2 * y) * 2 * w, bottom = top + 2 * w
-                        let row = d0.value + (p * h + y) * w
-                        for x in 0..<w {
-                            var v: Float = 0
-                            v += top[2 * x]; v += top[2 * x + 1]; v += bottom[2 * x]; v += bottom[2 * x + 1]
-                            row[x] = v
-                        }
-                    }
+        let h = shape[2] / 2, w = shape[3] / 2
+        return mapPlanes(to: [shape[0], shape[1], h, w]) { s, d, _ in
+            for y in 0..<h {
+                let top = s + 2 * y * 2 * w, bottom = top + 2 * w, row = d + y * w
+                for x in 0..<w {
+                    var v: Float = 0
+                    v += top[2 * x]; v += top[2 * x + 1]; v += bottom[2 * x]; v += bottom[2 * x + 1]
+                    row[x] = v
                 }
             }
-        }}
+        }
     }
 }
 
