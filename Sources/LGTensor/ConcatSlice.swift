@@ -5,7 +5,8 @@ extension Tensor {
         let ax = axis < 0 ? axis + outShape.count : axis
         let outer = parts[0].shape[..<ax].reduce(1, *)
         let inner = parts[0].shape[(ax + 1)...].reduce(1, *)
-        var out = [Float](repeating: 0, count: Tensor.count(of: outShape))
+        // Every element is copied from a part below.
+        var out = [Float](uninitializedCount: Tensor.count(of: outShape))
         let rowOut = outShape[ax] * inner
         var offset = 0
         for p in parts {
@@ -29,7 +30,8 @@ extension Tensor {
         let inner = shape[(ax + 1)...].reduce(1, *)
         var outShape = shape
         outShape[ax] = range.count
-        var out = [Float](repeating: 0, count: Tensor.count(of: outShape))
+        // Every element is copied below.
+        var out = [Float](uninitializedCount: Tensor.count(of: outShape))
         let rowIn = shape[ax] * inner, rowOut = range.count * inner
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
