@@ -53,22 +53,33 @@ public final class Adam {
                 guard let grad = p.grad else { continue }
                 var st = states[gi][pi] ?? State(step: 0, m: [Float](repeating: 0, count: grad.count),
                                                  v: [Float](repeating: 0, count: grad.count))
+                // The moments are updated in place: without this the array
+                // still held them, and the first write copied both.
+                states[gi][pi] = nil
                 st.step += 1
                 let bc1 = 1 - Foundation.pow(beta1, Float(st.step))
                 let bc2 = 1 - Foundation.pow(beta2, Float(st.step))
                 let stepSize = lr / bc1
                 let bc2Sqrt = bc2.squareRoot()
                 let b1 = beta1, b2 = beta2, e = eps, wd = weightDecay
-                grad.data.withUnsafeBufferPointer { g in
-                    p.value.data.withUnsafeMutableBufferPointer { x in
-                        st.m.withUnsafeMutableBufferPointer { m in
-                            st.v.withUnsafeMutableBufferPointer { v in
-                                for i in 0..<x.count {
-                                    let gi = wd != 0 ? g[i] + wd * x[i] : g[i]
-                                    m[i] = b1 * m[i] + (1 - b1) * gi
-                                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                                    let denom = v[i].squareRoot() / bc2Sqrt + e
-                                    x[i] -= stepSize * m[i] / denom
+                grad.data.withUnsafeBufferPointer { gb in
+                    p.value.data.withUnsafeMutableBufferPointer { xb in
+                        st.m.withUnsafeMutableBufferPointer { mb in
+                            st.v.withUnsafeMutableBufferPointer { vb in
+                                guard xb.count > 0 else { return }
+                                let gp = UncheckedSendable(gb.baseAddress!), xp = UncheckedSendable(xb.baseAddress!)
+                                let mp = UncheckedSendable(mb.baseAddress!), vp = UncheckedSendable(vb.baseAddress!)
+                                // Elements across cores (an NSE-2 head has tens of
+                                // millions); each element's update is the same expression.
+                                Parallel.forEach(xb.count, minimum: Tensor.elementwiseGrain) { r in
+                                    let g = gp.value, x = xp.value, m = mp.value, v = vp.value
+                                    for i in r {
+                                        let gi = wd != 0 ? g[i] + wd * x[i] : g[i]
+                                        m[i] = b1 * m[i] + (1 - b1) * gi
+                                        v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                                        let denom = v[i].squareRoot() / bc2Sqrt + e
+                                        x[i] -= stepSize * m[i] / denom
+                                    }
                                 }
                             }
                         }
