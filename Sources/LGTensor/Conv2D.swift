@@ -68,27 +68,20 @@ extension Tensor {
     /// the Winograd path applies it as it writes each output row, the others
     /// in one pass after.
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init(),
-                       winograd: Bool = Winograd.allowed(training: false), epilogue: ChannelEpilogue?) -> Tensor {
-        guard let epilogue else { return conv2d(weight, bias: bias, o, winograd: winograd) }
-        precondition(epilogue.scale.count == weight.shape[0],
-                     "conv2d: epilogue for \(epilogue.scale.count) channels, weight \(weight.shape)")
-        if bias == nil, winograd, Winograd.applies(shape, weight.shape, o) {
-            _ = Tensor.convCheck(self.shape, weight.shape, o)
-            return Winograd.convAuto(self, weight, pad: o.padding.h, epilogue: epilogue)
-        }
-        var result = conv2d(weight, bias: bias, o, winograd: winograd)
-        result.applyChannelEpilogue(epilogue)
-        return result
-    }
-
-    /// 2-d convolution without an epilogue (above).
-    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init(),
-                       winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
+                       winograd: Bool = Winograd.allowed(training: false), epilogue: ChannelEpilogue? = nil) -> Tensor {
         let geo = Tensor.convCheck(self.shape, weight.shape, o)
         if let bias { checkShapes(bias.count == weight.shape[0], "conv2d bias", bias.shape, weight.shape, "one bias per output channel") }
+        if let epilogue {
+            precondition(epilogue.scale.count == weight.shape[0],
+                         "conv2d: epilogue for \(epilogue.scale.count) channels, weight \(weight.shape)")
+        }
         if winograd, Winograd.applies(shape, weight.shape, o) {
-            var result = Winograd.convAuto(self, weight, pad: o.padding.h)
-            if let bias { result.addChannelBias(bias) }
+            // Without a bias the epilogue goes into the output transform.
+            var result = Winograd.convAuto(self, weight, pad: o.padding.h, epilogue: bias == nil ? epilogue : nil)
+            if let bias {
+                result.addChannelBias(bias)
+                if let epilogue { result.applyChannelEpilogue(epilogue) }
+            }
             return result
         }
         let n = shape[0], cin = shape[1], cout = weight.shape[0], g = o.groups
@@ -166,6 +159,7 @@ extension Tensor {
         // `consume`: the bias is added in place, not to a copy of `out`.
         var result = Tensor(shape: [n, cout, geo.outH, geo.outW], data: consume out)
         if let bias { result.addChannelBias(bias) }
+        if let epilogue { result.applyChannelEpilogue(epilogue) }
         return result
     }
 
