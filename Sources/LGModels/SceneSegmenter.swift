@@ -336,7 +336,14 @@ public final class SceneSegmenter {
     }
 
     /// The network on normalised input x (N, 3, H, W); any H, W.
+    /// Runs without recording gradients (the network only labels), so the
+    /// weights its convolutions rearrange are kept between calls
+    /// (`TransformedWeightCache`: the ASPP branches' tap regions, 38 MB).
     public func forward(_ x: Tensor, aux runAux: Bool = false) -> Outputs {
+        GradMode.withoutGradients { forwardPass(x, aux: runAux) }
+    }
+
+    private func forwardPass(_ x: Tensor, aux runAux: Bool) -> Outputs {
         precondition(x.rank == 4 && x.shape[1] == 3, "SceneSegmenter: input must be (N, 3, H, W), got \(x.shape)")
         precondition(!runAux || config.aux, "SceneSegmenter: the aux head is not built (config aux false)")
         let h = x.shape[2], w = x.shape[3]
