@@ -13,16 +13,15 @@ extension Tensor {
                                           winograd: Bool = Winograd.allowed(training: false)) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2d: input \(shape) and weight \(weight.shape) must be 4-d")
         let kh = weight.shape[2], kw = weight.shape[3]
+        // Dilated, with taps that read only padding somewhere: regions over their own taps
+        // (this also covers the centred trim below, without copying the cropped kernel each call).
+        if var y = conv2dByTapRegions(weight, o) {
+            if let bias { y.addChannelBias(bias) }
+            return y
+        }
         let rows = Tensor.usedTaps(kernel: kh, input: shape[2], stride: o.stride.h, padding: o.padding.h, dilation: o.dilation.h)
         let cols = Tensor.usedTaps(kernel: kw, input: shape[3], stride: o.stride.w, padding: o.padding.w, dilation: o.dilation.w)
-        guard rows.count < kh || cols.count < kw else {
-            // Taps that read padding over only part of the output: regions with their own taps.
-            if var y = conv2dByTapRegions(weight, o) {
-                if let bias { y.addChannelBias(bias) }
-                return y
-            }
-            return conv2d(weight, bias: bias, o, winograd: winograd)
-        }
+        guard rows.count < kh || cols.count < kw else { return conv2d(weight, bias: bias, o, winograd: winograd) }
         let trimmed = weight.cropKernel(rows: rows, cols: cols)
         var t = o
         t.padding = (o.padding.h - rows.lowerBound * o.dilation.h, o.padding.w - cols.lowerBound * o.dilation.w)

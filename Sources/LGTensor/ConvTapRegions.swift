@@ -86,8 +86,13 @@ extension Tensor {
                     for rb in rows { for cb in cols {
                         let rh = rb.outputs.count, rw = cb.outputs.count, area = rh * rw
                         let nkx = cb.taps.count
-                        // im2col of the region over its taps, rows ordered (ky, kx, ci).
-                        Parallel.forEach(cin, minimum: max(1, 8192 / max(1, area * rb.taps.count * nkx))) { channels in
+                        // One tap that reads the map as it is (the centre tap of a rate at least
+                        // the map's size): the GEMM reads the input itself.
+                        let identity = area == h * w && rb.taps.count == 1 && nkx == 1
+                            && rb.taps.lowerBound * dh == ph && cb.taps.lowerBound * dw == pw
+                        let source = identity ? UnsafePointer(x.value + s * cin * h * w) : UnsafePointer(b.value)
+                        // Otherwise im2col of the region over its taps, rows ordered (ky, kx, ci).
+                        if !identity { Parallel.forEach(cin, minimum: max(1, 8192 / max(1, area * rb.taps.count * nkx))) { channels in
                             for ci in channels {
                                 let plane = x.value + (s * cin + ci) * h * w
                                 for (iy, ky) in rb.taps.enumerated() { for (ix, kx) in cb.taps.enumerated() {
@@ -98,12 +103,12 @@ extension Tensor {
                                     }
                                 } }
                             }
-                        }
+                        } }
                         // One GEMM per kernel row: its taps' K block is contiguous in (Cout, kh, kw, Cin).
                         for (iy, ky) in rb.taps.enumerated() {
                             BLAS.gemm(transA: false, transB: false, m: cout, n: area, k: nkx * cin,
                                       a: wt + (ky * kw + cb.taps.lowerBound) * cin, lda: kh * kw * cin,
-                                      b: b.value + iy * nkx * cin * area, ldb: area,
+                                      b: source + iy * nkx * cin * area, ldb: area,
                                       beta: iy == 0 ? 0 : 1,
                                       c: r.value, ldc: area)
                         }
