@@ -36,14 +36,21 @@ enum SplitAttention {
                 let us = ub.baseAddress! + s * rc * p
                 // Summed in Double: a long Float sum's rounding, amplified through
                 // the attention of dozens of blocks, is what a float32 port would lose.
-                for ch in 0..<c {
-                    var sum: Double = 0
-                    for q in 0..<p {
-                        var v: Float = 0
-                        for k in 0..<r { v += us[(k * c + ch) * p + q] }
-                        sum += Double(v)
+                // Channels across cores (each channel's sum is its own: the same bits).
+                let source = UncheckedSendable(us)
+                g.withUnsafeMutableBufferPointer { gp in
+                    let means = UncheckedSendable(gp.baseAddress!)
+                    Parallel.forEach(c, minimum: max(1, SceneSegmenter.grain / max(1, r * p))) { channels in
+                        for ch in channels {
+                            var sum: Double = 0
+                            for q in 0..<p {
+                                var v: Float = 0
+                                for k in 0..<r { v += source.value[(k * c + ch) * p + q] }
+                                sum += Double(v)
+                            }
+                            means.value[ch] = Float(sum / Double(p))
+                        }
                     }
-                    g[ch] = Float(sum / Double(p))
                 }
                 // fc1 (grouped 1x1 conv with bias), bn1, ReLU.
                 var z = [Float](repeating: 0, count: inner)

@@ -53,7 +53,9 @@ struct TorchReference {
         }
         let version = json["torch"] as? String ?? "?"
         let when = json["measured"] as? String ?? "?"
-        var r = TorchReference(source: "PyTorch \(version) measured here \(when)",
+        // Since 2026-12-07 the script flushes subnormals (torch.set_flush_denormal), PyTorch's faster setting.
+        let flush = (json["flush_denormal"] as? Bool).map { $0 ? ", subnormals flushed" : ", subnormals kept" } ?? ""
+        var r = TorchReference(source: "PyTorch \(version) measured here \(when)\(flush)",
                                dcganForward: try ms("dcgan64_forward_b64_ms"), lseStep: try ms("lse_step_ms"),
                                nse1Step: try ms("nse1_step_ms"), nse2Step: try ms("nse2_step_ms"))
         r.best = json["best"] as? [String: String] ?? [:]
