@@ -88,7 +88,8 @@ extension Tensor {
                         let nkx = cb.taps.count
                         // One tap that reads the map as it is (the centre tap of a rate at least
                         // the map's size): the GEMM reads the input itself.
-                        let identity = area == h * w && rb.taps.count == 1 && nkx == 1
+                        let identity = rh == h && rw == w && rb.outputs.lowerBound == 0 && cb.outputs.lowerBound == 0
+                            && rb.taps.count == 1 && nkx == 1
                             && rb.taps.lowerBound * dh == ph && cb.taps.lowerBound * dw == pw
                         let source = identity ? UnsafePointer(x.value + s * cin * h * w) : UnsafePointer(b.value)
                         // Otherwise im2col of the region over its taps, rows ordered (ky, kx, ci).
@@ -105,13 +106,17 @@ extension Tensor {
                             }
                         } }
                         // One GEMM per kernel row: its taps' K block is contiguous in (Cout, kh, kw, Cin).
+                        // A region that is the whole output is written in place.
+                        let whole = rh == ho && rw == wo
+                        let target = whole ? y.value + s * cout * ho * wo : r.value
                         for (iy, ky) in rb.taps.enumerated() {
                             BLAS.gemm(transA: false, transB: false, m: cout, n: area, k: nkx * cin,
                                       a: wt + (ky * kw + cb.taps.lowerBound) * cin, lda: kh * kw * cin,
                                       b: source + iy * nkx * cin * area, ldb: area,
                                       beta: iy == 0 ? 0 : 1,
-                                      c: r.value, ldc: area)
+                                      c: target, ldc: area)
                         }
+                        if whole { continue }
                         // Into place.
                         Parallel.forEach(cout, minimum: max(1, 8192 / max(1, area))) { channels in
                             for co in channels {
