@@ -72,11 +72,7 @@ extension Tensor {
         ScratchPool.shared.with([cout * cin * kh * kw, maxK * maxArea, cout * maxArea]) { buffers in
             let cols2 = buffers[1], region = buffers[2]
             TransformedWeightCache.shared.with(weight, scheme: "ohwi", count: cout * cin * kh * kw, scratch: buffers[0], transform: { t in
-                weight.data.withUnsafeBufferPointer { wp in
-                    for co in 0..<cout { for ci in 0..<cin { for ky in 0..<kh { for kx in 0..<kw {
-                        t[((co * kh + ky) * kw + kx) * cin + ci] = wp[((co * cin + ci) * kh + ky) * kw + kx]
-                    } } } }
-                }
+                weight.permuted([0, 2, 3, 1]).data.withUnsafeBufferPointer { t.update(from: $0.baseAddress!, count: $0.count) }
             }) { wt in
             data.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { yp in
