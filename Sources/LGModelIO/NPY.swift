@@ -78,8 +78,11 @@ public enum NPY {
         var strides = TorchTensor.contiguousStrides(shape)
         if fortran {
             // Column-major: stride of dim i is the product of the dims before it.
+            // Wrapping, as `contiguousStrides`: the product can only overflow when
+            // a dimension is 0 (the count was checked above), and an empty
+            // tensor's strides address nothing.
             var acc = 1
-            for i in shape.indices { strides[i] = acc; acc *= max(shape[i], 1) }
+            for i in shape.indices { strides[i] = acc; acc = acc &* max(shape[i], 1) }
         }
         return try TorchTensor(dtype: dtype, shape: shape, strides: strides, storage: storage)
     }

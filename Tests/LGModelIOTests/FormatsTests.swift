@@ -199,6 +199,22 @@ final class NPYTests: XCTestCase {
         bigEndian[off] = UInt8(ascii: ">")
         assertModelIOError(try NPY.decode(bigEndian))
     }
+
+    /// The fuzzer's find (2026-12-07): an empty shape whose other dimensions
+    /// multiply past Int.max trapped on the Fortran-order strides. Both orders
+    /// now read it as the empty tensor it is.
+    func testEmptyShapeWithHugeDimensions() throws {
+        let dims = "(0, 4535, 444444444444, 4, 435, 4444444444444, 4, 4)"
+        for fortran in ["True", "False"] {
+            var header = "{'descr': '<f4', 'fortran_order': \(fortran), 'shape': \(dims), }"
+            while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+            header += "\n"
+            let length = header.utf8.count
+            let bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xff), UInt8(length >> 8)] + Array(header.utf8)
+            let t = try NPY.decode(bytes)
+            XCTAssertEqual(t.shape, [0, 4535, 444444444444, 4, 435, 4444444444444, 4, 4], "fortran_order \(fortran)")
+        }
+    }
 }
 
 final class PNGTests: XCTestCase {
