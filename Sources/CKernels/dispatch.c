@@ -78,3 +78,19 @@ void lg_wf4_output_tile_row(const float *m, long stride, long tw, float *scratch
 void lg_wf4_gradient_tile_row(const float *g, long tw, float *scratch, float *m, long stride) {
     table()->wf4_gradient_tile_row(g, tw, scratch, m, stride);
 }
+
+void lg_tf4_input_row(const float *src, long tw, float *scratch, float *o, long cp) {
+    table()->tf4_input_row(src, tw, scratch, o, cp);
+}
+
+void lg_tf4_output_row(const float *even, const float *odd, long stride, long tw, float *out, int mode, float scale,
+                       float shift, float slope) {
+    table()->tf4_output_row(even, odd, stride, tw, out, mode, scale, shift, slope);
+}
+
+void lg_tf4_input_columns(const float *r0, const float *r1, const float *r2, const float *r3, const float *r4,
+                          long count, float *o, long ps) {
+    table()->tf4_input_columns(r0, r1, r2, r3, r4, count, o, ps);
+}
+
+void lg_tf4_output_tiles(const float *m, long ps, long count, float *y) { table()->tf4_output_tiles(m, ps, count, y); }

@@ -7,6 +7,11 @@ typedef struct {
     void (*wf4_input_tile_row)(const float *const *, long, long, long, float *, float *, long);
     void (*wf4_output_tile_row)(const float *, long, long, float *, float *, long, long, int, float, float, float);
     void (*wf4_gradient_tile_row)(const float *, long, float *, float *, long);
+    void (*tf4_input_row)(const float *, long, float *, float *, long);
+    void (*tf4_output_row)(const float *, const float *, long, long, float *, int, float, float, float);
+    void (*tf4_input_columns)(const float *, const float *, const float *, const float *, const float *, long, float *,
+                              long);
+    void (*tf4_output_tiles)(const float *, long, long, float *);
 } lg_kernel_table;
 
 extern const lg_kernel_table lg_table_baseline;

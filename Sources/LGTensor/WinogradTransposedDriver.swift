@@ -40,7 +40,7 @@ extension Winograd {
     /// 4, 4): F(4x4, 2x2) where `useTransposedF4`, else F(2x2, 2x2).
     /// `epilogue` maps each output channel as it is written.
     static func convTransposedPhases(_ x: Tensor, _ w: Tensor, epilogue: ChannelEpilogue? = nil) -> Tensor {
-        useTransposedF4(x.shape)
+        useTransposedF4(x.shape, cout: w.shape[1])
             ? convTransposedPhases(x, w, TransposedChunkF4.self, epilogue: epilogue)
             : convTransposedPhases(x, w, TransposedChunk.self, epilogue: epilogue)
     }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The 4x4 stride-2 padding-1 transposed convolution by Winograd's
@@ -22,7 +23,7 @@ import Foundation
 ///   y = Aᵀ m A     each phase's 4x4 output tiles (every other pixel of y)
 ///
 /// Used for inputs whose sides are multiples of 4 with enough tiles to fill
-/// the GEMMs (`useTransposedF4`); others keep F(2x2, 2x2). The scaled
+/// the GEMMs for the size of their weights (`useTransposedF4`); others keep F(2x2, 2x2). The scaled
 /// transforms keep float32 rounding near F(4x4, 3x3)'s (about 1e-6 relative).
 extension Winograd {
     /// Fewer 4x4 tiles per phase (over the batch) than this keep F(2x2, 2x2)
@@ -31,9 +32,20 @@ extension Winograd {
         Int(ProcessInfo.processInfo.environment["LG_TF4_MIN_TILES"] ?? "") ?? 64
     }()
 
-    /// Whether a transposed convolution that `appliesTransposed` takes F(4x4, 2x2).
-    static func useTransposedF4(_ x: [Int]) -> Bool {
-        largeTiles && x[2] % 4 == 0 && x[3] % 4 == 0 && x[0] * (x[2] / 4) * (x[3] / 4) >= minimumTransposedTilesF4
+    /// U floats above which F(4x4, 2x2) needs twice `minimumTransposedTilesF4`.
+    static let largeTransposedWeightsF4 = 1 << 22
+
+    /// Whether a transposed convolution of input `x` to `cout` channels that
+    /// `appliesTransposed` takes F(4x4, 2x2). U (100 Cin Cout floats, 6.25x
+    /// the weight and 2.8x F(2x2, 2x2)'s) is read once per call: a large U
+    /// that no cache holds costs more than F(4x4)'s saved multiply-adds over
+    /// few tiles. DCGAN-64's 512 -> 256 layer at batch 64 (64 tiles, U 13M
+    /// floats) took 11.9 ms in F(4x4, 2x2) against 9.6 ms in F(2x2, 2x2), and
+    /// the whole forward 39.7-43.1 against 38.6-41.7 ms (2026-12-07).
+    static func useTransposedF4(_ x: [Int], cout: Int) -> Bool {
+        let tiles = x[0] * (x[2] / 4) * (x[3] / 4)
+        let needed = 100 * x[1] * cout > largeTransposedWeightsF4 ? 2 * minimumTransposedTilesF4 : minimumTransposedTilesF4
+        return largeTiles && x[2] % 4 == 0 && x[3] % 4 == 0 && tiles >= needed
     }
 
     /// U[phase][5 r + c] = (G g Gᵀ)[r][c] as (Cin, Cout) matrices, planes
@@ -129,33 +141,20 @@ extension Winograd {
             let stride = inputPlane, tiles = tiles, run = th * rowLen
             Parallel.forEach(channelsIn) { range in
                 let buf = UnsafeMutablePointer<Float>.allocate(capacity: 10 * cp)
-                let row = UnsafeMutablePointer<Float>.allocate(capacity: w + 2)
-                defer { buf.deallocate(); row.deallocate() }
+                let split = UnsafeMutablePointer<Float>.allocate(capacity: 4 * (tw + 1))
+                defer { buf.deallocate(); split.deallocate() }
                 // d's rows 0 and h + 1 are the zero border.
                 for c in 0..<10 {
                     (buf + c * cp).update(repeating: 0, count: rowLen)
                     (buf + c * cp + (per + h / 4) * rowLen).update(repeating: 0, count: rowLen)
                 }
-                row[0] = 0; row[w + 1] = 0
                 for ci in range {
                     for sample in 0..<samples {
                         let src = x + (sample * channelsIn + ci) * h * w
                         for y in 0..<h {
                             let r = y + 1
-                            (row + 1).update(from: src + y * w, count: w)
-                            let slot = buf + ((r & 3) * per + (r >> 2)) * rowLen + sample * tw
-                            for px in 0..<2 {
-                                let o = slot + 5 * px * cp
-                                for t in 0..<tw {
-                                    let d = row + 4 * t + px
-                                    let d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4]
-                                    o[t] = 2 * (d0 - d2) - d1 + d3
-                                    o[cp + t] = 2 * d1 + d2 - d3
-                                    o[2 * cp + t] = 3 * d2 - 2 * d1 - d3
-                                    o[3 * cp + t] = d3 - d1
-                                    o[4 * cp + t] = 2 * (d1 - d3) - d2 + d4
-                                }
-                            }
+                            // Both column phases' five combinations (CKernels).
+                            lg_tf4_input_row(src + y * w, tw, split, buf + ((r & 3) * per + (r >> 2)) * rowLen + sample * tw, cp)
                         }
                     }
                     let base = v + ci * tiles
@@ -165,9 +164,8 @@ extension Winograd {
                         for px in 0..<2 {
                             for c in 0..<5 {
                                 let col = UnsafePointer(buf + (5 * px + c) * cp)
-                                Self.rowCombinations(col + start(0), col + start(1), col + start(2), col + start(3), col + start(4),
-                                                     count: run, into: base + ((2 * py + px) * 25 + c) * stride,
-                                                     planeStride: 5 * stride)
+                                lg_tf4_input_columns(col + start(0), col + start(1), col + start(2), col + start(3), col + start(4),
+                                                     run, base + ((2 * py + px) * 25 + c) * stride, 5 * stride)
                             }
                         }
                     }
@@ -175,43 +173,9 @@ extension Winograd {
             }
         }
 
-        /// Bᵀ's rows over five runs of `count` floats, into five runs `planeStride` apart.
-        @inline(__always)
-        static func rowCombinations(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ r2: UnsafePointer<Float>,
-                                    _ r3: UnsafePointer<Float>, _ r4: UnsafePointer<Float>, count: Int,
-                                    into o: UnsafeMutablePointer<Float>, planeStride: Int) {
-            let o0 = UnsafeMutableRawPointer(o), o1 = UnsafeMutableRawPointer(o + planeStride)
-            let o2 = UnsafeMutableRawPointer(o + 2 * planeStride), o3 = UnsafeMutableRawPointer(o + 3 * planeStride)
-            let o4 = UnsafeMutableRawPointer(o + 4 * planeStride)
-            var t = 0
-            while t + 8 <= count {
-                let d0 = UnsafeRawPointer(r0 + t).loadUnaligned(as: SIMD8<Float>.self)
-                let d1 = UnsafeRawPointer(r1 + t).loadUnaligned(as: SIMD8<Float>.self)
-                let d2 = UnsafeRawPointer(r2 + t).loadUnaligned(as: SIMD8<Float>.self)
-                let d3 = UnsafeRawPointer(r3 + t).loadUnaligned(as: SIMD8<Float>.self)
-                let d4 = UnsafeRawPointer(r4 + t).loadUnaligned(as: SIMD8<Float>.self)
-                let b = 4 * t
-                o0.storeBytes(of: 2 * (d0 - d2) - d1 + d3, toByteOffset: b, as: SIMD8<Float>.self)
-                o1.storeBytes(of: 2 * d1 + d2 - d3, toByteOffset: b, as: SIMD8<Float>.self)
-                o2.storeBytes(of: 3 * d2 - 2 * d1 - d3, toByteOffset: b, as: SIMD8<Float>.self)
-                o3.storeBytes(of: d3 - d1, toByteOffset: b, as: SIMD8<Float>.self)
-                o4.storeBytes(of: 2 * (d1 - d3) - d2 + d4, toByteOffset: b, as: SIMD8<Float>.self)
-                t += 8
-            }
-            while t < count {
-                let d0 = r0[t], d1 = r1[t], d2 = r2[t], d3 = r3[t], d4 = r4[t]
-                o[t] = 2 * (d0 - d2) - d1 + d3
-                o[planeStride + t] = 2 * d1 + d2 - d3
-                o[2 * planeStride + t] = 3 * d2 - 2 * d1 - d3
-                o[3 * planeStride + t] = d3 - d1
-                o[4 * planeStride + t] = 2 * (d1 - d3) - d2 + d4
-                t += 1
-            }
-        }
-
         /// y[sample][co][2 (4 ty + k) + py][2 (4 tx + l) + px] = (Aᵀ m A)[k][l]
         /// for every phase. Per output channel, first Aᵀ m A of every tile of
-        /// the four phases, eight tiles at a time (Y[phase][4 k + l][tile]),
+        /// the four phases (Y[phase][4 k + l][tile]; CKernels),
         /// then each output row in order, interleaving the phases' columns.
         func writeOutput(_ m: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue?) {
             let ow = 2 * w, op = 4 * h * w, th = th, tw = tw, samples = samples, tiles = tiles
@@ -221,77 +185,25 @@ extension Winograd {
                 defer { ys.deallocate() }
                 for co in range {
                     for phase in 0..<4 {
-                        Self.outputTiles(m + phase * 25 * stride + co * tiles, planeStride: stride, count: tiles,
-                                         into: ys + phase * 16 * tiles)
+                        lg_tf4_output_tiles(m + phase * 25 * stride + co * tiles, stride, tiles, ys + phase * 16 * tiles)
                     }
+                    let mode: Int32 = epilogue == nil ? 0 : (epilogue!.relu ? 2 : 1)
+                    let scale = epilogue?.scale[co] ?? 1, shift = epilogue?.shift[co] ?? 0, slope = epilogue?.negativeSlope ?? 0
                     for sample in 0..<samples {
                         let out = y + (sample * channelsOut + co) * op
                         for ty in 0..<th {
                             let first = ty * rowLen + sample * tw  // tile (ty, sample, 0)
                             for k in 0..<4 {
                                 for py in 0..<2 {
-                                    let o = out + (8 * ty + 2 * k + py) * ow
-                                    let e = ys + (2 * py) * 16 * tiles + 4 * k * tiles + first  // phase (py, 0), l = 0
-                                    let odd = e + 16 * tiles                                    // phase (py, 1)
-                                    for tx in 0..<tw {
-                                        let q = o + 8 * tx
-                                        for l in 0..<4 {
-                                            q[2 * l] = e[l * tiles + tx]
-                                            q[2 * l + 1] = odd[l * tiles + tx]
-                                        }
-                                    }
-                                    epilogue?.apply(o, count: ow, channel: co)
+                                    // Phase (py, 0) at the even columns, (py, 1) at the odd (CKernels).
+                                    let even = ys + (2 * py) * 16 * tiles + 4 * k * tiles + first
+                                    lg_tf4_output_row(even, even + 16 * tiles, tiles, tw, out + (8 * ty + 2 * k + py) * ow,
+                                                      mode, scale, shift, slope)
                                 }
                             }
                         }
                     }
                 }
-            }
-        }
-
-        /// Aᵀ m A for `count` tiles, eight at a time: m's 25 values of a tile
-        /// lie `planeStride` apart (plane 5 ρ + c); output (k, l) goes to
-        /// run 4 k + l of `count` floats.
-        static func outputTiles(_ m: UnsafePointer<Float>, planeStride: Int, count: Int, into y: UnsafeMutablePointer<Float>) {
-            @inline(__always) func combine(_ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>,
-                                           _ m4: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                let s = m1 + m2, d = m1 - m2
-                return (m0 + s + m3, d + 2 * m3, s + 4 * m3, d + 8 * m3 + m4)
-            }
-            let t = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 20)  // t[5 k + c] = (Aᵀ m)[k][c]
-            let ts = UnsafeMutablePointer<Float>.allocate(capacity: 20)
-            defer { t.deallocate(); ts.deallocate() }
-            var i = 0
-            while i + 8 <= count {
-                func load(_ xi: Int) -> SIMD8<Float> { UnsafeRawPointer(m + xi * planeStride + i).loadUnaligned(as: SIMD8<Float>.self) }
-                for c in 0..<5 {
-                    let r = combine(load(c), load(5 + c), load(10 + c), load(15 + c), load(20 + c))
-                    t[c] = r.0; t[5 + c] = r.1; t[10 + c] = r.2; t[15 + c] = r.3
-                }
-                for k in 0..<4 {
-                    let r = combine(t[5 * k], t[5 * k + 1], t[5 * k + 2], t[5 * k + 3], t[5 * k + 4])
-                    let o = UnsafeMutableRawPointer(y + 4 * k * count + i)
-                    o.storeBytes(of: r.0, as: SIMD8<Float>.self)
-                    o.storeBytes(of: r.1, toByteOffset: 4 * count, as: SIMD8<Float>.self)
-                    o.storeBytes(of: r.2, toByteOffset: 8 * count, as: SIMD8<Float>.self)
-                    o.storeBytes(of: r.3, toByteOffset: 12 * count, as: SIMD8<Float>.self)
-                }
-                i += 8
-            }
-            while i < count {
-                for c in 0..<5 {
-                    let p = m + c * planeStride + i
-                    let m0 = p[0], m1 = p[5 * planeStride], m2 = p[10 * planeStride], m3 = p[15 * planeStride], m4 = p[20 * planeStride]
-                    ts[c] = m0 + m1 + m2 + m3; ts[5 + c] = m1 - m2 + 2 * m3
-                    ts[10 + c] = m1 + m2 + 4 * m3; ts[15 + c] = m1 - m2 + 8 * m3 + m4
-                }
-                for k in 0..<4 {
-                    let m0 = ts[5 * k], m1 = ts[5 * k + 1], m2 = ts[5 * k + 2], m3 = ts[5 * k + 3], m4 = ts[5 * k + 4]
-                    let o = y + 4 * k * count + i
-                    o[0] = m0 + m1 + m2 + m3; o[count] = m1 - m2 + 2 * m3
-                    o[2 * count] = m1 + m2 + 4 * m3; o[3 * count] = m1 - m2 + 8 * m3 + m4
-                }
-                i += 1
             }
         }
     }

@@ -173,7 +173,7 @@ final class ConvTests: XCTestCase {
                                         ([3, 33, 4, 8], 36, 40_000)].enumerated() {
             Winograd.transposedChunkBudget = budget
             let x = randn(xs, seed: UInt64(i + 21)), w = randn([xs[1], cout, 4, 4], seed: UInt64(i + 50)), b = randn([cout], seed: 7)
-            XCTAssertTrue(Winograd.appliesTransposed(x.shape, w.shape, o) && Winograd.useTransposedF4(x.shape), "case \(i)")
+            XCTAssertTrue(Winograd.appliesTransposed(x.shape, w.shape, o) && Winograd.useTransposedF4(x.shape, cout: cout), "case \(i)")
             let f4 = x.convTranspose2d(w, bias: b, o)
             Winograd.largeTiles = false
             let f2 = x.convTranspose2d(w, bias: b, o)
@@ -185,10 +185,13 @@ final class ConvTests: XCTestCase {
             assertClose(f4, direct, atol: 1e-3)
             assertClose(f2, direct, atol: 1e-3)
         }
-        XCTAssertFalse(Winograd.useTransposedF4([4, 64, 6, 8]), "sides must be multiples of 4")
+        XCTAssertFalse(Winograd.useTransposedF4([4, 64, 6, 8], cout: 64), "sides must be multiples of 4")
         Winograd.minimumTransposedTilesF4 = saved.2
-        XCTAssertFalse(Winograd.useTransposedF4([1, 64, 8, 8]), "too few tiles for the default threshold")
-        XCTAssertTrue(Winograd.useTransposedF4([64, 256, 8, 8]), "DCGAN-64's 8 px layer")
+        XCTAssertFalse(Winograd.useTransposedF4([1, 64, 8, 8], cout: 64), "too few tiles for the default threshold")
+        XCTAssertTrue(Winograd.useTransposedF4([64, 256, 8, 8], cout: 128), "DCGAN-64's 8 px layer")
+        XCTAssertTrue(Winograd.useTransposedF4([64, 128, 16, 16], cout: 64), "DCGAN-64's 16 px layer")
+        XCTAssertFalse(Winograd.useTransposedF4([64, 512, 4, 4], cout: 256), "DCGAN-64's 4 px layer: U too large for 64 tiles")
+        XCTAssertTrue(Winograd.useTransposedF4([128, 512, 4, 4], cout: 256), "the same at batch 128")
     }
 
     func testWinogradTransposedMatchesDirect() {

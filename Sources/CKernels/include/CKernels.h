@@ -49,6 +49,31 @@ void lg_wf4_output_tile_row(const float *m, long stride, long tw, float *scratch
 /// writes the 36 planes at m + (6 i + j) * stride. `scratch`: 24 tw floats.
 void lg_wf4_gradient_tile_row(const float *g, long tw, float *scratch, float *m, long stride);
 
+/// Transposed F(4x4, 2x2) (4x4 stride-2 transposed convolution), the input
+/// side of one input row `src` of 4 tw floats, zero-bordered by a column
+/// each side: for each column phase px (0, 1), Bᵀ's five combinations of
+/// every tile's window columns 4 t + px ... 4 t + px + 4, written as runs of
+/// tw floats at o + (5 px + c) * cp. `scratch`: 4 (tw + 1) floats.
+void lg_tf4_input_row(const float *src, long tw, float *scratch, float *o, long cp);
+
+/// Transposed F(4x4, 2x2), the rows of the input transform: Bᵀ's five
+/// combinations of five runs r0 ... r4 of `count` floats (a window's rows,
+/// tile by tile), written as five runs `ps` floats apart from `o`.
+void lg_tf4_input_columns(const float *r0, const float *r1, const float *r2, const float *r3, const float *r4,
+                          long count, float *o, long ps);
+
+/// Transposed F(4x4, 2x2), Aᵀ m A for `count` tiles: a tile's 25 values of m
+/// lie `ps` floats apart (plane 5 r + c); output (k, l) goes to the run of
+/// `count` floats at y + (4 k + l) count.
+void lg_tf4_output_tiles(const float *m, long ps, long count, float *y);
+
+/// Transposed F(4x4, 2x2), one output row of 8 tw floats interleaving two
+/// phases' tiles: column 8 tx + 2 l is even[l * stride + tx], 8 tx + 2 l + 1
+/// is odd[l * stride + tx] (l < 4); then mapped by the epilogue as in
+/// `lg_wf4_output_tile_row` (`mode` 0 none, 1 affine, 2 affine + ReLU).
+void lg_tf4_output_row(const float *even, const float *odd, long stride, long tw, float *out, int mode, float scale,
+                       float shift, float slope);
+
 #ifdef __cplusplus
 }
 #endif
