@@ -94,3 +94,7 @@ void lg_tf4_input_columns(const float *r0, const float *r1, const float *r2, con
 }
 
 void lg_tf4_output_tiles(const float *m, long ps, long count, float *y) { table()->tf4_output_tiles(m, ps, count, y); }
+
+void lg_epilogue_run(float *p, long n, int mode, float scale, float shift, float slope) {
+    table()->epilogue_run(p, n, mode, scale, shift, slope);
+}

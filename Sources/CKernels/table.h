@@ -12,6 +12,7 @@ typedef struct {
     void (*tf4_input_columns)(const float *, const float *, const float *, const float *, const float *, long, float *,
                               long);
     void (*tf4_output_tiles)(const float *, long, long, float *);
+    void (*epilogue_run)(float *, long, int, float, float, float);
 } lg_kernel_table;
 
 extern const lg_kernel_table lg_table_baseline;

@@ -1,3 +1,5 @@
+import CKernels
+
 /// A per-channel affine map and optional (leaky) ReLU, y = max(x * scale[c] + shift[c], 0),
 /// applied to a convolution's output as it is written: an inference-mode
 /// BatchNorm and the ReLU after it folded into the layer, which saves two
@@ -37,18 +39,14 @@ public struct ChannelEpilogue: Sendable {
         self.init(scale: scale, shift: shift, relu: relu)
     }
 
-    /// Applies the map to `count` values of channel `c` in place.
-    @inlinable
+    /// The CKernels epilogue mode: 1 affine, 2 affine then (leaky) ReLU.
+    var mode: Int32 { relu ? 2 : 1 }
+
+    /// Applies the map to `count` values of channel `c` in place (CKernels:
+    /// v * scale + shift, then v > 0 ? v : 0 for ReLU or v >= 0 ? v : v *
+    /// slope for LeakyReLU, as `batchNorm` and `rectified` compute them).
     public func apply(_ p: UnsafeMutablePointer<Float>, count: Int, channel c: Int) {
-        let a = scale[c], b = shift[c]
-        if relu && negativeSlope != 0 {
-            let s = negativeSlope
-            for i in 0..<count { let v = p[i] * a + b; p[i] = v >= 0 ? v : v * s }
-        } else if relu {
-            for i in 0..<count { let v = p[i] * a + b; p[i] = v > 0 ? v : 0 }
-        } else {
-            for i in 0..<count { p[i] = p[i] * a + b }
-        }
+        lg_epilogue_run(p, count, mode, scale[c], shift[c], negativeSlope)
     }
 }
 

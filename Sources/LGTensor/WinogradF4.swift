@@ -215,7 +215,7 @@ extension TileGeometry {
             let plane = base + (sample * channels + co) * h * w
             // Aᵀ m A, each tile's 4x4 written where it falls inside the output (CKernels).
             // With an epilogue, each row mapped as it is written.
-            let mode: Int32 = e == nil ? 0 : (e!.relu ? 2 : 1)
+            let mode = e?.mode ?? 0
             lg_wf4_output_tile_row(m + co * tc + k * tw, stride, tw, buf, plane + 4 * ty * w, w, min(4, h - 4 * ty),
                                    mode, e?.scale[co] ?? 1, e?.shift[co] ?? 0, e?.negativeSlope ?? 0)
         }

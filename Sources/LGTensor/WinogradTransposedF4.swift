@@ -187,7 +187,7 @@ extension Winograd {
                     for phase in 0..<4 {
                         lg_tf4_output_tiles(m + phase * 25 * stride + co * tiles, stride, tiles, ys + phase * 16 * tiles)
                     }
-                    let mode: Int32 = epilogue == nil ? 0 : (epilogue!.relu ? 2 : 1)
+                    let mode = epilogue?.mode ?? 0
                     let scale = epilogue?.scale[co] ?? 1, shift = epilogue?.shift[co] ?? 0, slope = epilogue?.negativeSlope ?? 0
                     for sample in 0..<samples {
                         let out = y + (sample * channelsOut + co) * op

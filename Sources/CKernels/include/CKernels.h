@@ -74,6 +74,12 @@ void lg_tf4_output_tiles(const float *m, long ps, long count, float *y);
 void lg_tf4_output_row(const float *even, const float *odd, long stride, long tw, float *out, int mode, float scale,
                        float shift, float slope);
 
+/// A convolution's per-channel epilogue over `n` values in place, as
+/// `ChannelEpilogue.apply` defines it: `mode` 1 maps v to v * scale + shift,
+/// 2 that through ReLU (`slope` 0, y > 0 ? y : 0) or LeakyReLU (y >= 0 ? y :
+/// y * slope); 0 leaves the values.
+void lg_epilogue_run(float *p, long n, int mode, float scale, float shift, float slope);
+
 #ifdef __cplusplus
 }
 #endif
