@@ -1,7 +1,8 @@
 import CKernels
 
 /// The instruction set of the numeric core's own inner loops (CKernels:
-/// Winograd F(4x4, 3x3)'s tile transforms, so far). Each is compiled for
+/// Winograd F(4x4, 3x3)'s tile transforms, the transposed F(4x4, 2x2)'s, the
+/// per-channel convolution epilogue). Each is compiled for
 /// baseline x86-64, AVX2 + FMA and AVX-512; the library takes the best the
 /// CPU runs when it loads, so one binary runs everywhere and uses what it
 /// finds. `LG_KERNEL_ISA=baseline|avx2` asks for a lower one (to compare,

@@ -16,23 +16,36 @@ public struct Labels: Sendable, Equatable {
     public var count: Int { data.count }
 
     /// Argmax over the channel axis of (N, C, H, W) scores -> (N, H, W).
-    /// Ties resolve to the lowest index, as `torch.argmax` does on CPU.
+    /// Ties resolve to the lowest index, as `torch.argmax` does on CPU (a
+    /// NaN in channel 0 keeps label 0; later NaNs are never taken). Blocks
+    /// of pixels run across cores, each reading the channel planes in order
+    /// (contiguous runs, not one strided gather per pixel).
     public static func argmax(_ scores: Tensor) -> Labels {
         precondition(scores.rank == 4, "argmax over channels needs (N, C, H, W), got \(scores.shape)")
         let n = scores.shape[0], c = scores.shape[1], p = scores.shape[2] * scores.shape[3]
         var out = [Int32](repeating: 0, count: n * p)
-        scores.data.withUnsafeBufferPointer { s in
-            for i in 0..<n {
-                for q in 0..<p {
-                    var best = s[i * c * p + q], bi: Int32 = 0
-                    for j in 1..<max(c, 1) {
-                        let v = s[(i * c + j) * p + q]
-                        if v > best { best = v; bi = Int32(j) }
+        guard c > 1, n * p > 0 else { return Labels(shape: [n, scores.shape[2], scores.shape[3]], data: out) }
+        let block = 2048, blocks = (p + block - 1) / block
+        scores.data.withUnsafeBufferPointer { sp in
+        out.withUnsafeMutableBufferPointer { op in
+            let s = UncheckedSendable(sp.baseAddress!), o = UncheckedSendable(op.baseAddress!)
+            Parallel.forEach(n * blocks, minimum: max(1, Tensor.elementwiseGrain / (c * block))) { range in
+                let best = UnsafeMutablePointer<Float>.allocate(capacity: block)
+                defer { best.deallocate() }
+                for t in range {
+                    let i = t / blocks, q0 = (t % blocks) * block, len = min(block, p - q0)
+                    let base = s.value + i * c * p + q0, labels = o.value + i * p + q0
+                    best.update(from: base, count: len)
+                    for j in 1..<c {
+                        let row = base + j * p, label = Int32(j)
+                        for q in 0..<len where row[q] > best[q] {
+                            best[q] = row[q]
+                            labels[q] = label
+                        }
                     }
-                    out[i * p + q] = bi
                 }
             }
-        }
+        }}
         return Labels(shape: [n, scores.shape[2], scores.shape[3]], data: out)
     }
 
