@@ -22,9 +22,10 @@ import Foundation
 ///   M_ξ = U_ξᵀ V_ξ 100 GEMMs
 ///   y = Aᵀ m A     each phase's 4x4 output tiles (every other pixel of y)
 ///
-/// Used for inputs whose sides are multiples of 4 with enough tiles to fill
-/// the GEMMs for the size of their weights (`useTransposedF4`); others keep F(2x2, 2x2). The scaled
-/// transforms keep float32 rounding near F(4x4, 3x3)'s (about 1e-6 relative).
+/// Used for inputs whose sides are multiples of 4 with enough tiles, for the
+/// size of their weights, to fill the GEMMs (`useTransposedF4`); others keep
+/// F(2x2, 2x2). The scaled transforms keep float32 rounding near F(4x4,
+/// 3x3)'s (about 1e-6 relative). The tile loops are CKernels' `lg_tf4_*`.
 extension Winograd {
     /// Fewer 4x4 tiles per phase (over the batch) than this keep F(2x2, 2x2)
     /// (`LG_TF4_MIN_TILES` overrides it, for tuning).
@@ -130,7 +131,7 @@ extension Winograd {
         /// ... + 4, d being the input zero-bordered by one pixel. Per input
         /// channel, first the five column combinations of every row of d of
         /// every sample, for both column phases (C), then the row
-        /// combinations, eight tiles at a time. C keeps d's rows grouped by
+        /// combinations over runs of tiles. C keeps d's rows grouped by
         /// row mod 4 (row r at slot (r mod 4) (h/4 + 1) + r / 4, a slot
         /// holding that row of every sample), so that the rows one window row
         /// reads over all tile rows (4 ty + py + k) are one contiguous run
