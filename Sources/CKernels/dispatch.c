@@ -98,3 +98,14 @@ void lg_tf4_output_tiles(const float *m, long ps, long count, float *y) { table(
 void lg_epilogue_run(float *p, long n, int mode, float scale, float shift, float slope) {
     table()->epilogue_run(p, n, mode, scale, shift, slope);
 }
+
+void lg_head_forward(const float *x, long xstride, long len, int layers, const long *dims, const float *const *w,
+                     const float *const *b, float *scratch, float *y, long ystride) {
+    table()->head_forward(x, xstride, len, layers, dims, w, b, scratch, y, ystride);
+}
+
+void lg_head_backward(const float *x, long xstride, long len, int layers, const long *dims, const float *const *w,
+                      const float *const *b, const float *dy, long dystride, float *scratch, float *const *gw,
+                      float *const *gb) {
+    table()->head_backward(x, xstride, len, layers, dims, w, b, dy, dystride, scratch, gw, gb);
+}

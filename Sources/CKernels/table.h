@@ -13,6 +13,10 @@ typedef struct {
                               long);
     void (*tf4_output_tiles)(const float *, long, long, float *);
     void (*epilogue_run)(float *, long, int, float, float, float);
+    void (*head_forward)(const float *, long, long, int, const long *, const float *const *, const float *const *,
+                         float *, float *, long);
+    void (*head_backward)(const float *, long, long, int, const long *, const float *const *, const float *const *,
+                          const float *, long, float *, float *const *, float *const *);
 } lg_kernel_table;
 
 extern const lg_kernel_table lg_table_baseline;

@@ -80,6 +80,7 @@ public final class LayerwiseExtractor: SemanticExtractor {
             Double(f.shape[0] * f.shape[2] * f.shape[3]) * head.reduce(0) { $0 + Double($1.weight.value.count) }
         }
         var outputs = Variable.concurrentBranches(feats, costs: costs) { i, f in
+            if let fused = fusedHead(i, f) { return fused }
             var x = f
             for conv in heads[i].dropLast() { x = conv.relu(x) }
             return heads[i][heads[i].count - 1](x)
@@ -88,6 +89,17 @@ public final class LayerwiseExtractor: SemanticExtractor {
         let h = size ?? last.shape[2], w = size ?? last.shape[3]
         outputs.append(Self.combine(outputs, weights: layerWeights(), height: h, width: w))
         return outputs
+    }
+
+    /// Head `i` on `x` as one fused op (`pointwiseHead`) when it is an NSE-1
+    /// head of 1x1 convolutions no wider than `PointwiseHead.maximumChannels`
+    /// and `x` needs no gradient (the generator's features); nil otherwise.
+    func fusedHead(_ i: Int, _ x: Variable) -> Variable? {
+        let head = heads[i]
+        guard arch.type == .nse1, !(x.requiresGrad && GradMode.enabled),
+              head.allSatisfy({ $0.bias != nil && $0.padding == 0 && $0.weight.shape[2] == 1 && $0.weight.shape[3] == 1 }),
+              PointwiseHead.applies([x.shape[1]] + head.map { $0.weight.shape[0] }) else { return nil }
+        return x.pointwiseHead(weights: head.map(\.weight), biases: head.map { $0.bias! })
     }
 
     /// The final output: sum over layers of weight x (layer output resized to

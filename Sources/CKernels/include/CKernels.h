@@ -80,6 +80,33 @@ void lg_tf4_output_row(const float *even, const float *odd, long stride, long tw
 /// y * slope); 0 leaves the values.
 void lg_epilogue_run(float *p, long n, int mode, float scale, float shift, float slope);
 
+/// Pointwise heads (`lg_head_*`): pixels per block, lanes per group, and
+/// the most layers a head may have.
+#define LG_HEAD_BLOCK 128
+#define LG_HEAD_LANES 16
+#define LG_HEAD_MAX_LAYERS 8
+
+/// A pointwise head over one block of `len` <= LG_HEAD_BLOCK pixels: a
+/// chain of `layers` 1x1 convolutions with biases, dims[0] -> dims[1] -> ...
+/// -> dims[layers] channels, ReLU after each but the last. w[l] is
+/// (dims[l + 1], dims[l]) row-major, b[l] has dims[l + 1] floats. The input
+/// block is dims[0] rows of `len` floats `xstride` apart (one sample's
+/// channel planes from its first pixel); the output dims[layers] rows of
+/// `len` floats `ystride` apart. `scratch`: (dims[0] + ... + dims[layers - 1]
+/// + 2 max(dims)) LG_HEAD_BLOCK floats (forward and backward). layers <= LG_HEAD_MAX_LAYERS. Each output is b[j] + the products in input-channel order.
+void lg_head_forward(const float *x, long xstride, long len, int layers, const long *dims, const float *const *w,
+                     const float *const *b, float *scratch, float *y, long ystride);
+
+/// The backward pass of `lg_head_forward` for the same block, given the
+/// output gradient `dy` (dims[layers] rows, `dystride` apart): recomputes
+/// the block's activations and adds each weight's and bias's gradient over
+/// the block to gw[l] / gb[l] (same layouts as w / b). No input gradient.
+/// Each gradient added is a dot product over the block in LG_HEAD_LANES
+/// lanes summed in order.
+void lg_head_backward(const float *x, long xstride, long len, int layers, const long *dims, const float *const *w,
+                      const float *const *b, const float *dy, long dystride, float *scratch, float *const *gw,
+                      float *const *gb);
+
 #ifdef __cplusplus
 }
 #endif
