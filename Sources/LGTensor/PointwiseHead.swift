@@ -66,12 +66,10 @@ public enum PointwiseHead {
 
         var layers: Int { dims.count - 1 }
 
-        /// Calls `body` with the dims and each layer's weight and bias pointers into `base`.
-        func withPointers<R>(_ base: UnsafeMutablePointer<Float>,
-                             _ body: (UnsafePointer<Int>, UnsafePointer<UnsafeMutablePointer<Float>?>,
-                                      UnsafePointer<UnsafeMutablePointer<Float>?>) -> R) -> R {
-            let w: [UnsafeMutablePointer<Float>?] = weightOffsets.map { base + $0 }
-            let b: [UnsafeMutablePointer<Float>?] = biasOffsets.map { base + $0 }
+        /// Calls `body` with the dims and each layer's weight and bias
+        /// pointers, `at(offset)` for the packed offsets.
+        func withPointers<P, R>(_ at: (Int) -> P, _ body: (UnsafePointer<Int>, UnsafePointer<P>, UnsafePointer<P>) -> R) -> R {
+            let w = weightOffsets.map(at), b = biasOffsets.map(at)
             return dims.withUnsafeBufferPointer { d in
                 w.withUnsafeBufferPointer { wp in
                     b.withUnsafeBufferPointer { bp in body(d.baseAddress!, wp.baseAddress!, bp.baseAddress!) }
@@ -109,25 +107,20 @@ extension Variable {
         let block = PointwiseHead.block, blocks = (p + block - 1) / block, scratch = PointwiseHead.scratchCount(dims)
         let layers = Int32(layout.layers)
         let x = value, weightsAndBiases = packed
-        // The kernels only read the parameters (the pointers are mutable for the gradients' layout).
         let out = x.data.withUnsafeBufferPointer { xp in
             weightsAndBiases.withUnsafeBufferPointer { pp in
                 Tensor(shape: [n, k, shape[2], shape[3]]) { y in
-                    let xs = UncheckedSendable(xp.baseAddress!), ys = UncheckedSendable(y)
-                    let params = UncheckedSendable(UnsafeMutablePointer(mutating: pp.baseAddress!))
+                    let xs = UncheckedSendable(xp.baseAddress!), ys = UncheckedSendable(y), params = UncheckedSendable(pp.baseAddress!)
                     // A block is 128 pixels through every layer: work enough to split at any size.
                     Parallel.forEach(n * blocks) { range in
                         let buf = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
                         defer { buf.deallocate() }
-                        layout.withPointers(params.value) { d, w, b in
-                            w.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: layout.layers) { w in
-                            b.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: layout.layers) { b in
-                                for t in range {
-                                    let i = t / blocks, q0 = (t % blocks) * block
-                                    lg_head_forward(xs.value + i * c * p + q0, p, min(block, p - q0), layers, d, w, b, buf,
-                                                    ys.value + i * k * p + q0, p)
-                                }
-                            }}
+                        layout.withPointers({ Optional(params.value + $0) }) { d, w, b in
+                            for t in range {
+                                let i = t / blocks, q0 = (t % blocks) * block
+                                lg_head_forward(xs.value + i * c * p + q0, p, min(block, p - q0), layers, d, w, b, buf,
+                                                ys.value + i * k * p + q0, p)
+                            }
                         }
                     }
                 }
@@ -144,16 +137,15 @@ extension Variable {
             weightsAndBiases.withUnsafeBufferPointer { pp in
             partials.withUnsafeMutableBufferPointer { sp in
                 let xs = UncheckedSendable(xp.baseAddress!), gs = UncheckedSendable(gp.baseAddress!)
-                let params = UncheckedSendable(UnsafeMutablePointer(mutating: pp.baseAddress!)), sums = UncheckedSendable(sp.baseAddress!)
+                let params = UncheckedSendable(pp.baseAddress!), sums = UncheckedSendable(sp.baseAddress!)
                 Parallel.forEach(n * chunks) { range in
                     let buf = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
                     defer { buf.deallocate() }
-                    layout.withPointers(params.value) { d, w, b in
-                    w.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: layout.layers) { w in
-                    b.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: layout.layers) { b in
+                    layout.withPointers({ Optional(params.value + $0) }) { d, w, b in
                         for t in range {
                             let i = t / chunks, ch = t % chunks
-                            layout.withPointers(sums.value + t * layout.count) { _, gw, gb in
+                            let partial = sums.value + t * layout.count
+                            layout.withPointers({ Optional(partial + $0) }) { _, gw, gb in
                                 for blk in (blocks * ch / chunks)..<(blocks * (ch + 1) / chunks) {
                                     let q0 = blk * block
                                     lg_head_backward(xs.value + i * c * p + q0, p, min(block, p - q0), layers, d, w, b,
@@ -161,7 +153,7 @@ extension Variable {
                                 }
                             }
                         }
-                    }}}
+                    }
                 }
             }}}}
             // The chunks' sums, added in chunk order.
