@@ -16,8 +16,8 @@ import Foundation
 /// the output is kept between the passes.
 ///
 /// Values: each output is its bias plus the products in input-channel order,
-/// and each gradient a sum over fixed blocks and chunks of pixels in a fixed
-/// order, so the results do not depend on the number of cores or the
+/// and each gradient a sum in fixed lanes over fixed chunks of pixels, in a
+/// fixed order, so the results do not depend on the number of cores or the
 /// instruction set (`KernelISATests`); they differ from the GEMM path's by
 /// float rounding only (`PointwiseHeadTests`).
 public enum PointwiseHead {
@@ -139,21 +139,29 @@ extension Variable {
                 let xs = UncheckedSendable(xp.baseAddress!), gs = UncheckedSendable(gp.baseAddress!)
                 let params = UncheckedSendable(pp.baseAddress!), sums = UncheckedSendable(sp.baseAddress!)
                 Parallel.forEach(n * chunks) { range in
+                    let lanes = Int(LG_HEAD_LANES)
                     let buf = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
-                    defer { buf.deallocate() }
+                    let perLane = UnsafeMutablePointer<Float>.allocate(capacity: layout.count * lanes)
+                    defer { buf.deallocate(); perLane.deallocate() }
                     layout.withPointers({ Optional(params.value + $0) }) { d, w, b in
+                    layout.withPointers({ Optional(perLane + $0 * lanes) }) { _, gw, gb in
                         for t in range {
                             let i = t / chunks, ch = t % chunks
+                            perLane.update(repeating: 0, count: layout.count * lanes)
+                            for blk in (blocks * ch / chunks)..<(blocks * (ch + 1) / chunks) {
+                                let q0 = blk * block
+                                lg_head_backward(xs.value + i * c * p + q0, p, min(block, p - q0), layers, d, w, b,
+                                                 gs.value + i * k * p + q0, p, buf, gw, gb)
+                            }
+                            // The chunk's sums: each value's lanes added in order.
                             let partial = sums.value + t * layout.count
-                            layout.withPointers({ Optional(partial + $0) }) { _, gw, gb in
-                                for blk in (blocks * ch / chunks)..<(blocks * (ch + 1) / chunks) {
-                                    let q0 = blk * block
-                                    lg_head_backward(xs.value + i * c * p + q0, p, min(block, p - q0), layers, d, w, b,
-                                                     gs.value + i * k * p + q0, p, buf, gw, gb)
-                                }
+                            for j in 0..<layout.count {
+                                var s: Float = 0
+                                for l in 0..<lanes { s += perLane[j * lanes + l] }
+                                partial[j] = s
                             }
                         }
-                    }
+                    }}
                 }
             }}}}
             // The chunks' sums, added in chunk order.

@@ -100,9 +100,10 @@ void lg_head_forward(const float *x, long xstride, long len, int layers, const l
 /// The backward pass of `lg_head_forward` for the same block, given the
 /// output gradient `dy` (dims[layers] rows, `dystride` apart): recomputes
 /// the block's activations and adds each weight's and bias's gradient over
-/// the block to gw[l] / gb[l] (same layouts as w / b). No input gradient.
-/// Each gradient added is a dot product over the block in LG_HEAD_LANES
-/// lanes summed in order.
+/// the block to gw[l] / gb[l] as LG_HEAD_LANES per-lane partial sums (the
+/// layouts of w / b with LG_HEAD_LANES floats per value: lane t of a value
+/// sums pixels t, t + LG_HEAD_LANES, ...); the caller sums the lanes, in
+/// order. No input gradient.
 void lg_head_backward(const float *x, long xstride, long len, int layers, const long *dims, const float *const *w,
                       const float *const *b, const float *dy, long dystride, float *scratch, float *const *gw,
                       float *const *gb);
