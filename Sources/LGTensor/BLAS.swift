@@ -1,8 +1,9 @@
 import CBLAS
 import Foundation
 
-/// Matrix products on OpenBLAS. Every matrix product and convolution in the
-/// project goes through `gemm`.
+/// Matrix products. Every matrix product and convolution in the project
+/// goes through `gemm`: on OpenBLAS, or on LinearGAN's own sgemm where
+/// OpenBLAS runs a lower instruction set than the CPU has (`GEMMKernel`).
 public enum BLAS {
     /// C[m,n] = alpha * op(A) * op(B) + beta * C, row-major, with leading
     /// dimensions given explicitly.
@@ -22,6 +23,20 @@ public enum BLAS {
             }
             return
         }
+        if GEMMKernel.active == .own,
+           GEMMKernel.run(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) {
+            return
+        }
+        openBLAS(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// `gemm` on OpenBLAS, whatever `GEMMKernel.active` says.
+    @inlinable
+    public static func openBLAS(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,

@@ -27,5 +27,16 @@ extension Bench {
             }
             print("NSE-1 head GEMMs at \(c) ch @ \(s) px, % of sgemm 1024^3: " + parts.joined(separator: ", "))
         }
+        // The scene segmenter's GEMMs at 256 px (32 x 32 maps) and 64 px (8 x 8),
+        // batch 1: layer3's and layer4's 1x1s and split-attention 3x3 (one group,
+        // unfolded), and the backward products' transposes.
+        var parts: [String] = []
+        for (name, mm, nn, kk, ta, tb) in [("l3 conv1", 256, 1024, 1024, false, false), ("l3 conv2", 256, 1024, 1152, false, false),
+                                           ("l3 conv3", 1024, 1024, 256, false, false), ("l4 conv2", 512, 1024, 2304, false, false),
+                                           ("l3 conv1 @64", 256, 64, 1024, false, false), ("l4 conv2 @64", 512, 64, 2304, false, false),
+                                           ("dW-like NT", 256, 1152, 1024, false, true), ("dX-like TN", 1152, 1024, 256, true, false)] {
+            parts.append(String(format: "%@ %.0f%%", name, 100 * sgemm(m: mm, n: nn, k: kk, transA: ta, transB: tb) / peak))
+        }
+        print("scene segmenter GEMMs, % of sgemm 1024^3: " + parts.joined(separator: ", "))
     }
 }

@@ -38,7 +38,7 @@ struct Bench {
         return runs.sorted()[runs.count / 2]
     }
 
-    func sgemm(m: Int, n: Int, k: Int) -> Double {
+    func sgemm(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false) -> Double {
         var rng = SeededRandom(seed: 1)
         let a = rng.normalTensor([m, k]), b = rng.normalTensor([k, n])
         var c = [Float](repeating: 0, count: m * n)
@@ -46,8 +46,8 @@ struct Bench {
             a.data.withUnsafeBufferPointer { pa in
                 b.data.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
-                        BLAS.gemm(transA: false, transB: false, m: m, n: n, k: k, a: pa.baseAddress!, lda: k,
-                                  b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+                        BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: pa.baseAddress!, lda: transA ? m : k,
+                                  b: pb.baseAddress!, ldb: transB ? k : n, c: pc.baseAddress!, ldc: n)
                     }
                 }
             }

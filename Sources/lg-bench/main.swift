@@ -46,7 +46,7 @@ if let profileSpec = options.profile {
     bench.profile(profileSpec)
     exit(0)
 }
-print("lg-bench  threads=\(BLAS.threads)  OpenBLAS core \(BLASCore.description)  kernels \(KernelISA.current.rawValue) (CPU's best \(KernelISA.best.rawValue))  OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default")  \(quick ? "quick" : "full")")
+print("lg-bench  threads=\(BLAS.threads)  OpenBLAS core \(BLASCore.description)  kernels \(KernelISA.current.rawValue) (CPU's best \(KernelISA.best.rawValue))  GEMMs \(GEMMKernel.description)  OPENBLAS_THREAD_TIMEOUT=\(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default")  \(quick ? "quick" : "full")")
 let peak = bench.sgemmPeak()
 print(String(format: "sgemm 1024x1024x1024: %.1f GFLOPS (reference for ratios)", peak))
 

@@ -23,7 +23,7 @@ struct Connect: ParsableCommand {
 
     @OptionGroup var options: ConnectOptions
 
-    func run() throws { try options.runWorker(registry: jobKinds, blasCore: BLASCore.description + ", own kernels \(KernelISA.current.rawValue)") }
+    func run() throws { try options.runWorker(registry: jobKinds, blasCore: BLASCore.description + ", own kernels \(KernelISA.current.rawValue), GEMMs \(GEMMKernel.description)") }
 }
 
 /// `worker exec-job --spec FILE` (hidden): runs one job in this process and

@@ -47,7 +47,7 @@ struct Models: ParsableCommand {
             if !r.runnable { line += "  [not runnable" + (r.note.map { ": \($0)" } ?? "") + "]" }
             print(line)
         }
-        print("\nOpenBLAS core: \(BLASCore.description); own kernels: \(KernelISA.current.rawValue) (CPU's best \(KernelISA.best.rawValue))")
+        print("\nOpenBLAS core: \(BLASCore.description); own kernels: \(KernelISA.current.rawValue) (CPU's best \(KernelISA.best.rawValue)); GEMMs: \(GEMMKernel.description)")
         if explain {
             for r in rows where !r.weightsPresent && !r.path.isEmpty {
                 do {

@@ -108,6 +108,17 @@ void lg_head_backward(const float *x, long xstride, long len, int layers, const 
                       const float *const *b, const float *dy, long dystride, float *scratch, float *const *gw,
                       float *const *gb);
 
+/// Whether `lg_sgemm` has a kernel for `isa` (AVX2 or AVX-512) that this CPU runs.
+int lg_sgemm_available(lg_isa isa);
+/// LinearGAN's own sgemm in `isa`'s variant, single-threaded: row-major C (m x n, ldc) =
+/// alpha op(A) op(B) + beta C, op(A) m x k, op(B) k x n, `trans*` nonzero
+/// for a transposed operand; C is not read when beta is 0. For CPUs where
+/// OpenBLAS runs a lower instruction set than the CPU has. Returns 0
+/// (computing nothing) when no kernel serves `isa` on this CPU or its
+/// packing buffer cannot be allocated; callers then use OpenBLAS.
+int lg_sgemm(lg_isa isa, int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+             const float *b, long ldb, float beta, float *c, long ldc);
+
 #ifdef __cplusplus
 }
 #endif
