@@ -39,20 +39,6 @@
 #define FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define MUL(a, b) _mm512_mul_ps(a, b)
 #include "sgemm.inc"
-#undef SG
-#undef VT
-#undef VW
-#undef MR
-#undef MR_MID
-#undef MR_LOW
-#undef SG_MC
-#undef ZERO
-#undef SET1
-#undef LOADU
-#undef LOADA
-#undef STOREU
-#undef FMA
-#undef MUL
 #pragma clang attribute pop
 
 // ---- AVX2 + FMA: 6 x 16 blocks (12 accumulators of 16 registers).
@@ -72,20 +58,6 @@
 #define FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define MUL(a, b) _mm256_mul_ps(a, b)
 #include "sgemm.inc"
-#undef SG
-#undef VT
-#undef VW
-#undef MR
-#undef MR_MID
-#undef MR_LOW
-#undef SG_MC
-#undef ZERO
-#undef SET1
-#undef LOADU
-#undef LOADA
-#undef STOREU
-#undef FMA
-#undef MUL
 #pragma clang attribute pop
 #endif
 
