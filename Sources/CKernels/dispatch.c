@@ -95,6 +95,17 @@ void lg_tf4_input_columns(const float *r0, const float *r1, const float *r2, con
 
 void lg_tf4_output_tiles(const float *m, long ps, long count, float *y) { table()->tf4_output_tiles(m, ps, count, y); }
 
+void lg_tanh_run(const float *x, float *y, long n) { table()->tanh_run(x, y, n); }
+
+void lg_tf2_input_channel(const float *x, long xs, long samples, long h, long w, float *buf, float *o, long ps) {
+    table()->tf2_input_channel(x, xs, samples, h, w, buf, o, ps);
+}
+
+void lg_tf2_output_channel(const float *m, long ps, long samples, long th, long tw, float *y, long ys, int mode,
+                           float scale, float shift, float slope) {
+    table()->tf2_output_channel(m, ps, samples, th, tw, y, ys, mode, scale, shift, slope);
+}
+
 void lg_epilogue_run(float *p, long n, int mode, float scale, float shift, float slope) {
     table()->epilogue_run(p, n, mode, scale, shift, slope);
 }

@@ -12,6 +12,9 @@ typedef struct {
     void (*tf4_input_columns)(const float *, const float *, const float *, const float *, const float *, long, float *,
                               long);
     void (*tf4_output_tiles)(const float *, long, long, float *);
+    void (*tanh_run)(const float *, float *, long);
+    void (*tf2_input_channel)(const float *, long, long, long, long, float *, float *, long);
+    void (*tf2_output_channel)(const float *, long, long, long, long, float *, long, int, float, float, float);
     void (*epilogue_run)(float *, long, int, float, float, float);
     void (*head_forward)(const float *, long, long, int, const long *, const float *const *, const float *const *,
                          float *, float *, long);

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The 4x4 stride-2 transposed convolution (padding 1: DCGAN's and
@@ -111,47 +112,16 @@ extension Winograd {
         /// the five column combinations of every input row come first (C, in
         /// the even and odd rows of d apart, each (tiles + 1) x tiles wide);
         /// then each plane is one contiguous run of row combinations of C.
+        /// The loops are CKernels' `lg_tf2_input_channel`, one input channel
+        /// (every sample) per call.
         func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
-            let h = h, w = w, th = th, tw = tw, cp = (th + 1) * tw, n = th * tw
-            let stride = inputPlane, perSample = th * tw
-            Parallel.forEach(samples * channelsIn, minimum: max(1, 512 / max(1, perSample))) { range in
-                // C[5 a + c][u][t]: column combination c of d's row 2u + a.
-                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 10 * cp)
+            let h = h, w = w, samples = samples, channelsIn = channelsIn, tiles = tiles, stride = inputPlane
+            let bufFloats = 10 * (h / 2 + 1) * (w / 2)
+            Parallel.forEach(channelsIn, minimum: max(1, 4096 / max(1, samples * h * w))) { range in
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: bufFloats)
                 defer { buf.deallocate() }
-                for c in 0..<5 {
-                    (buf + c * cp).update(repeating: 0, count: tw)              // d row 0: border
-                    (buf + (5 + c) * cp + th * tw).update(repeating: 0, count: tw)  // d row h + 1: border
-                }
-                for q in range {
-                    let ci = q / samples, sample = q % samples
-                    let src = x + (sample * channelsIn + ci) * h * w
-                    // x row y is d row y + 1 = 2u + a; d[2t] = x[2t - 1], d[2t + 1] = x[2t].
-                    for y in 0..<h {
-                        let s = src + y * w
-                        let o = buf + 5 * ((y + 1) & 1) * cp + ((y + 1) >> 1) * tw
-                        var previous: Float = 0  // x[2t - 1]
-                        for t in 0..<tw {
-                            let even = s[2 * t], odd = s[2 * t + 1]
-                            let next: Float = t + 1 < tw ? s[2 * t + 2] : 0
-                            o[t] = previous - even
-                            o[cp + t] = even
-                            o[2 * cp + t] = even - odd
-                            o[3 * cp + t] = odd
-                            o[4 * cp + t] = odd - next
-                            previous = odd
-                        }
-                    }
-                    let base = v + ci * tiles + sample * perSample
-                    for c in 0..<5 {
-                        let c0 = UnsafePointer(buf + c * cp), c1 = UnsafePointer(buf + (5 + c) * cp)  // d rows 2u, 2u + 1
-                        let o0 = base + c * stride, o1 = o0 + 5 * stride, o2 = o1 + 5 * stride
-                        let o3 = o2 + 5 * stride, o4 = o3 + 5 * stride
-                        for k in 0..<n { o0[k] = c0[k] - c1[k] }
-                        o1.update(from: c1, count: n)
-                        for k in 0..<n { o2[k] = c1[k] - c0[k + tw] }
-                        o3.update(from: c0 + tw, count: n)
-                        for k in 0..<n { o4[k] = c0[k + tw] - c1[k + tw] }
-                    }
+                for ci in range {
+                    lg_tf2_input_channel(x + ci * h * w, channelsIn * h * w, samples, h, w, buf, v + ci * tiles, stride)
                 }
             }
         }
@@ -166,31 +136,14 @@ extension Winograd {
         /// columns. `epilogue` maps each (sample, channel) plane once its
         /// four phases are in.
         func writeOutput(_ m: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue?) {
-            let ow = 2 * w, op = 4 * h * w, th = th, tw = tw
-            let stride = outputPlane, perSample = th * tw
-            Parallel.forEach(samples * channelsOut, minimum: max(1, 512 / max(1, perSample))) { range in
-                // Channel-major, so that consecutive parts read consecutive runs of M.
-                for q in range {
-                    let co = q / samples, sample = q % samples
-                    let out = y + (sample * channelsOut + co) * op
-                    for phase in 0..<4 {
-                        let py = phase / 2, px = phase % 2
-                        let src0 = m + phase * 9 * stride + co * tiles + sample * perSample
-                        for ty in 0..<th {
-                            let s = src0 + ty * tw
-                            let row0 = out + (4 * ty + py) * ow + px, row1 = row0 + 2 * ow
-                            for tx in 0..<tw {
-                                let m00 = s[tx], m01 = s[stride + tx], m02 = s[2 * stride + tx]
-                                let m10 = s[3 * stride + tx], m11 = s[4 * stride + tx], m12 = s[5 * stride + tx]
-                                let m20 = s[6 * stride + tx], m21 = s[7 * stride + tx], m22 = s[8 * stride + tx]
-                                let a0 = m00 + m10, a1 = m01 + m11, a2 = m02 + m12
-                                let b0 = m10 + m20, b1 = m11 + m21, b2 = m12 + m22
-                                row0[4 * tx] = a0 + a1; row0[4 * tx + 2] = a1 + a2
-                                row1[4 * tx] = b0 + b1; row1[4 * tx + 2] = b1 + b2
-                            }
-                        }
-                    }
-                    epilogue?.apply(out, count: op, channel: co)
+            let op = 4 * h * w, th = th, tw = tw, samples = samples, channelsOut = channelsOut, tiles = tiles
+            let stride = outputPlane
+            // One output channel (every sample) per call (CKernels).
+            Parallel.forEach(channelsOut, minimum: max(1, 4096 / max(1, samples * op))) { range in
+                for co in range {
+                    lg_tf2_output_channel(m + co * tiles, stride, samples, th, tw, y + co * op, channelsOut * op,
+                                          epilogue?.mode ?? 0, epilogue?.scale[co] ?? 1, epilogue?.shift[co] ?? 0,
+                                          epilogue?.negativeSlope ?? 0)
                 }
             }
         }

@@ -23,7 +23,7 @@ final class OpGradientTests: XCTestCase {
         XCTAssertEqual(Variable(Tensor(shape: [2], data: [30, -30])).softplus().value.data[0], 30)
     }
 
-    /// The eight-lane tanh against libm's tanhf: a dense sweep through both
+    /// tanh (CKernels) against libm's tanhf: a dense sweep through both
     /// branches and the tails, tiny values, the infinities and NaN, and
     /// lengths with a tail and split across cores.
     func testTanhMatchesLibm() {

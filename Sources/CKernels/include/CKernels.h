@@ -49,6 +49,22 @@ void lg_wf4_output_tile_row(const float *m, long stride, long tw, float *scratch
 /// writes the 36 planes at m + (6 i + j) * stride. `scratch`: 24 tw floats.
 void lg_wf4_gradient_tile_row(const float *g, long tw, float *scratch, float *m, long stride);
 
+/// Transposed F(2x2, 2x2) (4x4 stride-2 transposed convolution), V for one
+/// input channel of `samples` samples (planes `xs` floats apart, h x w,
+/// even sides): 25 planes `ps` apart from `o` (plane 5 r + c: row
+/// combination r of column combination c), each a run of (h/2) (w/2)
+/// tiles per sample, the sample's at o + sample (h/2) (w/2). `buf`:
+/// 10 (h/2 + 1) (w/2) floats.
+void lg_tf2_input_channel(const float *x, long xs, long samples, long h, long w, float *buf, float *o, long ps);
+
+/// Transposed F(2x2, 2x2), y = Aᵀ m A for one output channel of `samples`
+/// samples: 36 planes of m `ps` apart (9 phase + ξ), th tw tiles per
+/// sample, the sample's at + sample th tw; the sample's (4 th) x (4 tw)
+/// output plane at y + sample ys, then the epilogue (`lg_epilogue_run`'s
+/// mode, scale, shift, slope; mode 0 for none) over it.
+void lg_tf2_output_channel(const float *m, long ps, long samples, long th, long tw, float *y, long ys, int mode,
+                           float scale, float shift, float slope);
+
 /// Transposed F(4x4, 2x2) (4x4 stride-2 transposed convolution), the input
 /// side of one input row `src` of 4 tw floats, zero-bordered by a column
 /// each side: for each column phase px (0, 1), Bᵀ's five combinations of
@@ -79,6 +95,12 @@ void lg_tf4_output_row(const float *even, const float *odd, long stride, long tw
 /// 2 that through ReLU (`slope` 0, y > 0 ? y : 0) or LeakyReLU (y >= 0 ? y :
 /// y * slope); 0 leaves the values.
 void lg_epilogue_run(float *p, long n, int mode, float scale, float shift, float slope);
+
+/// tanh of n values (y may be x), within 1.2e-7 of libm's tanhf: Cephes'
+/// odd polynomial below 0.625 in magnitude, else sign(x) (1 - 2 / (exp(2|x|)
+/// + 1)) with Cephes' expf, exp(2|x|) capped at exp(40); ±1 at ±infinity,
+/// NaN for NaN. The same bits in every variant.
+void lg_tanh_run(const float *x, float *y, long n);
 
 /// Pointwise heads (`lg_head_*`): pixels per block, lanes per group, and
 /// the most layers a head may have.
