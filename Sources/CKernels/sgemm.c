@@ -22,6 +22,10 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// Lane masks for AVX2's masked moves: lanes [0, n) of the 8 at
+// lg_sgemm_lanes + 8 - n are set.
+static const int lg_sgemm_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
 // ---- AVX-512: 12 x 32 blocks (24 accumulators of 32 registers).
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
 #define SG(name) lg_sgemm_##name##_avx512
@@ -38,6 +42,10 @@
 #define STOREU(p, v) _mm512_storeu_ps(p, v)
 #define FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define MUL(a, b) _mm512_mul_ps(a, b)
+// MR floats at d: the first `rows` (< MR) from src, zeros after (masked:
+// nothing past src + rows is read).
+#define COPY_ROWS_MR(d, src, rows) \
+    _mm512_mask_storeu_ps(d, (__mmask16)((1u << MR) - 1), _mm512_maskz_loadu_ps((__mmask16)((1u << (rows)) - 1), src))
 #include "sgemm.inc"
 #pragma clang attribute pop
 
@@ -57,6 +65,9 @@
 #define STOREU(p, v) _mm256_storeu_ps(p, v)
 #define FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define MUL(a, b) _mm256_mul_ps(a, b)
+#define COPY_ROWS_MR(d, src, rows)                                                                 \
+    _mm256_maskstore_ps(d, _mm256_loadu_si256((const __m256i *)(lg_sgemm_lanes + 8 - MR)),          \
+                        _mm256_maskload_ps(src, _mm256_loadu_si256((const __m256i *)(lg_sgemm_lanes + 8 - (rows)))))
 #include "sgemm.inc"
 #pragma clang attribute pop
 #endif
