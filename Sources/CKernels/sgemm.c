@@ -119,26 +119,42 @@ static float *lg_sgemm_buffer(size_t floats) {
     return s->p;
 }
 
-int lg_sgemm(lg_isa isa, int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
-             const float *b, long ldb, float beta, float *c, long ldc) {
+// Both entry points: B as the caller has it (b, ldb, transB), or the
+// unfolded input g (columns from col0).
+static int lg_sgemm_run(lg_isa isa, int transA, int transB, long m, long n, long k, float alpha, const float *a,
+                        long lda, const float *b, long ldb, const lg_im2col *g, long col0, float beta, float *c,
+                        long ldc) {
 #if defined(__x86_64__)
     if (m <= 0 || n <= 0 || k <= 0 || !lg_sgemm_available(isa)) return 0;
     long nr = isa == LG_ISA_AVX512 ? 32 : 16, mc = isa == LG_ISA_AVX512 ? 240 : 120;
     long kc = k < LG_SGEMM_KC ? k : LG_SGEMM_KC;
     long ncols = n < LG_SGEMM_NC ? n : LG_SGEMM_NC;
     ncols = (ncols + nr - 1) / nr * nr;
-    size_t a_floats = (size_t)mc * kc, floats = a_floats + (size_t)ncols * kc;
-    float *pa = lg_sgemm_buffer(floats);
+    size_t a_floats = (size_t)mc * kc, b_floats = (size_t)ncols * kc;
+    // The unfolded input's row table (3 kc longs) after the packed blocks.
+    float *pa = lg_sgemm_buffer(a_floats + b_floats + (g ? 6 * (size_t)kc : 0));
     if (!pa) return 0;
     float *pb = pa + a_floats;
+    long *tab = (long *)(pb + b_floats);
     if (isa == LG_ISA_AVX512)
-        lg_sgemm_sgemm_avx512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pa, pb);
+        lg_sgemm_sgemm_avx512(transA, transB, m, n, k, alpha, a, lda, b, ldb, g, col0, beta, c, ldc, pa, pb, tab);
     else
-        lg_sgemm_sgemm_avx2(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pa, pb);
+        lg_sgemm_sgemm_avx2(transA, transB, m, n, k, alpha, a, lda, b, ldb, g, col0, beta, c, ldc, pa, pb, tab);
     return 1;
 #else
     (void)isa; (void)transA; (void)transB; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
-    (void)beta; (void)c; (void)ldc;
+    (void)g; (void)col0; (void)beta; (void)c; (void)ldc;
     return 0;
 #endif
+}
+
+int lg_sgemm(lg_isa isa, int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+             const float *b, long ldb, float beta, float *c, long ldc) {
+    return lg_sgemm_run(isa, transA, transB, m, n, k, alpha, a, lda, b, ldb, NULL, 0, beta, c, ldc);
+}
+
+int lg_sgemm_im2col(lg_isa isa, long m, long n, long k, float alpha, const float *a, long lda, const lg_im2col *g,
+                    long col0, float beta, float *c, long ldc) {
+    if (!g || k != g->channels * g->kernel_h * g->kernel_w) return 0;
+    return lg_sgemm_run(isa, 0, 0, m, n, k, alpha, a, lda, NULL, 0, g, col0, beta, c, ldc);
 }

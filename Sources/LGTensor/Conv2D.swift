@@ -110,6 +110,23 @@ extension Tensor {
             while n0 < samples.upperBound {
                 let nb = min(chunk, samples.upperBound - n0)
                 for gi in 0..<g {
+                    // On the own sgemm: no unfolded matrix, its rows are
+                    // formed as the GEMM packs them (falls through to the
+                    // unfolding below should the kernel not run).
+                    if !direct {
+                        let wg = w + gi * coutG * k
+                        let image = geo.unfoldedOperand(x + (n0 * cin + gi * cinG) * pin, sampleStride: cin * pin)
+                        if nb == 1, GEMMKernel.runIm2col(m: coutG, n: p, k: k, a: wg, lda: k, image: image,
+                                                         c: y + (n0 * cout + gi * coutG) * p, ldc: p) {
+                            continue
+                        }
+                        if nb > 1, GEMMKernel.runIm2col(m: coutG, n: nb * p, k: k, a: wg, lda: k, image: image,
+                                                        c: tp, ldc: nb * p) {
+                            BatchMatrix.scatter(tp, cTotal: cout, p: p, n0: n0, nb: nb,
+                                                c0: gi * coutG, cg: coutG, into: y, accumulate: false)
+                            continue
+                        }
+                    }
                     if nb == 1 && !direct {
                         // One sample: tile over output rows, GEMM straight into the output.
                         let xs = x + (n0 * cin + gi * cinG) * pin

@@ -1,3 +1,4 @@
+import CKernels
 /// The geometry of a 2-d convolution: an image of `channels` x `height` x
 /// `width` seen through a `kernelH` x `kernelW` window with stride, zero
 /// padding and dilation, giving `outH` x `outW` positions.
@@ -33,6 +34,16 @@ public struct ConvGeometry: Sendable, Equatable {
     /// within about `budget` floats (cache-friendly, bounded memory).
     public func tileRows(budget: Int = ConvGeometry.tileBudget) -> Int {
         max(1, min(outH, budget / max(1, rows * outW)))
+    }
+
+    /// The unfolded matrix of `image` (this geometry's first channel;
+    /// samples `sampleStride` floats apart) as the own sgemm's B operand
+    /// (`GEMMKernel.runIm2col`), rows in `im2col`'s order.
+    func unfoldedOperand(_ image: UnsafePointer<Float>, sampleStride: Int) -> lg_im2col {
+        lg_im2col(image: image, channels: channels, height: height, width: width,
+                  kernel_h: kernelH, kernel_w: kernelW, stride_h: strideH, stride_w: strideW,
+                  pad_h: padH, pad_w: padW, dilation_h: dilationH, dilation_w: dilationW,
+                  out_h: outH, out_w: outW, sample_stride: sampleStride)
     }
 
     /// True when the unfolded matrix is the image itself (1x1, stride 1, no padding).

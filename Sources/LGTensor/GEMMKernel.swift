@@ -56,12 +56,44 @@ public enum GEMMKernel: String, Sendable, CaseIterable {
     /// switching the other kernels' variant (`KernelISA.with`) keep one GEMM.
     public static let isa: KernelISA = KernelISA.current
 
+    /// Parts of a GEMM split across cores get at least this many multiply-adds each.
+    static let grain = 1 << 19
+
     /// For logs and benchmark headers, e.g. "own avx512 (OpenBLAS runs Haswell)".
     public static var description: String {
         switch active {
         case .own: "LinearGAN's \(isa.rawValue) sgemm (OpenBLAS runs \(BLASCore.running); \(variable)=openblas to use it)"
         case .openblas: "OpenBLAS"
         }
+    }
+
+    /// C = alpha A B + beta C with B the columns [0, n) of the unfolded
+    /// input `g` (`lg_sgemm_im2col`: the convolution's GEMM without writing
+    /// the unfolded matrix), split across `BLAS.threads` cores as `run`
+    /// splits. False (nothing computed) where the own kernel is not this
+    /// process's GEMM or cannot run; the caller then unfolds for `BLAS.gemm`.
+    static func runIm2col(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                          image g: lg_im2col, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+        guard active == .own, m > 0, n > 0, k > 0 else { return false }
+        let v = isa.c
+        var g = g
+        let threads = min(BLAS.threads, max(1, m * n * k / grain))
+        let byColumns = n >= m
+        let unit = byColumns ? 32 : 12, extent = byColumns ? n : m
+        let units = (extent + unit - 1) / unit
+        let parts = min(threads, units)
+        if parts <= 1 { return lg_sgemm_im2col(v, m, n, k, alpha, a, lda, &g, 0, beta, c, ldc) != 0 }
+        let pa = UncheckedSendable(a), pc = UncheckedSendable(c), pg = UncheckedSendable(g)
+        let done = UncheckedSendable(UnsafeMutablePointer<Int32>.allocate(capacity: parts))
+        defer { done.value.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let lo = min(extent, units * part / parts * unit), hi = min(extent, units * (part + 1) / parts * unit)
+            var g = pg.value
+            done.value[part] = lo >= hi ? 1
+                : byColumns ? lg_sgemm_im2col(v, m, hi - lo, k, alpha, pa.value, lda, &g, lo, beta, pc.value + lo, ldc)
+                : lg_sgemm_im2col(v, hi - lo, n, k, alpha, pa.value + lo * lda, lda, &g, 0, beta, pc.value + lo * ldc, ldc)
+        }
+        return (0..<parts).allSatisfy { done.value[$0] != 0 }
     }
 
     /// Runs one GEMM on the own kernel, split across `BLAS.threads` cores
@@ -75,8 +107,6 @@ public enum GEMMKernel: String, Sendable, CaseIterable {
         let v = variant.c
         guard lg_sgemm_available(v) != 0 else { return false }
         let ta: Int32 = transA ? 1 : 0, tb: Int32 = transB ? 1 : 0
-        // Parts of at least this many multiply-adds each.
-        let grain = 1 << 19
         let threads = min(BLAS.threads, max(1, m * n * k / grain))
         if threads <= 1 {
             return lg_sgemm(v, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) != 0

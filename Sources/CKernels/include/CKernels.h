@@ -141,6 +141,27 @@ int lg_sgemm_available(lg_isa isa);
 int lg_sgemm(lg_isa isa, int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
              const float *b, long ldb, float beta, float *c, long ldc);
 
+/// The unfolded input of a convolution (im2col), as a GEMM's B operand
+/// that is never written out: row r = (c kernel_h + ky) kernel_w + kx,
+/// column j = (s out_h + oy) out_w + ox holds
+/// image[s sample_stride + (c height + iy) width + ix] with iy = oy stride_h -
+/// pad_h + ky dilation_h, ix = ox stride_w - pad_w + kx dilation_w, 0 outside
+/// the image.
+typedef struct {
+    const float *image;
+    long channels, height, width;
+    long kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
+    long out_h, out_w;
+    long sample_stride;
+} lg_im2col;
+
+/// `lg_sgemm` (no transposes) with B the columns [col0, col0 + n) of the
+/// unfolded input `g` (k = channels kernel_h kernel_w rows): the
+/// convolution's GEMM without the unfolded matrix, whose rows are formed
+/// as the GEMM packs them. Returns 0 (computing nothing) as `lg_sgemm` does.
+int lg_sgemm_im2col(lg_isa isa, long m, long n, long k, float alpha, const float *a, long lda, const lg_im2col *g,
+                    long col0, float beta, float *c, long ldc);
+
 #ifdef __cplusplus
 }
 #endif
