@@ -46,6 +46,13 @@ static const int lg_sgemm_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 
 // nothing past src + rows is read).
 #define COPY_ROWS_MR(d, src, rows) \
     _mm512_mask_storeu_ps(d, (__mmask16)((1u << MR) - 1), _mm512_maskz_loadu_ps((__mmask16)((1u << (rows)) - 1), src))
+// Lanes [lo, hi) of the vector at src, zeros elsewhere (masked: nothing
+// else is read); the first n (< VW) lanes of x stored at e.
+static inline __mmask16 lg_sgemm_lanes16(long n) { return n <= 0 ? 0 : n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1); }
+static inline __m512 SG(load_range)(const float *src, long lo, long hi) {
+    return _mm512_maskz_loadu_ps(lg_sgemm_lanes16(hi) & (__mmask16)~lg_sgemm_lanes16(lo), src);
+}
+static inline void SG(store_first)(float *e, __m512 x, long n) { _mm512_mask_storeu_ps(e, lg_sgemm_lanes16(n), x); }
 #include "sgemm.inc"
 #pragma clang attribute pop
 
@@ -68,6 +75,13 @@ static const int lg_sgemm_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 
 #define COPY_ROWS_MR(d, src, rows)                                                                 \
     _mm256_maskstore_ps(d, _mm256_loadu_si256((const __m256i *)(lg_sgemm_lanes + 8 - MR)),          \
                         _mm256_maskload_ps(src, _mm256_loadu_si256((const __m256i *)(lg_sgemm_lanes + 8 - (rows)))))
+static inline __m256i lg_sgemm_lanes8(long n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 0 ? 0 : n > 8 ? 8 : n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+static inline __m256 SG(load_range)(const float *src, long lo, long hi) {
+    return _mm256_maskload_ps(src, _mm256_andnot_si256(lg_sgemm_lanes8(lo), lg_sgemm_lanes8(hi)));
+}
+static inline void SG(store_first)(float *e, __m256 x, long n) { _mm256_maskstore_ps(e, lg_sgemm_lanes8(n), x); }
 #include "sgemm.inc"
 #pragma clang attribute pop
 #endif

@@ -192,7 +192,7 @@ public final class FaceParser: ParameterContainer {
             h = doubleConv(h, name + ".")
             if i < 4 {
                 skips.append(h)
-                h = h.maxPool2d(kernel: 2).0
+                h = h.maxPool2dValues(kernel: 2)
             }
         }
         for (j, name) in FaceParser.decoder.enumerated() {

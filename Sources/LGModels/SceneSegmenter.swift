@@ -356,7 +356,7 @@ public final class SceneSegmenter {
             y = conv(x, "pretrained.conv1", Conv2DOptions(stride: 2, padding: 3), bn: "pretrained.bn1", relu: true)
         }
         let stem = y
-        y = y.maxPool2d(kernel: 3, stride: 2, padding: 1).0
+        y = y.maxPool2dValues(kernel: 3, stride: 2, padding: 1)
         var c: [Tensor] = []
         for (s, blocks) in stages.enumerated() {
             for b in blocks { y = bottleneck(y, b, stage: s) }

@@ -2,11 +2,7 @@ extension Tensor {
     /// Max pooling over (N, C, H, W); returns the output and the flat input
     /// index of each maximum (for the backward pass). Padding counts as -inf.
     public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> (Tensor, [Int32]) {
-        precondition(rank == 4, "maxPool2d needs an (N, C, H, W) tensor, got \(shape)")
-        let s = stride ?? kernel
-        let h = shape[2], w = shape[3], planes = shape[0] * shape[1]
-        let oh = (h + 2 * padding - kernel) / s + 1, ow = (w + 2 * padding - kernel) / s + 1
-        precondition(oh > 0 && ow > 0, "maxPool2d: input \(shape) too small for kernel \(kernel)")
+        let (s, h, w, planes, oh, ow) = maxPoolGeometry(kernel: kernel, stride: stride, padding: padding)
         var out = [Float](uninitializedCount: planes * oh * ow)
         var idx = [Int32](repeating: 0, count: planes * oh * ow)
         // Planes across cores (every output is written); 2x2 windows of
@@ -53,6 +49,61 @@ extension Tensor {
             }
         }}}
         return (Tensor(shape: [shape[0], shape[1], oh, ow], data: out), idx)
+    }
+}
+
+extension Tensor {
+    /// Max pooling's stride, input sides, planes and output sides, checked.
+    func maxPoolGeometry(kernel: Int, stride: Int?, padding: Int) -> (Int, Int, Int, Int, Int, Int) {
+        precondition(rank == 4, "maxPool2d needs an (N, C, H, W) tensor, got \(shape)")
+        let s = stride ?? kernel
+        let h = shape[2], w = shape[3]
+        let oh = (h + 2 * padding - kernel) / s + 1, ow = (w + 2 * padding - kernel) / s + 1
+        precondition(oh > 0 && ow > 0, "maxPool2d: input \(shape) too small for kernel \(kernel)")
+        return (s, h, w, shape[0] * shape[1], oh, ow)
+    }
+
+    /// `maxPool2d`'s output without the indices of the maxima, for
+    /// inference (the scene segmenter's stem, the face parser): per output
+    /// row, first the maximum of every input column down the window's rows,
+    /// then of each window's columns across that row; both loops run over
+    /// contiguous floats. The same values (padding -inf, NaN wins).
+    /// The segmenter's 3x3 stride-2 pooling of 128 planes of 128 x 128 took
+    /// 6.7 ms through `maxPool2d` on the Zen 5 VM.
+    public func maxPool2dValues(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        let (s, h, w, planes, oh, ow) = maxPoolGeometry(kernel: kernel, stride: stride, padding: padding)
+        var out = [Float](uninitializedCount: planes * oh * ow)
+        data.withUnsafeBufferPointer { sp in
+        out.withUnsafeMutableBufferPointer { op in
+            let src = UncheckedSendable(sp.baseAddress!), o = UncheckedSendable(op.baseAddress!)
+            Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, h * w))) { range in
+                let column = UnsafeMutablePointer<Float>.allocate(capacity: w)
+                defer { column.deallocate() }
+                for p in range {
+                    let plane = src.value + p * h * w, rows = o.value + p * oh * ow
+                    for oy in 0..<oh {
+                        let y0 = max(0, oy * s - padding), y1 = min(h, oy * s - padding + kernel)
+                        if y0 >= y1 {
+                            (rows + oy * ow).update(repeating: -.infinity, count: ow)
+                            continue
+                        }
+                        column.update(from: plane + y0 * w, count: w)
+                        for iy in (y0 + 1)..<max(y0 + 1, y1) {
+                            let r = plane + iy * w
+                            for x in 0..<w { let v = r[x]; if v > column[x] || v.isNaN { column[x] = v } }
+                        }
+                        let out = rows + oy * ow
+                        for ox in 0..<ow {
+                            let x0 = max(0, ox * s - padding), x1 = min(w, ox * s - padding + kernel)
+                            var best = -Float.infinity
+                            for x in x0..<max(x0, x1) { let v = column[x]; if v > best || v.isNaN { best = v } }
+                            out[ox] = best
+                        }
+                    }
+                }
+            }
+        }}
+        return Tensor(shape: [shape[0], shape[1], oh, ow], data: out)
     }
 }
 

@@ -108,6 +108,25 @@ final class FusedInferenceTests: XCTestCase {
         } } }
     }
 
+    /// Max pooling without indices (columns first, then across): the same
+    /// values as `maxPool2d` for the segmenter's 3x3 stride-2 padding-1
+    /// windows, 2x2, windows larger than the stride, padding on odd sizes,
+    /// NaN and infinities.
+    func testMaxPoolValuesEqualTheIndexedPooling() {
+        var x = randn([2, 3, 11, 9], seed: 13)
+        x.data[7] = .nan
+        x.data[40] = -.infinity
+        x.data[150] = .infinity
+        for (k, s, pad) in [(3, 2, 1), (2, 2, 0), (3, 1, 1), (4, 3, 2), (3, 2, 0), (1, 1, 0)] {
+            let expected = x.maxPool2d(kernel: k, stride: s, padding: pad).0
+            let y = x.maxPool2dValues(kernel: k, stride: s, padding: pad)
+            XCTAssertEqual(y.shape, expected.shape, "kernel \(k) stride \(s) padding \(pad)")
+            for (a, b) in zip(y.data, expected.data) {
+                XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "kernel \(k) stride \(s) padding \(pad): \(a) against \(b)")
+            }
+        }
+    }
+
     func testLeakyEpilogueEqualsScaleBiasThenRectified() {
         let x = randn([2, 4, 6, 5], seed: 9)
         let scale: [Float] = [0.5, -1, 2, 0.25], shift: [Float] = [0.1, 0, -0.3, 1]
