@@ -22,10 +22,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// Lane masks for AVX2's masked moves: lanes [0, n) of the 8 at
-// lg_sgemm_lanes + 8 - n are set.
-static const int lg_sgemm_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-
 // ---- AVX-512: 12 x 32 blocks (24 accumulators of 32 registers).
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
 #define SG(name) lg_sgemm_##name##_avx512
@@ -42,10 +38,6 @@ static const int lg_sgemm_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 
 #define STOREU(p, v) _mm512_storeu_ps(p, v)
 #define FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define MUL(a, b) _mm512_mul_ps(a, b)
-// MR floats at d: the first `rows` (< MR) from src, zeros after (masked:
-// nothing past src + rows is read).
-#define COPY_ROWS_MR(d, src, rows) \
-    _mm512_mask_storeu_ps(d, (__mmask16)((1u << MR) - 1), _mm512_maskz_loadu_ps((__mmask16)((1u << (rows)) - 1), src))
 // Lanes [lo, hi) of the vector at src, zeros elsewhere (masked: nothing
 // else is read); the first n (< VW) lanes of x stored at e.
 static inline __mmask16 lg_sgemm_lanes16(long n) { return n <= 0 ? 0 : n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1); }
@@ -72,9 +64,6 @@ static inline void SG(store_first)(float *e, __m512 x, long n) { _mm512_mask_sto
 #define STOREU(p, v) _mm256_storeu_ps(p, v)
 #define FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define MUL(a, b) _mm256_mul_ps(a, b)
-#define COPY_ROWS_MR(d, src, rows)                                                                 \
-    _mm256_maskstore_ps(d, _mm256_loadu_si256((const __m256i *)(lg_sgemm_lanes + 8 - MR)),          \
-                        _mm256_maskload_ps(src, _mm256_loadu_si256((const __m256i *)(lg_sgemm_lanes + 8 - (rows)))))
 static inline __m256i lg_sgemm_lanes8(long n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 0 ? 0 : n > 8 ? 8 : n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }

@@ -67,33 +67,49 @@ public enum GEMMKernel: String, Sendable, CaseIterable {
         }
     }
 
-    /// C = alpha A B + beta C with B the columns [0, n) of the unfolded
-    /// input `g` (`lg_sgemm_im2col`: the convolution's GEMM without writing
-    /// the unfolded matrix), split across `BLAS.threads` cores as `run`
-    /// splits. False (nothing computed) where the own kernel is not this
-    /// process's GEMM or cannot run; the caller then unfolds for `BLAS.gemm`.
-    static func runIm2col(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-                          image g: lg_im2col, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
-        guard active == .own, m > 0, n > 0, k > 0 else { return false }
-        let v = isa.c
-        var g = g
-        let threads = min(BLAS.threads, max(1, m * n * k / grain))
-        let byColumns = n >= m
-        let unit = byColumns ? 32 : 12, extent = byColumns ? n : m
-        let units = (extent + unit - 1) / unit
-        let parts = min(threads, units)
-        if parts <= 1 { return lg_sgemm_im2col(v, m, n, k, alpha, a, lda, &g, 0, beta, c, ldc) != 0 }
-        let pa = UncheckedSendable(a), pc = UncheckedSendable(c), pg = UncheckedSendable(g)
-        let done = UncheckedSendable(UnsafeMutablePointer<Int32>.allocate(capacity: parts))
-        defer { done.value.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let lo = min(extent, units * part / parts * unit), hi = min(extent, units * (part + 1) / parts * unit)
-            var g = pg.value
-            done.value[part] = lo >= hi ? 1
-                : byColumns ? lg_sgemm_im2col(v, m, hi - lo, k, alpha, pa.value, lda, &g, lo, beta, pc.value + lo, ldc)
-                : lg_sgemm_im2col(v, hi - lo, n, k, alpha, pa.value + lo * lda, lda, &g, 0, beta, pc.value + lo * ldc, ldc)
+    /// How a GEMM splits across `BLAS.threads` cores: by columns when n is
+    /// the larger side, in multiples of 32 (both variants' panel width),
+    /// else by rows, in multiples of 12 (both variants' panel height); one
+    /// part when it is small (fewer than `grain` multiply-adds a part).
+    struct Split: Sendable {
+        let byColumns: Bool
+        let parts: [Range<Int>]
+
+        init(m: Int, n: Int, k: Int) {
+            let threads = min(BLAS.threads, max(1, m * n * k / grain))
+            byColumns = n >= m
+            let unit = byColumns ? 32 : 12, extent = byColumns ? n : m
+            let units = (extent + unit - 1) / unit
+            let count = max(1, min(threads, units))
+            parts = (0..<count).map { part in
+                min(extent, units * part / count * unit)..<min(extent, units * (part + 1) / count * unit)
+            }.filter { !$0.isEmpty }
         }
-        return (0..<parts).allSatisfy { done.value[$0] != 0 }
+    }
+
+    /// C = A B (overwritten) with B the columns [0, n) of the unfolded input
+    /// `g` (`lg_sgemm_im2col`: the convolution's GEMM without writing the
+    /// unfolded matrix), split across cores as `Split` says. False where
+    /// the own kernel is not this process's GEMM or did not run all of C
+    /// (its buffer not allocated); the caller then computes C by unfolding.
+    static func runIm2col(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                          image g: lg_im2col, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+        guard active == .own, m > 0, n > 0, k > 0 else { return false }
+        let v = isa.c, split = Split(m: m, n: n, k: k), image = UncheckedSendable(g)
+        @Sendable func part(_ r: Range<Int>, _ a: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) -> Bool {
+            var g = image.value
+            return split.byColumns
+                ? lg_sgemm_im2col(v, m, r.count, k, 1, a, lda, &g, r.lowerBound, 0, c + r.lowerBound, ldc) != 0
+                : lg_sgemm_im2col(v, r.count, n, k, 1, a + r.lowerBound * lda, lda, &g, 0, 0, c + r.lowerBound * ldc, ldc) != 0
+        }
+        if split.parts.count == 1 { return part(split.parts[0], a, c) }
+        let pa = UncheckedSendable(a), pc = UncheckedSendable(c)
+        let done = UncheckedSendable(UnsafeMutablePointer<Bool>.allocate(capacity: split.parts.count))
+        defer { done.value.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: split.parts.count) { i in
+            done.value[i] = part(split.parts[i], pa.value, pc.value)
+        }
+        return (0..<split.parts.count).allSatisfy { done.value[$0] }
     }
 
     /// Runs one GEMM on the own kernel, split across `BLAS.threads` cores
@@ -107,26 +123,16 @@ public enum GEMMKernel: String, Sendable, CaseIterable {
         let v = variant.c
         guard lg_sgemm_available(v) != 0 else { return false }
         let ta: Int32 = transA ? 1 : 0, tb: Int32 = transB ? 1 : 0
-        let threads = min(BLAS.threads, max(1, m * n * k / grain))
-        if threads <= 1 {
-            return lg_sgemm(v, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) != 0
-        }
-        // Columns split in multiples of 32 (both variants' panel width),
-        // rows in multiples of 12 (both variants' panel height).
-        let byColumns = n >= m
-        let unit = byColumns ? 32 : 12, extent = byColumns ? n : m
-        let units = (extent + unit - 1) / unit
-        let parts = min(threads, units)
-        if parts <= 1 {
+        let split = Split(m: m, n: n, k: k)
+        if split.parts.count == 1 {
             return lg_sgemm(v, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) != 0
         }
         let pa = UncheckedSendable(a), pb = UncheckedSendable(b), pc = UncheckedSendable(c)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let lo = min(extent, units * part / parts * unit), hi = min(extent, units * (part + 1) / parts * unit)
-            guard lo < hi else { return }
+        DispatchQueue.concurrentPerform(iterations: split.parts.count) { i in
+            let lo = split.parts[i].lowerBound, hi = split.parts[i].upperBound
             let a = pa.value, b = pb.value, c = pc.value
             let done: Int32
-            if byColumns {
+            if split.byColumns {
                 let bOff = transB ? lo * ldb : lo
                 done = lg_sgemm(v, ta, tb, m, hi - lo, k, alpha, a, lda, b + bOff, ldb, beta, c + lo, ldc)
                 if done == 0 {
