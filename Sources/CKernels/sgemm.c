@@ -12,7 +12,6 @@
 
 #define LG_SGEMM_KC 256
 #define LG_SGEMM_NC 4096
-// Products of at most this many columns read A in place (sgemm.inc).
 // Products of at most this many columns (per thread's part) read A's rows
 // in place instead of packing them: packing costs about as much as using
 // A there (the scene segmenter's layer4 3x3 at 64 px, 64 columns: 69 -> 86-91 %

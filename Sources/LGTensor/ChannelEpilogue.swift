@@ -50,6 +50,16 @@ public struct ChannelEpilogue: Sendable {
     }
 }
 
+extension Optional where Wrapped == ChannelEpilogue {
+    /// The CKernels epilogue arguments for channel `c`: mode 0 (none) when
+    /// there is no epilogue, else its mode, the channel's scale and shift,
+    /// and the slope below zero.
+    func kernelArguments(channel c: Int) -> (mode: Int32, scale: Float, shift: Float, slope: Float) {
+        guard let e = self else { return (0, 1, 0, 0) }
+        return (e.mode, e.scale[c], e.shift[c], e.negativeSlope)
+    }
+}
+
 extension Tensor {
     /// Applies `e` in place to an NCHW tensor (channels on axis 1), across cores.
     public mutating func applyChannelEpilogue(_ e: ChannelEpilogue) {

@@ -113,17 +113,16 @@ extension Tensor {
                     // On the own sgemm: no unfolded matrix, its rows are
                     // formed as the GEMM packs them (falls through to the
                     // unfolding below should the kernel not run).
+                    // One sample's product goes straight into the output, a
+                    // chunk's through `tp` and the scatter.
                     if !direct {
-                        let wg = w + gi * coutG * k
                         let image = geo.unfoldedOperand(x + (n0 * cin + gi * cinG) * pin, sampleStride: cin * pin)
-                        if nb == 1, GEMMKernel.runIm2col(m: coutG, n: p, k: k, a: wg, lda: k, image: image,
-                                                         c: y + (n0 * cout + gi * coutG) * p, ldc: p) {
-                            continue
-                        }
-                        if nb > 1, GEMMKernel.runIm2col(m: coutG, n: nb * p, k: k, a: wg, lda: k, image: image,
-                                                        c: tp, ldc: nb * p) {
-                            BatchMatrix.scatter(tp, cTotal: cout, p: p, n0: n0, nb: nb,
-                                                c0: gi * coutG, cg: coutG, into: y, accumulate: false)
+                        if GEMMKernel.runIm2col(m: coutG, n: nb * p, k: k, a: w + gi * coutG * k, lda: k, image: image,
+                                                c: nb == 1 ? y + (n0 * cout + gi * coutG) * p : tp, ldc: nb * p) {
+                            if nb > 1 {
+                                BatchMatrix.scatter(tp, cTotal: cout, p: p, n0: n0, nb: nb,
+                                                    c0: gi * coutG, cg: coutG, into: y, accumulate: false)
+                            }
                             continue
                         }
                     }

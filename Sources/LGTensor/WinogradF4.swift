@@ -215,9 +215,9 @@ extension TileGeometry {
             let plane = base + (sample * channels + co) * h * w
             // Aᵀ m A, each tile's 4x4 written where it falls inside the output (CKernels).
             // With an epilogue, each row mapped as it is written.
-            let mode = e?.mode ?? 0
+            let ep = e.kernelArguments(channel: co)
             lg_wf4_output_tile_row(m + co * tc + k * tw, stride, tw, buf, plane + 4 * ty * w, w, min(4, h - 4 * ty),
-                                   mode, e?.scale[co] ?? 1, e?.shift[co] ?? 0, e?.negativeSlope ?? 0)
+                                   ep.mode, ep.scale, ep.shift, ep.slope)
         }
     }
 }

@@ -141,9 +141,9 @@ extension Winograd {
             // One output channel (every sample) per call (CKernels).
             Parallel.forEach(channelsOut, minimum: max(1, 4096 / max(1, samples * op))) { range in
                 for co in range {
+                    let ep = epilogue.kernelArguments(channel: co)
                     lg_tf2_output_channel(m + co * tiles, stride, samples, th, tw, y + co * op, channelsOut * op,
-                                          epilogue?.mode ?? 0, epilogue?.scale[co] ?? 1, epilogue?.shift[co] ?? 0,
-                                          epilogue?.negativeSlope ?? 0)
+                                          ep.mode, ep.scale, ep.shift, ep.slope)
                 }
             }
         }

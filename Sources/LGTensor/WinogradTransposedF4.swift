@@ -188,8 +188,7 @@ extension Winograd {
                     for phase in 0..<4 {
                         lg_tf4_output_tiles(m + phase * 25 * stride + co * tiles, stride, tiles, ys + phase * 16 * tiles)
                     }
-                    let mode = epilogue?.mode ?? 0
-                    let scale = epilogue?.scale[co] ?? 1, shift = epilogue?.shift[co] ?? 0, slope = epilogue?.negativeSlope ?? 0
+                    let ep = epilogue.kernelArguments(channel: co)
                     for sample in 0..<samples {
                         let out = y + (sample * channelsOut + co) * op
                         for ty in 0..<th {
@@ -199,7 +198,7 @@ extension Winograd {
                                     // Phase (py, 0) at the even columns, (py, 1) at the odd (CKernels).
                                     let even = ys + (2 * py) * 16 * tiles + 4 * k * tiles + first
                                     lg_tf4_output_row(even, even + 16 * tiles, tiles, tw, out + (8 * ty + 2 * k + py) * ow,
-                                                      mode, scale, shift, slope)
+                                                      ep.mode, ep.scale, ep.shift, ep.slope)
                                 }
                             }
                         }
