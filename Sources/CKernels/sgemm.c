@@ -7,6 +7,7 @@
 // is not part of any variant's contract (OpenBLAS's differs by core too).
 #include "CKernels.h"
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,51 @@
 // A there (the scene segmenter's layer4 3x3 at 64 px, 64 columns: 69 -> 86-91 %
 // of the sgemm 1024^3 figure; large products unchanged within the noise).
 #define LG_SGEMM_DIRECT_N 256
+
+// lg_wg3's tiles: per sample, row groups (py, ty) in order (row phase
+// py, tile row ty of its sub-map), each holding every column phase's
+// tiles of that tile row.
+// Tiles along one axis of phase `phase`: its sub-map has ceil((n - phase)
+// / d) rows, cut into 2-row tiles.
+static inline long lg_wg3_axis_tiles(long n, long d, long phase) { return ((n - phase + d - 1) / d + 1) / 2; }
+
+static long lg_wg3_axis_total(long n, long d) {
+    long t = 0;
+    for (long p = 0; p < d; p++) t += lg_wg3_axis_tiles(n, d, p);
+    return t;
+}
+
+long lg_wg3_row_groups(long height, long dilation) {
+    return height > 0 && dilation > 0 ? lg_wg3_axis_total(height, dilation) : 0;
+}
+
+// The row group after (py, ty), skipping empty phases.
+static inline void lg_wg3_row_next(long h, long d, long *py, long *ty) {
+    if (++*ty < lg_wg3_axis_tiles(h, d, *py)) return;
+    *ty = 0;
+    do ++*py;
+    while (*py < d && lg_wg3_axis_tiles(h, d, *py) == 0);
+}
+
+// Row group r's (py, ty) (r < lg_wg3_row_groups).
+static void lg_wg3_row_seek(long h, long d, long r, long *py, long *ty) {
+    for (*py = 0; *py < d; ++*py) {
+        const long th = lg_wg3_axis_tiles(h, d, *py);
+        if (r < th) {
+            *ty = r;
+            return;
+        }
+        r -= th;
+    }
+    *ty = 0;
+}
+
+// lg_wg3's output channels per block (M's columns; a multiple of both
+// variants' NR) and the most bytes of V per block. Chosen on the scene
+// segmenter's shapes (docs/scene-segmenter.md): 64 and 256 channels, and
+// 384 KB to 1.5 MB, were as fast or slower.
+#define WG3_CB 128
+#define WG3_BUDGET (768L << 10)
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -37,6 +83,11 @@
 #define STOREU(p, v) _mm512_storeu_ps(p, v)
 #define FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define MUL(a, b) _mm512_mul_ps(a, b)
+#define ADD(a, b) _mm512_add_ps(a, b)
+#define SUB(a, b) _mm512_sub_ps(a, b)
+#define MAX(a, b) _mm512_max_ps(a, b)
+// y >= 0 ? y : y * s
+#define LEAKY(y, s) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(y, ZERO(), _CMP_GE_OQ), MUL(y, s), y)
 // Lanes [lo, hi) of the vector at src, zeros elsewhere (masked: nothing
 // else is read); the first n (< VW) lanes of x stored at e.
 static inline __mmask16 lg_sgemm_lanes16(long n) { return n <= 0 ? 0 : n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1); }
@@ -45,6 +96,8 @@ static inline __m512 SG(load_range)(const float *src, long lo, long hi) {
 }
 static inline void SG(store_first)(float *e, __m512 x, long n) { _mm512_mask_storeu_ps(e, lg_sgemm_lanes16(n), x); }
 #include "sgemm.inc"
+#include "winograd_grouped.inc"
+#include "sgemm_end.inc"
 #pragma clang attribute pop
 
 // ---- AVX2 + FMA: 6 x 16 blocks (12 accumulators of 16 registers).
@@ -63,6 +116,10 @@ static inline void SG(store_first)(float *e, __m512 x, long n) { _mm512_mask_sto
 #define STOREU(p, v) _mm256_storeu_ps(p, v)
 #define FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define MUL(a, b) _mm256_mul_ps(a, b)
+#define ADD(a, b) _mm256_add_ps(a, b)
+#define SUB(a, b) _mm256_sub_ps(a, b)
+#define MAX(a, b) _mm256_max_ps(a, b)
+#define LEAKY(y, s) _mm256_blendv_ps(MUL(y, s), y, _mm256_cmp_ps(y, ZERO(), _CMP_GE_OQ))
 static inline __m256i lg_sgemm_lanes8(long n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 0 ? 0 : n > 8 ? 8 : n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
@@ -71,6 +128,8 @@ static inline __m256 SG(load_range)(const float *src, long lo, long hi) {
 }
 static inline void SG(store_first)(float *e, __m256 x, long n) { _mm256_maskstore_ps(e, lg_sgemm_lanes8(n), x); }
 #include "sgemm.inc"
+#include "winograd_grouped.inc"
+#include "sgemm_end.inc"
 #pragma clang attribute pop
 #endif
 
@@ -159,4 +218,68 @@ int lg_sgemm_im2col(lg_isa isa, long m, long n, long k, float alpha, const float
                     long col0, float beta, float *c, long ldc) {
     if (!g || k != g->channels * g->kernel_h * g->kernel_w) return 0;
     return lg_sgemm_run(isa, 0, 0, m, n, k, alpha, a, lda, NULL, 0, g, col0, beta, c, ldc);
+}
+
+long lg_wg3_weight_floats(lg_isa isa, long cout, long cin) {
+    const long nr = isa == LG_ISA_AVX512 ? 32 : 16;
+    return 16 * cin * ((cout + nr - 1) / nr * nr);
+}
+
+int lg_wg3_pack_weights(lg_isa isa, const float *w, long cout, long cin, float *u) {
+#if defined(__x86_64__)
+    if (!lg_sgemm_available(isa) || cout <= 0 || cin <= 0) return 0;
+    if (isa == LG_ISA_AVX512) lg_sgemm_wg3_pack_weights_avx512(w, cout, cin, u);
+    else lg_sgemm_wg3_pack_weights_avx2(w, cout, cin, u);
+    return 1;
+#else
+    (void)isa; (void)w; (void)cout; (void)cin; (void)u;
+    return 0;
+#endif
+}
+
+// Row groups per block: at most as many as keep V within WG3_BUDGET
+// (16 cin floats a tile), at least one; of those, the count whose tiles
+// leave the least of the last MR-row panel empty (the larger on ties).
+long lg_wg3_block_row_groups(lg_isa isa, long cin, long width, long dilation) {
+    const long mr = isa == LG_ISA_AVX512 ? 12 : 6, rt = lg_wg3_axis_total(width, dilation);
+    const long bytes = 16 * cin * rt * (long)sizeof(float);
+    long most = WG3_BUDGET / (bytes > 0 ? bytes : 1), best = 1;
+    if (most < 1) most = 1;
+    for (long g = 1; g <= most; g++) {
+        const long nt = g * rt, ntp = (nt + mr - 1) / mr * mr, bt = best * rt, btp = (bt + mr - 1) / mr * mr;
+        if ((ntp - nt) * btp <= (btp - bt) * ntp) best = g;
+    }
+    return best;
+}
+
+// Scratch of one lg_wg3_run call: V and M (rows rounded up to MR), four
+// staged input rows and two staged output rows.
+static size_t lg_wg3_buffer_floats(lg_isa isa, long cin, long width, long dilation, long groups) {
+    const long mr = isa == LG_ISA_AVX512 ? 12 : 6, nt = groups * lg_wg3_axis_total(width, dilation);
+    const long ntp = (nt + mr - 1) / mr * mr;
+    return (size_t)16 * ntp * (cin + WG3_CB) + (size_t)4 * width * cin + (size_t)2 * width * WG3_CB;
+}
+
+int lg_wg3_run(lg_isa isa, const float *x, long xcs, long height, long width, long dilation, long cin,
+               const float *u, long cout, long r0, long nr, float *y, long ycs, int mode, const float *scale,
+               const float *shift, float slope) {
+#if defined(__x86_64__)
+    if (!lg_sgemm_available(isa) || nr <= 0 || nr > lg_wg3_block_row_groups(isa, cin, width, dilation) ||
+        cin <= 0 || cout <= 0 || width <= 0 || r0 < 0 || r0 + nr > lg_wg3_row_groups(height, dilation) ||
+        (uintptr_t)u % 64)
+        return 0;
+    float *buf = lg_sgemm_buffer(lg_wg3_buffer_floats(isa, cin, width, dilation, nr));
+    if (!buf) return 0;
+    if (isa == LG_ISA_AVX512)
+        lg_sgemm_wg3_block_avx512(x, xcs, height, width, dilation, cin, u, cout, r0, nr, WG3_CB, y, ycs, mode,
+                                  scale, shift, slope, buf);
+    else
+        lg_sgemm_wg3_block_avx2(x, xcs, height, width, dilation, cin, u, cout, r0, nr, WG3_CB, y, ycs, mode,
+                                scale, shift, slope, buf);
+    return 1;
+#else
+    (void)isa; (void)x; (void)xcs; (void)height; (void)width; (void)dilation; (void)cin; (void)u; (void)cout;
+    (void)r0; (void)nr; (void)y; (void)ycs; (void)mode; (void)scale; (void)shift; (void)slope;
+    return 0;
+#endif
 }

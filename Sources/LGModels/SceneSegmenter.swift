@@ -35,6 +35,14 @@ public final class SceneSegmenter {
     /// float64; with im2col the port stays at PyTorch's level).
     public var allowsWinograd = false
 
+    /// Whether 3x3 stride-1 convolutions with padding equal to a dilation
+    /// of at most 4 (the split-attention convolutions of every stage, the
+    /// stem's last two, the head's) run as the fused F(2x2, 3x3)
+    /// (`WinogradGrouped`), where the CPU has its kernel. Its rounding is
+    /// at im2col's level. The ASPP's rates (12-36) stay on tap regions:
+    /// at output stride 8 most of their taps read only padding.
+    public var fusedWinograd = true
+
     /// Which channels label images (`SegmentationPredictor`); all 150 by default.
     public var labelSelection: SceneLabelSelection
 
@@ -231,8 +239,12 @@ public final class SceneSegmenter {
     /// Convolution `key` (+ bias when declared), then BatchNorm `bn` (+ ReLU).
     func conv(_ x: Tensor, _ key: String, _ o: Conv2DOptions = .init(), bn: String? = nil, relu: Bool = false) -> Tensor {
         let bias = store.contains(key + ".bias") ? store[key + ".bias"].value : nil
-        var y = x.conv2dSkippingPaddingTaps(store[key + ".weight"].value, bias: bias, o,
-                                            winograd: allowsWinograd && Winograd.allowed(training: false))
+        let weight = store[key + ".weight"].value
+        if fusedWinograd, o.dilation.h <= 4, !GradMode.enabled,
+           let y = x.conv2dWinogradGrouped(weight, bias: bias, o, epilogue: bn.map { epilogue($0, relu: relu) }) {
+            return y
+        }
+        var y = x.conv2dSkippingPaddingTaps(weight, bias: bias, o, winograd: allowsWinograd && Winograd.allowed(training: false))
         if let bn { y.applyChannelEpilogue(epilogue(bn, relu: relu)) }
         return y
     }

@@ -17,7 +17,10 @@ import Foundation
 /// storage, a miss, and its own entry.
 ///
 /// At most `capacity` floats are kept (least recently used first out);
-/// `LG_WEIGHT_CACHE_MB` sets it (default 256, 0 turns the cache off).
+/// `LG_WEIGHT_CACHE_MB` sets it (default 512, 0 turns the cache off): the
+/// scene segmenter's fused F(2x2, 3x3) weights (`WinogradGrouped`) and its
+/// ASPP's permuted ones hold 288 MB, and an LRU cache smaller than a
+/// network's cycle of layers misses on every layer.
 /// Training, which records gradients, never uses it: its weights change
 /// every step. Nor should inference on weights that are being trained (a
 /// GAN's generator making fakes for its discriminator step): each step
@@ -26,7 +29,7 @@ import Foundation
 /// `TransformedWeightCache.withoutCaching`.
 public final class TransformedWeightCache: @unchecked Sendable {
     public static let shared = TransformedWeightCache(capacity: {
-        let mb = Int(ProcessInfo.processInfo.environment["LG_WEIGHT_CACHE_MB"] ?? "") ?? 256
+        let mb = Int(ProcessInfo.processInfo.environment["LG_WEIGHT_CACHE_MB"] ?? "") ?? 512
         return max(0, mb) << 18  // floats
     }())
 
@@ -60,7 +63,9 @@ public final class TransformedWeightCache: @unchecked Sendable {
         init(source: [Float], scheme: String, count: Int, lastUse: Int) {
             self.source = source
             self.scheme = scheme
-            self.u = .allocate(capacity: max(1, count))
+            // 64-byte aligned: kernels load whole AVX-512 vectors of it (lg_wg3_run).
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
+            self.u = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: max(1, count)), count: max(1, count))
             self.lastUse = lastUse
         }
 

@@ -162,6 +162,38 @@ typedef struct {
 int lg_sgemm_im2col(lg_isa isa, long m, long n, long k, float alpha, const float *a, long lda, const lg_im2col *g,
                     long col0, float beta, float *c, long ldc);
 
+/// A grouped 3x3 convolution's group, stride 1, padding = dilation (each
+/// output the size of its input), by Winograd F(2x2, 3x3) with the
+/// transforms and the 16 plane products fused per block of tiles (on the
+/// own sgemm's micro-kernel, so AVX2 or AVX-512 only). A dilated map runs
+/// as its dilation x dilation phases, each an undilated 3x3 convolution on
+/// its sub-map. Tiles (2x2 outputs) come in row groups: row group (py, ty)
+/// holds tile row ty of every phase of row phase py, and writes two whole
+/// output rows. Row groups are numbered per sample, py-major.
+///
+/// Row groups of one sample's map (height rows) at `dilation`.
+long lg_wg3_row_groups(long height, long dilation);
+/// Floats of one group's transformed weights for `isa`.
+long lg_wg3_weight_floats(lg_isa isa, long cout, long cin);
+/// Transforms one group's weight w (cout, cin, 3, 3) into u
+/// (`lg_wg3_weight_floats` floats). Returns 0 where `lg_sgemm` has no
+/// kernel for `isa` on this CPU.
+int lg_wg3_pack_weights(lg_isa isa, const float *w, long cout, long cin, float *u);
+/// The most row groups one `lg_wg3_run` call takes.
+long lg_wg3_block_row_groups(lg_isa isa, long cin, long width, long dilation);
+/// Row groups [r0, r0 + nr) (nr <= lg_wg3_block_row_groups) of one sample
+/// and one group: x is the group's first input channel plane of the
+/// sample (height x width floats, planes `xcs` apart), u the group's
+/// transformed weights (64-byte aligned); writes every output of those
+/// row groups into the group's output planes from y (`ycs` apart), mapped
+/// as `lg_epilogue_run` maps values (`mode` 0 none, 1 affine, 2 affine then
+/// ReLU or LeakyReLU(slope); scale and shift hold one value per output
+/// channel of the group). Single-threaded; returns 0 (computing nothing)
+/// where no kernel serves `isa`, its buffer cannot be allocated, or the
+/// row groups are out of range.
+int lg_wg3_run(lg_isa isa, const float *x, long xcs, long height, long width, long dilation, long cin,
+               const float *u, long cout, long r0, long nr, float *y, long ycs, int mode, const float *scale,
+               const float *shift, float slope);
 #ifdef __cplusplus
 }
 #endif
