@@ -253,11 +253,12 @@ long lg_wg3_block_row_groups(lg_isa isa, long cin, long width, long dilation) {
 }
 
 // Scratch of one lg_wg3_run call: V and M (rows rounded up to MR), four
-// staged input rows and two staged output rows.
+// staged input rows, a zero pixel, two staged output rows and a pixel
+// that outputs past the map are written to.
 static size_t lg_wg3_buffer_floats(lg_isa isa, long cin, long width, long dilation, long groups) {
     const long mr = isa == LG_ISA_AVX512 ? 12 : 6, nt = groups * lg_wg3_axis_total(width, dilation);
     const long ntp = (nt + mr - 1) / mr * mr;
-    return (size_t)16 * ntp * (cin + WG3_CB) + (size_t)4 * width * cin + (size_t)2 * width * WG3_CB;
+    return (size_t)16 * ntp * (cin + WG3_CB) + (size_t)4 * width * cin + cin + (size_t)(2 * width + 1) * WG3_CB;
 }
 
 int lg_wg3_run(lg_isa isa, const float *x, long xcs, long height, long width, long dilation, long cin,
