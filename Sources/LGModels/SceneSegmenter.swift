@@ -240,6 +240,8 @@ public final class SceneSegmenter {
     func conv(_ x: Tensor, _ key: String, _ o: Conv2DOptions = .init(), bn: String? = nil, relu: Bool = false) -> Tensor {
         let bias = store.contains(key + ".bias") ? store[key + ".bias"].value : nil
         let weight = store[key + ".weight"].value
+        // Without gradients only (as `forward` runs): there its transformed
+        // weights are cached; with them they would be made at every call.
         if fusedWinograd, o.dilation.h <= 4, !GradMode.enabled,
            let y = x.conv2dWinogradGrouped(weight, bias: bias, o, epilogue: bn.map { epilogue($0, relu: relu) }) {
             return y
