@@ -4,15 +4,21 @@ import Foundation
 /// part of the output: DeepLabV3's ASPP branches at rates 12 and 24 on a
 /// 32x32 map, where im2col would multiply zeros for 44 % and 75 % of its
 /// work. The output splits, along each axis, into bands over which the set
-/// of taps that reach the image is the same (a contiguous range of kernel
-/// offsets); each region (row band x column band) is one im2col over its
-/// taps only and one GEMM per kernel row, into the region's own buffer,
-/// then written into place. The same products as `conv2d`, summed in
-/// another order (float32 rounding apart, the same result).
+/// of taps that reach the image is the same (`tapBands`, which decide
+/// whether this pays: `tapRegionShare`). It runs tap by tap: each tap
+/// reaches the image from a rectangle of outputs, and is one GEMM of its
+/// (Cout, Cin) weight block over that rectangle's inputs. A tap over whole
+/// rows of the map (the centre column's) multiplies the input in place
+/// into the output in place; the others copy their input rectangle, and
+/// add their product into place. Each tap's weights are read once (a
+/// region at a time read 49 tap blocks of 2 MB at rate 12, against 9),
+/// and the GEMMs are up to 1024 columns wide. The same products as
+/// `conv2d`, summed in another order (float32 rounding apart, the same
+/// result).
 ///
-/// The weight is read as (Cout, kh, kw, Cin), so a kernel row's taps for
-/// every input channel are one contiguous run of K; that permutation is
-/// kept between inference calls (`TransformedWeightCache`, scheme "ohwi").
+/// The weight is read as (kh, kw, Cout, Cin), so each tap's block is
+/// contiguous; that permutation is kept between inference calls
+/// (`TransformedWeightCache`, scheme "hwoi").
 extension Tensor {
     /// One band of outputs along an axis and the kernel offsets that reach
     /// the image from every output in it.
@@ -66,63 +72,65 @@ extension Tensor {
               Tensor.tapRegionShare(rows, cols, kh: kh, kw: kw) <= Tensor.tapRegionThreshold else { return nil }
         let ho = rows.last!.outputs.upperBound, wo = cols.last!.outputs.upperBound
         let (ph, pw, dh, dw) = (o.padding.h, o.padding.w, o.dilation.h, o.dilation.w)
-        let maxArea = rows.map(\.outputs.count).max()! * cols.map(\.outputs.count).max()!
-        let maxK = rows.map(\.taps.count).max()! * cols.map(\.taps.count).max()! * cin
-        var out = [Float](uninitializedCount: n * cout * ho * wo)
-        ScratchPool.shared.with([cout * cin * kh * kw, maxK * maxArea, cout * maxArea]) { buffers in
-            let cols2 = buffers[1], region = buffers[2]
-            TransformedWeightCache.shared.with(weight, scheme: "ohwi", count: cout * cin * kh * kw, scratch: buffers[0], transform: { t in
-                weight.permuted([0, 2, 3, 1]).data.withUnsafeBufferPointer { t.update(from: $0.baseAddress!, count: $0.count) }
+        // Each tap's outputs: those where it reads inside the map, a rectangle.
+        struct Tap { let ky, kx: Int; let rows, cols: Range<Int> }
+        var taps: [Tap] = []
+        for ky in 0..<kh {
+            for kx in 0..<kw {
+                // Output o reads o - p + k d, inside the map for o in [p - k d, n + p - k d).
+                let r0 = max(0, ph - ky * dh), r1 = min(ho, h + ph - ky * dh)
+                let c0 = max(0, pw - kx * dw), c1 = min(wo, w + pw - kx * dw)
+                if r0 < r1 && c0 < c1 { taps.append(Tap(ky: ky, kx: kx, rows: r0..<r1, cols: c0..<c1)) }
+            }
+        }
+        // A tap over whole rows of the map (its column offset zero) multiplies
+        // the input in place, into the output in place; the first that covers
+        // every output writes it, the others add.
+        func wholeRows(_ t: Tap) -> Bool { t.cols == 0..<wo && wo == w && t.kx * dw == pw }
+        let first = taps.firstIndex { $0.rows == 0..<ho && wholeRows($0) }
+        if let first { taps.insert(taps.remove(at: first), at: 0) }
+        let maxArea = taps.filter { !wholeRows($0) }.map { $0.rows.count * $0.cols.count }.max() ?? 1
+        var out = first == nil ? [Float](repeating: 0, count: n * cout * ho * wo) : [Float](uninitializedCount: n * cout * ho * wo)
+        ScratchPool.shared.with([cout * cin * kh * kw, cin * maxArea, cout * maxArea]) { buffers in
+            let b = UncheckedSendable(buffers[1]), r = UncheckedSendable(buffers[2])
+            TransformedWeightCache.shared.with(weight, scheme: "hwoi", count: cout * cin * kh * kw, scratch: buffers[0], transform: { t in
+                weight.permuted([2, 3, 0, 1]).data.withUnsafeBufferPointer { t.update(from: $0.baseAddress!, count: $0.count) }
             }) { wt in
             data.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { yp in
                 let x = UncheckedSendable(xp.baseAddress!), y = UncheckedSendable(yp.baseAddress!)
-                let b = UncheckedSendable(cols2), r = UncheckedSendable(region)
                 for s in 0..<n {
-                    for rb in rows { for cb in cols {
-                        let rh = rb.outputs.count, rw = cb.outputs.count, area = rh * rw
-                        let nkx = cb.taps.count
-                        // One tap that reads the map as it is (the centre tap of a rate at least
-                        // the map's size): the GEMM reads the input itself.
-                        let identity = rh == h && rw == w && rb.outputs.lowerBound == 0 && cb.outputs.lowerBound == 0
-                            && rb.taps.count == 1 && nkx == 1
-                            && rb.taps.lowerBound * dh == ph && cb.taps.lowerBound * dw == pw
-                        let source = identity ? UnsafePointer(x.value + s * cin * h * w) : UnsafePointer(b.value)
-                        // Otherwise im2col of the region over its taps, rows ordered (ky, kx, ci).
-                        if !identity { Parallel.forEach(cin, minimum: max(1, 8192 / max(1, area * rb.taps.count * nkx))) { channels in
-                            for ci in channels {
-                                let plane = x.value + (s * cin + ci) * h * w
-                                for (iy, ky) in rb.taps.enumerated() { for (ix, kx) in cb.taps.enumerated() {
-                                    let dst = b.value + ((iy * nkx + ix) * cin + ci) * area
-                                    for (j, oy) in rb.outputs.enumerated() {
-                                        let src = plane + (oy - ph + ky * dh) * w + cb.outputs.lowerBound - pw + kx * dw
-                                        (dst + j * rw).update(from: src, count: rw)
-                                    }
-                                } }
-                            }
-                        } }
-                        // One GEMM per kernel row: its taps' K block is contiguous in (Cout, kh, kw, Cin).
-                        // A region that is the whole output is written in place.
-                        let whole = rh == ho && rw == wo
-                        let target = whole ? y.value + s * cout * ho * wo : r.value
-                        for (iy, ky) in rb.taps.enumerated() {
-                            BLAS.gemm(transA: false, transB: false, m: cout, n: area, k: nkx * cin,
-                                      a: wt + (ky * kw + cb.taps.lowerBound) * cin, lda: kh * kw * cin,
-                                      b: source + iy * nkx * cin * area, ldb: area,
-                                      beta: iy == 0 ? 0 : 1,
-                                      c: target, ldc: area)
+                    let xs = x.value + s * cin * h * w, ys = y.value + s * cout * ho * wo
+                    for (i, t) in taps.enumerated() {
+                        // The tap's (Cout, Cin) block of the (kh, kw, Cout, Cin) weight.
+                        let a = wt + (t.ky * kw + t.kx) * cout * cin
+                        let iy0 = t.rows.lowerBound - ph + t.ky * dh, ix0 = t.cols.lowerBound - pw + t.kx * dw
+                        if wholeRows(t) {
+                            BLAS.gemm(transA: false, transB: false, m: cout, n: t.rows.count * wo, k: cin,
+                                      a: a, lda: cin, b: xs + iy0 * w, ldb: h * w,
+                                      beta: i == 0 && first != nil ? 0 : 1, c: ys + t.rows.lowerBound * wo, ldc: ho * wo)
+                            continue
                         }
-                        if whole { continue }
-                        // Into place.
-                        Parallel.forEach(cout, minimum: max(1, 8192 / max(1, area))) { channels in
+                        // The tap's input rectangle, (Cin, rows x cols); its product; added into place.
+                        let rh = t.rows.count, rw = t.cols.count, area = rh * rw
+                        Parallel.forEach(cin, minimum: max(1, 8192 / area)) { channels in
+                            for ci in channels {
+                                let plane = xs + ci * h * w, dst = b.value + ci * area
+                                for j in 0..<rh { (dst + j * rw).update(from: plane + (iy0 + j) * w + ix0, count: rw) }
+                            }
+                        }
+                        BLAS.gemm(transA: false, transB: false, m: cout, n: area, k: cin, a: a, lda: cin,
+                                  b: b.value, ldb: area, beta: 0, c: r.value, ldc: area)
+                        Parallel.forEach(cout, minimum: max(1, 8192 / area)) { channels in
                             for co in channels {
-                                let src = r.value + co * area, dst = y.value + (s * cout + co) * ho * wo
-                                for (j, oy) in rb.outputs.enumerated() {
-                                    (dst + oy * wo + cb.outputs.lowerBound).update(from: src + j * rw, count: rw)
+                                let src = r.value + co * area, dst = ys + co * ho * wo + t.rows.lowerBound * wo + t.cols.lowerBound
+                                for j in 0..<rh {
+                                    let d = dst + j * wo, e = src + j * rw
+                                    for u in 0..<rw { d[u] += e[u] }
                                 }
                             }
                         }
-                    } }
+                    }
                 }
             }}}
         }

@@ -28,6 +28,8 @@ final class ConvTapRegionsTests: XCTestCase {
             ([1, 16, 32, 32], 8, 3, 24, 24),
             ([2, 5, 20, 27], 7, 3, 9, 9),      // batch 2, non-square
             ([1, 6, 17, 13], 4, 5, 8, 4),      // 5x5, padding unlike the rate
+            ([1, 3, 6, 7], 4, 3, 12, 12),      // a map smaller than the rate: only the centre tap reaches it
+            ([1, 4, 20, 20], 3, 2, 10, 20),    // 2x2: no tap reaches the map from every output
             ([1, 4, 30, 30], 3, 3, 10, 10),
         ]
         for (i, c) in cases.enumerated() {
