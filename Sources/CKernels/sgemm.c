@@ -272,10 +272,10 @@ int lg_wg3_run(lg_isa isa, const float *x, long xcs, long height, long width, lo
     float *buf = lg_sgemm_buffer(lg_wg3_buffer_floats(isa, cin, width, dilation, nr));
     if (!buf) return 0;
     if (isa == LG_ISA_AVX512)
-        lg_sgemm_wg3_block_avx512(x, xcs, height, width, dilation, cin, u, cout, r0, nr, WG3_CB, y, ycs, mode,
+        lg_sgemm_wg3_block_avx512(x, xcs, height, width, dilation, cin, u, cout, r0, nr, y, ycs, mode,
                                   scale, shift, slope, buf);
     else
-        lg_sgemm_wg3_block_avx2(x, xcs, height, width, dilation, cin, u, cout, r0, nr, WG3_CB, y, ycs, mode,
+        lg_sgemm_wg3_block_avx2(x, xcs, height, width, dilation, cin, u, cout, r0, nr, y, ycs, mode,
                                 scale, shift, slope, buf);
     return 1;
 #else
