@@ -38,8 +38,9 @@ public final class SceneSegmenter {
     /// Whether 3x3 stride-1 convolutions with padding equal to a dilation
     /// of at most 4 (the split-attention convolutions of every stage, the
     /// stem's last two, the head's) run as the fused F(2x2, 3x3)
-    /// (`WinogradGrouped`), where the CPU has its kernel. Its rounding is
-    /// at im2col's level. The ASPP's rates (12-36) stay on tap regions:
+    /// (`WinogradGrouped`), where the CPU has its kernel. Its rounding
+    /// matches im2col's to layer3 and is about 2.5x im2col's from layer4 on
+    /// (docs/scene-segmenter.md; labels unchanged). The ASPP's rates (12-36) stay on tap regions:
     /// at output stride 8 most of their taps read only padding.
     public var fusedWinograd = true
 

@@ -9,9 +9,9 @@ import Foundation
 /// products run on the own sgemm's micro-kernel. A dilated map runs as
 /// its d x d phases, each an undilated 3x3 convolution on its sub-map.
 ///
-/// 2.25x fewer multiply-adds than im2col. F(2x2, 3x3)'s rounding is at
-/// im2col's level (docs/scene-segmenter.md: within 4x of its float64 error
-/// on the segmenter's layers), unlike F(4x4, 3x3)'s, which the segmenter
+/// 2.25x fewer multiply-adds than im2col. F(2x2, 3x3)'s rounding stays
+/// within a few times im2col's (docs/scene-segmenter.md: equal to layer3,
+/// about 2.5x at the segmenter's logits), unlike F(4x4, 3x3)'s, which the segmenter
 /// keeps off (`SceneSegmenter.allowsWinograd`). Inference only: it has no
 /// backward.
 ///
