@@ -120,3 +120,13 @@ void lg_head_backward(const float *x, long xstride, long len, int layers, const 
                       float *const *gb) {
     table()->head_backward(x, xstride, len, layers, dims, w, b, dy, dystride, scratch, gw, gb);
 }
+
+void lg_max_pool_plane(const float *src, long h, long w, long k, long s, long pad, long oh, long ow, float *buf,
+                       float *out) {
+    table()->max_pool_plane(src, h, w, k, s, pad, oh, ow, buf, out);
+}
+
+void lg_avg_pool_plane(const float *src, long w, long k, long s, long pad, long oh, long ow, const long *ylo,
+                       const long *yhi, const long *ydiv, const long *xdiv, float *buf, float *out) {
+    table()->avg_pool_plane(src, w, k, s, pad, oh, ow, ylo, yhi, ydiv, xdiv, buf, out);
+}

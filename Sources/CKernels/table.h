@@ -20,6 +20,9 @@ typedef struct {
                          float *, float *, long);
     void (*head_backward)(const float *, long, long, int, const long *, const float *const *, const float *const *,
                           const float *, long, float *, float *const *, float *const *);
+    void (*max_pool_plane)(const float *, long, long, long, long, long, long, long, float *, float *);
+    void (*avg_pool_plane)(const float *, long, long, long, long, long, long, const long *, const long *, const long *,
+                           const long *, float *, float *);
 } lg_kernel_table;
 
 extern const lg_kernel_table lg_table_baseline;

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Options of a 2-d average pooling (PyTorch's `AvgPool2d` arguments).
 public struct AvgPool2DOptions: Sendable, Equatable {
     public var kernel: Int
@@ -48,24 +50,20 @@ extension Tensor {
             return (lo, hi, size)
         }
         let ay = axis(h, oh), ax = axis(w, ow)
+        let ylo = ay.lo, yhi = ay.hi, ydiv = ay.size, xdiv = ax.size
+        let k = o.kernel, s = o.stride, pad = o.padding
         return Tensor(shape: [shape[0], shape[1], oh, ow]) { dst in
             let d = UncheckedSendable(dst)
             data.withUnsafeBufferPointer { srcBuf in
-                let s = UncheckedSendable(srcBuf.baseAddress!)
+                let src = UncheckedSendable(srcBuf.baseAddress!)
+                // Each plane by `lg_avg_pool_plane`: per output, the window's
+                // float sum in row-major order, as written per output.
                 Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, h * w))) { range in
+                    let buf = UnsafeMutablePointer<Float>.allocate(capacity: (ow - 1) * s + k + ow)
+                    defer { buf.deallocate() }
                     for p in range {
-                        let src = s.value + p * h * w, out = d.value + p * oh * ow
-                        for oy in 0..<oh {
-                            for ox in 0..<ow {
-                                var sum: Float = 0
-                                for iy in ay.lo[oy]..<ay.hi[oy] {
-                                    let row = src + iy * w
-                                    for ix in ax.lo[ox]..<ax.hi[ox] { sum += row[ix] }
-                                }
-                                let divisor = ay.size[oy] * ax.size[ox]
-                                out[oy * ow + ox] = divisor > 0 ? sum / Float(divisor) : 0
-                            }
-                        }
+                        lg_avg_pool_plane(src.value + p * h * w, w, k, s, pad, oh, ow, ylo, yhi, ydiv, xdiv, buf,
+                                          d.value + p * oh * ow)
                     }
                 }
             }

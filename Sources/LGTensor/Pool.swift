@@ -1,3 +1,5 @@
+import CKernels
+
 extension Tensor {
     /// Max pooling over (N, C, H, W); returns the output and the flat input
     /// index of each maximum (for the backward pass). Padding counts as -inf.
@@ -64,12 +66,13 @@ extension Tensor {
     }
 
     /// `maxPool2d`'s output without the indices of the maxima, for
-    /// inference (the scene segmenter's stem, the face parser): per output
-    /// row, first the maximum of every input column down the window's rows,
-    /// then of each window's columns across that row; both loops run over
-    /// contiguous floats. The same values (padding -inf, NaN wins).
+    /// inference (the scene segmenter's stem, the face parser): the same
+    /// values (padding -inf, NaN wins), planes across cores, each plane by
+    /// `lg_max_pool_plane` (per output row the maximum down every input
+    /// column, then across each window's columns, both without branches).
     /// The segmenter's 3x3 stride-2 pooling of 128 planes of 128 x 128 took
-    /// 6.7 ms through `maxPool2d` on the Zen 5 VM.
+    /// 6.7 ms through `maxPool2d` and 6.3 ms through a branching Swift loop
+    /// on the Zen 5 VM.
     public func maxPool2dValues(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
         let (s, h, w, planes, oh, ow) = maxPoolGeometry(kernel: kernel, stride: stride, padding: padding)
         var out = [Float](uninitializedCount: planes * oh * ow)
@@ -77,29 +80,10 @@ extension Tensor {
         out.withUnsafeMutableBufferPointer { op in
             let src = UncheckedSendable(sp.baseAddress!), o = UncheckedSendable(op.baseAddress!)
             Parallel.forEach(planes, minimum: max(1, Tensor.elementwiseGrain / max(1, h * w))) { range in
-                let column = UnsafeMutablePointer<Float>.allocate(capacity: w)
-                defer { column.deallocate() }
+                let buf = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (w + 2 * padding + kernel))
+                defer { buf.deallocate() }
                 for p in range {
-                    let plane = src.value + p * h * w, rows = o.value + p * oh * ow
-                    for oy in 0..<oh {
-                        let y0 = max(0, oy * s - padding), y1 = min(h, oy * s - padding + kernel)
-                        if y0 >= y1 {
-                            (rows + oy * ow).update(repeating: -.infinity, count: ow)
-                            continue
-                        }
-                        column.update(from: plane + y0 * w, count: w)
-                        for iy in (y0 + 1)..<max(y0 + 1, y1) {
-                            let r = plane + iy * w
-                            for x in 0..<w { let v = r[x]; if v > column[x] || v.isNaN { column[x] = v } }
-                        }
-                        let out = rows + oy * ow
-                        for ox in 0..<ow {
-                            let x0 = max(0, ox * s - padding), x1 = min(w, ox * s - padding + kernel)
-                            var best = -Float.infinity
-                            for x in x0..<max(x0, x1) { let v = column[x]; if v > best || v.isNaN { best = v } }
-                            out[ox] = best
-                        }
-                    }
+                    lg_max_pool_plane(src.value + p * h * w, h, w, kernel, s, padding, oh, ow, buf, o.value + p * oh * ow)
                 }
             }
         }}

@@ -40,6 +40,36 @@ final class AvgPoolTests: XCTestCase {
         XCTAssertEqual(AvgPool2DOptions(kernel: 2, stride: 2, ceilMode: true).outputSize(7), 4)
     }
 
+    /// The plane kernel against the pooling written per output (the window's
+    /// float sum in row-major order over the clipped window, then one
+    /// division): bit for bit, over strides, paddings, ceil mode, both
+    /// divisors, planes wider than a vector and odd sides, infinities and NaN.
+    func testPoolingEqualsThePerOutputSumBitForBit() {
+        var rng = SeededRandom(seed: 11)
+        var t = rng.normalTensor([2, 3, 19, 45])
+        t.data[5] = .infinity
+        t.data[900] = .nan
+        t.data[1300] = -0.0
+        for (k, s, pad) in [(3, 1, 1), (3, 2, 1), (2, 2, 0), (3, 3, 0), (5, 2, 2), (1, 2, 0), (4, 3, 2)] {
+            for ceil in [false, true] { for include in [false, true] {
+                let o = AvgPool2DOptions(kernel: k, stride: s, padding: pad, ceilMode: ceil, countIncludePad: include)
+                let y = t.avgPool2d(o)
+                let h = 19, w = 45, oh = o.outputSize(h), ow = o.outputSize(w)
+                XCTAssertEqual(y.shape, [2, 3, oh, ow])
+                for p in 0..<6 { for oy in 0..<oh { for ox in 0..<ow {
+                    let ys = oy * s - pad, xs = ox * s - pad
+                    let ye = min(ys + k, h + pad), xe = min(xs + k, w + pad)
+                    var sum: Float = 0
+                    for iy in max(ys, 0)..<min(ye, h) { for ix in max(xs, 0)..<min(xe, w) { sum += t.data[p * h * w + iy * w + ix] } }
+                    let d = include ? (ye - ys) * (xe - xs) : (min(ye, h) - max(ys, 0)) * (min(xe, w) - max(xs, 0))
+                    let e = d > 0 ? sum / Float(d) : 0, a = y.data[(p * oh + oy) * ow + ox]
+                    XCTAssertTrue(a.bitPattern == e.bitPattern || (a.isNaN && e.isNaN),
+                                  "k \(k) s \(s) p \(pad) ceil \(ceil) include \(include) at \(p), \(oy), \(ox): \(a) against \(e)")
+                } } }
+            } }
+        }
+    }
+
     func testGlobalAveragePool() {
         var rng = SeededRandom(seed: 3)
         let t = rng.normalTensor([2, 3, 5, 7])

@@ -109,20 +109,28 @@ final class FusedInferenceTests: XCTestCase {
     }
 
     /// Max pooling without indices (columns first, then across): the same
-    /// values as `maxPool2d` for the segmenter's 3x3 stride-2 padding-1
-    /// windows, 2x2, windows larger than the stride, padding on odd sizes,
-    /// NaN and infinities.
+    /// values as `maxPool2d`, bit for bit, for the segmenter's 3x3 stride-2
+    /// padding-1 windows, 2x2, windows larger than the stride, padding on odd
+    /// sizes, planes wider than a vector, NaN, infinities and signed zeros.
     func testMaxPoolValuesEqualTheIndexedPooling() {
         var x = randn([2, 3, 11, 9], seed: 13)
         x.data[7] = .nan
         x.data[40] = -.infinity
         x.data[150] = .infinity
-        for (k, s, pad) in [(3, 2, 1), (2, 2, 0), (3, 1, 1), (4, 3, 2), (3, 2, 0), (1, 1, 0)] {
-            let expected = x.maxPool2d(kernel: k, stride: s, padding: pad).0
-            let y = x.maxPool2dValues(kernel: k, stride: s, padding: pad)
-            XCTAssertEqual(y.shape, expected.shape, "kernel \(k) stride \(s) padding \(pad)")
-            for (a, b) in zip(y.data, expected.data) {
-                XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "kernel \(k) stride \(s) padding \(pad): \(a) against \(b)")
+        // Wider than a vector, with signed zeros (the first in the window wins).
+        var wide = randn([1, 2, 13, 70], seed: 14)
+        wide.data[100] = .nan
+        wide.data[71] = 0.0
+        wide.data[72] = -0.0
+        for x in [x, wide] {
+            for (k, s, pad) in [(3, 2, 1), (2, 2, 0), (3, 1, 1), (4, 3, 2), (3, 2, 0), (1, 1, 0)] {
+                let expected = x.maxPool2d(kernel: k, stride: s, padding: pad).0
+                let y = x.maxPool2dValues(kernel: k, stride: s, padding: pad)
+                XCTAssertEqual(y.shape, expected.shape, "kernel \(k) stride \(s) padding \(pad)")
+                for (a, b) in zip(y.data, expected.data) {
+                    XCTAssertTrue(a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN),
+                                  "kernel \(k) stride \(s) padding \(pad): \(a) against \(b)")
+                }
             }
         }
     }

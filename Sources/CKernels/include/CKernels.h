@@ -96,6 +96,21 @@ void lg_tf4_output_row(const float *even, const float *odd, long stride, long tw
 /// y * slope); 0 leaves the values.
 void lg_epilogue_run(float *p, long n, int mode, float scale, float shift, float slope);
 
+/// Max pooling of one h x w plane (kernel k, stride s, padding pad counted
+/// as -inf) into oh x ow at `out`: each output the maximum of its window in
+/// row-major order, NaN winning (`Tensor.maxPool2dValues`' values). `buf`:
+/// 2 (w + 2 pad + k) floats.
+void lg_max_pool_plane(const float *src, long h, long w, long k, long s, long pad, long oh, long ow, float *buf,
+                       float *out);
+
+/// Average pooling of one plane `w` wide into oh x ow at `out` (stride s,
+/// padding pad): output (oy, ox) is the float sum, in row-major order, of
+/// rows [ylo[oy], yhi[oy]) of the columns ox s - pad ... ox s - pad + k - 1
+/// inside the plane, over ydiv[oy] xdiv[ox] (0 where that is 0). `buf`:
+/// (ow - 1) s + k + ow floats.
+void lg_avg_pool_plane(const float *src, long w, long k, long s, long pad, long oh, long ow, const long *ylo,
+                       const long *yhi, const long *ydiv, const long *xdiv, float *buf, float *out);
+
 /// tanh of n values (y may be x), within 1.2e-7 of libm's tanhf: Cephes'
 /// odd polynomial below 0.625 in magnitude, else sign(x) (1 - 2 / (exp(2|x|)
 /// + 1)) with Cephes' expf, exp(2|x|) capped at exp(40); ±1 at ±infinity,
