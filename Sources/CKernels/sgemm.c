@@ -64,6 +64,16 @@ static void lg_wg3_row_seek(long h, long d, long r, long *py, long *ty) {
 #define WG3_CB 128
 #define WG3_BUDGET (768L << 10)
 
+// Each variant's micro-kernel block (MR rows x NR = 2 VW columns) and its
+// rows of A per block: defined here once, for the variants below and for
+// the entry points' buffer sizes.
+#define LG_AVX512_MR 12
+#define LG_AVX512_NR 32
+#define LG_AVX512_MC 240
+#define LG_AVX2_MR 6
+#define LG_AVX2_NR 16
+#define LG_AVX2_MC 120
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -71,11 +81,11 @@ static void lg_wg3_row_seek(long h, long d, long r, long *py, long *ty) {
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
 #define SG(name) lg_sgemm_##name##_avx512
 #define VT __m512
-#define VW 16
-#define MR 12
+#define VW (LG_AVX512_NR / 2)
+#define MR LG_AVX512_MR
 #define MR_MID 8
 #define MR_LOW 4
-#define SG_MC 240
+#define SG_MC LG_AVX512_MC
 #define ZERO() _mm512_setzero_ps()
 #define SET1(x) _mm512_set1_ps(x)
 #define LOADU(p) _mm512_loadu_ps(p)
@@ -104,11 +114,11 @@ static inline void SG(store_first)(float *e, __m512 x, long n) { _mm512_mask_sto
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define SG(name) lg_sgemm_##name##_avx2
 #define VT __m256
-#define VW 8
-#define MR 6
+#define VW (LG_AVX2_NR / 2)
+#define MR LG_AVX2_MR
 #define MR_MID 4
 #define MR_LOW 2
-#define SG_MC 120
+#define SG_MC LG_AVX2_MC
 #define ZERO() _mm256_setzero_ps()
 #define SET1(x) _mm256_set1_ps(x)
 #define LOADU(p) _mm256_loadu_ps(p)
@@ -180,6 +190,13 @@ static float *lg_sgemm_buffer(size_t floats) {
     return s->p;
 }
 
+// A variant's block sizes (LG_AVX512_MR ... above).
+typedef struct { long mr, nr, mc; } lg_sgemm_shape;
+static inline lg_sgemm_shape lg_sgemm_shape_of(lg_isa isa) {
+    return isa == LG_ISA_AVX512 ? (lg_sgemm_shape){LG_AVX512_MR, LG_AVX512_NR, LG_AVX512_MC}
+                                : (lg_sgemm_shape){LG_AVX2_MR, LG_AVX2_NR, LG_AVX2_MC};
+}
+
 // Both entry points: B as the caller has it (b, ldb, transB), or the
 // unfolded input g (columns from col0).
 static int lg_sgemm_run(lg_isa isa, int transA, int transB, long m, long n, long k, float alpha, const float *a,
@@ -187,7 +204,7 @@ static int lg_sgemm_run(lg_isa isa, int transA, int transB, long m, long n, long
                         long ldc) {
 #if defined(__x86_64__)
     if (m <= 0 || n <= 0 || k <= 0 || !lg_sgemm_available(isa)) return 0;
-    long nr = isa == LG_ISA_AVX512 ? 32 : 16, mc = isa == LG_ISA_AVX512 ? 240 : 120;
+    const long nr = lg_sgemm_shape_of(isa).nr, mc = lg_sgemm_shape_of(isa).mc;
     long kc = k < LG_SGEMM_KC ? k : LG_SGEMM_KC;
     long ncols = n < LG_SGEMM_NC ? n : LG_SGEMM_NC;
     ncols = (ncols + nr - 1) / nr * nr;
@@ -221,7 +238,7 @@ int lg_sgemm_im2col(lg_isa isa, long m, long n, long k, float alpha, const float
 }
 
 long lg_wg3_weight_floats(lg_isa isa, long cout, long cin) {
-    const long nr = isa == LG_ISA_AVX512 ? 32 : 16;
+    const long nr = lg_sgemm_shape_of(isa).nr;
     return 16 * cin * ((cout + nr - 1) / nr * nr);
 }
 
@@ -241,7 +258,7 @@ int lg_wg3_pack_weights(lg_isa isa, const float *w, long cout, long cin, float *
 // (16 cin floats a tile), at least one; of those, the count whose tiles
 // leave the least of the last MR-row panel empty (the larger on ties).
 long lg_wg3_block_row_groups(lg_isa isa, long cin, long width, long dilation) {
-    const long mr = isa == LG_ISA_AVX512 ? 12 : 6, rt = lg_wg3_axis_total(width, dilation);
+    const long mr = lg_sgemm_shape_of(isa).mr, rt = lg_wg3_axis_total(width, dilation);
     const long bytes = 16 * cin * rt * (long)sizeof(float);
     long most = WG3_BUDGET / (bytes > 0 ? bytes : 1), best = 1;
     if (most < 1) most = 1;
@@ -256,7 +273,7 @@ long lg_wg3_block_row_groups(lg_isa isa, long cin, long width, long dilation) {
 // staged input rows, a zero pixel, two staged output rows and a pixel
 // that outputs past the map are written to.
 static size_t lg_wg3_buffer_floats(lg_isa isa, long cin, long width, long dilation, long groups) {
-    const long mr = isa == LG_ISA_AVX512 ? 12 : 6, nt = groups * lg_wg3_axis_total(width, dilation);
+    const long mr = lg_sgemm_shape_of(isa).mr, nt = groups * lg_wg3_axis_total(width, dilation);
     const long ntp = (nt + mr - 1) / mr * mr;
     return (size_t)16 * ntp * (cin + WG3_CB) + (size_t)4 * width * cin + cin + (size_t)(2 * width + 1) * WG3_CB;
 }

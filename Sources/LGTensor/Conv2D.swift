@@ -58,6 +58,16 @@ public struct Conv2DOptions: Sendable, Equatable {
 }
 
 extension Tensor {
+    /// A convolution's bias and epilogue: one value per output channel of
+    /// `weight` (Cout first), or a precondition failure naming the shapes.
+    static func checkConvChannelMaps(_ weight: Tensor, bias: Tensor?, epilogue: ChannelEpilogue?) {
+        if let bias { checkShapes(bias.count == weight.shape[0], "conv2d bias", bias.shape, weight.shape, "one bias per output channel") }
+        if let epilogue {
+            precondition(epilogue.scale.count == weight.shape[0],
+                         "conv2d: epilogue for \(epilogue.scale.count) channels, weight \(weight.shape)")
+        }
+    }
+
     /// 2-d convolution (cross-correlation, as PyTorch): x (N, Cin, H, W),
     /// weight (Cout, Cin/groups, kh, kw), bias (Cout) -> (N, Cout, Ho, Wo).
     /// `winograd`: whether 3x3 stride-1 layers may take Winograd (F(2x2, 3x3),
@@ -70,11 +80,7 @@ extension Tensor {
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, _ o: Conv2DOptions = .init(),
                        winograd: Bool = Winograd.allowed(training: false), epilogue: ChannelEpilogue? = nil) -> Tensor {
         let geo = Tensor.convCheck(self.shape, weight.shape, o)
-        if let bias { checkShapes(bias.count == weight.shape[0], "conv2d bias", bias.shape, weight.shape, "one bias per output channel") }
-        if let epilogue {
-            precondition(epilogue.scale.count == weight.shape[0],
-                         "conv2d: epilogue for \(epilogue.scale.count) channels, weight \(weight.shape)")
-        }
+        Tensor.checkConvChannelMaps(weight, bias: bias, epilogue: epilogue)
         if winograd, Winograd.applies(shape, weight.shape, o) {
             // Without a bias the epilogue goes into the output transform.
             var result = Winograd.convAuto(self, weight, pad: o.padding.h, epilogue: bias == nil ? epilogue : nil)

@@ -57,10 +57,7 @@ extension Tensor {
         guard WinogradGrouped.applies(shape, weight.shape, o), let isa = WinogradGrouped.isa(variant) else { return nil }
         let n = shape[0], cin = shape[1], h = shape[2], w = shape[3], cout = weight.shape[0], g = o.groups
         let cinG = cin / g, coutG = cout / g, d = o.dilation.h, hw = h * w
-        if let bias { checkShapes(bias.count == cout, "conv2d bias", bias.shape, weight.shape, "one bias per output channel") }
-        if let epilogue {
-            precondition(epilogue.scale.count == cout, "conv2d: epilogue for \(epilogue.scale.count) channels, weight \(weight.shape)")
-        }
+        Tensor.checkConvChannelMaps(weight, bias: bias, epilogue: epilogue)
         // The bias folds into the epilogue's shift: (v + b) s + t = v s + (b s + t).
         var mode: Int32 = 0, scale: [Float] = [], shift: [Float] = [], slope: Float = 0
         if epilogue != nil || bias != nil {
