@@ -106,7 +106,7 @@ public enum GEMMKernel: String, Sendable, CaseIterable {
         let pa = UncheckedSendable(a), pc = UncheckedSendable(c)
         let done = UncheckedSendable(UnsafeMutablePointer<Bool>.allocate(capacity: split.parts.count))
         defer { done.value.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: split.parts.count) { i in
+        Parallel.perform(split.parts.count) { i in
             done.value[i] = part(split.parts[i], pa.value, pc.value)
         }
         return (0..<split.parts.count).allSatisfy { done.value[$0] }
@@ -128,7 +128,7 @@ public enum GEMMKernel: String, Sendable, CaseIterable {
             return lg_sgemm(v, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) != 0
         }
         let pa = UncheckedSendable(a), pb = UncheckedSendable(b), pc = UncheckedSendable(c)
-        DispatchQueue.concurrentPerform(iterations: split.parts.count) { i in
+        Parallel.perform(split.parts.count) { i in
             let lo = split.parts[i].lowerBound, hi = split.parts[i].upperBound
             let a = pa.value, b = pb.value, c = pc.value
             let done: Int32

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -25,14 +26,46 @@ public enum Parallel {
     public static func forEach(_ count: Int, minimum: Int = 1, _ body: (Range<Int>) -> Void) {
         let parts = min(width, count / max(1, minimum))
         if parts <= 1 { body(0..<count); return }
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                let lo = count * p / parts, hi = count * (p + 1) / parts
-                if lo < hi { task.value(lo..<hi) }
-            }
+        perform(parts) { p in
+            let lo = count * p / parts, hi = count * (p + 1) / parts
+            if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// Runs `body(part)` for every part in `0..<parts`, in parallel on the
+    /// calling thread and the fork-join pool's (`lg_fork_join`: its threads
+    /// spin a while after each job before they park, so that the many
+    /// short regions of a forward pass start without a wake-up); through
+    /// `DispatchQueue.concurrentPerform` when the pool is busy (another
+    /// thread's job, or a call from inside a part). `body` must only write
+    /// what belongs to its part.
+    public static func perform(_ parts: Int, _ body: (Int) -> Void) {
+        if parts <= 1 { if parts == 1 { body(0) }; return }
+        let ran: Bool = withoutActuallyEscaping(body) { body in
+            guard pool > 0 else { return false }
+            var task = body
+            return withUnsafeMutablePointer(to: &task) { p in
+                lg_fork_join(parts, { ctx, part in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                }, p) != 0
+            }
+        }
+        if ran { return }
+        withoutActuallyEscaping(body) { body in
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: parts) { task.value($0) }
+        }
+    }
+
+    /// The pool's threads besides the caller's: width - 1, started once
+    /// (`LG_POOL=0`: none, every region through concurrentPerform;
+    /// `LG_POOL_SPIN`: pause instructions an idle thread spins before it
+    /// parks, default 4000, about 0.1 ms).
+    static let pool: Int = {
+        let env = ProcessInfo.processInfo.environment
+        if env["LG_POOL"] == "0" || width <= 1 { return 0 }
+        return lg_fork_join_start(width - 1, env["LG_POOL_SPIN"].flatMap { Int($0) } ?? -1)
+    }()
 }
 
 extension Parallel {

@@ -96,6 +96,21 @@ void lg_tf4_output_row(const float *even, const float *odd, long stride, long tw
 /// y * slope); 0 leaves the values.
 void lg_epilogue_run(float *p, long n, int mode, float scale, float shift, float slope);
 
+/// A part of a fork-join job: `part` in [0, parts).
+typedef void (*lg_fork_join_fn)(void *ctx, long part);
+
+/// Starts the fork-join pool's threads up to `workers` in all (never
+/// fewer than already run) and, when `spin` >= 0, sets how many pause
+/// instructions an idle worker spins before it parks; returns the count
+/// running.
+long lg_fork_join_start(long workers, long spin);
+
+/// Runs fn(ctx, part) for every part in [0, parts) on the calling thread
+/// and the pool's, and returns 1 when all have returned; returns 0 without
+/// running any when the pool is busy (another job, or a call from inside a
+/// job) or `parts` is not in [1, 65535]: the caller then runs them itself.
+int lg_fork_join(long parts, lg_fork_join_fn fn, void *ctx);
+
 /// Max pooling of one h x w plane (kernel k, stride s, padding pad counted
 /// as -inf) into oh x ow at `out`: each output the maximum of its window in
 /// row-major order, NaN winning (`Tensor.maxPool2dValues`' values). `buf`:
