@@ -1,7 +1,8 @@
 import LGTensor
 
-/// StyleGAN2's synthesis layers without gradients: the same operations in
-/// the same order as `modulatedLayer` and `toRGB`, but the modulation is one
+/// StyleGAN2's synthesis layers without gradients: the operations of
+/// `modulatedLayer` and `toRGB` (a modulated layer's weight scale applied to
+/// the style instead of the weight, as `toRGB` does), but the modulation is one
 /// pass over the input and demodulation, noise, bias and LeakyReLU one pass
 /// over the convolution's output, instead of a broadcast tensor operation
 /// (and a fresh zero-filled tensor) for each. At 1024 px those passes were
@@ -16,18 +17,24 @@ extension StyleGAN2Generator {
         let p = "synthesis.layer\(l)."
         let (cin, cout, res) = layerShape(l)
         let n = x.shape[0]
-        let weight = (store[p + "weight"] * (1 / Float(cin * 9).squareRoot())).value
-        var h = x.scaledPerSampleChannel(s)
+        // The equalised-learning-rate scale goes into the style, not into a
+        // scaled copy of the weight: the convolution then gets the stored
+        // weight itself, whose transformed copy `TransformedWeightCache`
+        // keeps between calls. (A scaled copy was new storage on every call:
+        // never a hit, and up to the cache's 512 MB of dead entries.)
+        let weight = store[p + "weight"].value
+        let scaled = (Variable(s) * (1 / Float(cin * 9).squareRoot())).value
+        var h = x.scaledPerSampleChannel(scaled)
         // 1/sqrt(sum over (in, kh, kw) of (weight * style)^2 + eps) per (sample, out), as the graph computes it.
         let w2 = Variable(weight).square().sum(axes: [2, 3])
         let sumSq: Variable
         if isUpsampling(l) {
             h = h.convTranspose2d(weight, ConvTranspose2DOptions(stride: 2))
             h = h.upfirdn2d(StyleGAN2Generator.firKernel, UpFirDnOptions(pad: (1, 1)))
-            sumSq = Variable(s).square().matmul(w2)
+            sumSq = Variable(scaled).square().matmul(w2)
         } else {
             h = h.conv2d(weight, Conv2DOptions(padding: 1))
-            sumSq = Variable(s).square().linear(w2)
+            sumSq = Variable(scaled).square().linear(w2)
         }
         let demod = (sumSq + 1e-8).pow(-0.5).value                    // (N, out)
         let noise = config.randomizeNoise ? noiseRandom.normalTensor([n, 1, res, res]) : store[p + "noise"].value

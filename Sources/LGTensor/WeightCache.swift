@@ -16,6 +16,10 @@ import Foundation
 /// address therefore means the same contents; a changed weight is new
 /// storage, a miss, and its own entry.
 ///
+/// A kernel made from a weight on every call (StyleGAN's fused up-sampling
+/// kernel) is kept the same way (`derived`), so that its storage, and with
+/// it its transform, is the same from call to call.
+///
 /// At most `capacity` floats are kept (least recently used first out);
 /// `LG_WEIGHT_CACHE_MB` sets it (default 512, 0 turns the cache off): the
 /// scene segmenter's fused F(2x2, 3x3) weights (`WinogradGrouped`) and its
@@ -52,13 +56,18 @@ public final class TransformedWeightCache: @unchecked Sendable {
     public private(set) var hits = 0, stores = 0
 
     /// Floats held.
-    public var heldFloats: Int { lock.lock(); defer { lock.unlock() }; return entries.reduce(0) { $0 + $1.u.count } }
+    public var heldFloats: Int { lock.lock(); defer { lock.unlock() }; return entries.reduce(0) { $0 + $1.size } }
 
     private final class Entry {
         let source: [Float]
         let scheme: String
+        /// A transform's floats (`with`), or an empty buffer for a derived tensor.
         let u: UnsafeMutableBufferPointer<Float>
+        /// A tensor made from the weight (`derived`).
+        let tensor: Tensor?
         var lastUse: Int
+        /// Floats held (what counts against the capacity).
+        var size: Int { tensor?.count ?? u.count }
 
         init(source: [Float], scheme: String, count: Int, lastUse: Int) {
             self.source = source
@@ -66,10 +75,23 @@ public final class TransformedWeightCache: @unchecked Sendable {
             // 64-byte aligned: kernels load whole AVX-512 vectors of it (lg_wg3_run).
             let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
             self.u = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: max(1, count)), count: max(1, count))
+            self.tensor = nil
             self.lastUse = lastUse
         }
 
-        deinit { u.deallocate() }
+        init(source: [Float], scheme: String, tensor: Tensor, lastUse: Int) {
+            self.source = source
+            self.scheme = scheme
+            self.u = UnsafeMutableBufferPointer(start: nil, count: 0)
+            self.tensor = tensor
+            self.lastUse = lastUse
+        }
+
+        func isFrom(_ address: UnsafePointer<Float>?, count: Int, scheme: String) -> Bool {
+            self.scheme == scheme && source.count == count && source.withUnsafeBufferPointer({ $0.baseAddress }) == address
+        }
+
+        deinit { if tensor == nil { u.deallocate() } }
     }
 
     private let lock = NSLock()
@@ -94,8 +116,7 @@ public final class TransformedWeightCache: @unchecked Sendable {
         let address = w.data.withUnsafeBufferPointer { $0.baseAddress }
         lock.lock()
         clock += 1
-        if let e = entries.first(where: { $0.scheme == scheme && $0.u.count >= count && $0.source.count == w.count
-                                          && $0.source.withUnsafeBufferPointer({ $0.baseAddress }) == address }) {
+        if let e = entries.first(where: { $0.tensor == nil && $0.u.count >= count && $0.isFrom(address, count: w.count, scheme: scheme) }) {
             e.lastUse = clock
             hits += 1
             lock.unlock()
@@ -119,6 +140,36 @@ public final class TransformedWeightCache: @unchecked Sendable {
         return try withExtendedLifetime(e) { try body(e.u.baseAddress!) }
     }
 
+    /// A tensor made from the weight `w` alone by `make` (a rescaled or
+    /// rearranged kernel): kept like a transform, so the same `w` storage
+    /// gives back the same tensor, and that tensor's storage being the same,
+    /// its own transforms hit too. A kernel made afresh on every call would
+    /// be new storage each time: a miss in every convolution it feeds, and a
+    /// dead entry. Made and not kept where gradients are recorded, inside
+    /// `withoutCaching`, or when it does not fit.
+    public func derived(_ w: Tensor, scheme: String, make: () -> Tensor) -> Tensor {
+        guard !GradMode.enabled, Self.active, w.count > 0 else { return make() }
+        let address = w.data.withUnsafeBufferPointer { $0.baseAddress }
+        lock.lock()
+        clock += 1
+        if let e = entries.first(where: { $0.tensor != nil && $0.isFrom(address, count: w.count, scheme: scheme) }) {
+            e.lastUse = clock
+            hits += 1
+            lock.unlock()
+            return e.tensor!
+        }
+        lock.unlock()
+        let t = make()
+        lock.lock()
+        defer { lock.unlock() }
+        guard t.count <= limit else { return t }
+        clock += 1
+        entries.append(Entry(source: w.data, scheme: scheme, tensor: t, lastUse: clock))
+        stores += 1
+        trim()
+        return t
+    }
+
     /// Drops every entry and zeroes the counters.
     public func removeAll() {
         lock.lock(); entries.removeAll(); hits = 0; stores = 0; lock.unlock()
@@ -126,9 +177,9 @@ public final class TransformedWeightCache: @unchecked Sendable {
 
     /// Evicts the least recently used entries until the rest fit (lock held).
     private func trim() {
-        var held = entries.reduce(0) { $0 + $1.u.count }
+        var held = entries.reduce(0) { $0 + $1.size }
         while held > limit, let i = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) {
-            held -= entries[i].u.count
+            held -= entries[i].size
             entries.remove(at: i)
         }
     }

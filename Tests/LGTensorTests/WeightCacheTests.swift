@@ -59,6 +59,53 @@ final class WeightCacheTests: XCTestCase {
         XCTAssertEqual(bypassed.data, cached.0.data)
     }
 
+    /// A tensor derived from a weight is made once per weight storage and
+    /// given back as the same storage, so that the convolution it feeds hits
+    /// too; a write to the weight makes it anew; where gradients are
+    /// recorded or caching is off it is made every time and not kept.
+    func testDerivedTensorIsKeptPerWeightStorage() {
+        let cache = TransformedWeightCache.shared
+        var w = randn([32, 40, 3, 3], seed: 7)
+        var made = 0
+        let derive = { (w: Tensor) -> Tensor in
+            GradMode.withoutGradients {
+                cache.derived(w, scheme: "test-up") { made += 1; return (Variable(w) * 0.5).upfirdn2d(Tensor(repeating: 1, shape: [2, 2]), UpFirDnOptions(pad: (1, 1))).value }
+            }
+        }
+        let a = derive(w), b = derive(w)
+        XCTAssertEqual(made, 1)
+        XCTAssertEqual(a.data.withUnsafeBufferPointer { $0.baseAddress }, b.data.withUnsafeBufferPointer { $0.baseAddress },
+                       "the same storage, so its own transforms are hits")
+        XCTAssertEqual(a.shape, [32, 40, 4, 4])
+        XCTAssertEqual(cache.heldFloats, a.count)
+
+        // The convolution it feeds stores its transform once and then hits.
+        let x = randn([1, 32, 8, 8], seed: 8), o = ConvTranspose2DOptions(stride: 2, padding: 1)
+        let first = GradMode.withoutGradients { x.convTranspose2d(derive(w), o) }
+        let stores = cache.stores, hits = cache.hits
+        let second = GradMode.withoutGradients { x.convTranspose2d(derive(w), o) }
+        XCTAssertEqual(cache.stores, stores, "nothing new kept on a repeated call")
+        XCTAssertEqual(cache.hits, hits + 2, "the derived tensor and its transform")
+        XCTAssertEqual(first.data, second.data)
+
+        // Another scheme on the same weight is its own entry.
+        _ = GradMode.withoutGradients { cache.derived(w, scheme: "test-other") { made += 1; return w } }
+        XCTAssertEqual(made, 2)
+
+        // A changed weight is new storage: made anew, with the new values.
+        w.data[0] += 1
+        let changed = derive(w)
+        XCTAssertEqual(made, 3)
+        XCTAssertNotEqual(changed.data, a.data)
+
+        // Recorded gradients, or caching off: made every time, nothing kept.
+        let held = cache.heldFloats
+        _ = cache.derived(w, scheme: "test-up") { made += 1; return w }
+        _ = TransformedWeightCache.withoutCaching { derive(w) }
+        XCTAssertEqual(made, 5)
+        XCTAssertEqual(cache.heldFloats, held)
+    }
+
     func testCapacityEvictsLeastRecentlyUsed() {
         let cache = TransformedWeightCache.shared
         let x = randn([1, 32, 8, 8], seed: 3)
