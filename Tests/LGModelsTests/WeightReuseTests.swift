@@ -4,8 +4,8 @@ import XCTest
 import LGModels
 
 /// Generating again with the same weights transforms none of them again:
-/// every convolution's Winograd transform (and StyleGAN's fused up-sampling
-/// kernel) is found in `TransformedWeightCache`. A kernel made from the
+/// every convolution's Winograd transform (and StyleGAN's and PGGAN's fused
+/// up-sampling kernels) is found in `TransformedWeightCache`. A kernel made from the
 /// weight on every call would be new storage each time, a miss, and a dead
 /// entry that only eviction removes (StyleGAN2's scaled 3x3 weights did
 /// that: 83 MB a step at 256 px, the cache full of them after a few steps).
@@ -25,11 +25,15 @@ final class WeightReuseTests: XCTestCase {
         fused.fmapsBase = 512; fused.fmapsMax = 32; fused.fusedScale = .always
         let fusedStyleGAN = try StyleGANGenerator(config: fused)
         fusedStyleGAN.randomizeWeights(seed: 42)
-        for name in ["pggan_r32", "stylegan_r32", "stylegan_r128", "stylegan2_r32", "stylegan fused, 32 channels"] {
+        let fusedPGGAN = try PGGANGenerator(config: PGGANConfig(resolution: 16, zSpaceDim: 32, fusedScale: true, fmapsBase: 512, fmapsMax: 32))
+        fusedPGGAN.randomizeWeights(seed: 43)
+        for name in ["pggan_r32", "stylegan_r32", "stylegan_r128", "stylegan2_r32", "stylegan fused, 32 channels", "pggan fused, 32 channels"] {
             cache.removeAll()
             let g: any Generator
             if name.hasPrefix("stylegan fused") {
                 g = fusedStyleGAN
+            } else if name.hasPrefix("pggan fused") {
+                g = fusedPGGAN
             } else {
                 let family: GeneratorFamily = name.hasPrefix("pggan") ? .pggan : name.hasPrefix("stylegan2") ? .stylegan2 : .stylegan
                 g = try family.makeGenerator(configJSON: Fixture.json(name))
