@@ -10,8 +10,11 @@ public struct ConnectOptions: ParsableArguments {
     @Option(help: "The coordinator's HOST:PORT.")
     public var connect: String = "127.0.0.1:7700"
 
-    @Option(help: "Jobs run at once, or auto: one per core while each has 6 GB of the memory budget (BLAS threads per slot: cores / slots).")
+    @Option(help: "Jobs run at once, each on cores / slots BLAS threads; or auto: one slot per core, and a paper-scale job (expected peak above 1 GB) on 2 cores where they are free, any other on 1 (docs/usage.md, \"Slots and memory\").")
     public var slots: SlotCount = .fixed(1)
+
+    @Option(help: "Cores the jobs may use together (default: the usable cores of this host or cgroup).")
+    public var cores: Int?
 
     @Option(help: ArgumentHelp("Memory the jobs may use together, e.g. 20G (default: the host's, or its cgroup limit). A claimed job whose expected peak does not fit beside the running ones goes back to the queue until one finishes.", valueName: "size"))
     public var memoryLimit: String?
@@ -49,6 +52,7 @@ public struct ConnectOptions: ParsableArguments {
 
     public func validate() throws {
         if case .fixed(let n) = slots, n < 1 { throw ValidationError("--slots must be at least 1, or auto") }
+        if let c = cores, c < 1 { throw ValidationError("--cores must be at least 1") }
         guard (1...ServerMachine.maxFuse).contains(fuse) else { throw ValidationError("--fuse must be in 1...\(ServerMachine.maxFuse)") }
         if let m = memoryLimit, ByteCount.parse(m) == nil { throw ValidationError("--memory-limit: '\(m)' is not a size (e.g. 512M, 20G)") }
         guard poll > 0, maxBackoff > 0, stopGrace >= 0 else { throw ValidationError("--poll and --max-backoff must be positive, --stop-grace not negative") }
@@ -64,7 +68,9 @@ public struct ConnectOptions: ParsableArguments {
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let host = HostResources.current()
         let budget = memoryLimit.flatMap(ByteCount.parse) ?? host.memoryBytes
-        let (slotCount, threads) = slots.resolve(budgetBytes: budget, cores: host.cores)
+        let cores = self.cores ?? host.cores
+        let (slotCount, threads) = slots.resolve(cores: cores)
+        let plan = slots.corePlan(cores: cores)
         var opts = WorkerOptions(address: connect, secret: key, slots: slotCount,
                                  name: name ?? "\(ProcessInfo.processInfo.hostName):\(getpid())",
                                  workRoot: (workdir as NSString).appendingPathComponent("\(getpid())"),
@@ -76,12 +82,15 @@ public struct ConnectOptions: ParsableArguments {
         opts.fuse = fuse
         opts.showProgress = !quiet
         opts.memoryBudget = budget
-        opts.threadsPerSlot = threads
+        opts.corePlan = plan
         opts.memoryTablePath = (workdir as NSString).appendingPathComponent("peak-memory.json")
         opts.secretPath = URL(fileURLWithPath: secret).standardizedFileURL.path
         opts.logger = logging.bootstrap("worker")
         opts.logger[metadataKey: "worker"] = "\(opts.name)"
-        opts.logger.info("\(slotCount) slot(s) x \(threads) BLAS thread(s), \(ByteCount.text(budget)) for jobs, cells of up to \(fuse) job(s)\(slots == .auto ? " (--slots auto)" : "")\(blasCore.map { "; OpenBLAS core \($0)" } ?? "")")
+        let layout = slots == .auto
+            ? "\(slotCount) slot(s) on \(cores) core(s) (--slots auto: \(CorePlan.wideThreads) BLAS threads for a job expected above \(ByteCount.text(CorePlan.wideBytes)), 1 for others)"
+            : "\(slotCount) slot(s) x \(threads) BLAS thread(s)"
+        opts.logger.info("\(layout), \(ByteCount.text(budget)) for jobs, cells of up to \(fuse) job(s)\(blasCore.map { "; OpenBLAS core \($0)" } ?? "")")
         let runner = WorkerRunner(options: opts)
         // SIGUSR1 is Slurm's warning before the time limit (`--signal=B:USR1@N`);
         // SIGTERM its cancel. Both drain: checkpoint, upload, release, exit 0.

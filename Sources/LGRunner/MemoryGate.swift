@@ -68,22 +68,78 @@ public enum SlotCount: Sendable, Equatable, CustomStringConvertible {
         switch self { case .fixed(let n): return "\(n)"; case .auto: return "auto" }
     }
 
-    /// Bytes `--slots auto` reserves per slot: the largest measured peak of
-    /// a paper-scale `train` job is 5.4 GB (StyleGAN2-FFHQ-1024 with NSE-2;
-    /// docs/benchmarks.md), a zoo job's about 0.1 GB.
-    public static let autoBytesPerSlot: UInt64 = 6 << 30
-
-    /// Slots and BLAS threads per slot. `auto`: one slot per core as long as
-    /// each slot has `autoBytesPerSlot` of the budget (independent jobs scale
-    /// with slots; BLAS threads within one small job do not), at least one.
-    public func resolve(budgetBytes: UInt64, cores: Int) -> (slots: Int, threadsPerSlot: Int) {
+    /// Slots and BLAS threads per slot. `auto`: one slot per core, each
+    /// process's threads chosen by its size when it starts (`CorePlan`); how
+    /// many run at once is then bounded by the cores and by memory
+    /// (`Admission`). A fixed count: cores / slots threads each, at least one.
+    public func resolve(cores: Int) -> (slots: Int, threadsPerSlot: Int) {
         let cores = max(1, cores)
-        let slots: Int
         switch self {
-        case .fixed(let n): slots = max(1, n)
-        case .auto: slots = max(1, min(cores, Int(budgetBytes / Self.autoBytesPerSlot)))
+        case .fixed(let n): return (max(1, n), max(1, cores / max(1, n)))
+        case .auto: return (cores, 1)
         }
-        return (slots, max(1, cores / slots))
+    }
+
+    /// How the worker gives cores to its processes: `auto` by their size, a
+    /// fixed count `threadsPerSlot` each.
+    public func corePlan(cores: Int) -> CorePlan {
+        switch self {
+        case .fixed: return .fixed(threads: resolve(cores: cores).threadsPerSlot)
+        case .auto: return .bySize(cores: max(1, cores))
+        }
+    }
+}
+
+/// The threads (OPENBLAS_NUM_THREADS, which the numeric core's own parallel
+/// regions follow too) each job process runs on.
+///
+/// Measured on a 2-core VM (docs/benchmarks.md, "Slots against threads"):
+/// the zoo's 32-px jobs run 1.56x faster as two one-thread processes than
+/// one after the other on two threads (small GEMMs and elementwise work do
+/// not spread over cores), while a paper-scale step (a 256-1024 px
+/// generator, its predictor and an extractor: large maps, bound by memory
+/// traffic) runs up to 1.27x faster on two threads alone than as two
+/// one-thread processes side by side (11 of 13 measurements; 0.94x and
+/// 0.96x in the other two), at half the memory. So `--slots auto`
+/// gives a process whose expected peak is above `wideBytes` (a paper-scale
+/// job or cell) `wideThreads` cores where they are free, and any other one
+/// core.
+public enum CorePlan: Sendable, Equatable {
+    /// `--slots N`: every process `threads`; the slot count alone bounds how many run.
+    case fixed(threads: Int)
+    /// `--slots auto`: threads by expected peak memory, within `cores`.
+    case bySize(cores: Int)
+
+    /// Above this expected peak a process is paper-scale (the zoo's jobs
+    /// peak at 0.1-0.3 GB, paper-scale ones at 1.1-4.8 GB; a kind never
+    /// measured is assumed `PeakMemoryTable.unknownBytes`, this figure, and
+    /// is not).
+    public static let wideBytes: UInt64 = PeakMemoryTable.unknownBytes
+    /// Threads a paper-scale process takes where that many cores are free.
+    public static let wideThreads = 2
+
+    /// Cores not taken by running processes of `running` threads each
+    /// (`fixed`: not counted, the slots bound it).
+    public func freeCores(running: [Int]) -> Int {
+        switch self {
+        case .fixed: return Int.max
+        case .bySize(let cores): return max(0, cores - running.reduce(0, +))
+        }
+    }
+
+    /// Threads for a process expected to peak at `expectedBytes` beside
+    /// running ones of `running` threads each; nil when no core is free.
+    /// A paper-scale process started while only one core is free runs on
+    /// that one rather than wait (two such side by side are at most 1.27x
+    /// slower than one after the other on two threads).
+    public func threads(expectedBytes: UInt64, running: [Int]) -> Int? {
+        switch self {
+        case .fixed(let t): return max(1, t)
+        case .bySize:
+            let free = freeCores(running: running)
+            guard free >= 1 else { return nil }
+            return expectedBytes > Self.wideBytes ? min(Self.wideThreads, free) : 1
+        }
     }
 }
 

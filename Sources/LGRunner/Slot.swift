@@ -60,9 +60,12 @@ final class Slot: @unchecked Sendable {
     /// The process's measured peak, from its last event.
     var peakBytes: UInt64?
 
-    init(index: Int, members: [Member], process: Process, control: Int32? = nil, expectedBytes: UInt64 = 0) {
+    /// The process's threads (its OPENBLAS_NUM_THREADS; `CorePlan`).
+    let threads: Int
+
+    init(index: Int, members: [Member], process: Process, control: Int32? = nil, expectedBytes: UInt64 = 0, threads: Int = 1) {
         self.index = index; self.members = members; self.process = process; self.control = control
-        self.expectedBytes = expectedBytes
+        self.expectedBytes = expectedBytes; self.threads = threads
     }
 
     deinit { if let control { close(control) } }

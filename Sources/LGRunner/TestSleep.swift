@@ -11,6 +11,7 @@ public struct TestSleepOptions: Sendable {
     /// the table later is read from here where it acts).
     public var parameters: KindParameters
     public var steps, stepMilliseconds, checkpointEvery, failAt, crashAt, crashAttempts: Int
+    public var reportThreads: Bool
     public var value: Double
     public var echo: String?
 
@@ -21,6 +22,7 @@ public struct TestSleepOptions: Sendable {
         failAt = try p.int("fail_at"); crashAt = try p.int("crash_at")
         crashAttempts = try p.int("crash_attempts")
         value = try p.number("value"); echo = try p.optionalText("echo")
+        reportThreads = try p.int("report_threads") == 1
     }
 }
 
@@ -51,8 +53,11 @@ public struct TestSleepExecutor: JobExecutor {
                             note: "step \(step)/\(steps)")
             if every > 0 && step % every == 0 && step < steps { try context.saveCheckpoint(Data(String(step).utf8)) }
         }
-        return JobResult(metrics: ["value": value, "steps": Double(steps),
-                                   "resumed_from": Double(start), "attempt": Double(job.attempt)],
+        var metrics = ["value": value, "steps": Double(steps), "resumed_from": Double(start), "attempt": Double(job.attempt)]
+        if o.reportThreads {
+            metrics["threads"] = Double(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init) ?? 0)
+        }
+        return JobResult(metrics: metrics,
                          provenance: echo.map { ["echo": $0] } ?? [:])
     }
 }

@@ -29,8 +29,10 @@ public struct WorkerOptions {
     public var exitWhenIdle = false
     /// Memory the jobs may hold together (nil: no gating); see MemoryGate.swift.
     public var memoryBudget: UInt64?
-    /// OPENBLAS_NUM_THREADS for each child (default cores / slots).
-    public var threadsPerSlot: Int?
+    /// OPENBLAS_NUM_THREADS for each child (nil: cores / slots each; see
+    /// `CorePlan`). The worker's own OPENBLAS_NUM_THREADS, when set, is what
+    /// every child gets.
+    public var corePlan: CorePlan?
     /// Where measured peaks persist between runs on this host (nil: memory only).
     public var memoryTablePath: String?
     /// Jobs of one cell (`KindTable.cellKey`: the same generator, predictor,
@@ -77,6 +79,12 @@ public final class WorkerRunner: @unchecked Sendable {
         slots = Array(repeating: nil, count: max(1, options.slots))
         memoryTable = options.memoryTablePath.map(PeakMemoryTable.load) ?? PeakMemoryTable()
     }
+
+    var corePlan: CorePlan {
+        opts.corePlan ?? .fixed(threads: max(1, ProcessInfo.processInfo.activeProcessorCount / slots.count))
+    }
+    /// The threads of the running processes.
+    var runningThreads: [Int] { slots.compactMap { $0?.threads } }
 
     public func requestStop() { stopRequested.store(true, ordering: .sequentiallyConsistent) }
     var stopping: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
@@ -283,9 +291,10 @@ public final class WorkerRunner: @unchecked Sendable {
 
     func claim(_ now: Date) {
         let free = slots.indices.filter { slots[$0] == nil }
-        guard !free.isEmpty, now >= nextClaim, !waitingForMemory, let c = client else { return }
+        let cores = corePlan.freeCores(running: runningThreads)
+        guard !free.isEmpty, cores > 0, now >= nextClaim, !waitingForMemory, let c = client else { return }
         do {
-            let jobs = try c.claim(limit: free.count, kinds: opts.registry.kinds, fuse: opts.fuse)
+            let jobs = try c.claim(limit: min(free.count, cores), kinds: opts.registry.kinds, fuse: opts.fuse)
             if jobs.isEmpty { nextClaim = now.addingTimeInterval(opts.pollInterval); sawEmptyQueue = true; return }
             sawEmptyQueue = false
             launchCells(jobs, slots: free, client: c)
@@ -339,7 +348,14 @@ public final class WorkerRunner: @unchecked Sendable {
                 return
             }
         }
-        do { slots[i] = try start(cell, slot: i, client: c, expectedBytes: needs) } catch {
+        // Its threads by its size where cores are counted (`--slots auto`):
+        // none free (a paper-scale job took two) sends it back like memory.
+        guard let threads = corePlan.threads(expectedBytes: needs, running: runningThreads) else {
+            log("jobs \(cell.map { String($0.id) }.joined(separator: ", ")) back to the queue: every core is taken; claiming again when a job finishes")
+            for j in cell { _ = try? c.release(job: j.id, fence: j.fence) }
+            return
+        }
+        do { slots[i] = try start(cell, slot: i, client: c, expectedBytes: needs, threads: threads) } catch {
             for j in cell {
                 logger.warning("job \(j.id): cannot start (\(error)); failing the attempt")
                 _ = try? c.fail(job: j.id, fence: j.fence, error: "worker \(opts.name) could not start the job: \(error)", retryable: true)
@@ -381,15 +397,13 @@ public final class WorkerRunner: @unchecked Sendable {
     }
 
     /// Starts one process for `cell` (`exec-job --spec A [--spec B ...]`).
-    func start(_ cell: [ClaimedJob], slot: Int, client c: QueueClient, expectedBytes: UInt64 = 0) throws -> Slot {
+    func start(_ cell: [ClaimedJob], slot: Int, client c: QueueClient, expectedBytes: UInt64 = 0, threads: Int = 1) throws -> Slot {
         let prepared = try cell.map { try prepare($0, client: c) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: opts.executable)
         p.arguments = ["exec-job"] + prepared.flatMap { ["--spec", $0.spec] }
         var env = ProcessInfo.processInfo.environment
-        if env["OPENBLAS_NUM_THREADS"] == nil {
-            env["OPENBLAS_NUM_THREADS"] = String(opts.threadsPerSlot ?? max(1, ProcessInfo.processInfo.activeProcessorCount / slots.count))
-        }
+        if env["OPENBLAS_NUM_THREADS"] == nil { env["OPENBLAS_NUM_THREADS"] = String(threads) }
         if let sp = opts.secretPath, env["LG_LABEL_SERVER"] == nil {
             env["LG_LABEL_SERVER"] = opts.address
             env["LG_LABEL_SERVER_SECRET"] = sp
@@ -413,12 +427,12 @@ public final class WorkerRunner: @unchecked Sendable {
         }
         let members = zip(cell, prepared).map { Slot.Member(job: $0, workDir: $1.dir) }
         let s = Slot(index: slot, members: members, process: p, control: cell.count > 1 ? control[0] : nil,
-                     expectedBytes: expectedBytes)
+                     expectedBytes: expectedBytes, threads: threads)
         s.attach(stdout: out.fileHandleForReading, stderr: err.fileHandleForReading)
         if cell.count == 1 {
-            log("job \(cell[0].id) (\(cell[0].kind), attempt \(cell[0].attempt)) started in slot \(slot)")
+            log("job \(cell[0].id) (\(cell[0].kind), attempt \(cell[0].attempt)) started in slot \(slot) on \(threads) thread(s)")
         } else {
-            log("jobs \(cell.map { String($0.id) }.joined(separator: ", ")) (\(cell[0].kind), one cell: one generator and predictor pass per step for all) started in slot \(slot)")
+            log("jobs \(cell.map { String($0.id) }.joined(separator: ", ")) (\(cell[0].kind), one cell: one generator and predictor pass per step for all) started in slot \(slot) on \(threads) thread(s)")
         }
         return s
     }

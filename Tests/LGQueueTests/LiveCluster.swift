@@ -78,8 +78,10 @@ final class LiveCluster {
     /// Starts a worker dialling the coordinator (or `port`, e.g. a proxy's).
     func startWorker(slots: Int, exitWhenIdle: Bool = false, port dial: Int? = nil,
                      environment: [String: String] = [:], extraArguments: [String] = []) throws -> Process {
-        var args = extraArguments + ["--connect", "127.0.0.1:\(dial ?? port)", "--slots", "\(slots)", "--secret", dir + "/expr/secret",
+        var args = extraArguments + ["--connect", "127.0.0.1:\(dial ?? port)", "--secret", dir + "/expr/secret",
                     "--workdir", dir + "/work", "--quiet", "--poll", "0.1", "--max-backoff", "0.5"]
+        // `extraArguments` may say `--slots auto` instead.
+        if !extraArguments.contains("--slots") { args += ["--slots", "\(slots)"] }
         if exitWhenIdle { args.append("--exit-when-idle") }
         let p = try spawn("lg-queue-worker", args, log: "worker-\(workers.count).log", environment: environment)
         workers.append(p)

@@ -36,13 +36,13 @@ final class MemoryGateTests: XCTestCase {
     }
 
     func testSlotsAutoAndSizes() {
-        XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 24 * gb, cores: 2).slots, 2)
-        XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 24 * gb, cores: 2).threadsPerSlot, 1)
-        XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 6 * gb, cores: 8).slots, 1)
-        XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 6 * gb, cores: 8).threadsPerSlot, 8)
-        XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 64 * gb, cores: 8).slots, 8)
-        XCTAssertEqual(SlotCount.auto.resolve(budgetBytes: 24 * gb, cores: 8).slots, 4)
-        XCTAssertEqual(SlotCount.fixed(3).resolve(budgetBytes: gb, cores: 8).threadsPerSlot, 2)
+        XCTAssertEqual(SlotCount.auto.resolve(cores: 2).slots, 2)
+        XCTAssertEqual(SlotCount.auto.resolve(cores: 8).slots, 8)
+        XCTAssertEqual(SlotCount.auto.resolve(cores: 8).threadsPerSlot, 1)
+        XCTAssertEqual(SlotCount.fixed(3).resolve(cores: 8).threadsPerSlot, 2)
+        XCTAssertEqual(SlotCount.fixed(4).resolve(cores: 2).threadsPerSlot, 1)
+        XCTAssertEqual(SlotCount.fixed(3).corePlan(cores: 8), .fixed(threads: 2))
+        XCTAssertEqual(SlotCount.auto.corePlan(cores: 8), .bySize(cores: 8))
         XCTAssertEqual(SlotCount(argument: "auto"), .auto)
         XCTAssertEqual(SlotCount(argument: "4"), .fixed(4))
         XCTAssertNil(SlotCount(argument: "many"))
@@ -54,6 +54,54 @@ final class MemoryGateTests: XCTestCase {
         XCTAssertNil(ByteCount.parse("-1G"))
         XCTAssertEqual(HostResources.memoryLimit(meminfo: "MemTotal:       24000000 kB\nMemFree: 1 kB\n", cgroupMax: "max\n"), 24_000_000 * 1024)
         XCTAssertEqual(HostResources.memoryLimit(meminfo: "MemTotal:       24000000 kB\n", cgroupMax: "4294967296\n"), 4 * gb)
+    }
+
+    /// `--slots auto`'s cores: a paper-scale process (expected above 1 GB)
+    /// takes two where free, one where only one is, none where none is; any
+    /// other process one. A fixed slot count gives every process its share.
+    func testAutoGivesPaperScaleJobsTwoCoresAndOthersOne() {
+        let auto = CorePlan.bySize(cores: 2), eight = CorePlan.bySize(cores: 8)
+        let paper = PeakMemoryTable.paperScale["stylegan2_bedroom"]!, zoo: UInt64 = 200 << 20
+        XCTAssertEqual(auto.threads(expectedBytes: paper, running: []), 2)
+        XCTAssertEqual(auto.threads(expectedBytes: zoo, running: []), 1)
+        XCTAssertEqual(auto.threads(expectedBytes: PeakMemoryTable.unknownBytes, running: []), 1, "a kind never measured is not paper-scale")
+        XCTAssertEqual(auto.threads(expectedBytes: paper, running: [1]), 1, "one core free: it runs on that one")
+        XCTAssertNil(auto.threads(expectedBytes: zoo, running: [2]))
+        XCTAssertNil(auto.threads(expectedBytes: zoo, running: [1, 1]))
+        XCTAssertEqual(auto.freeCores(running: [2]), 0)
+        XCTAssertEqual(eight.threads(expectedBytes: paper, running: [2, 2, 2]), 2)
+        XCTAssertEqual(eight.freeCores(running: [2, 2, 2, 1]), 1)
+        XCTAssertEqual(CorePlan.fixed(threads: 3).threads(expectedBytes: paper, running: [3, 3, 3]), 3)
+        XCTAssertEqual(CorePlan.fixed(threads: 1).freeCores(running: [1, 1]), Int.max, "fixed: the slots bound it")
+    }
+
+    /// A live worker with `--slots auto` on two cores: two paper-scale jobs
+    /// run one after the other, each on two threads (the second goes back
+    /// to the queue without an attempt counted while the first holds both
+    /// cores); two small ones then run side by side on one thread each.
+    func testSlotsAutoRunsPaperScaleJobsOnTwoThreadsOneAtATime() throws {
+        let cluster = try LiveCluster()
+        defer { cluster.shutdown(); cluster.cleanup() }
+        try cluster.startCoordinator()
+        try cluster.enqueue(2, ["steps": .int(8), "step_ms": .int(100), "memory_mb": .int(2000), "report_threads": .int(1)])
+        let w = try cluster.startWorker(slots: 2, exitWhenIdle: true,
+                                        extraArguments: ["--slots", "auto", "--cores", "2", "--memory-limit", "16G"])
+        let store = try cluster.store()
+        try cluster.waitFor("both paper-scale jobs to succeed", timeout: 40) { try store.counts()[.succeeded] == 2 }
+        var jobs = try store.jobs().sorted { ($0.startedAt ?? 0) < ($1.startedAt ?? 0) }
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(jobs[1].startedAt), try XCTUnwrap(jobs[0].finishedAt), cluster.logs())
+        XCTAssertEqual(try jobs.map { try store.metrics(jobID: $0.id)["threads"] }, [2, 2], cluster.logs())
+        XCTAssertTrue(jobs.allSatisfy { $0.attempt == 1 }, cluster.logs())
+        w.waitUntilExit()
+
+        _ = try store.enqueue((0..<2).map { NewJob(grid: "live", kind: "test_sleep", params: ["i": .int($0), "steps": .int(8), "step_ms": .int(100), "memory_mb": .int(200), "report_threads": .int(1)]) })
+        let w2 = try cluster.startWorker(slots: 2, exitWhenIdle: true,
+                                         extraArguments: ["--slots", "auto", "--cores", "2", "--memory-limit", "16G"])
+        try cluster.waitFor("both small jobs to succeed", timeout: 40) { try store.counts()[.succeeded] == 4 }
+        w2.waitUntilExit()
+        jobs = try store.jobs().filter { $0.params["memory_mb"] == .int(200) }.sorted { ($0.startedAt ?? 0) < ($1.startedAt ?? 0) }
+        XCTAssertEqual(try jobs.map { try store.metrics(jobID: $0.id)["threads"] }, [1, 1], cluster.logs())
+        XCTAssertLessThan(try XCTUnwrap(jobs[1].startedAt), try XCTUnwrap(jobs[0].finishedAt), "side by side: \(cluster.logs())")
     }
 
     /// Two slots, room for one of two 1 GB jobs: they run one after the

@@ -14,12 +14,14 @@ extension KindTables {
             ParameterSpec("crash_attempts", .int(min: 0), default: "1", "crash only while the attempt is at most this"),
             ParameterSpec("value", .number, default: "1", "the metric 'value'"),
             ParameterSpec("echo", .text, "a text returned as the result's provenance 'echo'"),
+            ParameterSpec("report_threads", .int(min: 0), default: "0", "1: the metric 'threads'"),
         ],
         metrics: [
             MetricSpec("value", "the parameter value"),
             MetricSpec("steps", "steps run"),
             MetricSpec("resumed_from", "the step a checkpoint resumed at"),
             MetricSpec("attempt", "the attempt"),
+            MetricSpec("threads", "the OPENBLAS_NUM_THREADS its worker gave it (0: unset), with report_threads 1"),
             MetricSpec("value@", perStep: true, "the value at each step, sent while the job runs"),
         ],
         ignoresUndeclared: true)
