@@ -26,7 +26,10 @@ extension StyleGAN2Generator {
         let scaled = (Variable(s) * (1 / Float(cin * 9).squareRoot())).value
         var h = x.scaledPerSampleChannel(scaled)
         // 1/sqrt(sum over (in, kh, kw) of (weight * style)^2 + eps) per (sample, out), as the graph computes it.
-        let w2 = Variable(weight).square().sum(axes: [2, 3])
+        // Kept per weight: a pass over the whole weight and a temporary its size on every call otherwise.
+        let w2 = Variable(TransformedWeightCache.shared.derived(weight, scheme: "stylegan2-sum-sq") {
+            Variable(weight).square().sum(axes: [2, 3]).value
+        })
         let sumSq: Variable
         if isUpsampling(l) {
             h = h.convTranspose2d(weight, ConvTranspose2DOptions(stride: 2))
