@@ -50,12 +50,67 @@ public enum Broadcast {
     }
 }
 
+/// An elementwise function as a type. The loops below run their elements
+/// inside the closure a parallel region runs; a function passed to them as
+/// a closure stays an indirect call per element there (the optimiser does
+/// not specialise that inner closure for a closure it captures), while a
+/// type's `callAsFunction` is specialised and inlined, and the loop
+/// vectorises: `scaled` on 16 M floats took 13.6 ms through a closure and
+/// 2.7 ms this way (2 threads, AMD EPYC VM). The arithmetic operators and
+/// `scaled` go through these; `map` with a closure still works, at the
+/// closure's cost.
+public protocol UnaryElementwise { func callAsFunction(_ x: Float) -> Float }
+public protocol BinaryElementwise { func callAsFunction(_ a: Float, _ b: Float) -> Float }
+
+/// The elementwise functions of the arithmetic operators.
+public enum Elementwise {
+    public struct Add: BinaryElementwise {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b }
+    }
+    public struct Subtract: BinaryElementwise {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b }
+    }
+    public struct Multiply: BinaryElementwise {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b }
+    }
+    public struct Divide: BinaryElementwise {
+        @inlinable public init() {}
+        @inlinable public func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b }
+    }
+    public struct Scale: UnaryElementwise {
+        public let s: Float
+        @inlinable public init(_ s: Float) { self.s = s }
+        @inlinable public func callAsFunction(_ x: Float) -> Float { x * s }
+    }
+    /// `f(x, s)` for a fixed right operand.
+    public struct BindRight<F: BinaryElementwise>: UnaryElementwise {
+        public let f: F, s: Float
+        @inlinable public init(_ f: F, _ s: Float) { self.f = f; self.s = s }
+        @inlinable public func callAsFunction(_ x: Float) -> Float { f(x, s) }
+    }
+    /// `f(s, x)` for a fixed left operand.
+    public struct BindLeft<F: BinaryElementwise>: UnaryElementwise {
+        public let f: F, s: Float
+        @inlinable public init(_ f: F, _ s: Float) { self.f = f; self.s = s }
+        @inlinable public func callAsFunction(_ x: Float) -> Float { f(s, x) }
+    }
+    /// A closure as an elementwise function (an indirect call per element).
+    @usableFromInline struct Unary: UnaryElementwise {
+        @usableFromInline let f: (Float) -> Float
+        @inlinable init(_ f: @escaping (Float) -> Float) { self.f = f }
+        @inlinable func callAsFunction(_ x: Float) -> Float { f(x) }
+    }
+}
+
 extension Tensor {
     /// Fast path for `other` constant over trailing dimensions of `self`
     /// (a per-channel scale or bias against (N, C, H, W)): one scalar per
     /// contiguous block. Nil when the pattern does not apply.
     @inlinable @inline(__always)
-    func zipWithBlockScalar(_ other: Tensor, outShape: [Int], _ f: (Float, Float) -> Float) -> Tensor? {
+    func zipWithBlockScalar<F: BinaryElementwise>(_ other: Tensor, outShape: [Int], _ f: F) -> Tensor? {
         let r = outShape.count
         let pb = [Int](repeating: 1, count: r - other.rank) + other.shape
         var t = r, inner = 1
@@ -88,7 +143,7 @@ extension Tensor {
 
     /// Applies `f` elementwise over the broadcast of `self` and `other`.
     @inlinable @inline(__always)
-    public func zipWith(_ other: Tensor, op: String = "zipWith", _ f: (Float, Float) -> Float) -> Tensor {
+    public func zipWith<F: BinaryElementwise>(_ other: Tensor, op: String = "zipWith", _ f: F) -> Tensor {
         if shape == other.shape {
             let n = count
             return data.withUnsafeBufferPointer { a in
@@ -101,14 +156,8 @@ extension Tensor {
                 }
             }}}
         }
-        if other.count == 1 {
-            let s = other.data[0]
-            return map { f($0, s) }
-        }
-        if count == 1 {
-            let s = data[0]
-            return other.map { f(s, $0) }
-        }
+        if other.count == 1 { return map(Elementwise.BindRight(f, other.data[0])) }
+        if count == 1 { return other.map(Elementwise.BindLeft(f, data[0])) }
         let outShape = Broadcast.shape(shape, other.shape, op: op)
         if shape == outShape, let blocked = zipWithBlockScalar(other, outShape: outShape, f) { return blocked }
         let sa = Broadcast.strides(of: shape, in: outShape)
@@ -134,7 +183,7 @@ extension Tensor {
 
     /// Applies `f` to every element.
     @inlinable @inline(__always)
-    public func map(_ f: (Float) -> Float) -> Tensor {
+    public func map<F: UnaryElementwise>(_ f: F) -> Tensor {
         let n = count
         return data.withUnsafeBufferPointer { a in
             Tensor(shape: shape) { o in
@@ -145,6 +194,13 @@ extension Tensor {
                 }
             }
         }
+    }
+
+    /// Applies the closure `f` to every element (an indirect call per
+    /// element; see `UnaryElementwise`).
+    @inlinable @inline(__always)
+    public func map(_ f: (Float) -> Float) -> Tensor {
+        withoutActuallyEscaping(f) { f in map(Elementwise.Unary(f)) }
     }
 
     /// Sums a broadcast gradient back down to `target` shape.
@@ -173,11 +229,11 @@ extension Tensor {
         return Tensor(shape: target, data: out)
     }
 
-    public func adding(_ o: Tensor) -> Tensor { zipWith(o, op: "add") { $0 + $1 } }
-    public func subtracting(_ o: Tensor) -> Tensor { zipWith(o, op: "subtract") { $0 - $1 } }
-    public func multiplying(_ o: Tensor) -> Tensor { zipWith(o, op: "multiply") { $0 * $1 } }
-    public func dividing(_ o: Tensor) -> Tensor { zipWith(o, op: "divide") { $0 / $1 } }
-    public func scaled(_ s: Float) -> Tensor { map { $0 * s } }
+    public func adding(_ o: Tensor) -> Tensor { zipWith(o, op: "add", Elementwise.Add()) }
+    public func subtracting(_ o: Tensor) -> Tensor { zipWith(o, op: "subtract", Elementwise.Subtract()) }
+    public func multiplying(_ o: Tensor) -> Tensor { zipWith(o, op: "multiply", Elementwise.Multiply()) }
+    public func dividing(_ o: Tensor) -> Tensor { zipWith(o, op: "divide", Elementwise.Divide()) }
+    public func scaled(_ s: Float) -> Tensor { map(Elementwise.Scale(s)) }
 
     /// In-place `self += alpha * other` for equal shapes.
     public mutating func addScaled(_ other: Tensor, _ alpha: Float = 1) {

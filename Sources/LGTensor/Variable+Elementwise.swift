@@ -33,7 +33,7 @@ extension Variable {
         let av = a.value, bv = b.value
         return Variable(out, parents: [a, b]) { g in
             [a.requiresGrad ? g.dividing(bv).sumToShape(av.shape) : nil,
-             b.requiresGrad ? g.zipWith(out) { $0 * $1 }.dividing(bv).scaled(-1).sumToShape(bv.shape) : nil]
+             b.requiresGrad ? g.multiplying(out).dividing(bv).scaled(-1).sumToShape(bv.shape) : nil]
         }
     }
 
