@@ -117,11 +117,7 @@ public final class PGGANGenerator: Generator {
     /// pixel-norm, transposed conv with the summed 4x4 kernel, + bias, LeakyReLU(0.2).
     func fusedUpBlock(_ x: Variable, layer l: Int) -> Variable {
         let scale = PGGANGenerator.gain / Float(x.shape[1] * 9).squareRoot()
-        let weight = store["layer\(l).weight"]
-        let fused = { (weight * scale).upfirdn2d(Tensor(repeating: 1, shape: [2, 2]), UpFirDnOptions(pad: (1, 1))) }
-        // Without gradients made once per weight and kept (its transform then hits too).
-        let k = GradMode.enabled ? fused()
-            : Variable(TransformedWeightCache.shared.derived(weight.value, scheme: "pggan-fused-up") { fused().value })
+        let k = store["layer\(l).weight"].fusedUpsamplingKernel(scale: scale)
         return (x.pixelNorm().convTranspose2d(k, bias: nil, ConvTranspose2DOptions(stride: 2, padding: 1))
             + store["layer\(l).wscale.bias"].reshaped([1, -1, 1, 1])).leakyRelu(0.2)
     }

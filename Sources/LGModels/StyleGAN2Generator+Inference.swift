@@ -23,7 +23,7 @@ extension StyleGAN2Generator {
         // keeps between calls. (A scaled copy was new storage on every call:
         // never a hit, and up to the cache's 512 MB of dead entries.)
         let weight = store[p + "weight"].value
-        let scaled = (Variable(s) * (1 / Float(cin * 9).squareRoot())).value
+        let scaled = s.scaled(1 / Float(cin * 9).squareRoot())
         var h = x.scaledPerSampleChannel(scaled)
         // 1/sqrt(sum over (in, kh, kw) of (weight * style)^2 + eps) per (sample, out), as the graph computes it.
         // Kept per weight: a pass over the whole weight and a temporary its size on every call otherwise.

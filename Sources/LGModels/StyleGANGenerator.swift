@@ -128,12 +128,7 @@ public final class StyleGANGenerator: StyleGenerator {
         let scale = wscale(fanIn: cin * 9)
         var h: Variable
         if config.fusedScale.isFused(at: res) {
-            // Kernel (in, out, 4, 4) = the 3x3 kernel summed over its 4 shifts;
-            // without gradients made once per weight and kept (its transform then hits too).
-            let weight = store[p + "weight"]
-            let fused = { (weight * scale).upfirdn2d(Tensor(repeating: 1, shape: [2, 2]), UpFirDnOptions(pad: (1, 1))) }
-            let k = GradMode.enabled ? fused()
-                : Variable(TransformedWeightCache.shared.derived(weight.value, scheme: "stylegan-fused-up") { fused().value })
+            let k = store[p + "weight"].fusedUpsamplingKernel(scale: scale)
             h = x.convTranspose2d(k, bias: nil, ConvTranspose2DOptions(stride: 2, padding: 1))
         } else {
             h = x.upsampleNearest(2).conv2d(store[p + "conv.weight"], bias: nil, Conv2DOptions(padding: 1)) * scale

@@ -22,7 +22,7 @@ public struct TestSleepOptions: Sendable {
         failAt = try p.int("fail_at"); crashAt = try p.int("crash_at")
         crashAttempts = try p.int("crash_attempts")
         value = try p.number("value"); echo = try p.optionalText("echo")
-        reportThreads = try p.int("report_threads") == 1
+        reportThreads = try p.flag("report_threads")
     }
 }
 

@@ -59,39 +59,36 @@ public final class TransformedWeightCache: @unchecked Sendable {
     public var heldFloats: Int { lock.lock(); defer { lock.unlock() }; return entries.reduce(0) { $0 + $1.size } }
 
     private final class Entry {
+        enum Payload {
+            /// A transform's floats (`with`), 64-byte aligned: kernels load
+            /// whole AVX-512 vectors of it (lg_wg3_run).
+            case transform(UnsafeMutableBufferPointer<Float>)
+            /// A tensor made from the weight (`derived`).
+            case derived(Tensor)
+        }
         let source: [Float]
         let scheme: String
-        /// A transform's floats (`with`), or an empty buffer for a derived tensor.
-        let u: UnsafeMutableBufferPointer<Float>
-        /// A tensor made from the weight (`derived`).
-        let tensor: Tensor?
-        var lastUse: Int
-        /// Floats held (what counts against the capacity).
-        var size: Int { tensor?.count ?? u.count }
+        let payload: Payload
+        var lastUse = 0
 
-        init(source: [Float], scheme: String, count: Int, lastUse: Int) {
-            self.source = source
-            self.scheme = scheme
-            // 64-byte aligned: kernels load whole AVX-512 vectors of it (lg_wg3_run).
+        init(source: [Float], scheme: String, payload: Payload) {
+            self.source = source; self.scheme = scheme; self.payload = payload
+        }
+
+        /// A transform entry of `count` floats, not yet written.
+        convenience init(source: [Float], scheme: String, count: Int) {
             let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
-            self.u = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: max(1, count)), count: max(1, count))
-            self.tensor = nil
-            self.lastUse = lastUse
+            self.init(source: source, scheme: scheme,
+                      payload: .transform(UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: max(1, count)),
+                                                                     count: max(1, count))))
         }
 
-        init(source: [Float], scheme: String, tensor: Tensor, lastUse: Int) {
-            self.source = source
-            self.scheme = scheme
-            self.u = UnsafeMutableBufferPointer(start: nil, count: 0)
-            self.tensor = tensor
-            self.lastUse = lastUse
-        }
+        var transformed: UnsafeMutableBufferPointer<Float>? { if case .transform(let u) = payload { u } else { nil } }
+        var tensor: Tensor? { if case .derived(let t) = payload { t } else { nil } }
+        /// Floats held (what counts against the capacity).
+        var size: Int { transformed?.count ?? tensor?.count ?? 0 }
 
-        func isFrom(_ address: UnsafePointer<Float>?, count: Int, scheme: String) -> Bool {
-            self.scheme == scheme && source.count == count && source.withUnsafeBufferPointer({ $0.baseAddress }) == address
-        }
-
-        deinit { if tensor == nil { u.deallocate() } }
+        deinit { transformed?.deallocate() }
     }
 
     private let lock = NSLock()
@@ -113,14 +110,10 @@ public final class TransformedWeightCache: @unchecked Sendable {
             transform(scratch)
             return try body(scratch)
         }
-        let address = w.data.withUnsafeBufferPointer { $0.baseAddress }
         lock.lock()
-        clock += 1
-        if let e = entries.first(where: { $0.tensor == nil && $0.u.count >= count && $0.isFrom(address, count: w.count, scheme: scheme) }) {
-            e.lastUse = clock
-            hits += 1
+        if let e = lookup(w, scheme: scheme, where: { ($0.transformed?.count ?? 0) >= count }) {
             lock.unlock()
-            return try withExtendedLifetime(e) { try body(e.u.baseAddress!) }
+            return try withExtendedLifetime(e) { try body(e.transformed!.baseAddress!) }
         }
         let fits = count <= limit
         lock.unlock()
@@ -128,16 +121,13 @@ public final class TransformedWeightCache: @unchecked Sendable {
             transform(scratch)
             return try body(scratch)
         }
-        let e = Entry(source: w.data, scheme: scheme, count: count, lastUse: 0)
-        transform(e.u.baseAddress!)
+        let e = Entry(source: w.data, scheme: scheme, count: count)
+        let u = e.transformed!.baseAddress!
+        transform(u)
         lock.lock()
-        clock += 1
-        e.lastUse = clock
-        entries.append(e)
-        stores += 1
-        trim()
+        insert(e)
         lock.unlock()
-        return try withExtendedLifetime(e) { try body(e.u.baseAddress!) }
+        return try withExtendedLifetime(e) { try body(u) }
     }
 
     /// A tensor made from the weight `w` alone by `make` (a rescaled or
@@ -149,25 +139,49 @@ public final class TransformedWeightCache: @unchecked Sendable {
     /// `withoutCaching`, or when it does not fit.
     public func derived(_ w: Tensor, scheme: String, make: () -> Tensor) -> Tensor {
         guard !GradMode.enabled, Self.active, w.count > 0 else { return make() }
-        let address = w.data.withUnsafeBufferPointer { $0.baseAddress }
         lock.lock()
-        clock += 1
-        if let e = entries.first(where: { $0.tensor != nil && $0.isFrom(address, count: w.count, scheme: scheme) }) {
-            e.lastUse = clock
-            hits += 1
+        if let t = lookup(w, scheme: scheme, where: { $0.tensor != nil })?.tensor {
             lock.unlock()
-            return e.tensor!
+            return t
         }
         lock.unlock()
         let t = make()
         lock.lock()
-        defer { lock.unlock() }
-        guard t.count <= limit else { return t }
+        if t.count <= limit { insert(Entry(source: w.data, scheme: scheme, payload: .derived(t))) }
+        lock.unlock()
+        return t
+    }
+
+    /// `derived` for a weight that may take part in a graph: where
+    /// gradients are recorded, `make(w)` itself (made every call, as the
+    /// graph needs); otherwise kept per weight storage.
+    public func derived(_ w: Variable, scheme: String, make: (Variable) -> Variable) -> Variable {
+        guard !GradMode.enabled else { return make(w) }
+        return Variable(derived(w.value, scheme: scheme) { make(w).value })
+    }
+
+    /// The entry made from `w`'s storage by `scheme` that `matches`, marked
+    /// as just used and counted as a hit (lock held).
+    private func lookup(_ w: Tensor, scheme: String, where matches: (Entry) -> Bool) -> Entry? {
+        let address = w.data.withUnsafeBufferPointer { $0.baseAddress }
         clock += 1
-        entries.append(Entry(source: w.data, scheme: scheme, tensor: t, lastUse: clock))
+        guard let e = entries.first(where: {
+            $0.scheme == scheme && $0.source.count == w.count && $0.source.withUnsafeBufferPointer({ $0.baseAddress }) == address
+                && matches($0)
+        }) else { return nil }
+        e.lastUse = clock
+        hits += 1
+        return e
+    }
+
+    /// Keeps `e` as the most recently used entry, then evicts down to the
+    /// capacity (lock held).
+    private func insert(_ e: Entry) {
+        clock += 1
+        e.lastUse = clock
+        entries.append(e)
         stores += 1
         trim()
-        return t
     }
 
     /// Drops every entry and zeroes the counters.

@@ -14,7 +14,7 @@ extension KindTables {
             ParameterSpec("crash_attempts", .int(min: 0), default: "1", "crash only while the attempt is at most this"),
             ParameterSpec("value", .number, default: "1", "the metric 'value'"),
             ParameterSpec("echo", .text, "a text returned as the result's provenance 'echo'"),
-            ParameterSpec("report_threads", .int(min: 0), default: "0", "1: the metric 'threads'"),
+            ParameterSpec("report_threads", .flag, default: "0", "1: the metric 'threads'"),
         ],
         metrics: [
             MetricSpec("value", "the parameter value"),
